@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs and starts what Slipway needs on a Debian/Ubuntu host. Idempotent; run as root.
+set -euo pipefail
+
+need_root() { [ "$(id -u)" = 0 ] || { echo "setup-host: run as root (sudo $0)" >&2; exit 1; }; }
+need_root
+
+packages=(docker.io docker-registry haproxy debootstrap skopeo iproute2 ca-certificates)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup-host: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The docker CLI on PATH may be a client-only binary; what matters is the engine's socket.
+engine_up() { curl -fsS --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; }
+if ! engine_up; then
+  if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+    systemctl start docker
+  else
+    echo "setup-host: starting dockerd (log: /var/log/dockerd.log)"
+    nohup dockerd >/var/log/dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 1 60); do engine_up && break; sleep 0.5; done
+  engine_up || { echo "setup-host: dockerd did not answer on /var/run/docker.sock; see /var/log/dockerd.log" >&2; exit 1; }
+fi
+echo "setup-host: Docker Engine $(curl -fsS --unix-socket /var/run/docker.sock http://localhost/version | sed -E 's/.*"Version":"([^"]+)".*/\1/') is running"

@@ -1,0 +1,184 @@
+// Checks that need more than one file or field at a time: names unique,
+// dependsOn targets known and acyclic, ports that would clash, naming
+// templates and registry addresses valid, analysis references resolvable.
+import type { SystemConfig } from "../domain/config-schema.js";
+import { didYouMean } from "../domain/did-you-mean.js";
+import type { ConfigProblem } from "../domain/errors.js";
+import { checkTemplate, type TemplateKind } from "../domain/naming.js";
+import { parseRegistryUrl, type RegistryAddress } from "../domain/registry-address.js";
+import { ServiceGraph } from "../graph/service-graph.js";
+import type { LoadedService } from "./load-system.js";
+import type { YamlSource } from "./yaml-source.js";
+import { formatPath } from "./zod-problems.js";
+
+/** `system` is undefined when slipway.yaml itself is invalid: the services are still checked against each other. */
+export function crossFileProblems(system: SystemConfig | undefined, systemSource: YamlSource, services: readonly LoadedService[]): ConfigProblem[] {
+  const systemProblems =
+    system === undefined
+      ? []
+      : [...templateProblems(system, systemSource), ...environmentProblems(system, systemSource), ...portProblems(system, systemSource, services)];
+  return [
+    ...systemProblems,
+    ...duplicateNameProblems(services),
+    ...dependsOnProblems(services),
+    ...cycleProblems(services),
+    ...analysisReferenceProblems(services),
+  ];
+}
+
+function problemAt(source: YamlSource, path: (string | number)[], message: string, hint?: string): ConfigProblem {
+  const problem: ConfigProblem = {
+    position: source.positionOf(path),
+    path: formatPath(path),
+    message,
+  };
+  if (hint !== undefined) problem.hint = hint;
+  return problem;
+}
+
+function templateProblems(system: SystemConfig, source: YamlSource): ConfigProblem[] {
+  const checks: [string[], string, TemplateKind][] = [
+    [["conventions", "repository"], system.conventions.repository, "repository"],
+    [["conventions", "tags", "immutable"], system.conventions.tags.immutable, "immutable tag"],
+    [["conventions", "tags", "dev"], system.conventions.tags.dev, "dev tag"],
+    [["conventions", "tags", "release"], system.conventions.tags.release, "release tag"],
+  ];
+  return checks.flatMap(([path, template, kind]) => {
+    const problem = checkTemplate(template, kind);
+    return problem === undefined ? [] : [problemAt(source, path, `"${template}": ${problem}`)];
+  });
+}
+
+function environmentProblems(system: SystemConfig, source: YamlSource): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, number>();
+  system.environments.forEach((env, i) => {
+    const first = seen.get(env.name);
+    if (first !== undefined) {
+      problems.push(problemAt(source, ["environments", i, "name"], `environment "${env.name}" is defined twice (first at environments[${first}])`, "give each environment its own name"));
+    } else seen.set(env.name, i);
+  });
+  return problems;
+}
+
+function duplicateNameProblems(services: readonly LoadedService[]): ConfigProblem[] {
+  const first = new Map<string, LoadedService>();
+  const problems: ConfigProblem[] = [];
+  for (const service of services) {
+    const earlier = first.get(service.config.name);
+    if (earlier === undefined) {
+      first.set(service.config.name, service);
+      continue;
+    }
+    const at = earlier.source.positionOf(["name"]);
+    problems.push(
+      problemAt(service.source, ["name"], `service name "${service.config.name}" is already used by ${at.file}:${at.line}:${at.col}`, "service names must be unique in a system"),
+    );
+  }
+  return problems;
+}
+
+function dependsOnProblems(services: readonly LoadedService[]): ConfigProblem[] {
+  const names = new Set(services.map((s) => s.config.name));
+  return services.flatMap((service) =>
+    service.config.dependsOn.flatMap((target, i) => {
+      if (target === service.config.name) {
+        return [problemAt(service.source, ["dependsOn", i], `"${target}" depends on itself`)];
+      }
+      if (names.has(target)) return [];
+      const suggestion = didYouMean(target, names);
+      return [
+        problemAt(
+          service.source,
+          ["dependsOn", i],
+          `unknown service "${target}"`,
+          suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`,
+        ),
+      ];
+    }),
+  );
+}
+
+function cycleProblems(services: readonly LoadedService[]): ConfigProblem[] {
+  const byName = new Map(services.map((s) => [s.config.name, s]));
+  const graph = new ServiceGraph(new Map(services.map((s) => [s.config.name, s.config.dependsOn.filter((d) => d !== s.config.name)])));
+  return graph.cycles().flatMap((cycle) => {
+    const [start = "", next = ""] = cycle;
+    const service = byName.get(start);
+    if (service === undefined) return [];
+    const index = service.config.dependsOn.indexOf(next);
+    return [problemAt(service.source, ["dependsOn", index], `dependency cycle: ${cycle.join(" → ")}`, "remove one of these dependsOn entries")];
+  });
+}
+
+interface PortClaim {
+  port: number;
+  owner: string;
+  source: YamlSource;
+  path: (string | number)[];
+}
+
+function portProblems(system: SystemConfig, systemSource: YamlSource, services: readonly LoadedService[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const claims: PortClaim[] = [];
+  for (const role of ["dev", "prod"] as const) {
+    let address: RegistryAddress;
+    try {
+      address = parseRegistryUrl(system.registries[role].url);
+    } catch (err) {
+      problems.push(problemAt(systemSource, ["registries", role, "url"], (err as Error).message));
+      continue;
+    }
+    if (address.isLoopback) claims.push({ port: address.port, owner: `the ${role} registry`, source: systemSource, path: ["registries", role, "url"] });
+  }
+  system.environments.forEach((env, envIndex) => {
+    const offset = env.portOffset ?? envIndex * 1000;
+    for (const service of services) {
+      const endpoint = service.config.endpoint;
+      if (endpoint === undefined) continue;
+      claims.push({ port: endpoint.port + offset, owner: `service "${service.config.name}" in environment "${env.name}"`, source: service.source, path: ["endpoint", "port"] });
+    }
+  });
+  const byPort = new Map<number, PortClaim>();
+  for (const claim of claims) {
+    const earlier = byPort.get(claim.port);
+    if (earlier === undefined) {
+      byPort.set(claim.port, claim);
+      continue;
+    }
+    const hint = claim.source === systemSource ? "give each registry its own port" : "choose another endpoint port, or another portOffset for the environment";
+    problems.push(problemAt(claim.source, claim.path, `port ${claim.port} for ${claim.owner} clashes with ${earlier.owner}`, hint));
+  }
+  return problems;
+}
+
+function analysisReferenceProblems(services: readonly LoadedService[]): ConfigProblem[] {
+  return services.flatMap((service) => {
+    const { config, source } = service;
+    const defined = new Set(config.analysis?.metrics.map((m) => m.name) ?? []);
+    const refs: { path: (string | number)[]; names: string[] }[] = [];
+    const canary = config.strategy.canary;
+    if (canary !== undefined) {
+      canary.steps.forEach((step, i) => {
+        if (step.analysis !== undefined) refs.push({ path: ["strategy", "canary", "steps", i, "analysis", "metrics"], names: step.analysis.metrics });
+      });
+      if (canary.analysis !== undefined) refs.push({ path: ["strategy", "canary", "analysis", "metrics"], names: canary.analysis.metrics });
+    }
+    const preview = config.strategy.blueGreen?.prePromotionAnalysis;
+    if (preview !== undefined) refs.push({ path: ["strategy", "blueGreen", "prePromotionAnalysis", "metrics"], names: preview.metrics });
+    return refs.flatMap(({ path, names }) =>
+      names.flatMap((name, j) => {
+        if (defined.has(name)) return [];
+        const suggestion = didYouMean(name, defined);
+        return [
+          problemAt(
+            source,
+            [...path, j],
+            `unknown analysis metric "${name}"`,
+            suggestion !== undefined ? `did you mean "${suggestion}"?` : "define it under analysis.metrics in this file",
+          ),
+        ];
+      }),
+    );
+  });
+}

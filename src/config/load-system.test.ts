@@ -1,0 +1,201 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, describe, it } from "node:test";
+import { ConfigError, formatPosition, SlipwayError } from "../domain/errors.js";
+import { loadSystem } from "./load-system.js";
+
+const scratch = mkdtempSync(join(tmpdir(), "slipway-config-"));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const SYSTEM = `system: shop
+registries:
+  dev: { url: 127.0.0.1:5101 }
+  prod: { url: 127.0.0.1:5102 }
+environments:
+  - { name: test, registry: dev }
+  - { name: prod, registry: prod }
+services: [services/*]
+`;
+
+function service(name: string, extra = ""): string {
+  return `name: ${name}
+owners: [team-${name}]
+build: { image: node:20-bookworm-slim }
+port: 8080
+readiness:
+  http: { path: /healthz }
+${extra}`;
+}
+
+let counter = 0;
+/** Writes a system into a fresh folder; returns the path of its slipway.yaml. */
+function writeSystem(files: Record<string, string>): string {
+  const root = join(scratch, String(counter++));
+  for (const [path, text] of Object.entries({ "slipway.yaml": SYSTEM, ...files })) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return join(root, "slipway.yaml");
+}
+
+function problemsOf(files: Record<string, string>): string[] {
+  try {
+    loadSystem(writeSystem(files));
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    // Positions relative to the system root keep the expectations short.
+    return err.problems.map((p) => `${formatPosition(p.position).replace(/^.*?\/\d+\//, "")} ${p.path}: ${p.message}${p.hint ? ` | ${p.hint}` : ""}`);
+  }
+  assert.fail("expected configuration errors, got none");
+}
+
+describe("loadSystem", () => {
+  it("loads a valid system with defaults filled in and services in dependency order", () => {
+    const system = loadSystem(
+      writeSystem({
+        "services/web/slipway.service.yaml": service("web", "dependsOn: [api]\n"),
+        "services/api/slipway.service.yaml": service("api"),
+      }),
+    );
+    assert.deepEqual(system.graph.topologicalOrder(), ["api", "web"]);
+    const web = system.services.find((s) => s.config.name === "web");
+    assert.equal(web?.config.replicas, 1);
+    assert.equal(web?.config.readiness.periodSeconds, 10);
+    assert.deepEqual(web?.config.strategy.rolling?.maxSurge, "25%");
+    assert.equal(system.config.conventions.tags.dev, "{version}-dev.{n}");
+    assert.ok(system.stateDir.endsWith(".slipway"));
+  });
+
+  it("finds slipway.yaml from a folder below it", () => {
+    const file = writeSystem({ "services/api/slipway.service.yaml": service("api") });
+    const system = loadSystem(join(dirname(file), "services", "api"));
+    assert.equal(system.config.system, "shop");
+  });
+
+  it("says where to look when there is no slipway.yaml", () => {
+    const empty = mkdtempSync(join(scratch, "empty-"));
+    assert.throws(() => loadSystem(empty), (err: unknown) => err instanceof SlipwayError && err.code === "CONFIG_NOT_FOUND");
+  });
+
+  // One row per class of error: the files, and the exact problems with their positions.
+  const rows: { name: string; files: Record<string, string>; expected: string[] }[] = [
+    {
+      name: "YAML syntax error",
+      files: { "services/api/slipway.service.yaml": "name: api\nowners: [a\n" },
+      expected: [/services\/api\/slipway.service.yaml:3:1 : YAML: Flow sequence in block collection must be sufficiently indented/.source],
+    },
+    {
+      name: "misspelled key, with a did-you-mean",
+      files: { "services/api/slipway.service.yaml": service("api", "replica: 2\n") },
+      expected: ['services/api/slipway.service.yaml:7:1 replica: unknown field "replica" | did you mean "replicas"?'],
+    },
+    {
+      name: "wrong type, saying what was expected and what was found",
+      files: { "services/api/slipway.service.yaml": service("api").replace("port: 8080", 'port: "8080"') },
+      expected: ['services/api/slipway.service.yaml:4:7 port: expected a number, found string "8080"'],
+    },
+    {
+      name: "missing required field points at the object that lacks it",
+      files: { "services/api/slipway.service.yaml": service("api").replace("port: 8080\n", "") },
+      expected: ["services/api/slipway.service.yaml:1:1 port: is required (expected a number)"],
+    },
+    {
+      name: "enum value with a did-you-mean",
+      files: { "slipway.yaml": SYSTEM.replace("{ name: test, registry: dev }", "{ name: test, registry: dev, runtime: dokcer }"), "services/api/slipway.service.yaml": service("api") },
+      expected: ['slipway.yaml:6:43 environments[0].runtime: expected one of "docker", "kubernetes", found string "dokcer" | did you mean "docker"?'],
+    },
+    {
+      name: "value out of range",
+      files: { "services/api/slipway.service.yaml": service("api", "strategy:\n  canary:\n    steps:\n      - setWeight: 101\n") },
+      expected: ["services/api/slipway.service.yaml:10:20 strategy.canary.steps[0].setWeight: must be at most 100, found number 101"],
+    },
+    {
+      name: "a probe must be exactly one kind",
+      files: { "services/api/slipway.service.yaml": service("api").replace("http: { path: /healthz }", "http: { path: /healthz }\n  tcp: {}") },
+      expected: ["services/api/slipway.service.yaml:6:3 readiness: has http and tcp; a probe is exactly one of http, tcp or exec"],
+    },
+    {
+      name: "credentials only by env-var name",
+      files: { "slipway.yaml": SYSTEM.replace("dev: { url: 127.0.0.1:5101 }", "dev: { url: 127.0.0.1:5101, credentials: { usernameEnv: ci, passwordEnv: hunter 2 } }"), "services/api/slipway.service.yaml": service("api") },
+      expected: ['slipway.yaml:3:76 registries.dev.credentials.passwordEnv: must be an environment variable name such as REGISTRY_PASSWORD, found string "hunter 2"'],
+    },
+    {
+      name: "unknown dependsOn target, with a did-you-mean",
+      files: { "services/api/slipway.service.yaml": service("api", "dependsOn: [dbb]\n"), "services/db/slipway.service.yaml": service("db") },
+      expected: ['services/api/slipway.service.yaml:7:13 dependsOn[0]: unknown service "dbb" | did you mean "db"?'],
+    },
+    {
+      name: "dependency cycle, printed",
+      files: {
+        "services/a/slipway.service.yaml": service("a", "dependsOn: [b]\n"),
+        "services/b/slipway.service.yaml": service("b", "dependsOn: [c]\n"),
+        "services/c/slipway.service.yaml": service("c", "dependsOn: [a]\n"),
+      },
+      expected: ["services/a/slipway.service.yaml:7:13 dependsOn[0]: dependency cycle: a → b → c → a | remove one of these dependsOn entries"],
+    },
+    {
+      name: "duplicate service names",
+      files: { "services/a/slipway.service.yaml": service("api"), "services/b/slipway.service.yaml": service("api") },
+      expected: [/services\/b\/slipway.service.yaml:1:7 name: service name "api" is already used by .*services\/a\/slipway.service.yaml:1:7/.source],
+    },
+    {
+      name: "clashing endpoint ports",
+      files: { "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\n"), "services/b/slipway.service.yaml": service("b", "endpoint: { port: 9000 }\n") },
+      expected: [
+        'services/b/slipway.service.yaml:7:19 endpoint.port: port 9000 for service "b" in environment "test" clashes with service "a" in environment "test" | choose another endpoint port, or another portOffset for the environment',
+        'services/b/slipway.service.yaml:7:19 endpoint.port: port 10000 for service "b" in environment "prod" clashes with service "a" in environment "prod" | choose another endpoint port, or another portOffset for the environment',
+      ],
+    },
+    {
+      name: "registries on the same port",
+      files: { "slipway.yaml": SYSTEM.replace("5102", "5101"), "services/a/slipway.service.yaml": service("a") },
+      expected: ["slipway.yaml:4:16 registries.prod.url: port 5101 for the prod registry clashes with the dev registry | give each registry its own port"],
+    },
+    {
+      name: "a naming template that is not immutable",
+      files: { "slipway.yaml": SYSTEM + "conventions:\n  tags:\n    immutable: 'v{version}'\n", "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:11:16 conventions.tags.immutable: "v{version}": an immutable tag must contain {hash} or {commit}, or two builds would share it'],
+    },
+    {
+      name: "a services pattern that matches nothing",
+      files: { "slipway.yaml": SYSTEM.replace("[services/*]", "[services/*, apps/*]"), "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:8:24 services[1]: "apps/*" matches no folder with a slipway.service.yaml | give a path or glob relative to slipway.yaml, e.g. services/*'],
+    },
+    {
+      name: "unknown analysis metric",
+      files: {
+        "services/a/slipway.service.yaml": service(
+          "a",
+          "analysis:\n  metrics:\n    - name: error-rate\n      provider: { router: { metric: errorRate } }\nstrategy:\n  canary:\n    steps:\n      - analysis: { metrics: [eror-rate] }\n",
+        ),
+      },
+      expected: ['services/a/slipway.service.yaml:14:31 strategy.canary.steps[0].analysis.metrics[0]: unknown analysis metric "eror-rate" | did you mean "error-rate"?'],
+    },
+  ];
+
+  for (const row of rows) {
+    it(`reports ${row.name}`, () => {
+      const problems = problemsOf(row.files);
+      assert.equal(problems.length, row.expected.length, `got:\n${problems.join("\n")}`);
+      row.expected.forEach((expected, i) => {
+        const actual = problems[i] ?? "";
+        if (expected.includes("\\") || expected.includes(".*")) assert.match(actual, new RegExp(expected));
+        else assert.equal(actual, expected);
+      });
+    });
+  }
+
+  it("reports every error of every file in one run, in file order", () => {
+    const problems = problemsOf({
+      "slipway.yaml": SYSTEM.replace("system: shop", "system: Shop_1"),
+      "services/a/slipway.service.yaml": service("a", "replicas: -1\nreplica: 2\n"),
+      "services/b/slipway.service.yaml": service("b", "dependsOn: [nope]\n"),
+    });
+    assert.deepEqual(
+      problems.map((p) => p.split(" ")[0]),
+      ["services/a/slipway.service.yaml:7:11", "services/a/slipway.service.yaml:8:1", "services/b/slipway.service.yaml:7:13", "slipway.yaml:1:9"],
+    );
+  });
+});

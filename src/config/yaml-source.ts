@@ -1,0 +1,65 @@
+// A YAML file parsed with its source positions kept, so that every problem
+// found later (by zod or by cross-file checks) can say file:line:col.
+import { LineCounter, isMap, isPair, isScalar, parseDocument, type Document, type Node } from "yaml";
+import type { ConfigProblem, SourcePosition } from "../domain/errors.js";
+
+export type PathSegment = string | number;
+
+export class YamlSource {
+  readonly file: string;
+  readonly value: unknown;
+  readonly parseProblems: ConfigProblem[];
+  private readonly doc: Document.Parsed;
+  private readonly lines: LineCounter;
+
+  constructor(file: string, text: string) {
+    this.file = file;
+    this.lines = new LineCounter();
+    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    this.parseProblems = [...this.doc.errors, ...this.doc.warnings].map((e) => ({
+      position: this.at(e.pos[0]),
+      path: "",
+      message: `YAML: ${firstLine(e.message)}`,
+    }));
+    this.value = this.parseProblems.length === 0 ? this.doc.toJS() : undefined;
+  }
+
+  /**
+   * Position of the value at `path`; with `key`, of the key that names it.
+   * Falls back to the nearest ancestor that exists (a missing field points at
+   * the object that lacks it).
+   */
+  positionOf(path: readonly PathSegment[], options: { key?: boolean } = {}): SourcePosition {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const prefix = path.slice(0, depth);
+      if (options.key === true && depth === path.length && depth > 0) {
+        const keyNode = this.keyNode(prefix);
+        if (keyNode?.range) return this.at(keyNode.range[0]);
+      }
+      const node = prefix.length === 0 ? this.doc.contents : this.doc.getIn(prefix, true);
+      if (isNodeWithRange(node)) return this.at(node.range[0]);
+    }
+    return { file: this.file, line: 1, col: 1 };
+  }
+
+  private keyNode(path: readonly PathSegment[]): Node | undefined {
+    const parent = path.length === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, -1), true);
+    if (!isMap(parent)) return undefined;
+    const last = path[path.length - 1];
+    const pair = parent.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === last);
+    return pair && isScalar(pair.key) ? pair.key : undefined;
+  }
+
+  private at(offset: number): SourcePosition {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, col };
+  }
+}
+
+function isNodeWithRange(node: unknown): node is Node & { range: [number, number, number] } {
+  return typeof node === "object" && node !== null && Array.isArray((node as { range?: unknown }).range);
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0] ?? message;
+}

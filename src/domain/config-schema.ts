@@ -1,0 +1,297 @@
+// The two configuration files, as zod schemas with strict objects: an unknown
+// key is an error (with a did-you-mean), never silently ignored. Parsed once at
+// load time; everything downstream works with the inferred types.
+//
+// Durations are whole or fractional seconds; ports are numbers; memory is a
+// Kubernetes-style quantity ("128Mi", "1Gi", "500M").
+import { z } from "zod";
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+    message: "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+  });
+
+const envVarName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name such as REGISTRY_PASSWORD" });
+
+const port = z.number().int().min(1).max(65535);
+const seconds = z.number().min(0);
+const positiveSeconds = z.number().positive();
+
+/** A semantic version without build metadata, e.g. 1.4.0 or 1.4.0-rc.1. */
+export const semverPattern = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+const semver = z.string().regex(semverPattern, { message: "must be a semantic version such as 1.4.0 or 1.4.0-rc.1" });
+
+/** Kubernetes-style memory quantity. */
+export const memoryPattern = /^(\d+(\.\d+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/;
+const memory = z.string().regex(memoryPattern, { message: 'must be a memory quantity such as "128Mi", "1Gi" or "500M"' });
+
+/** A count or a percentage, as Kubernetes' maxSurge and maxUnavailable take them. */
+const intOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as "25%"' })]);
+
+// ---------------------------------------------------------------- slipway.yaml
+
+/** Placeholders the naming templates may use. */
+export const repositoryTokens = ["system", "service", "team"] as const;
+export const tagTokens = ["version", "hash", "commit", "n", "service"] as const;
+
+const RegistrySchema = z.strictObject({
+  /** host:port[/prefix], or with an http:// or https:// scheme. */
+  url: z.string().min(1),
+  /** Started and stopped by `slipway up`/`down`. Defaults to true when the host is loopback. */
+  managed: z.boolean().optional(),
+  credentials: z
+    .strictObject({
+      usernameEnv: envVarName,
+      passwordEnv: envVarName,
+    })
+    .optional()
+    .describe("Names of the environment variables that hold the credentials; never the credentials themselves."),
+});
+
+const EnvironmentSchema = z.strictObject({
+  name: dnsLabel,
+  runtime: z.enum(["docker", "kubernetes"]).default("docker"),
+  /** Which registry this environment deploys from. */
+  registry: z.enum(["dev", "prod"]),
+  /** Added to every service's endpoint port in this environment; defaults to 1000 × its position. */
+  portOffset: z.number().int().min(0).max(60000).optional(),
+  kubernetes: z
+    .strictObject({
+      context: z.string().optional(),
+      namespace: dnsLabel.optional(),
+    })
+    .optional(),
+});
+
+export const SystemConfigSchema = z.strictObject({
+  system: dnsLabel.describe("The system's name; prefixes image repositories and runtime names."),
+  /** Where slipway keeps registries' data, logs and its state store; relative to slipway.yaml. */
+  stateDir: z.string().min(1).default(".slipway"),
+  registries: z.strictObject({
+    dev: RegistrySchema,
+    prod: RegistrySchema,
+  }),
+  environments: z.array(EnvironmentSchema).min(1, { message: "needs at least one environment" }),
+  conventions: z
+    .strictObject({
+      /** Image repository inside a registry, e.g. "{system}/{service}". */
+      repository: z.string().default("{system}/{service}"),
+      tags: z
+        .strictObject({
+          /** Immutable tag written by CI; must contain {hash} or {commit}. */
+          immutable: z.string().default("h-{hash}"),
+          /** Human tag written by CI. */
+          dev: z.string().default("{version}-dev.{n}"),
+          /** Tag in the prod registry. */
+          release: z.string().default("{version}"),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Folders holding a slipway.service.yaml: paths or globs (`*`, `**`) relative to slipway.yaml. */
+  services: z.array(z.string().min(1)).min(1).default(["services/*"]),
+});
+
+export type SystemConfigInput = z.input<typeof SystemConfigSchema>;
+export type SystemConfig = z.output<typeof SystemConfigSchema>;
+export type RegistryConfig = z.output<typeof RegistrySchema>;
+export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
+
+// ---------------------------------------------------- slipway.service.yaml
+
+const HttpProbe = z.strictObject({
+  path: z.string().startsWith("/", { message: "must start with /" }),
+  port: port.optional(),
+});
+const ExecProbe = z.strictObject({ command: z.array(z.string()).min(1) });
+
+const ReadinessSchema = z
+  .strictObject({
+    http: HttpProbe.optional(),
+    tcp: z.strictObject({ port: port.optional() }).optional(),
+    exec: ExecProbe.optional(),
+    initialDelaySeconds: seconds.default(0),
+    periodSeconds: positiveSeconds.default(10),
+    timeoutSeconds: positiveSeconds.default(1),
+    successThreshold: z.number().int().min(1).default(1),
+    failureThreshold: z.number().int().min(1).default(3),
+  })
+  .check((ctx) => {
+    const kinds = (["http", "tcp", "exec"] as const).filter((k) => ctx.value[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message:
+          kinds.length === 0
+            ? "needs one probe: http, tcp or exec"
+            : `has ${kinds.join(" and ")}; a probe is exactly one of http, tcp or exec`,
+      });
+    }
+  });
+
+const HttpExpectation = z.strictObject({
+  status: z.number().int().min(100).max(599).default(200),
+  /** JSON paths (`$.a.b[0]`) and the values they must equal. */
+  json: z.record(z.string().startsWith("$", { message: "a JSON path starts with $" }), z.unknown()).optional(),
+  bodyContains: z.string().optional(),
+});
+
+const ContainerTestSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    http: z
+      .strictObject({
+        method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET"),
+        path: z.string().startsWith("/", { message: "must start with /" }),
+        headers: z.record(z.string(), z.string()).optional(),
+        body: z.string().optional(),
+        expect: HttpExpectation.prefault({}),
+      })
+      .optional(),
+    /** A command in a test image, given the container's URL as SLIPWAY_TARGET_URL. */
+    command: z
+      .strictObject({
+        image: z.string().min(1),
+        run: z.array(z.string()).min(1),
+      })
+      .optional(),
+    timeoutSeconds: positiveSeconds.default(30),
+  })
+  .check((ctx) => {
+    if (ctx.value.http === undefined && ctx.value.command === undefined) {
+      ctx.issues.push({ code: "custom", input: ctx.value, message: "needs http, command, or both" });
+    }
+  });
+
+const MetricProvider = z
+  .strictObject({
+    router: z.strictObject({ metric: z.enum(["errorRate", "latencyP50", "latencyP95", "latencyP99", "requestRate"]) }).optional(),
+    prometheus: z.strictObject({ address: z.string().url(), query: z.string().min(1) }).optional(),
+    web: z.strictObject({ url: z.string().url(), jsonPath: z.string().startsWith("$"), headers: z.record(z.string(), z.string()).optional() }).optional(),
+    job: z.strictObject({ image: z.string().min(1), command: z.array(z.string()).min(1) }).optional(),
+  })
+  .check((ctx) => {
+    const kinds = Object.keys(ctx.value).filter((k) => ctx.value[k as keyof typeof ctx.value] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.issues.push({ code: "custom", input: ctx.value, message: "a provider is exactly one of router, prometheus, web or job" });
+    }
+  });
+
+const MetricSchema = z.strictObject({
+  name: z.string().min(1),
+  provider: MetricProvider,
+  /** An expression over `result`, e.g. "result < 0.01". */
+  successCondition: z.string().optional(),
+  failureCondition: z.string().optional(),
+  interval: positiveSeconds.default(10),
+  count: z.number().int().min(1).default(5),
+  failureLimit: z.number().int().min(0).default(0),
+  inconclusiveLimit: z.number().int().min(0).default(0),
+});
+
+const AnalysisRef = z.strictObject({ metrics: z.array(z.string().min(1)).min(1) });
+
+const CanaryStep = z
+  .strictObject({
+    setWeight: z.number().int().min(0).max(100).optional(),
+    /** Without a duration the rollout waits for `slipway rollout promote`. */
+    pause: z.strictObject({ duration: seconds.optional() }).optional(),
+    analysis: AnalysisRef.optional(),
+  })
+  .check((ctx) => {
+    const kinds = Object.keys(ctx.value).filter((k) => ctx.value[k as keyof typeof ctx.value] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.issues.push({ code: "custom", input: ctx.value, message: "a step is exactly one of setWeight, pause or analysis" });
+    }
+  });
+
+const RollingSchema = z.strictObject({
+  maxSurge: intOrPercent.default("25%"),
+  maxUnavailable: intOrPercent.default("25%"),
+  minReadySeconds: seconds.default(0),
+  progressDeadlineSeconds: positiveSeconds.default(600),
+  revisionHistoryLimit: z.number().int().min(0).default(10),
+});
+
+const BlueGreenSchema = z.strictObject({
+  autoPromote: z.boolean().default(false),
+  autoPromotionSeconds: seconds.optional(),
+  scaleDownDelaySeconds: seconds.default(30),
+  prePromotionAnalysis: AnalysisRef.optional(),
+  progressDeadlineSeconds: positiveSeconds.default(600),
+});
+
+const CanarySchema = z.strictObject({
+  steps: z.array(CanaryStep).min(1),
+  /** Runs for the whole rollout, beside the steps. */
+  analysis: AnalysisRef.optional(),
+  scaleDownDelaySeconds: seconds.default(30),
+  progressDeadlineSeconds: positiveSeconds.default(600),
+});
+
+const StrategySchema = z
+  .strictObject({
+    rolling: RollingSchema.optional(),
+    blueGreen: BlueGreenSchema.optional(),
+    canary: CanarySchema.optional(),
+  })
+  .check((ctx) => {
+    const kinds = (["rolling", "blueGreen", "canary"] as const).filter((k) => ctx.value[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        message: kinds.length === 0 ? "needs one of rolling, blueGreen or canary" : `has ${kinds.join(" and ")}; choose one`,
+      });
+    }
+  });
+
+/** An env var's value: a literal, or the name of a host environment variable (for secrets; never stored). */
+const EnvValue = z.union([z.string(), z.number(), z.boolean(), z.strictObject({ fromEnv: envVarName })]);
+
+export const ServiceConfigSchema = z.strictObject({
+  name: dnsLabel,
+  owners: z.array(z.string().min(1)).min(1, { message: "needs at least one owner (a team or a person)" }),
+  version: semver.default("0.1.0"),
+  build: z.strictObject({
+    /** The containerized build environment. */
+    image: z.string().min(1),
+    commands: z.array(z.string().min(1)).default([]),
+    test: z.array(z.string().min(1)).default([]),
+    /** Paths relative to slipway.yaml that this build also reads (shared libraries). */
+    inputs: z.array(z.string().min(1)).default([]),
+  }),
+  image: z
+    .strictObject({
+      dockerfile: z.string().min(1).default("Dockerfile"),
+      context: z.string().min(1).default("."),
+    })
+    .prefault({}),
+  port: port.describe("The port the container listens on."),
+  /** The stable loopback port the router publishes this service on (plus the environment's portOffset). */
+  endpoint: z.strictObject({ port }).optional(),
+  readiness: ReadinessSchema,
+  replicas: z.number().int().min(0).default(1),
+  resources: z
+    .strictObject({
+      cpus: z.number().positive().optional(),
+      memory: memory.optional(),
+    })
+    .prefault({}),
+  env: z.record(envVarName, EnvValue).default({}),
+  dependsOn: z.array(z.string().min(1)).default([]),
+  containerTests: z.array(ContainerTestSchema).default([]),
+  analysis: z.strictObject({ metrics: z.array(MetricSchema).min(1) }).optional(),
+  strategy: StrategySchema.prefault({ rolling: {} }),
+  terminationGracePeriodSeconds: seconds.default(30),
+});
+
+export type ServiceConfigInput = z.input<typeof ServiceConfigSchema>;
+export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
+export type ReadinessProbe = ServiceConfig["readiness"];
+export type ContainerTest = ServiceConfig["containerTests"][number];
+export type Strategy = ServiceConfig["strategy"];

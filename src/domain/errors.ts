@@ -1,0 +1,148 @@
+// Every error Slipway raises on purpose is a SlipwayError: a stable code a
+// script can match on, a message a person can act on, a hint saying what to
+// try, and the cause chain. The CLI prints them; stacks only with --debug.
+
+/** Stable error codes. docs/errors.md explains each one. */
+export const ErrorCodes = {
+  CONFIG_INVALID: { exit: 2, summary: "configuration files have errors" },
+  CONFIG_NOT_FOUND: { exit: 2, summary: "no slipway.yaml found" },
+  USAGE: { exit: 2, summary: "the command line is wrong" },
+  ENGINE_UNAVAILABLE: { exit: 3, summary: "Docker Engine is not installed or not running" },
+  PORT_IN_USE: { exit: 3, summary: "a port slipway needs is held by another process" },
+  COMPONENT_MISSING: { exit: 3, summary: "a platform component is not installed" },
+  COMPONENT_FAILED: { exit: 3, summary: "a platform component did not start" },
+  STATE_STORE: { exit: 4, summary: "the state store could not be opened or migrated" },
+  CHILD_PROCESS: { exit: 1, summary: "a command failed" },
+  INTERNAL: { exit: 70, summary: "a bug in slipway" },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface SlipwayErrorOptions {
+  hint?: string;
+  cause?: unknown;
+  /** True when trying the same thing again may succeed (network blips, 5xx, locks). */
+  retryable?: boolean;
+}
+
+export class SlipwayError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: SlipwayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+    this.retryable = options.retryable ?? false;
+  }
+
+  get exitCode(): number {
+    return ErrorCodes[this.code].exit;
+  }
+
+  /** The human explanation, without hint or cause; subclasses add detail. */
+  explain(): string {
+    return this.message;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      hint: this.hint,
+      retryable: this.retryable,
+      cause: describeCause(this.cause),
+    };
+  }
+}
+
+function describeCause(cause: unknown): unknown {
+  if (cause === undefined) return undefined;
+  if (cause instanceof SlipwayError) return cause.toJSON();
+  if (cause instanceof Error) return { name: cause.name, message: cause.message };
+  return String(cause);
+}
+
+/** Where in a file something is; line and col are 1-based. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** One problem in the configuration, with where it is and how to fix it. */
+export interface ConfigProblem {
+  position: SourcePosition;
+  /** The field path, e.g. `readiness.http.path` or `services[2]`. */
+  path: string;
+  message: string;
+  hint?: string;
+}
+
+export function formatPosition(p: SourcePosition): string {
+  return `${p.file}:${p.line}:${p.col}`;
+}
+
+export function formatProblem(p: ConfigProblem): string {
+  const where = p.path === "" ? "" : ` ${p.path}:`;
+  const hint = p.hint === undefined ? "" : ` (${p.hint})`;
+  return `${formatPosition(p.position)}:${where} ${p.message}${hint}`;
+}
+
+/** All configuration problems of one run, in file order. */
+export class ConfigError extends SlipwayError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    const n = problems.length;
+    super("CONFIG_INVALID", `${n} configuration error${n === 1 ? "" : "s"}`, {
+      hint: "fix the fields named above; `slipway schema` writes JSON Schemas your editor can check them with",
+    });
+    this.problems = problems;
+  }
+
+  override explain(): string {
+    return [this.message + ":", ...this.problems.map((p) => "  " + formatProblem(p))].join("\n");
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), problems: this.problems };
+  }
+}
+
+/** A command that exited non-zero: shows the command, its exit code and its last lines of output. */
+export class ChildProcessError extends SlipwayError {
+  readonly command: string;
+  readonly exitStatus: number | null;
+  readonly outputTail: string;
+
+  constructor(command: string, exitStatus: number | null, outputTail: string, options: SlipwayErrorOptions = {}) {
+    super("CHILD_PROCESS", `\`${command}\` exited with ${exitStatus === null ? "a signal" : `code ${exitStatus}`}`, options);
+    this.command = command;
+    this.exitStatus = exitStatus;
+    this.outputTail = outputTail;
+  }
+
+  override explain(): string {
+    if (this.outputTail.trim() === "") return this.message;
+    const tail = this.outputTail.trimEnd().split("\n").map((l) => "  | " + l).join("\n");
+    return `${this.message}; last lines of output:\n${tail}`;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), command: this.command, exitStatus: this.exitStatus, outputTail: this.outputTail };
+  }
+}
+
+/** Wraps anything thrown into a SlipwayError, keeping ours as they are. */
+export function asSlipwayError(err: unknown): SlipwayError {
+  if (err instanceof SlipwayError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SlipwayError("INTERNAL", message, {
+    cause: err,
+    hint: "this is a bug in slipway; rerun with --debug and report the stack",
+  });
+}
