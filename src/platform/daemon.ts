@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "../domain/errors.js";
-import { findPortOwner, isPortFree } from "./port-probe.js";
+import { findPortOwner, isPortFree, type PortOwner } from "./port-probe.js";
 
 export interface DaemonSpec {
   /** For messages: "dev registry". */
@@ -59,14 +59,9 @@ export async function startDaemon(spec: DaemonSpec): Promise<StartResult> {
     rmSync(spec.pidFile, { force: true });
   }
 
-  if (!(await isPortFree(spec.port))) {
-    const owner = findPortOwner(spec.port);
-    throw new SlipwayError(
-      "PORT_IN_USE",
-      `cannot start the ${spec.name}: port ${spec.port} is held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`,
-      { hint: `stop that process, or give the ${spec.name} another port in slipway.yaml` },
-    );
-  }
+  const adopted = adoptOrphan(spec);
+  if (adopted !== undefined && (await spec.healthy())) return "already-running";
+  await assertPortsAvailable([spec]);
 
   spec.prepare?.();
   mkdirSync(dirname(spec.pidFile), { recursive: true });
@@ -79,7 +74,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<StartResult> {
   const pid = child.pid;
   if (pid === undefined) throw failure(spec, `could not run ${spec.command}: ${(await spawnError).message}`);
 
-  writeAtomically(spec.pidFile, JSON.stringify({ pid, startTicks: processStartTicks(pid) ?? "", command: spec.command, port: spec.port, startedAt: new Date().toISOString() } satisfies PidRecord));
+  writePidRecord(spec, pid);
 
   const deadline = Date.now() + (spec.startTimeoutMs ?? 15_000);
   while (Date.now() < deadline) {
@@ -90,6 +85,47 @@ export async function startDaemon(spec: DaemonSpec): Promise<StartResult> {
   // Leave nothing half-started behind.
   await stopDaemon(spec);
   throw failure(spec, `the ${spec.name} did not become ready on port ${spec.port}`);
+}
+
+/**
+ * A process on our port running exactly our command line is ours whose pid
+ * file was lost (deleted state, a crash between spawn and write): record it
+ * again instead of calling it a stranger.
+ */
+function adoptOrphan(spec: DaemonSpec): number | undefined {
+  const owner = ownOrphan(spec);
+  if (owner !== undefined) writePidRecord(spec, owner.pid);
+  return owner?.pid;
+}
+
+function ownOrphan(spec: DaemonSpec): PortOwner | undefined {
+  const owner = findPortOwner(spec.port);
+  return owner !== undefined && owner.command === [spec.command, ...spec.args].join(" ") ? owner : undefined;
+}
+
+export function isOwnOrphan(spec: DaemonSpec): boolean {
+  return daemonState(spec).kind !== "running" && ownOrphan(spec) !== undefined;
+}
+
+function writePidRecord(spec: DaemonSpec, pid: number): void {
+  mkdirSync(dirname(spec.pidFile), { recursive: true });
+  writeAtomically(spec.pidFile, JSON.stringify({ pid, startTicks: processStartTicks(pid) ?? "", command: spec.command, port: spec.port, startedAt: new Date().toISOString() } satisfies PidRecord));
+}
+
+/** Throws PORT_IN_USE naming every port (and its holder) that a daemon not yet running would need. */
+export async function assertPortsAvailable(specs: readonly DaemonSpec[]): Promise<void> {
+  const conflicts: string[] = [];
+  for (const spec of specs) {
+    if (daemonState(spec).kind === "running") continue;
+    if (await isPortFree(spec.port)) continue;
+    const owner = findPortOwner(spec.port);
+    conflicts.push(`the ${spec.name} needs port ${spec.port}, held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`);
+  }
+  if (conflicts.length > 0) {
+    throw new SlipwayError("PORT_IN_USE", `cannot start the platform: ${conflicts.join("; ")}`, {
+      hint: "stop that process, or give the registry another port in slipway.yaml; nothing was started",
+    });
+  }
 }
 
 export type StopResult = "stopped" | "not-running";

@@ -7,7 +7,7 @@ import { SlipwayError } from "../domain/errors.js";
 import { parseRegistryUrl, type RegistryAddress } from "../domain/registry-address.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
-import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from "./daemon.js";
+import { assertPortsAvailable, daemonState, isOwnOrphan, startDaemon, stopDaemon, type DaemonSpec } from "./daemon.js";
 import { registryBinary, registryDaemonSpec } from "./registry-daemon.js";
 
 export type RegistryRole = "dev" | "prod";
@@ -47,10 +47,14 @@ export async function platformUp(system: LoadedSystem, engine: DockerEngine): Pr
     reports.push({ component: "state store", status: "ready", detail: `${store.path} (schema ${store.migration.version}${migrated})` });
 
     const registries = registriesOf(system);
+    const specs = new Map(registries.filter((r) => r.managed).map((r) => [r.role, registrySpec(system, r)]));
+    // Check every port before starting anything, so a conflict leaves nothing half-up.
+    await assertPortsAvailable([...specs.values()].filter((spec) => !isOwnOrphan(spec)));
     const results = await Promise.all(
       registries.map(async (registry) => {
-        if (!registry.managed) return { component: `${registry.role} registry`, status: "external", detail: registry.address.authority };
-        const result = await startDaemon(registrySpec(system, registry));
+        const spec = specs.get(registry.role);
+        if (spec === undefined) return { component: `${registry.role} registry`, status: "external", detail: registry.address.authority };
+        const result = await startDaemon(spec);
         store.recordPlatformEvent(`${registry.role} registry`, result);
         return { component: `${registry.role} registry`, status: result, detail: `${registry.address.scheme}://${registry.address.authority}` };
       }),

@@ -1,0 +1,43 @@
+// Lint, including the layering rules of ARCHITECTURE.md: arrows point down
+// only, so domain/ does no I/O and imports nothing of ours, and nothing below
+// the faces (cli/, server/) imports them.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+const faces = ["**/cli/**", "**/server/**", "**/web/**"];
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "examples/**", "test/fixtures/**", ".slipway/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", fetch: "readonly", AbortSignal: "readonly", setTimeout: "readonly", clearTimeout: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-explicit-any": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["src/**/*.ts"],
+    ignores: ["src/cli/**", "src/server/**", "src/web/**"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: faces, message: "Only faces import faces: arrows point down (ARCHITECTURE.md)." }] }],
+    },
+  },
+  {
+    files: ["src/domain/**/*.ts"],
+    ignores: ["src/domain/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["node:*", "fs", "path", "child_process", "net", "http", "https", "os", "dockerode", "better-sqlite3", "yaml"], message: "domain/ is pure: no I/O and no adapters. Move this to an adapter behind a port." },
+            { group: ["../*"], message: "domain/ imports nothing of ours outside domain/." },
+          ],
+        },
+      ],
+      "no-restricted-globals": ["error", { name: "fetch", message: "domain/ does no I/O." }, { name: "process", message: "domain/ does no I/O; take values as parameters." }],
+    },
+  },
+);

@@ -1,0 +1,52 @@
+// Shared by the e2e tests: scratch systems on their own loopback ports and a
+// way to run the real CLI as a user would.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const cliPath = join(repoRoot, "bin", "slipway.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolvePromise) => {
+    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A one-service system in a fresh temp folder whose registries use the given loopback ports. */
+export function scratchSystem(devPort: number, prodPort: number): string {
+  const root = mkdtempSync(join(tmpdir(), "slipway-e2e-"));
+  writeFileSync(
+    join(root, "slipway.yaml"),
+    `system: e2e
+registries:
+  dev: { url: 127.0.0.1:${devPort} }
+  prod: { url: 127.0.0.1:${prodPort} }
+environments:
+  - { name: test, registry: dev }
+services: [services/*]
+`,
+  );
+  mkdirSync(join(root, "services", "hello"), { recursive: true });
+  writeFileSync(
+    join(root, "services", "hello", "slipway.service.yaml"),
+    `name: hello
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+readiness: { tcp: {} }
+`,
+  );
+  return root;
+}
