@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The quickstart's main job on the example system: sets up the host, brings
+# up the local platform and validates the drone-delivery system.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+example=examples/drone-delivery
+
+step "host setup";   as_root bash scripts/setup-host.sh
+step "base images";  as_root bash scripts/base-images.sh
+step "node modules"; install_node_modules
+step "build slipway"; npm run --silent build
+step "slipway validate"; node bin/slipway.js -c "$example" validate
+step "slipway up";   node bin/slipway.js -c "$example" up
+step "slipway doctor"; node bin/slipway.js -c "$example" doctor

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh Debian machine (Docker Engine,
+# registry and router binaries, base images, node modules) and runs them all:
+# typecheck, lint, unit tests, then end-to-end tests against the real parts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+step "host setup";   as_root bash scripts/setup-host.sh
+step "base images";  as_root bash scripts/base-images.sh
+step "node modules"; install_node_modules
+step "typecheck and build"; npm run --silent build
+step "lint";         npm run --silent lint
+step "unit tests";   node --test dist/src/ dist/test/unit/
+step "end-to-end tests"; node --test --test-concurrency=1 dist/test/e2e/
