@@ -78,36 +78,40 @@ function duplicateNameProblems(services: readonly LoadedService[]): ConfigProble
   return problems;
 }
 
+/** The two dependency lists: what a service calls at run time, and what its build needs first. */
+const dependencyFields = [
+  { path: ["dependsOn"], of: (s: LoadedService) => s.config.dependsOn },
+  { path: ["build", "dependsOn"], of: (s: LoadedService) => s.config.build.dependsOn },
+] as const;
+
 function dependsOnProblems(services: readonly LoadedService[]): ConfigProblem[] {
   const names = new Set(services.map((s) => s.config.name));
-  return services.flatMap((service) =>
-    service.config.dependsOn.flatMap((target, i) => {
-      if (target === service.config.name) {
-        return [problemAt(service.source, ["dependsOn", i], `"${target}" depends on itself`)];
-      }
-      if (names.has(target)) return [];
-      const suggestion = didYouMean(target, names);
-      return [
-        problemAt(
-          service.source,
-          ["dependsOn", i],
-          `unknown service "${target}"`,
-          suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`,
-        ),
-      ];
-    }),
+  return dependencyFields.flatMap((field) =>
+    services.flatMap((service) =>
+      field.of(service).flatMap((target, i) => {
+        const path = [...field.path, i];
+        if (target === service.config.name) return [problemAt(service.source, path, `"${target}" depends on itself`)];
+        if (names.has(target)) return [];
+        const suggestion = didYouMean(target, names);
+        return [
+          problemAt(service.source, path, `unknown service "${target}"`, suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`),
+        ];
+      }),
+    ),
   );
 }
 
 function cycleProblems(services: readonly LoadedService[]): ConfigProblem[] {
   const byName = new Map(services.map((s) => [s.config.name, s]));
-  const graph = new ServiceGraph(new Map(services.map((s) => [s.config.name, s.config.dependsOn.filter((d) => d !== s.config.name)])));
-  return graph.cycles().flatMap((cycle) => {
-    const [start = "", next = ""] = cycle;
-    const service = byName.get(start);
-    if (service === undefined) return [];
-    const index = service.config.dependsOn.indexOf(next);
-    return [problemAt(service.source, ["dependsOn", index], `dependency cycle: ${cycle.join(" → ")}`, "remove one of these dependsOn entries")];
+  return dependencyFields.flatMap((field) => {
+    const graph = new ServiceGraph(new Map(services.map((s) => [s.config.name, field.of(s).filter((d) => d !== s.config.name)])));
+    return graph.cycles().flatMap((cycle) => {
+      const [start = "", next = ""] = cycle;
+      const service = byName.get(start);
+      if (service === undefined) return [];
+      const index = field.of(service).indexOf(next);
+      return [problemAt(service.source, [...field.path, index], `dependency cycle: ${cycle.join(" → ")}`, `remove one of these ${field.path.join(".")} entries`)];
+    });
   });
 }
 

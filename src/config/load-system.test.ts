@@ -136,6 +136,17 @@ describe("loadSystem", () => {
       expected: ["services/a/slipway.service.yaml:7:13 dependsOn[0]: dependency cycle: a → b → c → a | remove one of these dependsOn entries"],
     },
     {
+      name: "build dependency cycle and unknown build dependency",
+      files: {
+        "services/a/slipway.service.yaml": service("a").replace("build: { image: node:20-bookworm-slim }", "build: { image: node:20-bookworm-slim, dependsOn: [b, zz] }"),
+        "services/b/slipway.service.yaml": service("b").replace("build: { image: node:20-bookworm-slim }", "build: { image: node:20-bookworm-slim, dependsOn: [a] }"),
+      },
+      expected: [
+        "services/a/slipway.service.yaml:3:52 build.dependsOn[0]: dependency cycle: a → b → a | remove one of these build.dependsOn entries",
+        'services/a/slipway.service.yaml:3:55 build.dependsOn[1]: unknown service "zz" | known services: a, b',
+      ],
+    },
+    {
       name: "duplicate service names",
       files: { "services/a/slipway.service.yaml": service("api"), "services/b/slipway.service.yaml": service("api") },
       expected: [/services\/b\/slipway.service.yaml:1:7 name: service name "api" is already used by .*services\/a\/slipway.service.yaml:1:7/.source],

@@ -264,6 +264,8 @@ export const ServiceConfigSchema = z.strictObject({
     test: z.array(z.string().min(1)).default([]),
     /** Paths relative to slipway.yaml that this build also reads (shared libraries). */
     inputs: z.array(z.string().min(1)).default([]),
+    /** Services whose build must finish first and whose content hash is part of this one's. */
+    dependsOn: z.array(z.string().min(1)).default([]),
   }),
   image: z
     .strictObject({

@@ -13,6 +13,12 @@ export const ErrorCodes = {
   COMPONENT_FAILED: { exit: 3, summary: "a platform component did not start" },
   STATE_STORE: { exit: 4, summary: "the state store could not be opened or migrated" },
   CHILD_PROCESS: { exit: 1, summary: "a command failed" },
+  REGISTRY_UNAVAILABLE: { exit: 5, summary: "a registry could not be reached or answered with a server error" },
+  REGISTRY_AUTH: { exit: 5, summary: "a registry refused the credentials, or needs some" },
+  REGISTRY_NOT_FOUND: { exit: 5, summary: "a repository, manifest or blob is not in the registry" },
+  REGISTRY_REFUSED: { exit: 5, summary: "a registry refused a request as invalid or unsupported" },
+  DIGEST_MISMATCH: { exit: 5, summary: "content did not match its digest" },
+  REFERENCE_INVALID: { exit: 2, summary: "an image reference, repository name or digest is malformed" },
   INTERNAL: { exit: 70, summary: "a bug in slipway" },
 } as const;
 
