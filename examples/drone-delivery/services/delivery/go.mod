@@ -1,0 +1,3 @@
+module slipway.example/drone-delivery/delivery
+
+go 1.19

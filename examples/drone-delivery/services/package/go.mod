@@ -1,0 +1,3 @@
+module slipway.example/drone-delivery/package
+
+go 1.19
