@@ -7,6 +7,9 @@ import { validateCommand } from "./commands/validate.js";
 import { schemaCommand } from "./commands/schema.js";
 import { upCommand, downCommand } from "./commands/up-down.js";
 import { doctorCommand } from "./commands/doctor.js";
+import { ciCommand } from "./commands/ci.js";
+import { affectedCommand } from "./commands/affected.js";
+import { runsListCommand, runsShowCommand } from "./commands/runs.js";
 
 export interface GlobalOptions {
   config: string;
@@ -45,6 +48,23 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(run((ctx, opts: { out: string }) => schemaCommand(ctx, opts.out)));
   program.command("up").description("start the local platform: check Docker Engine, start the dev and prod registries, migrate the state store").action(run(upCommand));
   program.command("down").description("stop what `slipway up` started; registry data is kept").action(run(downCommand));
+  program
+    .command("ci")
+    .description("build, unit-test, image, container-test and push to the dev registry every service that changed")
+    .argument("[services...]", "only these services (and what their builds depend on)")
+    .option("-j, --concurrency <n>", "services built at once (default: the number of cores)")
+    .action(run((ctx, services: string[], opts: { concurrency?: string }) => ciCommand(ctx, services, opts)));
+  program
+    .command("affected")
+    .description("list the services CI would build, and why")
+    .option("--since <git-ref>", "compare with a git ref instead of the dev registry")
+    .action(run((ctx, opts: { since?: string }) => affectedCommand(ctx, opts)));
+  const runs = program
+    .command("runs")
+    .description("list pipeline runs")
+    .option("-n, --limit <n>", "how many", "20")
+    .action(run((ctx, opts: { limit: string }) => runsListCommand(ctx, opts)));
+  runs.command("show").description("show one pipeline run").argument("<id>").action(run((ctx, id: string) => runsShowCommand(ctx, id)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(doctorCommand));
 
   try {

@@ -23,6 +23,11 @@ export class DockerIgnore {
       });
   }
 
+  /** True when some `!` pattern re-includes paths, so an excluded folder must still be looked into. */
+  get hasExceptions(): boolean {
+    return this.rules.some((r) => r.negated);
+  }
+
   get isEmpty(): boolean {
     return this.rules.length === 0;
   }

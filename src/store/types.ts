@@ -14,3 +14,46 @@ export interface StateStore {
   readonly migration: MigrationStatus;
   close(): void;
 }
+
+export type RunStatus = "running" | "passed" | "failed" | "cancelled";
+
+export interface StageRecord {
+  stage: string;
+  status: string;
+  durationMs: number;
+  logFile: string;
+}
+
+export interface ServiceRunRecord {
+  service: string;
+  outcome: string;
+  contentHash: string;
+  digest?: string;
+  references: string[];
+  stages: StageRecord[];
+  reasons: string[];
+  error?: string;
+  durationMs: number;
+}
+
+export interface RunRecord {
+  id: string;
+  startedAt: string;
+  finishedAt?: string;
+  commit?: string;
+  status: RunStatus;
+  durationMs?: number;
+  services: ServiceRunRecord[];
+}
+
+/** Pipeline runs, as `slipway runs` shows them. */
+export interface PipelineRunStore {
+  startRun(run: { id: string; startedAt: string; commit?: string }): void;
+  recordService(runId: string, record: ServiceRunRecord): void;
+  finishRun(runId: string, status: RunStatus, finishedAt: string, durationMs: number): void;
+  listRuns(limit: number): RunRecord[];
+  getRun(id: string): RunRecord | undefined;
+  /** The inputs of a content hash recorded when it was pushed (JSON), for explaining changes. */
+  recordHashInputs(service: string, hash: string, inputs: string): void;
+  latestHashInputs(service: string): string | undefined;
+}

@@ -1,0 +1,63 @@
+import { loadSystem } from "../../config/load-system.js";
+import { SlipwayError } from "../../domain/errors.js";
+import { storePath } from "../../platform/platform.js";
+import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
+import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import type { RunRecord } from "../../store/types.js";
+import type { CommandContext } from "../main.js";
+
+function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): T {
+  const store = SqliteStore.open(storePath(loadSystem(config)));
+  try {
+    return use(new SqlitePipelineRunStore(store.db));
+  } finally {
+    store.close();
+  }
+}
+
+export function runsListCommand({ output, globals }: CommandContext, opts: { limit: string }): number {
+  const runs = withRuns(globals.config, (r) => r.listRuns(Number(opts.limit) || 20));
+  if (globals.json) {
+    output.out(JSON.stringify({ runs }));
+    return 0;
+  }
+  if (runs.length === 0) {
+    output.out("no pipeline runs yet; `slipway ci` starts one");
+    return 0;
+  }
+  output.out(["RUN".padEnd(22), "STARTED".padEnd(20), "COMMIT ", "STATUS   ", "DURATION", " SERVICES"].join(""));
+  for (const run of runs) {
+    output.out(
+      [run.id.padEnd(22), run.startedAt.slice(0, 19).replace("T", " ").padEnd(20), (run.commit ?? "-").slice(0, 7).padEnd(7), run.status.padEnd(9), seconds(run.durationMs).padStart(8), " " + countOutcomes(run)].join(""),
+    );
+  }
+  return 0;
+}
+
+export function runsShowCommand({ output, globals }: CommandContext, id: string): number {
+  const run = withRuns(globals.config, (r) => r.getRun(id));
+  if (run === undefined) throw new SlipwayError("USAGE", `no pipeline run "${id}"`, { hint: "`slipway runs` lists them" });
+  if (globals.json) {
+    output.out(JSON.stringify({ run }));
+    return 0;
+  }
+  output.out(`run ${run.id}: ${run.status}, started ${run.startedAt}, commit ${run.commit ?? "-"}, ${seconds(run.durationMs)}`);
+  for (const s of run.services) {
+    output.out(`\n${s.service}: ${s.outcome}  hash ${s.contentHash.slice(0, 12)}  ${seconds(s.durationMs)}`);
+    if (s.digest !== undefined) output.out(`  digest ${s.digest}`);
+    for (const ref of s.references) output.out(`  ${ref}`);
+    for (const st of s.stages) output.out(`  ${st.stage.padEnd(15)} ${st.status.padEnd(9)} ${seconds(st.durationMs).padStart(7)}  ${st.logFile}`);
+    if (s.error !== undefined) output.out(`  error: ${s.error}`);
+  }
+  return 0;
+}
+
+function countOutcomes(run: RunRecord): string {
+  const counts = new Map<string, number>();
+  for (const s of run.services) counts.set(s.outcome, (counts.get(s.outcome) ?? 0) + 1);
+  return [...counts].map(([k, v]) => `${v} ${k}`).join(", ");
+}
+
+function seconds(ms: number | undefined): string {
+  return ms === undefined ? "-" : `${(ms / 1000).toFixed(1)}s`;
+}
