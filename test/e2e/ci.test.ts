@@ -1,0 +1,125 @@
+// `slipway ci` on the example system against the real parts: build containers,
+// image builds and container tests on Docker Engine, pushes to a real
+// Distribution registry, runs recorded in SQLite.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { repoRoot, runCli } from "./helpers.js";
+
+const DEV = 15501;
+const PROD = 15502;
+const root = mkdtempSync(join(tmpdir(), "slipway-ci-"));
+const git = (...args: string[]): string => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" });
+
+async function tags(repository: string): Promise<string[]> {
+  const res = await fetch(`http://127.0.0.1:${DEV}/v2/${repository}/tags/list`);
+  return ((await res.json()) as { tags: string[] | null }).tags ?? [];
+}
+
+interface RunJson {
+  run: { id: string; status: string; services: { service: string; outcome: string; digest?: string; references: string[]; stages: { stage: string; status: string }[] }[] };
+}
+
+async function lastRun(): Promise<RunJson["run"]> {
+  const list = JSON.parse((await runCli(["-c", root, "--json", "runs"])).stdout) as { runs: { id: string }[] };
+  const id = list.runs[0]?.id ?? "";
+  return (JSON.parse((await runCli(["-c", root, "--json", "runs", "show", id])).stdout) as RunJson).run;
+}
+
+before(async () => {
+  cpSync(join(repoRoot, "examples", "drone-delivery"), root, { recursive: true, filter: (src) => !/node_modules|\/dist(\/|$)|__pycache__|\.slipway/.test(src) });
+  const config = join(root, "slipway.yaml");
+  writeFileSync(config, execFileSync("sed", ["-e", `s/127.0.0.1:5101/127.0.0.1:${DEV}/`, "-e", `s/127.0.0.1:5102/127.0.0.1:${PROD}/`, config], { encoding: "utf8" }));
+  git("init", "-q");
+  git("add", "-A");
+  git("-c", "user.email=e2e@slipway", "-c", "user.name=e2e", "commit", "-qm", "example");
+  const up = await runCli(["-c", root, "up"]);
+  assert.equal(up.code, 0, up.stderr);
+});
+
+after(async () => {
+  await runCli(["-c", root, "down"]);
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("slipway ci on the example system", () => {
+  it("builds, tests, images, container-tests and pushes every service", async () => {
+    const result = await runCli(["-c", root, "ci"], { CI: "true" });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const run = await lastRun();
+    assert.equal(run.status, "passed");
+    assert.deepEqual(run.services.map((s) => `${s.service}:${s.outcome}`), ["delivery:built", "ingestion:built", "package:built", "workflow:built"]);
+    for (const service of run.services) {
+      assert.deepEqual(service.stages.map((s) => `${s.stage}:${s.status}`), ["build:passed", "unit-test:passed", "image:passed", "container-test:passed", "push:passed"]);
+      assert.match(service.digest ?? "", /^sha256:[0-9a-f]{64}$/);
+      const published = await tags(`drone-delivery/${service.service}`);
+      assert.ok(published.some((t) => /^h-[0-9a-f]{12}$/.test(t)), `${service.service}: ${published.join(",")}`);
+      assert.ok(published.some((t) => /^\d+\.\d+\.\d+-dev\.1$/.test(t)), `${service.service}: ${published.join(",")}`);
+    }
+  });
+
+  it("skips every service on a second run", async () => {
+    const result = await runCli(["-c", root, "ci"], { CI: "true" });
+    assert.equal(result.code, 0, result.stderr);
+    const run = await lastRun();
+    assert.deepEqual(run.services.map((s) => s.outcome), ["up-to-date", "up-to-date", "up-to-date", "up-to-date"]);
+    assert.match(result.stdout, /up to date/);
+  });
+
+  it("rebuilds only the service whose file changed, and says why", async () => {
+    appendFileSync(join(root, "services", "workflow", "workflow_service", "validation.py"), "\n# changed by the e2e test\n");
+    const affected = JSON.parse((await runCli(["-c", root, "--json", "affected"])).stdout) as { services: { service: string; affected: boolean; reasons: string[] }[] };
+    assert.deepEqual(affected.services.filter((s) => s.affected).map((s) => s.service), ["workflow"]);
+    assert.deepEqual(affected.services.find((s) => s.service === "workflow")?.reasons, ["file changed: workflow_service/validation.py"]);
+
+    const result = await runCli(["-c", root, "ci"], { CI: "true" });
+    assert.equal(result.code, 0, result.stderr);
+    const run = await lastRun();
+    assert.deepEqual(run.services.map((s) => `${s.service}:${s.outcome}`), ["delivery:up-to-date", "ingestion:up-to-date", "package:up-to-date", "workflow:built"]);
+    assert.ok((await tags("drone-delivery/workflow")).some((t) => t.endsWith("-dev.2")), "the second build of the same version is dev.2");
+  });
+
+  it("lists changes since a git ref", async () => {
+    const result = JSON.parse((await runCli(["-c", root, "--json", "affected", "--since", "HEAD"])).stdout) as { services: { service: string; affected: boolean; reasons: string[] }[] };
+    assert.deepEqual(result.services.filter((s) => s.affected).map((s) => `${s.service}: ${s.reasons.join("; ")}`), ["workflow: file changed: workflow_service/validation.py"]);
+  });
+
+  it("leaves no build or test container behind", () => {
+    const leftovers = execFileSync("docker", ["ps", "-aq", "--filter", "label=org.slipway.system=drone-delivery", "--filter", "label=org.slipway.purpose"], { encoding: "utf8" }).trim();
+    assert.equal(leftovers, "");
+  });
+
+  it("fails the broken entry point at the container-test stage and shows its log", async () => {
+    const fixtureRoot = mkdtempSync(join(tmpdir(), "slipway-broken-"));
+    try {
+      cpSync(join(repoRoot, "test", "fixtures", "broken-entrypoint"), join(fixtureRoot, "services", "broken-entrypoint"), { recursive: true });
+      writeFileSync(
+        join(fixtureRoot, "slipway.yaml"),
+        `system: broken\nstateDir: ${join(root, ".slipway")}\nregistries:\n  dev: { url: 127.0.0.1:${DEV} }\n  prod: { url: 127.0.0.1:${PROD} }\nenvironments: [{ name: test, registry: dev }]\n`,
+      );
+      const result = await runCli(["-c", fixtureRoot, "ci"], { CI: "true" });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(result.stdout, /\[broken-entrypoint\] container-test failed/);
+      assert.match(result.stdout, /can't open file '\/app\/server.py'/);
+      assert.match(result.stdout, /container-test\.log/);
+      assert.deepEqual(await tags("broken/broken-entrypoint").catch(() => []), []);
+    } finally {
+      rmSync(fixtureRoot, { recursive: true, force: true });
+    }
+  });
+
+  it("says clearly when the dev registry is down, and builds nothing", async () => {
+    assert.equal((await runCli(["-c", root, "down"])).code, 0);
+    try {
+      const result = await runCli(["-c", root, "ci"], { CI: "true" });
+      assert.equal(result.code, 5, result.stderr);
+      assert.match(result.stderr, new RegExp(`the dev registry 127.0.0.1:${DEV} is not answering`));
+      assert.match(result.stderr, /slipway up/);
+    } finally {
+      assert.equal((await runCli(["-c", root, "up"])).code, 0);
+    }
+  });
+});
