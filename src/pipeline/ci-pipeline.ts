@@ -14,6 +14,7 @@ import { runBuildContainer, type BuildContainerSpec } from "../docker/build-cont
 import type { DockerEngine } from "../docker/engine.js";
 import { buildImage } from "../docker/image-build.js";
 import { pushImage } from "../docker/image-push.js";
+import { sweepOrphans } from "../docker/orphans.js";
 import { GitRepo, findRepoRoot, type Commit } from "../git/git-repo.js";
 import type { RegistryClient } from "../registry/types.js";
 import type { PipelineRunStore, RunStatus, ServiceRunRecord, StageRecord } from "../store/types.js";
@@ -63,6 +64,7 @@ export async function runCi(deps: CiDependencies, options: CiOptions): Promise<C
   });
 
   const selected = selectServices(system, options.services);
+  await sweepOrphans(deps.engine, system.config.system);
   const repoRoot = findRepoRoot(system.root);
   const repo = repoRoot === undefined ? undefined : new GitRepo(repoRoot);
   const [commit, source] = await Promise.all([repo?.head(), repo?.remoteUrl()]);

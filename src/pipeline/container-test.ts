@@ -103,7 +103,7 @@ export async function runContainerTests(options: ContainerTestOptions): Promise<
     },
     outputs: [],
     secrets: secretValues,
-    labels: { "org.slipway.system": system, "org.slipway.run": runId, "org.slipway.service": service.name, "org.slipway.purpose": "container-test" },
+    labels: { "org.slipway.system": system, "org.slipway.run": runId, "org.slipway.service": service.name, "org.slipway.purpose": "container-test", "org.slipway.pid": String(process.pid) },
     names: {
       target: dnsLabelName(system, service.name, "ct", runId),
       network: dnsLabelName(system, service.name, "ct", runId, "net"),

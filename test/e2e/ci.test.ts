@@ -7,6 +7,7 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import Docker from "dockerode";
 import { repoRoot, runCli } from "./helpers.js";
 
 const DEV = 15501;
@@ -85,6 +86,22 @@ describe("slipway ci on the example system", () => {
   it("lists changes since a git ref", async () => {
     const result = JSON.parse((await runCli(["-c", root, "--json", "affected", "--since", "HEAD"])).stdout) as { services: { service: string; affected: boolean; reasons: string[] }[] };
     assert.deepEqual(result.services.filter((s) => s.affected).map((s) => `${s.service}: ${s.reasons.join("; ")}`), ["workflow: file changed: workflow_service/validation.py"]);
+  });
+
+  it("removes containers a killed run left behind, and only those", async () => {
+    const docker = new Docker({ socketPath: "/var/run/docker.sock" });
+    const labels = (pid: number): Record<string, string> => ({ "org.slipway.system": "drone-delivery", "org.slipway.purpose": "build", "org.slipway.pid": String(pid) });
+    const orphan = await docker.createContainer({ Image: "debian:bookworm-slim", Cmd: ["sleep", "60"], Labels: labels(2_000_000_000) });
+    const live = await docker.createContainer({ Image: "debian:bookworm-slim", Cmd: ["sleep", "60"], Labels: labels(process.pid) });
+    try {
+      const result = await runCli(["-c", root, "ci"], { CI: "true" });
+      assert.equal(result.code, 0, result.stderr);
+      await assert.rejects(orphan.inspect(), "the orphan of a dead process is still there");
+      assert.ok(await live.inspect(), "a container of a live process was removed");
+    } finally {
+      await orphan.remove({ force: true }).catch(() => undefined);
+      await live.remove({ force: true });
+    }
   });
 
   it("leaves no build or test container behind", () => {
