@@ -2,7 +2,7 @@
 // image builds and container tests on Docker Engine, pushes to a real
 // Distribution registry, runs recorded in SQLite.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,30 @@ describe("slipway ci on the example system", () => {
       await orphan.remove({ force: true }).catch(() => undefined);
       await live.remove({ force: true });
     }
+  });
+
+  it("on Ctrl-C stops, removes the run's containers and exits 130", async () => {
+    appendFileSync(join(root, "services", "delivery", "geo.go"), "\n// changed by the e2e test\n");
+    const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "-c", root, "ci"], { env: { ...process.env, CI: "true", NO_COLOR: "1" } });
+    let stdout = "";
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no build started: ${stdout}`)), 60_000);
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes("[delivery] build started")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill("SIGINT");
+    assert.equal(await exited, 130, stdout);
+    const leftovers = execFileSync("docker", ["ps", "-aq", "--filter", "label=org.slipway.system=drone-delivery", "--filter", "label=org.slipway.purpose"], { encoding: "utf8" }).trim();
+    assert.equal(leftovers, "", "containers left after Ctrl-C");
+    const run = await lastRun();
+    assert.equal(run.status, "cancelled");
   });
 
   it("leaves no build or test container behind", () => {
