@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart's main job on the example system: sets up the host, brings
-# up the local platform and validates the drone-delivery system.
+# up the local platform, validates the drone-delivery system and runs CI on
+# it (build, unit-test, image, container-test, push to the dev registry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -13,3 +14,5 @@ step "build slipway"; npm run --silent build
 step "slipway validate"; node bin/slipway.js -c "$example" validate
 step "slipway up";   node bin/slipway.js -c "$example" up
 step "slipway doctor"; node bin/slipway.js -c "$example" doctor
+step "slipway ci";   node bin/slipway.js -c "$example" ci
+step "slipway runs"; node bin/slipway.js -c "$example" runs -n 3
