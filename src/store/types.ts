@@ -56,4 +56,8 @@ export interface PipelineRunStore {
   /** The inputs of a content hash recorded when it was pushed (JSON), for explaining changes. */
   recordHashInputs(service: string, hash: string, inputs: string): void;
   latestHashInputs(service: string): string | undefined;
+  /** The newest run in which the service was built or found up to date, with its digest. */
+  latestSuccessful(service: string): { runId: string; commit?: string; record: ServiceRunRecord } | undefined;
+  /** The run that built this content hash (where its stages ran), if recorded here. */
+  findBuild(service: string, contentHash: string): { runId: string; commit?: string; record: ServiceRunRecord } | undefined;
 }

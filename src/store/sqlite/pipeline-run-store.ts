@@ -53,6 +53,30 @@ export class SqlitePipelineRunStore implements PipelineRunStore {
     return row === undefined ? undefined : this.toRecord(row);
   }
 
+  latestSuccessful(service: string): { runId: string; commit?: string; record: ServiceRunRecord } | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT s.*, r.id AS run, r.commit_sha AS commit_sha FROM pipeline_services s JOIN pipeline_runs r ON r.id = s.run_id
+         WHERE s.service = ? AND s.outcome IN ('built', 'up-to-date') AND s.digest IS NOT NULL
+         ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+      )
+      .get(service) as (ServiceRow & { run: string; commit_sha: string | null }) | undefined;
+    if (row === undefined) return undefined;
+    return { runId: row.run, ...(row.commit_sha !== null ? { commit: row.commit_sha } : {}), record: toServiceRecord(row) };
+  }
+
+  findBuild(service: string, contentHash: string): { runId: string; commit?: string; record: ServiceRunRecord } | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT s.*, r.id AS run, r.commit_sha AS commit_sha FROM pipeline_services s JOIN pipeline_runs r ON r.id = s.run_id
+         WHERE s.service = ? AND s.content_hash = ? AND s.outcome = 'built'
+         ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+      )
+      .get(service, contentHash) as (ServiceRow & { run: string; commit_sha: string | null }) | undefined;
+    if (row === undefined) return undefined;
+    return { runId: row.run, ...(row.commit_sha !== null ? { commit: row.commit_sha } : {}), record: toServiceRecord(row) };
+  }
+
   recordHashInputs(service: string, hash: string, inputs: string): void {
     this.db.prepare("INSERT OR IGNORE INTO content_hashes (service, hash, recorded_at, inputs) VALUES (?, ?, ?, ?)").run(service, hash, new Date().toISOString(), inputs);
   }
@@ -63,19 +87,7 @@ export class SqlitePipelineRunStore implements PipelineRunStore {
   }
 
   private toRecord(row: RunRow): RunRecord {
-    const services = (this.db.prepare("SELECT * FROM pipeline_services WHERE run_id = ? ORDER BY service").all(row.id) as ServiceRow[]).map(
-      (s): ServiceRunRecord => ({
-        service: s.service,
-        outcome: s.outcome,
-        contentHash: s.content_hash,
-        ...(s.digest !== null ? { digest: s.digest } : {}),
-        references: JSON.parse(s.refs) as string[],
-        stages: JSON.parse(s.stages) as ServiceRunRecord["stages"],
-        reasons: JSON.parse(s.reasons) as string[],
-        ...(s.error !== null ? { error: s.error } : {}),
-        durationMs: s.duration_ms,
-      }),
-    );
+    const services = (this.db.prepare("SELECT * FROM pipeline_services WHERE run_id = ? ORDER BY service").all(row.id) as ServiceRow[]).map(toServiceRecord);
     return {
       id: row.id,
       startedAt: row.started_at,
@@ -86,4 +98,18 @@ export class SqlitePipelineRunStore implements PipelineRunStore {
       services,
     };
   }
+}
+
+function toServiceRecord(s: ServiceRow): ServiceRunRecord {
+  return {
+    service: s.service,
+    outcome: s.outcome,
+    contentHash: s.content_hash,
+    ...(s.digest !== null ? { digest: s.digest } : {}),
+    references: JSON.parse(s.refs) as string[],
+    stages: JSON.parse(s.stages) as ServiceRunRecord["stages"],
+    reasons: JSON.parse(s.reasons) as string[],
+    ...(s.error !== null ? { error: s.error } : {}),
+    durationMs: s.duration_ms,
+  };
 }
