@@ -36,7 +36,7 @@ export function shellQuote(text: string): string {
 
 export async function runBuildContainer(engine: DockerEngine, spec: BuildContainerSpec, onOutput: (text: string) => void, signal: AbortSignal): Promise<{ exitCode: number }> {
   const docker = engine.api;
-  await ensureCacheVolumes(docker, spec.user);
+  await ensureCacheVolumes(docker, spec.image);
   let container: Docker.Container | undefined;
   const kill = (): void => void container?.remove({ force: true }).catch(() => undefined);
   signal.addEventListener("abort", kill, { once: true });
@@ -64,23 +64,32 @@ export async function runBuildContainer(engine: DockerEngine, spec: BuildContain
     await container.start();
     const result = (await container.wait()) as { StatusCode: number };
     await ended;
+    // Killed because the run was aborted: that is not the build's verdict.
+    if (signal.aborted) throw signal.reason ?? new Error("aborted");
     return { exitCode: result.StatusCode };
   } catch (err) {
-    throw engine.translate(err);
+    throw signal.aborted ? err : engine.translate(err);
   } finally {
     signal.removeEventListener("abort", kill);
     await container?.remove({ force: true }).catch(() => undefined);
   }
 }
 
-/** Creates the cache volumes once; for a non-root build user, makes them writable by anyone (sticky). */
-async function ensureCacheVolumes(docker: Docker, user: string | undefined): Promise<void> {
-  const existing = new Set(((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name));
+const WRITABLE_LABEL = "org.slipway.cache-writable";
+
+/**
+ * Creates the cache volumes once, writable by any build user (mode 1777, as
+ * /tmp): builds run as the invoking user, whoever created the volume first.
+ * A volume of ours from before this rule is recreated (it is only a cache).
+ */
+async function ensureCacheVolumes(docker: Docker, image: string): Promise<void> {
+  const existing = new Map(((await docker.listVolumes()).Volumes ?? []).map((v) => [v.Name, v.Labels ?? {}]));
   for (const name of Object.keys(cacheVolumes)) {
-    if (existing.has(name)) continue;
-    await docker.createVolume({ Name: name, Labels: { "org.slipway.purpose": "build-cache" } });
-    if (user === undefined || user.startsWith("0:")) continue;
-    const c = await docker.createContainer({ Image: "debian:bookworm-slim", Cmd: ["chmod", "1777", "/v"], HostConfig: { Mounts: [{ Type: "volume", Source: name, Target: "/v" }] } });
+    const labels = existing.get(name);
+    if (labels?.[WRITABLE_LABEL] === "1777") continue;
+    if (labels !== undefined) await docker.getVolume(name).remove().catch(() => undefined);
+    await docker.createVolume({ Name: name, Labels: { "org.slipway.purpose": "build-cache", [WRITABLE_LABEL]: "1777" } });
+    const c = await docker.createContainer({ Image: image, User: "0:0", Cmd: ["chmod", "1777", "/v"], HostConfig: { Mounts: [{ Type: "volume", Source: name, Target: "/v" }] } });
     try {
       await c.start();
       await c.wait();
