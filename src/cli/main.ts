@@ -3,13 +3,18 @@
 import { Command, CommanderError } from "commander";
 import { SlipwayError } from "../domain/errors.js";
 import { consoleOutput, reportError, type Output } from "./output.js";
-import { validateCommand } from "./commands/validate.js";
-import { schemaCommand } from "./commands/schema.js";
-import { upCommand, downCommand } from "./commands/up-down.js";
-import { doctorCommand } from "./commands/doctor.js";
-import { ciCommand } from "./commands/ci.js";
-import { affectedCommand } from "./commands/affected.js";
-import { runsListCommand, runsShowCommand } from "./commands/runs.js";
+
+// Each command's module is imported when it runs: a no-op `slipway ci` should
+// not pay for loading what `release` or `doctor` need.
+const commands = {
+  validate: () => import("./commands/validate.js"),
+  schema: () => import("./commands/schema.js"),
+  upDown: () => import("./commands/up-down.js"),
+  doctor: () => import("./commands/doctor.js"),
+  ci: () => import("./commands/ci.js"),
+  affected: () => import("./commands/affected.js"),
+  runs: () => import("./commands/runs.js"),
+};
 
 export interface GlobalOptions {
   config: string;
@@ -40,32 +45,32 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
       exitCode = await action(context(), ...args);
     };
 
-  program.command("validate").description("check slipway.yaml and every slipway.service.yaml; exits non-zero on any error").action(run(validateCommand));
+  program.command("validate").description("check slipway.yaml and every slipway.service.yaml; exits non-zero on any error").action(run(async (ctx) => (await commands.validate()).validateCommand(ctx)));
   program
     .command("schema")
     .description("write the JSON Schemas of both configuration files, for editors")
     .option("-o, --out <dir>", "folder to write them to", "schema")
-    .action(run((ctx, opts: { out: string }) => schemaCommand(ctx, opts.out)));
-  program.command("up").description("start the local platform: check Docker Engine, start the dev and prod registries, migrate the state store").action(run(upCommand));
-  program.command("down").description("stop what `slipway up` started; registry data is kept").action(run(downCommand));
+    .action(run(async (ctx, opts: { out: string }) => (await commands.schema()).schemaCommand(ctx, opts.out)));
+  program.command("up").description("start the local platform: check Docker Engine, start the dev and prod registries, migrate the state store").action(run(async (ctx) => (await commands.upDown()).upCommand(ctx)));
+  program.command("down").description("stop what `slipway up` started; registry data is kept").action(run(async (ctx) => (await commands.upDown()).downCommand(ctx)));
   program
     .command("ci")
     .description("build, unit-test, image, container-test and push to the dev registry every service that changed")
     .argument("[services...]", "only these services (and what their builds depend on)")
     .option("-j, --concurrency <n>", "services built at once (default: the number of cores)")
-    .action(run((ctx, services: string[], opts: { concurrency?: string }) => ciCommand(ctx, services, opts)));
+    .action(run(async (ctx, services: string[], opts: { concurrency?: string }) => (await commands.ci()).ciCommand(ctx, services, opts)));
   program
     .command("affected")
     .description("list the services CI would build, and why")
     .option("--since <git-ref>", "compare with a git ref instead of the dev registry")
-    .action(run((ctx, opts: { since?: string }) => affectedCommand(ctx, opts)));
+    .action(run(async (ctx, opts: { since?: string }) => (await commands.affected()).affectedCommand(ctx, opts)));
   const runs = program
     .command("runs")
     .description("list pipeline runs")
     .option("-n, --limit <n>", "how many", "20")
-    .action(run((ctx, opts: { limit: string }) => runsListCommand(ctx, opts)));
-  runs.command("show").description("show one pipeline run").argument("<id>").action(run((ctx, id: string) => runsShowCommand(ctx, id)));
-  program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(doctorCommand));
+    .action(run(async (ctx, opts: { limit: string }) => (await commands.runs()).runsListCommand(ctx, opts)));
+  runs.command("show").description("show one pipeline run").argument("<id>").action(run(async (ctx, id: string) => (await commands.runs()).runsShowCommand(ctx, id)));
+  program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -1,8 +1,15 @@
 // Docker Engine, spoken to through its Engine API over the socket (dockerode),
 // never by parsing `docker` CLI output. Translates transport errors into
 // ENGINE_UNAVAILABLE with the command that fixes them.
-import Docker from "dockerode";
+import { request } from "node:http";
+import { createRequire } from "node:module";
+import type Docker from "dockerode";
 import { SlipwayError } from "../domain/errors.js";
+
+// dockerode (with its SSH and gRPC dependencies) takes ~90 ms to load; the
+// hot paths (ping, image lookups, listing) speak the Engine API directly and
+// load it only when a command builds, runs or pushes something.
+const requireModule = createRequire(import.meta.url);
 
 export interface EngineAddress {
   /** What a person would recognise: the socket path or tcp URL. */
@@ -28,29 +35,69 @@ export interface EngineVersion {
 }
 
 export class DockerEngine {
-  readonly api: Docker;
   readonly address: EngineAddress;
+  private client: Docker | undefined;
 
   constructor(address: EngineAddress = engineAddress()) {
     this.address = address;
-    this.api = new Docker({ ...address.options, timeout: 30_000 });
+  }
+
+  /** The full dockerode client, loaded on first use. */
+  get api(): Docker {
+    if (this.client === undefined) {
+      const DockerClient = requireModule("dockerode") as typeof Docker;
+      this.client = new DockerClient({ ...this.address.options, timeout: 30_000 });
+    }
+    return this.client;
   }
 
   async version(): Promise<EngineVersion> {
-    try {
-      const v = await this.api.version();
-      return { version: v.Version, apiVersion: v.ApiVersion };
-    } catch (err) {
-      throw this.translate(err);
-    }
+    const v = await this.get<{ Version: string; ApiVersion: string }>("/version");
+    if (v === undefined) throw new SlipwayError("COMPONENT_FAILED", "Docker Engine did not answer /version");
+    return { version: v.Version, apiVersion: v.ApiVersion };
+  }
+
+  /** Throws ENGINE_UNAVAILABLE unless the engine answers; the cheapest call it has. */
+  async ping(): Promise<void> {
+    await this.raw("GET", "/_ping");
   }
 
   async imageExists(reference: string): Promise<boolean> {
+    return (await this.imageId(reference)) !== undefined;
+  }
+
+  /** The image's content id (sha256:…), or undefined when the engine does not have it. */
+  async imageId(reference: string): Promise<string | undefined> {
+    return (await this.get<{ Id: string }>(`/images/${encodeURIComponent(reference)}/json`))?.Id;
+  }
+
+  /** GET a JSON document from the Engine API; undefined on 404. */
+  async get<T>(path: string): Promise<T | undefined> {
+    const { status, body } = await this.raw("GET", path);
+    return status === 404 ? undefined : (JSON.parse(body) as T);
+  }
+
+  /** One Engine API call over the socket (or TCP), without dockerode. Non-2xx other than 404 throws. */
+  async raw(method: string, path: string): Promise<{ status: number; body: string }> {
+    const options = this.address.options;
+    const target = options.socketPath !== undefined ? { socketPath: options.socketPath } : { host: String(options.host), port: Number(options.port) };
     try {
-      await this.api.getImage(reference).inspect();
-      return true;
+      return await new Promise((resolve, reject) => {
+        const req = request({ ...target, method, path, headers: { Host: "docker" }, timeout: 30_000 }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (body += chunk));
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            if ((status >= 200 && status < 300) || status === 404) resolve({ status, body });
+            else reject(Object.assign(new Error(`${method} ${path}: ${status} ${body.trim()}`), { statusCode: status }));
+          });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+        req.on("error", reject);
+        req.end();
+      });
     } catch (err) {
-      if (statusOf(err) === 404) return false;
       throw this.translate(err);
     }
   }

@@ -37,12 +37,12 @@ export async function buildImage(engine: DockerEngine, spec: ImageBuildSpec, onO
       },
     );
   } catch (err) {
-    throw engine.translate(err);
+    throw signal.aborted ? (signal.reason ?? err) : engine.translate(err);
   }
   const events = await new Promise<BuildEvent[]>((resolve, reject) => {
     engine.api.modem.followProgress(
       stream,
-      (err: Error | null, all: BuildEvent[]) => (err ? reject(engine.translate(err)) : resolve(all)),
+      (err: Error | null, all: BuildEvent[]) => (err ? reject(signal.aborted ? (signal.reason ?? err) : engine.translate(err)) : resolve(all)),
       (event: BuildEvent) => {
         if (event.stream !== undefined) onOutput(event.stream);
         if (event.error !== undefined) onOutput(event.error + "\n");

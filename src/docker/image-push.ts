@@ -29,7 +29,7 @@ export async function pushImage(engine: DockerEngine, reference: string, onOutpu
       );
     });
   } catch (err) {
-    throw engine.translate(err);
+    throw signal.aborted ? (signal.reason ?? err) : engine.translate(err);
   }
   const failed = events.find((e) => e.error !== undefined);
   if (failed !== undefined) {

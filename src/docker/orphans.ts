@@ -4,21 +4,17 @@
 import type { DockerEngine } from "./engine.js";
 
 export async function sweepOrphans(engine: DockerEngine, system: string): Promise<number> {
-  const filters = JSON.stringify({ label: [`org.slipway.system=${system}`, "org.slipway.purpose", "org.slipway.pid"] });
+  const filters = encodeURIComponent(JSON.stringify({ label: [`org.slipway.system=${system}`, "org.slipway.purpose", "org.slipway.pid"] }));
+  type Labelled = { Id: string; Labels?: Record<string, string> | null };
+  const orphaned = (items: Labelled[] | undefined): Labelled[] => (items ?? []).filter((i) => !isAlive(Number(i.Labels?.["org.slipway.pid"])));
   let removed = 0;
-  try {
-    for (const c of await engine.api.listContainers({ all: true, filters })) {
-      if (isAlive(Number(c.Labels["org.slipway.pid"]))) continue;
-      await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-      removed++;
-    }
-    for (const n of await engine.api.listNetworks({ filters })) {
-      if (isAlive(Number(n.Labels?.["org.slipway.pid"]))) continue;
-      await engine.api.getNetwork(n.Id).remove().catch(() => undefined);
-      removed++;
-    }
-  } catch (err) {
-    throw engine.translate(err);
+  for (const c of orphaned(await engine.get<Labelled[]>(`/containers/json?all=1&filters=${filters}`))) {
+    await engine.raw("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
+    removed++;
+  }
+  for (const n of orphaned(await engine.get<Labelled[]>(`/networks?filters=${filters}`))) {
+    await engine.raw("DELETE", `/networks/${n.Id}`).catch(() => undefined);
+    removed++;
   }
   return removed;
 }

@@ -344,17 +344,13 @@ function contextFiles(contextDir: string, dockerfile: string): string[] {
 }
 
 async function buildImageId(engine: DockerEngine, image: string): Promise<string> {
-  try {
-    const info = await engine.api.getImage(image).inspect();
-    return info.Id;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) {
-      throw new SlipwayError("COMPONENT_MISSING", `the build image ${image} is not present on the Docker Engine`, {
-        hint: `pull or build it (the example's are made by \`sudo bash scripts/base-images.sh\`)`,
-      });
-    }
-    throw engine.translate(err);
+  const id = await engine.imageId(image);
+  if (id === undefined) {
+    throw new SlipwayError("COMPONENT_MISSING", `the build image ${image} is not present on the Docker Engine`, {
+      hint: `pull or build it (the example's are made by \`sudo bash scripts/base-images.sh\`)`,
+    });
   }
+  return id;
 }
 
 function newRunId(at: Date): string {

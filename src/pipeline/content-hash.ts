@@ -64,12 +64,23 @@ export function computeContentHash(inputs: HashInputs): ContentHash {
 /** Collects sources and hashes every service, build dependencies first. */
 export class ContentHasher {
   private readonly repos = new Map<string, GitRepo>();
+  private readonly imageIds = new Map<string, Promise<string>>();
 
   constructor(
     private readonly system: LoadedSystem,
     /** The build image's content id (Docker image id), so a changed toolchain rebuilds. */
-    private readonly imageIdOf: (image: string) => Promise<string>,
+    private readonly lookUpImageId: (image: string) => Promise<string>,
   ) {}
+
+  /** Many services share a build image: ask the engine once per image. */
+  private imageIdOf(image: string): Promise<string> {
+    let id = this.imageIds.get(image);
+    if (id === undefined) {
+      id = this.lookUpImageId(image);
+      this.imageIds.set(image, id);
+    }
+    return id;
+  }
 
   async hashAll(): Promise<Map<string, ContentHash>> {
     const byName = new Map(this.system.services.map((s) => [s.config.name, s]));

@@ -18,7 +18,7 @@ export async function affectedCommand({ output, globals }: CommandContext, opts:
     const store = SqliteStore.open(storePath(system));
     const registry = devRegistryClient(system);
     try {
-      result = await affectedByRegistry(system, registry, new SqlitePipelineRunStore(store.db), async (image) => (await engine.api.getImage(image).inspect().catch(() => ({ Id: "missing" }))).Id);
+      result = await affectedByRegistry(system, registry, new SqlitePipelineRunStore(store.db), async (image) => (await engine.imageId(image)) ?? "missing");
     } finally {
       registry.close();
       store.close();

@@ -15,7 +15,7 @@ export async function ciCommand({ output, globals }: CommandContext, services: s
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new SlipwayError("USAGE", `--concurrency must be a whole number of at least 1, got "${opts.concurrency}"`);
   const system = loadSystem(globals.config);
   const engine = new DockerEngine();
-  await engine.version();
+  await engine.ping();
   const store = SqliteStore.open(storePath(system));
   const registry = devRegistryClient(system);
   const renderer = createProgressRenderer({
