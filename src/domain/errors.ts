@@ -19,6 +19,11 @@ export const ErrorCodes = {
   REGISTRY_REFUSED: { exit: 5, summary: "a registry refused a request as invalid or unsupported" },
   DIGEST_MISMATCH: { exit: 5, summary: "content did not match its digest" },
   REFERENCE_INVALID: { exit: 2, summary: "an image reference, repository name or digest is malformed" },
+  SIGNING_KEY_INVALID: { exit: 6, summary: "the signing key file is unsafe (readable by others), unreadable or not an ECDSA P-256 key" },
+  SIGNATURE_MISSING: { exit: 6, summary: "an image has no signature" },
+  SIGNATURE_INVALID: { exit: 6, summary: "an image's signature does not verify: wrong key, another image, or altered" },
+  PROVENANCE_MISSING: { exit: 6, summary: "an image has no provenance attached" },
+  PROVENANCE_INVALID: { exit: 6, summary: "an image's provenance is malformed or is about another image" },
   INTERNAL: { exit: 70, summary: "a bug in slipway" },
 } as const;
 
