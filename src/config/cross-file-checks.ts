@@ -1,10 +1,13 @@
 // Checks that need more than one file or field at a time: names unique,
 // dependsOn targets known and acyclic, ports that would clash, naming
-// templates and registry addresses valid, analysis references resolvable.
+// templates and registry addresses valid, analysis references resolvable,
+// release policies that can be met (tiers known, teams with people, freeze
+// windows that end after they start, enough owners to give the approvals).
 import type { SystemConfig } from "../domain/config-schema.js";
 import { didYouMean } from "../domain/did-you-mean.js";
 import type { ConfigProblem } from "../domain/errors.js";
 import { checkTemplate, type TemplateKind } from "../domain/naming.js";
+import { effectivePolicy, expandOwners } from "../domain/release-policy.js";
 import { parseRegistryUrl, type RegistryAddress } from "../domain/registry-address.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import type { LoadedService } from "./load-system.js";
@@ -16,7 +19,15 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
   const systemProblems =
     system === undefined
       ? []
-      : [...templateProblems(system, systemSource), ...environmentProblems(system, systemSource), ...portProblems(system, systemSource, services)];
+      : [
+          ...templateProblems(system, systemSource),
+          ...environmentProblems(system, systemSource),
+          ...portProblems(system, systemSource, services),
+          ...teamProblems(system, systemSource),
+          ...freezeProblems(system, systemSource),
+          ...tierProblems(system, services),
+          ...approverCapacityProblems(system, services),
+        ];
   return [
     ...systemProblems,
     ...duplicateNameProblems(services),
@@ -184,5 +195,58 @@ function analysisReferenceProblems(services: readonly LoadedService[]): ConfigPr
         ];
       }),
     );
+  });
+}
+
+function teamProblems(system: SystemConfig, source: YamlSource): ConfigProblem[] {
+  return Object.entries(system.teams).flatMap(([team, members]) =>
+    members.length > 0 ? [] : [problemAt(source, ["teams", team], `team "${team}" has no members`, "list its people (e-mail addresses or user names), or remove the team")],
+  );
+}
+
+function freezeProblems(system: SystemConfig, source: YamlSource): ConfigProblem[] {
+  return (system.releasePolicy?.freeze ?? []).flatMap((window, i) =>
+    Date.parse(window.to) > Date.parse(window.from)
+      ? []
+      : [problemAt(source, ["releasePolicy", "freeze", i, "to"], `the freeze ends (${window.to}) before it starts (${window.from})`, "set `to` after `from`")],
+  );
+}
+
+function tierProblems(system: SystemConfig, services: readonly LoadedService[]): ConfigProblem[] {
+  const tiers = Object.keys(system.releasePolicy?.tiers ?? {});
+  return services.flatMap(({ config, source }) => {
+    if (config.tier === undefined || tiers.includes(config.tier)) return [];
+    const suggestion = didYouMean(config.tier, tiers);
+    const hint =
+      suggestion !== undefined
+        ? `did you mean "${suggestion}"?`
+        : tiers.length > 0
+          ? `tiers defined in slipway.yaml: ${[...tiers].sort().join(", ")}`
+          : "define it under releasePolicy.tiers in slipway.yaml";
+    return [problemAt(source, ["tier"], `unknown tier "${config.tier}"`, hint)];
+  });
+}
+
+/**
+ * A rule that needs more owner approvals than the owners are people could never
+ * be met. Checked once a policy is written down (in slipway.yaml or the
+ * service): before that, owners are labels and systems keep validating as they did.
+ */
+function approverCapacityProblems(system: SystemConfig, services: readonly LoadedService[]): ConfigProblem[] {
+  return services.flatMap(({ config, source }) => {
+    if (system.releasePolicy === undefined && config.releasePolicy === undefined) return [];
+    const policy = effectivePolicy(system.releasePolicy, config.tier, config.releasePolicy);
+    const people = expandOwners(config.owners, system.teams);
+    return Object.entries(policy.rules).flatMap(([changeType, rule]) => {
+      if (rule.approvers !== "owners" || rule.approvals <= people.length) return [];
+      return [
+        problemAt(
+          source,
+          ["owners"],
+          `service "${config.name}": a ${changeType} release needs ${rule.approvals} approvals from its owners, but its owners (${config.owners.join(", ")}) are ${people.length} ${people.length === 1 ? "person" : "people"}`,
+          `add people to its owners or their teams in slipway.yaml, or lower ${rule.origin.approvals}; keep more owners than approvals, since no one approves their own release`,
+        ),
+      ];
+    });
   });
 }

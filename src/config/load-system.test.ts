@@ -19,6 +19,14 @@ environments:
 services: [services/*]
 `;
 
+/** Two people, so the default major rule (two owner approvals) can be met. */
+const TEAM_A = "teams:\n  team-a: [alice@shop.example, bob@shop.example]\n";
+
+const POLICY = `releasePolicy:
+  tiers:
+    critical: { minor: { approvals: 2 } }
+`;
+
 function service(name: string, extra = ""): string {
   return `name: ${name}
 owners: [team-${name}]
@@ -66,6 +74,23 @@ describe("loadSystem", () => {
     assert.deepEqual(web?.config.strategy.rolling?.maxSurge, "25%");
     assert.equal(system.config.conventions.tags.dev, "{version}-dev.{n}");
     assert.ok(system.stateDir.endsWith(".slipway"));
+  });
+
+  it("loads teams and release policies, keeping freeze times as written", () => {
+    const system = loadSystem(
+      writeSystem({
+        "slipway.yaml":
+          SYSTEM +
+          "teams:\n  team-api: [alice@shop.example, bob]\n" +
+          POLICY +
+          "  freeze:\n    - { from: 2025-12-20T00:00:00Z, to: 2025-12-27T00:00:00+01:00, reason: holidays, allow: [patch] }\n",
+        "services/api/slipway.service.yaml": service("api", "tier: critical\nreleasePolicy:\n  major: { approvals: 1, requireStrategy: any }\n"),
+      }),
+    );
+    assert.deepEqual(system.config.teams, { "team-api": ["alice@shop.example", "bob"] });
+    assert.deepEqual(system.config.releasePolicy?.freeze, [{ from: "2025-12-20T00:00:00Z", to: "2025-12-27T00:00:00+01:00", reason: "holidays", allow: ["patch"] }]);
+    assert.deepEqual(system.config.releasePolicy?.default, {});
+    assert.equal(system.services[0]?.config.tier, "critical");
   });
 
   it("finds slipway.yaml from a folder below it", () => {
@@ -183,6 +208,59 @@ describe("loadSystem", () => {
         ),
       },
       expected: ['services/a/slipway.service.yaml:14:31 strategy.canary.steps[0].analysis.metrics[0]: unknown analysis metric "eror-rate" | did you mean "error-rate"?'],
+    },
+    {
+      name: "unknown release tier, with a did-you-mean",
+      files: { "slipway.yaml": SYSTEM + TEAM_A + POLICY, "services/a/slipway.service.yaml": service("a", "tier: critcal\n") },
+      expected: ['services/a/slipway.service.yaml:7:7 tier: unknown tier "critcal" | did you mean "critical"?'],
+    },
+    {
+      name: "a tier when slipway.yaml defines none",
+      files: { "services/a/slipway.service.yaml": service("a", "tier: critical\n") },
+      expected: ['services/a/slipway.service.yaml:7:7 tier: unknown tier "critical" | define it under releasePolicy.tiers in slipway.yaml'],
+    },
+    {
+      name: "a team without members",
+      files: { "slipway.yaml": SYSTEM + "teams:\n  team-a: []\n", "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:10:11 teams.team-a: team "team-a" has no members | list its people (e-mail addresses or user names), or remove the team'],
+    },
+    {
+      name: "a freeze window that ends before it starts",
+      files: {
+        "slipway.yaml": SYSTEM + TEAM_A + "releasePolicy:\n  freeze:\n    - { from: 2025-12-27T00:00:00Z, to: 2025-12-20T00:00:00Z, reason: holidays }\n",
+        "services/a/slipway.service.yaml": service("a"),
+      },
+      expected: ["slipway.yaml:13:41 releasePolicy.freeze[0].to: the freeze ends (2025-12-20T00:00:00Z) before it starts (2025-12-27T00:00:00Z) | set `to` after `from`"],
+    },
+    {
+      name: "a freeze date without a zone",
+      files: { "slipway.yaml": SYSTEM + "releasePolicy:\n  freeze:\n    - { from: 2025-12-20, to: 2025-12-27T00:00:00Z, reason: holidays }\n", "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:11:15 releasePolicy.freeze[0].from: must be an ISO 8601 date-time with a zone, such as 2025-12-20T00:00:00Z, found string "2025-12-20"'],
+    },
+    {
+      name: "a misspelled rule field and an unknown CI stage",
+      files: { "slipway.yaml": SYSTEM + "releasePolicy:\n  default:\n    minor: { aprovals: 1 }\n    requireStages: [build, unit-tests]\n", "services/a/slipway.service.yaml": service("a") },
+      expected: [
+        'slipway.yaml:11:14 releasePolicy.default.minor.aprovals: unknown field "aprovals" | did you mean "approvals"?',
+        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", found string "unit-tests" | did you mean "unit-test"?',
+      ],
+    },
+    {
+      name: "a major release needing more owner approvals than the owners are people",
+      files: { "slipway.yaml": SYSTEM + "teams:\n  team-a: [alice@shop.example]\n" + POLICY, "services/a/slipway.service.yaml": service("a") },
+      expected: [
+        "services/a/slipway.service.yaml:2:9 owners: service \"a\": a major release needs 2 approvals from its owners, but its owners (team-a) are 1 person | add people to its owners or their teams in slipway.yaml, or lower releasePolicy.default.major.approvals (built-in default); keep more owners than approvals, since no one approves their own release",
+      ],
+    },
+    {
+      name: "a service's own policy needing more approvals than its owners can give",
+      files: {
+        "slipway.yaml": SYSTEM + "teams:\n  team-a: [alice@shop.example, bob@shop.example, Alice@shop.example]\n",
+        "services/a/slipway.service.yaml": service("a", "releasePolicy:\n  minor: { approvals: 3 }\n"),
+      },
+      expected: [
+        "services/a/slipway.service.yaml:2:9 owners: service \"a\": a minor release needs 3 approvals from its owners, but its owners (team-a) are 2 people | add people to its owners or their teams in slipway.yaml, or lower releasePolicy.minor.approvals in slipway.service.yaml; keep more owners than approvals, since no one approves their own release",
+      ],
     },
   ];
 

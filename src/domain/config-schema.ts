@@ -31,6 +31,63 @@ const memory = z.string().regex(memoryPattern, { message: 'must be a memory quan
 /** A count or a percentage, as Kubernetes' maxSurge and maxUnavailable take them. */
 const intOrPercent = z.union([z.number().int().min(0), z.string().regex(/^\d{1,3}%$/, { message: 'must be a count or a percentage such as "25%"' })]);
 
+// -------------------------------------------------------------- release policy
+
+/** Kinds of change a release can be, computed from the version in prod. */
+export const changeTypes = ["initial", "major", "minor", "patch", "prerelease"] as const;
+export type ChangeType = (typeof changeTypes)[number];
+
+/** The CI stages a release policy may require to have passed, in pipeline order. */
+export const ciStageNames = ["build", "unit-test", "image", "container-test", "push"] as const;
+export type CiStageName = (typeof ciStageNames)[number];
+
+export const strategyKinds = ["canary", "blueGreen", "rolling"] as const;
+export type StrategyKind = (typeof strategyKinds)[number];
+
+/** Who is asking or approving: an e-mail-like name or a user name. */
+const identity = z.string().regex(/^\S+$/, { message: "must be an identity such as alice@example.com or alice, without spaces" });
+const teamName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: "must be a team name: letters, digits, '.', '_' and '-'" });
+
+// Rule fields have no zod defaults on purpose: an unset field is inherited from
+// the layer below (organisation defaults ← default ← tier ← service), so a tier
+// that only says `requireStrategy` keeps the approvals it inherits.
+const ReleaseRuleSchema = z.strictObject({
+  approvals: z.number().int().min(0).optional().describe("Approvals needed. Unset: inherited from the layer below."),
+  approvers: z.enum(["owners", "anyone"]).optional().describe("Whose approvals count: the service's owners (teams expanded) or anyone. Unset: inherited."),
+  /** "any" lifts a requirement a lower layer set. */
+  requireStrategy: z.enum([...strategyKinds, "any"]).optional().describe('The rollout strategy the service must use for this kind of release; "any" lifts an inherited requirement.'),
+});
+
+export const PolicySetSchema = z.strictObject({
+  initial: ReleaseRuleSchema.optional(),
+  major: ReleaseRuleSchema.optional(),
+  minor: ReleaseRuleSchema.optional(),
+  patch: ReleaseRuleSchema.optional(),
+  prerelease: ReleaseRuleSchema.optional(),
+  requireStages: z.array(z.enum(ciStageNames)).optional().describe("CI stages that must have passed for the build being released. Unset: inherited."),
+});
+
+const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a zone, such as 2025-12-20T00:00:00Z" });
+
+const FreezeWindowSchema = z.strictObject({
+  from: isoDateTime,
+  to: isoDateTime,
+  reason: z.string().min(1),
+  /** Change types still released during the freeze, e.g. [patch] for hotfixes. */
+  allow: z.array(z.enum(changeTypes)).default([]),
+});
+
+const ReleasePolicySchema = z.strictObject({
+  default: PolicySetSchema.prefault({}),
+  tiers: z.record(dnsLabel, PolicySetSchema).default({}),
+  freeze: z.array(FreezeWindowSchema).default([]),
+});
+
+export type ReleaseRuleConfig = z.output<typeof ReleaseRuleSchema>;
+export type PolicySetConfig = z.output<typeof PolicySetSchema>;
+export type FreezeWindowConfig = z.output<typeof FreezeWindowSchema>;
+export type ReleasePolicyConfig = z.output<typeof ReleasePolicySchema>;
+
 // ---------------------------------------------------------------- slipway.yaml
 
 /** Placeholders the naming templates may use. */
@@ -93,6 +150,10 @@ export const SystemConfigSchema = z.strictObject({
     .prefault({}),
   /** Folders holding a slipway.service.yaml: paths or globs (`*`, `**`) relative to slipway.yaml. */
   services: z.array(z.string().min(1)).min(1).default(["services/*"]),
+  /** Who is in each team; service owners may name a team or a person. */
+  teams: z.record(teamName, z.array(identity)).default({}),
+  /** Absent: the built-in organisation defaults apply (docs/configuration.md). */
+  releasePolicy: ReleasePolicySchema.optional(),
 });
 
 export type SystemConfigInput = z.input<typeof SystemConfigSchema>;
@@ -290,6 +351,10 @@ export const ServiceConfigSchema = z.strictObject({
   analysis: z.strictObject({ metrics: z.array(MetricSchema).min(1) }).optional(),
   strategy: StrategySchema.prefault({ rolling: {} }),
   terminationGracePeriodSeconds: seconds.default(30),
+  /** Picks releasePolicy.tiers.<tier> from slipway.yaml. */
+  tier: dnsLabel.optional(),
+  /** Overrides the organisation's and the tier's release policy for this service. */
+  releasePolicy: PolicySetSchema.optional(),
 });
 
 export type ServiceConfigInput = z.input<typeof ServiceConfigSchema>;

@@ -61,4 +61,53 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: "releases",
+    sql: `
+      CREATE TABLE releases (
+        id                TEXT PRIMARY KEY,
+        service           TEXT NOT NULL,
+        version           TEXT NOT NULL,
+        digest            TEXT NOT NULL,
+        change_type       TEXT NOT NULL CHECK (change_type IN ('initial', 'major', 'minor', 'patch', 'prerelease')),
+        source_ref        TEXT NOT NULL,
+        target_ref        TEXT,
+        commit_sha        TEXT,
+        run_id            TEXT,
+        content_hash      TEXT,
+        requested_by      TEXT NOT NULL,
+        requested_at      TEXT NOT NULL,
+        released_at       TEXT,
+        status            TEXT NOT NULL CHECK (status IN ('awaiting-approval', 'released', 'refused')),
+        status_detail     TEXT,
+        signature_digest  TEXT,
+        provenance_digest TEXT
+      ) STRICT;
+      CREATE INDEX releases_by_service ON releases (service, requested_at);
+      -- A version goes to prod once: a second release of it would move the prod tag.
+      CREATE UNIQUE INDEX releases_released_version ON releases (service, version) WHERE status = 'released';
+      -- NOCASE: "Bob@x" and "bob@x" are one approver, as the release policy compares them.
+      CREATE TABLE approvals (
+        release_id TEXT NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+        approver   TEXT NOT NULL COLLATE NOCASE,
+        at         TEXT NOT NULL,
+        comment    TEXT,
+        PRIMARY KEY (release_id, approver)
+      ) STRICT;
+      -- Hash-chained: hash = sha256(prev_hash + canonical JSON of the entry).
+      -- system_info 'audit_head' holds the newest seq and hash, written in the
+      -- same transaction, so deleting the newest rows shows too.
+      CREATE TABLE audit_log (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        actor     TEXT NOT NULL,
+        action    TEXT NOT NULL,
+        subject   TEXT NOT NULL,
+        detail    TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
