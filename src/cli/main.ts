@@ -14,6 +14,7 @@ const commands = {
   ci: () => import("./commands/ci.js"),
   affected: () => import("./commands/affected.js"),
   runs: () => import("./commands/runs.js"),
+  release: () => import("./commands/release.js"),
 };
 
 export interface GlobalOptions {
@@ -70,6 +71,37 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-n, --limit <n>", "how many", "20")
     .action(run(async (ctx, opts: { limit: string }) => (await commands.runs()).runsListCommand(ctx, opts)));
   runs.command("show").description("show one pipeline run").argument("<id>").action(run(async (ctx, id: string) => (await commands.runs()).runsShowCommand(ctx, id)));
+  program
+    .command("release")
+    .description("promote the digest CI tested to the prod registry, under the release policy; signs it and attaches provenance")
+    .argument("[services...]", "the services to release")
+    .option("--version <semver>", "the version to release (default: from conventional commits since the last release)")
+    .option("--prerelease <id>", "release the next <version>-<id>.N, e.g. rc")
+    .option("--all", "every service whose tested digest is not its newest release")
+    .action(run(async (ctx, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }) => (await commands.release()).releaseCommand(ctx, services, opts)));
+  program
+    .command("approve")
+    .description("approve a release waiting for approval, as the current identity (SLIPWAY_IDENTITY, git user.email or the OS user)")
+    .argument("<release>", "service@version")
+    .option("-m, --comment <text>", "why")
+    .action(run(async (ctx, id: string, opts: { comment?: string }) => (await commands.release()).approveCommand(ctx, id, opts)));
+  program
+    .command("releases")
+    .description("what is in production: version → digest → commit → run → approvals → signature, per service")
+    .argument("[service]")
+    .action(run(async (ctx, service: string | undefined) => (await commands.release()).releasesCommand(ctx, service)));
+  program
+    .command("verify")
+    .description("check an image's signature and provenance; non-zero when missing, wrong or tampered")
+    .argument("<image>", "registry/repository:tag or @digest")
+    .option("--key <path>", "public key (default: the state directory's keys/cosign.pub)")
+    .action(run(async (ctx, image: string, opts: { key?: string }) => (await commands.release()).verifyCommand(ctx, image, opts)));
+  const audit = program
+    .command("audit")
+    .description("list the audit log of releases, approvals, refusals and promotions")
+    .option("-n, --limit <n>", "how many of the newest entries", "50")
+    .action(run(async (ctx, opts: { limit: string }) => (await commands.release()).auditCommand(ctx, opts)));
+  audit.command("verify").description("check the audit log's hash chain; non-zero when a row was edited or deleted").action(run(async (ctx) => (await commands.release()).auditVerifyCommand(ctx)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {

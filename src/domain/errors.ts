@@ -24,6 +24,10 @@ export const ErrorCodes = {
   SIGNATURE_INVALID: { exit: 6, summary: "an image's signature does not verify: wrong key, another image, or altered" },
   PROVENANCE_MISSING: { exit: 6, summary: "an image has no provenance attached" },
   PROVENANCE_INVALID: { exit: 6, summary: "an image's provenance is malformed or is about another image" },
+  RELEASE_REFUSED: { exit: 6, summary: "a release cannot be made as asked (no tested image, or a version that would move)" },
+  RELEASE_BLOCKED: { exit: 6, summary: "a release waits for its policy: approvals, a freeze, or CI stages" },
+  APPROVAL_REFUSED: { exit: 6, summary: "this identity may not approve this release" },
+  AUDIT_TAMPERED: { exit: 6, summary: "the audit log's hash chain is broken: rows were edited or deleted" },
   INTERNAL: { exit: 70, summary: "a bug in slipway" },
 } as const;
 

@@ -1,0 +1,252 @@
+// `slipway release`: promotes the exact digest CI tested from the dev to the
+// prod registry under the release policy — never rebuilding. Order matters
+// for safety: copy everything by digest, sign it, attach provenance, and only
+// then write the version tag, so an interrupted release leaves no tag and a
+// rerun completes it. A prod tag never moves to another digest.
+import { join } from "node:path";
+import type { LoadedService, LoadedSystem } from "../config/load-system.js";
+import { repositoryPath, renderTag } from "../domain/image-names.js";
+import { SlipwayError } from "../domain/errors.js";
+import { parseRegistryUrl } from "../domain/registry-address.js";
+import { canApprove, changeTypeOf, effectivePolicy, evaluateRelease, expandOwners, strategyKindOf, type ReleaseEvaluation } from "../domain/release-policy.js";
+import { GitRepo, findRepoRoot } from "../git/git-repo.js";
+import { copyImage } from "../registry/copy-image.js";
+import type { RegistryClient } from "../registry/types.js";
+import type { PipelineRunStore } from "../store/types.js";
+import type { Identity } from "./identity.js";
+import { nextVersion } from "./next-version.js";
+import { attachProvenance } from "./signing/attach-provenance.js";
+import { ensureSigningKey } from "./signing/keys.js";
+import { buildProvenanceStatement } from "./signing/provenance.js";
+import { signImage } from "./signing/sign-image.js";
+import type { ReleaseRecord, ReleaseStore } from "./types.js";
+
+export interface ReleaseDependencies {
+  system: LoadedSystem;
+  dev: RegistryClient;
+  prod: RegistryClient;
+  runs: PipelineRunStore;
+  releases: ReleaseStore;
+  identity: Identity;
+  now: () => Date;
+}
+
+export interface ReleaseRequest {
+  service: string;
+  version?: string;
+  prerelease?: string;
+}
+
+export type ReleaseOutcome =
+  | { kind: "released"; release: ReleaseRecord; copied: { blobs: number; bytes: number; skipped: number } }
+  | { kind: "already-released"; release: ReleaseRecord }
+  | { kind: "blocked"; release: ReleaseRecord; evaluation: ReleaseEvaluation };
+
+export function keysDir(system: LoadedSystem): string {
+  return join(system.stateDir, "keys");
+}
+
+export async function release(deps: ReleaseDependencies, request: ReleaseRequest): Promise<ReleaseOutcome> {
+  const { system, releases } = deps;
+  const service = findService(system, request.service);
+  const name = service.config.name;
+  const dev = parseRegistryUrl(system.config.registries.dev.url);
+  const prod = parseRegistryUrl(system.config.registries.prod.url);
+  const devRepo = repositoryPath(system.config, service.config, dev);
+  const prodRepo = repositoryPath(system.config, service.config, prod);
+
+  // What CI tested: the newest run that built this service or found it up to date.
+  const tested = deps.runs.latestSuccessful(name);
+  if (tested?.record.digest === undefined) {
+    throw new SlipwayError("RELEASE_REFUSED", `${name} has no image that passed CI`, { hint: "run `slipway ci` first; a release promotes what CI pushed, it never builds" });
+  }
+  const digest = tested.record.digest;
+  if ((await deps.dev.headManifest(devRepo, digest)) === undefined) {
+    throw new SlipwayError("RELEASE_REFUSED", `${name}: the tested digest ${digest} is no longer in the dev registry (${dev.authority}/${devRepo})`, {
+      hint: "run `slipway ci` again to push it",
+    });
+  }
+
+  const latest = releases.latestReleased(name);
+  if (latest?.digest === digest && request.version === undefined) return { kind: "already-released", release: latest };
+
+  const version = await decideVersion(deps, service, latest, request);
+  const tag = renderTag(system.config.conventions.tags.release, { service: name, version, hash: tested.record.contentHash, ...(tested.commit ? { commit: tested.commit } : {}) });
+  const existing = await deps.prod.headManifest(prodRepo, tag);
+  if (existing !== undefined && existing.digest !== digest) {
+    releases.appendAudit({ actor: deps.identity.name, action: "release-refused", subject: `${name}@${version}`, detail: { reason: "tag-immutable", tag, existing: existing.digest, requested: digest } });
+    throw new SlipwayError("RELEASE_REFUSED", `${prod.authority}/${prodRepo}:${tag} already points to ${existing.digest}; a released version never moves to another digest (${digest})`, {
+      hint: "release the new digest as a new version, e.g. --version with the next patch",
+    });
+  }
+
+  const id = `${name}@${version}`;
+  const previous = releases.getRelease(id);
+  if (previous?.status === "released") {
+    if (previous.digest === digest && existing !== undefined) return { kind: "already-released", release: previous };
+    if (previous.digest !== digest) {
+      throw new SlipwayError("RELEASE_REFUSED", `${id} was released as ${previous.digest}; it cannot become ${digest}`, { hint: "release a new version" });
+    }
+  }
+  // A request for another digest than the one waiting restarts the approvals: they were given for that digest.
+  const requestedAt = previous !== undefined && previous.digest === digest && previous.status === "awaiting-approval" ? previous.requestedAt : deps.now().toISOString();
+  const changeType = changeTypeOf(latest?.version, version);
+  // Point the record at the run that built and tested the digest, not a later run that found it up to date.
+  const built = deps.runs.findBuild(name, tested.record.contentHash);
+  const origin = built ?? tested;
+  const record: ReleaseRecord = {
+    id,
+    service: name,
+    version,
+    digest,
+    changeType,
+    sourceRef: `${dev.authority}/${devRepo}@${digest}`,
+    ...(origin.commit ? { commit: origin.commit } : {}),
+    runId: origin.runId,
+    contentHash: tested.record.contentHash,
+    requestedBy: previous?.digest === digest ? previous.requestedBy : deps.identity.name,
+    requestedAt,
+    status: "awaiting-approval",
+  };
+
+  const evaluation = evaluate(deps, service, record);
+  if (!evaluation.allowed) {
+    record.statusDetail = evaluation.blockers.map((b) => b.message).join("; ");
+    releases.saveRelease(record);
+    if (previous === undefined || previous.digest !== digest) {
+      releases.appendAudit({ actor: deps.identity.name, action: "release-requested", subject: id, detail: { digest, changeType, runId: tested.runId } });
+    }
+    releases.appendAudit({ actor: deps.identity.name, action: "release-blocked", subject: id, detail: { blockers: evaluation.blockers.map((b) => b.rule) } });
+    return { kind: "blocked", release: record, evaluation };
+  }
+  if (previous === undefined || previous.digest !== digest) {
+    releases.appendAudit({ actor: deps.identity.name, action: "release-requested", subject: id, detail: { digest, changeType, runId: tested.runId } });
+  }
+
+  // Everything by digest first; the tag is written last.
+  const copy = await copyImage(deps.dev, devRepo, digest, deps.prod, prodRepo, {});
+  if (copy.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `copying ${name} gave ${copy.digest}, not ${digest}`);
+  const key = ensureSigningKey(keysDir(system));
+  record.signatureDigest = await signImage(deps.prod, prodRepo, digest, key.privateKey);
+  const statement = buildProvenanceStatement(
+    {
+      sourceRepository: await sourceRepository(system),
+      commit: origin.commit ?? "uncommitted",
+      service: name,
+      version,
+      runId: origin.runId,
+      contentHash: tested.record.contentHash,
+      buildImage: service.config.build.image,
+      testResults: (built?.record.stages ?? []).map((s) => ({ stage: s.stage, status: s.status, durationMs: s.durationMs })),
+      startedOn: built?.record ? new Date(deps.now().getTime() - built.record.durationMs).toISOString() : deps.now().toISOString(),
+      finishedOn: deps.now().toISOString(),
+    },
+    `${prod.authority}/${prodRepo}`,
+    digest,
+  );
+  const manifest = await deps.prod.getManifest(prodRepo, digest);
+  record.provenanceDigest = await attachProvenance(deps.prod, prodRepo, manifest.descriptor, statement);
+  // The provenance is signed too, so replacing it is detected like a replaced image.
+  await signImage(deps.prod, prodRepo, record.provenanceDigest, key.privateKey);
+  await deps.prod.putManifest(prodRepo, tag, manifest.bytes, manifest.descriptor.mediaType);
+  const check = await deps.prod.headManifest(prodRepo, tag);
+  if (check?.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `${prodRepo}:${tag} resolves to ${check?.digest ?? "nothing"} after the release, not ${digest}`);
+
+  record.status = "released";
+  record.releasedAt = deps.now().toISOString();
+  record.targetRef = `${prod.authority}/${prodRepo}:${tag}`;
+  delete record.statusDetail;
+  releases.saveRelease(record);
+  releases.appendAudit({
+    actor: deps.identity.name,
+    action: "promoted",
+    subject: id,
+    detail: { digest, from: record.sourceRef, to: record.targetRef, approvals: releases.approvals(id).map((a) => a.approver), signature: record.signatureDigest, provenance: record.provenanceDigest },
+  });
+  return { kind: "released", release: record, copied: { blobs: copy.blobs.copied + copy.blobs.mounted, bytes: copy.bytes.copied + copy.bytes.mounted, skipped: copy.blobs.skipped } };
+}
+
+/** Services whose tested digest is not yet the newest release. */
+export function servicesToRelease(deps: Pick<ReleaseDependencies, "system" | "runs" | "releases">): string[] {
+  return deps.system.services
+    .map((s) => s.config.name)
+    .filter((name) => {
+      const tested = deps.runs.latestSuccessful(name)?.record.digest;
+      return tested !== undefined && tested !== deps.releases.latestReleased(name)?.digest;
+    });
+}
+
+export interface ApproveResult {
+  release: ReleaseRecord;
+  evaluation: ReleaseEvaluation;
+}
+
+export function approve(deps: Omit<ReleaseDependencies, "dev" | "prod">, releaseId: string, comment?: string): ApproveResult {
+  const record = deps.releases.getRelease(releaseId);
+  if (record === undefined) {
+    const waiting = deps.releases.listReleases().filter((r) => r.status === "awaiting-approval").map((r) => r.id);
+    throw new SlipwayError("USAGE", `no release "${releaseId}"`, { hint: waiting.length > 0 ? `waiting for approval: ${waiting.join(", ")}` : "`slipway release <service>` requests one" });
+  }
+  if (record.status !== "awaiting-approval") throw new SlipwayError("USAGE", `${releaseId} is ${record.status}; only a release awaiting approval can be approved`);
+  const service = findService(deps.system, record.service);
+  const policy = effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy);
+  const rule = policy.rules[record.changeType];
+  const owners = expandOwners(service.config.owners, deps.system.config.teams);
+  const decision = canApprove({ service: record.service, approver: deps.identity.name, requester: record.requestedBy, approvers: rule.approvers, owners, approvals: currentApprovals(deps.releases, record) });
+  if (!decision.allowed) {
+    deps.releases.appendAudit({ actor: deps.identity.name, action: "approval-refused", subject: releaseId, detail: { reason: decision.reason } });
+    throw new SlipwayError("APPROVAL_REFUSED", decision.reason, { hint: decision.hint });
+  }
+  deps.releases.addApproval({ releaseId, approver: deps.identity.name, at: deps.now().toISOString(), ...(comment ? { comment } : {}) });
+  deps.releases.appendAudit({ actor: deps.identity.name, action: "approved", subject: releaseId, detail: { digest: record.digest, ...(comment ? { comment } : {}) } });
+  return { release: record, evaluation: evaluate(deps, service, record) };
+}
+
+function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: LoadedService, record: ReleaseRecord): ReleaseEvaluation {
+  const policy = effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy);
+  const built = record.contentHash === undefined ? undefined : deps.runs.findBuild(record.service, record.contentHash);
+  return evaluateRelease({
+    changeType: record.changeType,
+    policy,
+    owners: expandOwners(service.config.owners, deps.system.config.teams),
+    requester: record.requestedBy,
+    approvals: currentApprovals(deps.releases, record),
+    passedStages: (built?.record.stages ?? []).filter((s) => s.status === "passed").map((s) => s.stage),
+    now: deps.now(),
+    freeze: deps.system.config.releasePolicy?.freeze ?? [],
+    strategy: strategyKindOf(service.config.strategy),
+  });
+}
+
+/** Approvals given since this digest was requested: older ones were for another digest. */
+function currentApprovals(releases: ReleaseStore, record: ReleaseRecord): { approver: string }[] {
+  return releases.approvals(record.id).filter((a) => a.at >= record.requestedAt);
+}
+
+async function decideVersion(deps: ReleaseDependencies, service: LoadedService, latest: ReleaseRecord | undefined, request: ReleaseRequest): Promise<string> {
+  const root = findRepoRoot(service.dir);
+  const commits = root === undefined || latest === undefined ? [] : await new GitRepo(root).commitsTouching([service.dir, ...service.config.build.inputs.map((i) => join(deps.system.root, i))], latest.commit);
+  return nextVersion({
+    service: service.config.name,
+    current: latest?.version,
+    ...(latest?.commit ? { currentSha: latest.commit } : {}),
+    base: service.config.version,
+    commits,
+    ...(request.version ? { explicit: request.version } : {}),
+    ...(request.prerelease ? { prerelease: request.prerelease } : {}),
+    existingVersions: deps.releases.listReleases(service.config.name).map((r) => r.version),
+  }).version;
+}
+
+async function sourceRepository(system: LoadedSystem): Promise<string> {
+  const root = findRepoRoot(system.root);
+  return (root === undefined ? undefined : await new GitRepo(root).remoteUrl()) ?? `file://${root ?? system.root}`;
+}
+
+function findService(system: LoadedSystem, name: string): LoadedService {
+  const service = system.services.find((s) => s.config.name === name);
+  if (service === undefined) {
+    throw new SlipwayError("USAGE", `unknown service "${name}"`, { hint: `services: ${system.services.map((s) => s.config.name).join(", ")}` });
+  }
+  return service;
+}
