@@ -70,6 +70,15 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   const latest = releases.latestReleased(name);
   if (latest?.digest === digest && request.version === undefined) return { kind: "already-released", release: latest };
 
+  if (request.version !== undefined) {
+    const earlier = releases.findRelease(name, request.version);
+    if (earlier?.status === "released" && earlier.digest !== digest) {
+      releases.appendAudit({ actor: deps.identity.name, action: "release-refused", subject: earlier.id, detail: { reason: "version-immutable", released: earlier.digest, requested: digest } });
+      throw new SlipwayError("RELEASE_REFUSED", `${earlier.id} was released as ${earlier.digest}; a released version never moves to another digest (${digest})`, {
+        hint: "release the new digest as a new version: leave --version out, or pass a higher one",
+      });
+    }
+  }
   const version = await decideVersion(deps, service, latest, request);
   const tag = renderTag(system.config.conventions.tags.release, { service: name, version, hash: tested.record.contentHash, ...(tested.commit ? { commit: tested.commit } : {}) });
   const existing = await deps.prod.headManifest(prodRepo, tag);
