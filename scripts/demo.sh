@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quickstart's main job on the example system: sets up the host, brings
 # up the local platform, validates the drone-delivery system and runs CI on
-# it (build, unit-test, image, container-test, push to the dev registry).
+# it (build, unit-test, image, container-test, push to the dev registry), then
+# releases every service whose tested digest is new to the prod registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -16,3 +17,6 @@ step "slipway up";   node bin/slipway.js -c "$example" up
 step "slipway doctor"; node bin/slipway.js -c "$example" doctor
 step "slipway ci";   node bin/slipway.js -c "$example" ci
 step "slipway runs"; node bin/slipway.js -c "$example" runs -n 3
+step "slipway release --all"; node bin/slipway.js -c "$example" release --all
+step "slipway releases"; node bin/slipway.js -c "$example" releases
+step "slipway audit verify"; node bin/slipway.js -c "$example" audit verify
