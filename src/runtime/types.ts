@@ -1,0 +1,76 @@
+// The runtime port: where instances of a service's revisions run. Shaped to
+// map one to one onto Kubernetes (docs/runtime-mapping.md):
+//
+//   revision  ↔ ReplicaSet (its pod-template-hash)   instance ↔ Pod
+//   readiness ↔ readinessProbe                       endpoints ↔ Services
+//   weights   ↔ Gateway API HTTPRoute backendRefs (the router port)
+//
+// The Docker implementation runs instances as containers labelled with
+// system, environment, service and revision; a Kubernetes one would create
+// ReplicaSets. The rollout controller only speaks this port.
+import type { ReadinessProbe, ServiceConfig } from "../domain/config-schema.js";
+
+export interface RevisionRef {
+  system: string;
+  environment: string;
+  service: string;
+  /** Stable per pod template: e.g. "r4-3f9c2a1b" (number and digest prefix). */
+  revision: string;
+}
+
+export interface InstanceSpec extends RevisionRef {
+  /** An image reference pinned by digest: registry/repo@sha256:… */
+  image: string;
+  port: number;
+  env: Readonly<Record<string, string>>;
+  resources: ServiceConfig["resources"];
+  readiness: ReadinessProbe;
+  terminationGracePeriodSeconds: number;
+  /** Extra labels (Kubernetes: pod labels). */
+  labels?: Readonly<Record<string, string>>;
+}
+
+export type InstancePhase = "starting" | "running" | "exited";
+
+export interface Instance extends RevisionRef {
+  /** Runtime id: a container id (Docker) or pod uid (Kubernetes). */
+  id: string;
+  /** DNS-label name: container name or pod name. */
+  name: string;
+  image: string;
+  phase: InstancePhase;
+  /** Where the router reaches it: a loopback address and published port on Docker. */
+  address: { host: string; port: number };
+  createdAt: string;
+  exitCode?: number;
+}
+
+export interface InstanceFilter {
+  system: string;
+  environment: string;
+  service?: string;
+  revision?: string;
+}
+
+export interface ReadinessOutcome {
+  ready: boolean;
+  afterMs: number;
+  detail?: string;
+}
+
+export interface Runtime {
+  /** Creates and starts one instance; returns once it runs (not necessarily ready). */
+  createInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<Instance>;
+  listInstances(filter: InstanceFilter): Promise<Instance[]>;
+  /**
+   * Probes readiness the way the kubelet does (initial delay, period,
+   * timeout, thresholds) until ready, dead, or the deadline.
+   */
+  waitReady(instance: Instance, probe: ReadinessProbe, deadlineMs: number, signal?: AbortSignal): Promise<ReadinessOutcome>;
+  /** One probe now: is it ready at this moment? (Kubernetes keeps probing after Ready.) */
+  probeOnce(instance: Instance, probe: ReadinessProbe): Promise<boolean>;
+  /** SIGTERM, up to the grace period, then SIGKILL; then removes it. The caller takes it out of the router first. */
+  removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<void>;
+  /** The last lines of an instance's output, for a person's diagnosis. */
+  logs(instance: Instance, lines: number): Promise<string>;
+}
