@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { loadSystem } from "../config/load-system.js";
-import { canonicalJson, computeContentHash, ContentHasher, explainChange, type HashInputs } from "./content-hash.js";
+import { canonicalJson } from "../domain/canonical-json.js";
+import { computeContentHash, ContentHasher, explainChange, type HashInputs } from "./content-hash.js";
 
 const base: HashInputs = {
   service: "api",

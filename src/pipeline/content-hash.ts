@@ -9,6 +9,7 @@ import { join, relative, sep } from "node:path";
 import { SERVICE_FILE, type LoadedService, type LoadedSystem } from "../config/load-system.js";
 import { findRepoRoot, GitRepo } from "../git/git-repo.js";
 import { DockerIgnore } from "./dockerignore.js";
+import { canonicalJson } from "../domain/canonical-json.js";
 
 export const HASH_SCHEME = "slipway-content-hash/v1";
 
@@ -205,18 +206,6 @@ function byPath(a: HashedFile, b: HashedFile): number {
 
 function toPosix(path: string): string {
   return path.split(sep).join("/");
-}
-
-/** JSON with sorted keys, so equal values always hash the same. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 /** Why `next` differs from `previous`: changed files, config, build image, dependencies. */

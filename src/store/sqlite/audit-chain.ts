@@ -5,6 +5,7 @@
 // Anyone who can rewrite the whole file can rewrite the chain too: this
 // catches edits by hand, not an attacker holding the database.
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../domain/canonical-json.js";
 import type { AuditVerification } from "../../release/types.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -40,18 +41,6 @@ export function entryHash(prevHash: string, fields: HashedFields): string {
   return createHash("sha256")
     .update(prevHash + canonicalJson({ seq, at, actor, action, subject, detail }))
     .digest("hex");
-}
-
-/** JSON with object keys sorted at every depth, so equal values always hash alike. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 /** Checks rows (in seq order) against each other and the head; each problem names its seq. */

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { SlipwayError } from "../../domain/errors.js";
 import type { AuditEntry, ReleaseRecord } from "../../release/types.js";
-import { canonicalJson, GENESIS_HASH } from "./audit-chain.js";
+import { canonicalJson } from "../../domain/canonical-json.js";
+import { GENESIS_HASH } from "./audit-chain.js";
 import { SqliteReleaseStore } from "./release-store.js";
 import { SqliteStore } from "./sqlite-store.js";
 
