@@ -15,7 +15,7 @@ import type { YamlSource } from "./yaml-source.js";
 import { formatPath } from "./zod-problems.js";
 
 /** `system` is undefined when slipway.yaml itself is invalid: the services are still checked against each other. */
-export function crossFileProblems(system: SystemConfig | undefined, systemSource: YamlSource, services: readonly LoadedService[]): ConfigProblem[] {
+export function crossFileProblems(system: SystemConfig | undefined, systemSource: YamlSource, services: readonly LoadedService[], namesWithErrors: ReadonlySet<string> = new Set()): ConfigProblem[] {
   const systemProblems =
     system === undefined
       ? []
@@ -31,7 +31,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
   return [
     ...systemProblems,
     ...duplicateNameProblems(services),
-    ...dependsOnProblems(services),
+    ...dependsOnProblems(services, namesWithErrors),
     ...cycleProblems(services),
     ...analysisReferenceProblems(services),
   ];
@@ -95,8 +95,8 @@ const dependencyFields = [
   { path: ["build", "dependsOn"], of: (s: LoadedService) => s.config.build.dependsOn },
 ] as const;
 
-function dependsOnProblems(services: readonly LoadedService[]): ConfigProblem[] {
-  const names = new Set(services.map((s) => s.config.name));
+function dependsOnProblems(services: readonly LoadedService[], namesWithErrors: ReadonlySet<string>): ConfigProblem[] {
+  const names = new Set([...services.map((s) => s.config.name), ...namesWithErrors]);
   return dependencyFields.flatMap((field) =>
     services.flatMap((service) =>
       field.of(service).flatMap((target, i) => {

@@ -276,6 +276,14 @@ describe("loadSystem", () => {
     });
   }
 
+  it("does not call a service unknown because its own file has errors", () => {
+    const problems = problemsOf({
+      "services/a/slipway.service.yaml": service("a", "replica: 2\n"),
+      "services/b/slipway.service.yaml": service("b", "dependsOn: [a]\n"),
+    });
+    assert.deepEqual(problems, ['services/a/slipway.service.yaml:7:1 replica: unknown field "replica" | did you mean "replicas"?']);
+  });
+
   it("reports every error of every file in one run, in file order", () => {
     const problems = problemsOf({
       "slipway.yaml": SYSTEM.replace("system: shop", "system: Shop_1"),

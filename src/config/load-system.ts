@@ -62,6 +62,8 @@ export function loadSystem(start: string): LoadedSystem {
   const system = parseWith(SystemConfigSchema, systemSource, problems);
 
   const services: LoadedService[] = [];
+  // Names of services whose file has errors: still valid dependsOn targets, so one error is not reported twice.
+  const namesWithErrors = new Set<string>();
   const patterns = system?.services ?? servicePatternsFromRaw(systemSource.value);
   patterns.forEach((pattern, index) => {
     const folders = expandFolders(root, pattern).filter((f) => existsSync(join(root, f, SERVICE_FILE)));
@@ -79,10 +81,14 @@ export function loadSystem(start: string): LoadedSystem {
       const source = readSource(join(dir, SERVICE_FILE));
       const config = parseWith(ServiceConfigSchema, source, problems);
       if (config !== undefined) services.push({ config, dir, source });
+      else {
+        const rawName = (source.value as { name?: unknown } | undefined)?.name;
+        if (typeof rawName === "string") namesWithErrors.add(rawName);
+      }
     }
   });
 
-  problems.push(...crossFileProblems(system, systemSource, services));
+  problems.push(...crossFileProblems(system, systemSource, services, namesWithErrors));
   if (problems.length > 0) throw new ConfigError(sortProblems(problems));
 
   // Both are defined here: any parse failure above added a problem.
