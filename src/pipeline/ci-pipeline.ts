@@ -3,7 +3,7 @@
 // build-dependency order, in parallel up to a limit. The registry is the
 // cache: a hash already there is up to date, on any machine.
 import { randomBytes } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { LoadedService, LoadedSystem } from "../config/load-system.js";
 import { imageRepository, nextBuildNumber, renderTag, repositoryPath } from "../domain/image-names.js";
@@ -203,7 +203,7 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
         ...buildMounts(system, service),
         env: { CI: "true", SOURCE_DATE_EPOCH: String(commit?.time ?? 0), GOFLAGS: "-buildvcs=false" },
         labels: { ...labels, "org.slipway.purpose": "build" },
-        ...buildUser(),
+        ...buildUser(service.dir),
       },
       log.write,
       signal,
@@ -317,11 +317,13 @@ function buildMounts(system: LoadedSystem, service: LoadedService): Pick<BuildCo
   return { binds, workdir };
 }
 
-/** Builds run as the invoking user, so what they write into the source tree stays that user's. */
-function buildUser(): { user?: string } {
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  return uid === undefined || gid === undefined || uid === 0 ? {} : { user: `${uid}:${gid}` };
+/**
+ * Builds run as the owner of the service's folder — the invoking user, also
+ * under sudo — so what they write into the source tree stays theirs.
+ */
+function buildUser(serviceDir: string): { user?: string } {
+  const { uid, gid } = statSync(serviceDir);
+  return uid === 0 ? {} : { user: `${uid}:${gid}` };
 }
 
 /** Every file under the context that .dockerignore keeps, plus the Dockerfile (Docker always sends it). */
