@@ -28,6 +28,13 @@ export const ErrorCodes = {
   RELEASE_BLOCKED: { exit: 6, summary: "a release waits for its policy: approvals, a freeze, or CI stages" },
   APPROVAL_REFUSED: { exit: 6, summary: "this identity may not approve this release" },
   AUDIT_TAMPERED: { exit: 6, summary: "the audit log's hash chain is broken: rows were edited or deleted" },
+  ROUTER_UNAVAILABLE: { exit: 6, summary: "the traffic router (HAProxy) could not be reached or did not answer in time" },
+  ROUTER_REFUSED: { exit: 6, summary: "the traffic router refused a command or a new configuration" },
+  ROUTER_NOT_FOUND: { exit: 6, summary: "a service or backend is not known to the traffic router" },
+  ROUTER_CONFLICT: { exit: 6, summary: "a backend name is already used for another instance" },
+  ROUTER_INVALID_WEIGHTS: { exit: 6, summary: "revision weights do not add up to 100% or name revisions without backends" },
+  ROUTER_DRAIN_TIMEOUT: { exit: 6, summary: "a backend still had requests in flight when draining timed out" },
+  MEASUREMENT_FAILED: { exit: 7, summary: "an analysis metric could not be measured: its provider was unreachable, answered with an error or with an unexpected result" },
   INTERNAL: { exit: 70, summary: "a bug in slipway" },
 } as const;
 
