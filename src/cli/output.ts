@@ -9,6 +9,11 @@ export interface Output {
 }
 
 export function consoleOutput(): Output {
+  // `slipway … | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   const color = process.stderr.isTTY === true && process.env["NO_COLOR"] === undefined;
   return {
     out: (line) => process.stdout.write(line + "\n"),

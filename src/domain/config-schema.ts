@@ -230,7 +230,31 @@ const ContainerTestSchema = z
 
 const MetricProvider = z
   .strictObject({
-    router: z.strictObject({ metric: z.enum(["errorRate", "latencyP50", "latencyP95", "latencyP99", "requestRate"]) }).optional(),
+    router: z
+      .strictObject({
+        metric: z.enum(["errorRate", "latencyP50", "latencyP95", "latencyP99", "requestRate"]),
+        /** Judge the canary against the stable over the same window instead of fixed conditions. */
+        compareWithStable: z.boolean().default(false),
+        judge: z
+          .strictObject({
+            minRequests: z.number().int().min(1).optional(),
+            /** Allowed excess error rate, as a fraction (0.005 = half a point). */
+            tolerance: z.number().min(0).max(1).optional(),
+            confidence: z.number().gt(0.5).lt(1).optional(),
+            /** Allowed latency ratio canary / stable. */
+            maxRatio: z.number().min(1).optional(),
+          })
+          .optional(),
+      })
+      .check((ctx) => {
+        if (ctx.value.judge !== undefined && !ctx.value.compareWithStable) {
+          ctx.issues.push({ code: "custom", input: ctx.value, message: "judge settings need compareWithStable: true" });
+        }
+        if (ctx.value.compareWithStable && ctx.value.metric === "requestRate") {
+          ctx.issues.push({ code: "custom", input: ctx.value, message: "requestRate cannot be compared with the stable; compare errorRate or a latency" });
+        }
+      })
+      .optional(),
     prometheus: z.strictObject({ address: z.string().url(), query: z.string().min(1) }).optional(),
     web: z.strictObject({ url: z.string().url(), jsonPath: z.string().startsWith("$"), headers: z.record(z.string(), z.string()).optional() }).optional(),
     job: z.strictObject({ image: z.string().min(1), command: z.array(z.string()).min(1) }).optional(),
