@@ -1,0 +1,71 @@
+// Specs and states for planner tests, with the schema's defaults spelled out.
+import type { StrategyKind } from "../../../domain/config-schema.js";
+import type { Action, BlueGreenSpec, CanarySpec, Observed, ObservedInstance, Plan, RollingSpec, RolloutState } from "../../types.js";
+import { startRollout } from "../start.js";
+import { describeAction } from "./run-scenario.js";
+
+export const T0 = 1_700_000_000_000;
+
+export function rollingSpec(overrides: Partial<RollingSpec> = {}): RollingSpec {
+  return { maxSurge: "25%", maxUnavailable: "25%", minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, ...overrides };
+}
+
+export function blueGreenSpec(overrides: Partial<BlueGreenSpec> = {}): BlueGreenSpec {
+  return { autoPromote: false, scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, ...overrides };
+}
+
+export function canarySpec(overrides: Partial<CanarySpec> = {}): CanarySpec {
+  return { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 60 } }], scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, ...overrides };
+}
+
+/** stable null: a first deployment. */
+export function rollout(strategy: StrategyKind, replicas: number, stable: string | null = "r1", target = "r2"): RolloutState {
+  return startRollout({
+    id: "ro-1",
+    service: "web",
+    environment: "prod",
+    strategy,
+    targetRevision: target,
+    desiredReplicas: replicas,
+    nowMs: T0,
+    ...(stable === null ? {} : { stableRevision: stable }),
+  });
+}
+
+/** Instances by shorthand: R ready (for an hour), N not ready, X exited, or { readySinceMs }. */
+export type InstanceShorthand = "R" | "N" | "X" | { readySinceMs: number };
+
+export function instances(revision: string, ...shapes: InstanceShorthand[]): ObservedInstance[] {
+  return shapes.map((shape, i): ObservedInstance => {
+    const id = `${revision}-${i + 1}`;
+    if (shape === "R") return { id, phase: "running", ready: true, readySinceMs: T0 - 3_600_000 };
+    if (shape === "N") return { id, phase: "running", ready: false };
+    if (shape === "X") return { id, phase: "exited", ready: false };
+    return { id, phase: "running", ready: true, readySinceMs: shape.readySinceMs };
+  });
+}
+
+/** `{ r1: ["R","R"], r2: ["N"] }` in revision-number order (r1 = 1, r2 = 2, …). */
+export function observed(nowMs: number, revisions: Record<string, InstanceShorthand[]>, weights: Record<string, number>, extra: Partial<Observed> = {}): Observed {
+  return {
+    nowMs,
+    revisions: Object.entries(revisions).map(([revision, shapes]) => ({
+      revision,
+      number: Number(revision.replace(/\D/g, "")) || 0,
+      image: `registry.test/app@sha256:${revision}`,
+      instances: instances(revision, ...shapes),
+    })),
+    weights,
+    analyses: {},
+    ...extra,
+  };
+}
+
+export const ready = (n: number): InstanceShorthand[] => Array.from({ length: n }, () => "R" as const);
+export const notReady = (n: number): InstanceShorthand[] => Array.from({ length: n }, () => "N" as const);
+
+/** Plans once and describes the actions compactly (see describeAction). */
+export function planned(plan: Plan): { state: RolloutState; actions: string[]; wait?: Extract<Action, { type: "wait" }> } {
+  const last = plan.actions.at(-1);
+  return { state: plan.state, actions: plan.actions.map(describeAction).filter((a) => a !== "wait"), ...(last?.type === "wait" ? { wait: last } : {}) };
+}
