@@ -40,4 +40,22 @@ export default tseslint.config(
       "no-restricted-globals": ["error", { name: "fetch", message: "domain/ does no I/O." }, { name: "process", message: "domain/ does no I/O; take values as parameters." }],
     },
   },
+  {
+    // The rollout planners are pure too (ARCHITECTURE.md): they may use domain/ and types, but do no I/O.
+    files: ["src/delivery/types.ts", "src/delivery/strategies/**/*.ts"],
+    ignores: ["src/delivery/strategies/**/*.test.ts", "src/delivery/strategies/testing/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["node:*", "fs", "path", "child_process", "net", "http", "https", "os", "dockerode", "better-sqlite3", "yaml"], message: "planners are pure: no I/O. The controller does the I/O." },
+            { group: faces, message: "Only faces import faces: arrows point down (ARCHITECTURE.md)." },
+          ],
+        },
+      ],
+      "no-restricted-globals": ["error", { name: "fetch", message: "planners do no I/O." }, { name: "process", message: "planners do no I/O." }, { name: "setTimeout", message: "planners take time as input." }],
+      "no-restricted-properties": ["error", { object: "Date", property: "now", message: "planners take time as input (observed.nowMs)." }, { object: "Math", property: "random", message: "planners are deterministic." }],
+    },
+  },
 );
