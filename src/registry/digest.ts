@@ -39,6 +39,11 @@ export class DigestingStream extends Transform {
     this.#hash = createHash(this.#algorithm);
   }
 
+  /** True when this stream already checks for exactly `digest`, so another check would hash every byte twice. */
+  verifies(digest: string, size: number | undefined): boolean {
+    return this.#expected.digest === digest && (size === undefined || this.#expected.size === size);
+  }
+
   /** Bytes seen so far. */
   get bytes(): number {
     return this.#bytes;

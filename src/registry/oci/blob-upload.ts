@@ -49,9 +49,12 @@ export async function requestMount(http: RegistryHttp, repository: string, diges
 
 /** One PUT with every byte; needs the digest and size up front. */
 export async function uploadMonolithic(http: RegistryHttp, repository: string, upload: UploadSession, content: Readable, digest: string, size: number): Promise<PushedBlob> {
-  const digesting = new DigestingStream({ digest, size, what: `blob ${digest} uploaded to ${repository}` });
-  content.on("error", (err) => digesting.destroy(err));
-  content.pipe(digesting);
+  // A blob streamed from another registry is already being checked on the way in (getBlob): don't hash it twice.
+  const digesting = content instanceof DigestingStream && content.verifies(digest, size) ? content : new DigestingStream({ digest, size, what: `blob ${digest} uploaded to ${repository}` });
+  if (digesting !== content) {
+    content.on("error", (err) => digesting.destroy(err));
+    content.pipe(digesting);
+  }
   const response = await http.request({
     method: "PUT",
     url: withDigest(upload.location, digest),
