@@ -1,0 +1,116 @@
+// Renders the HAProxy configuration from the route table. Pure: the same
+// table gives the same text, which a golden test pins down. Servers added at
+// run time are written here too, so a restart or reload of HAProxy comes
+// back with the same servers and weights (HAProxy forgets runtime changes).
+import type { BackendRole } from "../types.js";
+import { backendProxy, frontendProxy, routesForRole, routeKinds, type RouteKind } from "./proxy-names.js";
+import type { RouteEntry, RouteTable, ServiceRoutes } from "./route-table.js";
+
+export interface HaproxyConfigPaths {
+  adminSocket: string;
+  /** Loopback port answering /healthz (the daemon's health check) and /metrics (Prometheus). */
+  controlPort: number;
+}
+
+/** The ring buffer holding recent request log lines, read with `show events`. */
+export const REQUEST_LOG_RING = "slipway-requests";
+/** First word of every request log line, so other lines in the ring are never misread. */
+export const REQUEST_LOG_TAG = "slw";
+/** The request header that sends a request to the canary or preview, whatever the weights. */
+export const CANARY_HEADER = "x-slipway-canary";
+
+export function renderHaproxyConfig(table: RouteTable, paths: HaproxyConfigPaths): string {
+  const services = Object.keys(table.services).sort();
+  return [
+    "# Written by slipway from routes.json; edits are lost at the next change.",
+    "global",
+    `  stats socket ${paths.adminSocket} mode 600 level admin expose-fd listeners`,
+    "  stats timeout 10s",
+    // An old worker left by a reload gives up on idle clients after this long.
+    "  hard-stop-after 30s",
+    "",
+    `ring ${REQUEST_LOG_RING}`,
+    "  format raw",
+    "  maxlen 200",
+    // About 100 000 requests: a few minutes of history at canary-analysis rates.
+    "  size 4194304",
+    "",
+    "defaults",
+    "  mode http",
+    // Keep-alive to clients, and reuse of idle server connections where safe.
+    "  option http-keep-alive",
+    "  http-reuse safe",
+    // On a reload the old worker answers idle clients' next request with
+    // "Connection: close" instead of closing under them (a client error).
+    "  option idle-close-on-response",
+    "  timeout connect 2s",
+    "  timeout client 30s",
+    "  timeout server 30s",
+    "  timeout http-request 10s",
+    "  timeout http-keep-alive 60s",
+    "  timeout queue 5s",
+    "",
+    "frontend slipway.control",
+    `  bind 127.0.0.1:${paths.controlPort}`,
+    "  monitor-uri /healthz",
+    "  http-request use-service prometheus-exporter if { path /metrics }",
+    "  http-request return status 404",
+    ...services.flatMap((name) => serviceSections(name, table.services[name] as ServiceRoutes)),
+    "",
+  ].join("\n");
+}
+
+function serviceSections(service: string, routes: ServiceRoutes): string[] {
+  const weighted = backendProxy(service, "weighted");
+  const tester = backendProxy(service, "tester");
+  const lines = [
+    "",
+    `frontend ${frontendProxy(service, "main")}`,
+    `  bind 127.0.0.1:${routes.endpointPort}`,
+    ...requestLog(),
+    // Testers reach the canary or preview whatever the weights, while there is one.
+    `  use_backend ${tester} if { req.hdr(${CANARY_HEADER}) -i always } { nbsrv(${tester}) gt 0 }`,
+    `  default_backend ${weighted}`,
+  ];
+  if (routes.previewPort !== undefined) {
+    lines.push("", `frontend ${frontendProxy(service, "preview")}`, `  bind 127.0.0.1:${routes.previewPort}`, ...requestLog(), `  default_backend ${backendProxy(service, "preview")}`);
+  }
+  const entries = Object.values(routes.backends).sort((a, b) => a.name.localeCompare(b.name));
+  for (const route of routeKinds) {
+    lines.push("", `backend ${backendProxy(service, route)}`, ...backendDefaults(), ...entries.filter((e) => memberOf(e.role, route)).map((e) => serverLine(e, route)));
+  }
+  return lines;
+}
+
+function requestLog(): string[] {
+  // Epoch ms, backend, server, status, time to response headers (-1: none).
+  return [`  log ring@${REQUEST_LOG_RING} local0 info`, `  log-format "${REQUEST_LOG_TAG} %Ts%ms %b %s %ST %Tr"`, "  option dontlognull"];
+}
+
+function backendDefaults(): string[] {
+  return [
+    // Weights change at run time; roundrobin is the algorithm that honours that and `add server`.
+    "  balance roundrobin",
+    // A server gone between choice and connection, or closing a reused
+    // connection, costs a retry on another server instead of a client error.
+    "  retries 3",
+    "  option redispatch 1",
+    "  retry-on conn-failure empty-response response-timeout",
+    // Replaying a request already sent is only safe when the method is idempotent.
+    "  http-request disable-l7-retry unless { method GET HEAD OPTIONS PUT DELETE }",
+  ];
+}
+
+function memberOf(role: BackendRole, route: RouteKind): boolean {
+  return routesForRole(role).includes(route);
+}
+
+/** The weight a server carries in a route: the instance's weight in the weighted route, equal shares elsewhere. */
+export function serverWeight(entry: Pick<RouteEntry, "weight">, route: RouteKind): number {
+  return route === "weighted" ? entry.weight : 1;
+}
+
+function serverLine(entry: RouteEntry, route: RouteKind): string {
+  // A draining server comes back in maintenance: its in-flight requests stay with the old worker.
+  return `  server ${entry.name} ${entry.address}:${entry.port} weight ${serverWeight(entry, route)}${entry.state === "draining" ? " disabled" : ""}`;
+}
