@@ -10,22 +10,20 @@
 // installed from the npm registry into the temp dir), and ports 15601/15602
 // free on 127.0.0.1. Everything it creates lives in one temp dir, which it
 // removes at the end, after `slipway down`, also when it fails.
-import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cpuProfileTable, readCpuProfile, type CallFrame } from "./lib/cpu-profile.js";
+import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { BenchError, hasTime, log, runner, tail, TIME_BIN, type RunResult } from "./lib/processes.js";
+import { MINUTE, SECOND, seconds, summarize } from "./lib/stats.js";
 
-// dist/bench/ci-noop.js → the repository root.
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const slipwayBin = join(repoRoot, "bin", "slipway.js");
 const DEV_PORT = 15601;
 const PROD_PORT = 15602;
 const SYSTEM = "ci-bench";
 const BUILD_IMAGE = "debian:bookworm-slim";
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
 
 interface Options {
   services: number;
@@ -37,16 +35,11 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const options: Options = { services: 50, runs: 7, changedRuns: 3, profile: false, keep: false };
-  const count = (flag: string, value: string | undefined, min: number, max: number): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new BenchError(`${flag} takes a whole number from ${min} to ${max}, got "${value ?? ""}"`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--services") options.services = count(arg, argv[++i], 1, 99);
-    else if (arg === "--runs") options.runs = count(arg, argv[++i], 1, 50);
-    else if (arg === "--changed-runs") options.changedRuns = count(arg, argv[++i], 0, 10);
+    if (arg === "--services") options.services = wholeNumber(arg, argv[++i], 1, 99);
+    else if (arg === "--runs") options.runs = wholeNumber(arg, argv[++i], 1, 50);
+    else if (arg === "--changed-runs") options.changedRuns = wholeNumber(arg, argv[++i], 0, 10);
     else if (arg === "--profile") options.profile = true;
     else if (arg === "--keep") options.keep = true;
     else throw new BenchError(`unknown argument "${arg}"; usage: node dist/bench/ci-noop.js [--services 50] [--runs 7] [--changed-runs 3] [--profile] [--keep]`);
@@ -54,29 +47,7 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-class BenchError extends Error {}
-
-/** Set by Ctrl-C: cleanup is then the signal handler's, and what fails meanwhile is not reported. */
-let interrupted = false;
-
 // ------------------------------------------------------------ processes
-
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time from just before spawn to the process's exit. */
-  ms: number;
-}
-
-interface RunOptions {
-  cwd?: string;
-  env?: Record<string, string>;
-  timeoutMs: number;
-  /** Called with each complete stdout line as it arrives. */
-  onLine?: (line: string) => void;
-}
 
 const quiet: Record<string, string> = {
   // Keep turbo and npm from phoning home: traffic goes to 127.0.0.1 only.
@@ -88,101 +59,7 @@ const quiet: Record<string, string> = {
   FORCE_COLOR: "0",
 };
 
-/** Children still running, by process group: an interrupt stops them before cleaning up. */
-const active = new Set<number>();
-
-/** Stops the running children (SIGTERM: slipway removes its containers), waiting at most `ms` for them. */
-async function stopChildren(ms: number): Promise<void> {
-  for (const pid of active) {
-    try {
-      process.kill(-pid, "SIGTERM");
-    } catch {
-      active.delete(pid);
-    }
-  }
-  const deadline = performance.now() + ms;
-  while (active.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const pid of active) killGroup(pid);
-}
-
-/** Runs a command in its own process group, killed whole when it outlives its timeout. */
-function run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: { ...process.env, ...quiet, ...options.env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const pid = child.pid;
-    if (pid !== undefined) active.add(pid);
-    let stdout = "";
-    let stderr = "";
-    let pending = "";
-    let exited: { code: number | null; signal: NodeJS.Signals | null; ms: number } | undefined;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, options.timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-      if (options.onLine === undefined) return;
-      pending += chunk;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const line of lines) options.onLine(line);
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      if (pid !== undefined) active.delete(pid);
-      reject(new BenchError(`could not start ${command}: ${err.message}`));
-    });
-    // The time is taken at exit; the result is handed over once the pipes are drained.
-    child.on("exit", (code, signal) => (exited = { code, signal, ms: performance.now() - started }));
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (pid !== undefined) active.delete(pid);
-      const end = exited ?? { code, signal, ms: performance.now() - started };
-      if (timedOut) {
-        reject(new BenchError(`${describe(command, args)} did not finish within ${options.timeoutMs / SECOND}s\n${tail(stdout + stderr)}`));
-        return;
-      }
-      resolvePromise({ ...end, stdout, stderr });
-    });
-  });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
-async function mustRun(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
-  const result = await run(command, args, options);
-  if (result.code !== 0) {
-    throw new BenchError(`${describe(command, args)} exited with ${result.code ?? result.signal}\n${tail(result.stdout + result.stderr)}`);
-  }
-  return result;
-}
-
-function describe(command: string, args: readonly string[]): string {
-  return [command, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
-}
-
-function tail(text: string, lines = 30): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
-function log(message: string): void {
-  process.stderr.write(`bench: ${message}\n`);
-}
+const { run, mustRun } = runner(quiet);
 
 // ------------------------------------------------------------ the system
 
@@ -257,24 +134,6 @@ function findTurboNative(root: string): string {
   return found;
 }
 
-// ------------------------------------------------------------ statistics
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-  samples: number[];
-}
-
-function summarize(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-  return { median, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN, samples: [...samples] };
-}
-
-const seconds = (ms: number): string => (ms / SECOND).toFixed(3);
-
 // ------------------------------------------------------------ the benchmark
 
 interface Tool {
@@ -292,15 +151,9 @@ async function main(): Promise<void> {
   if (!existsSync(join(repoRoot, "dist", "src", "cli", "main.js"))) throw new BenchError("dist/src/cli/main.js is missing: run `npx tsc -p .` first");
 
   // Preflight: clear errors before anything is created.
-  const docker = await run("docker", ["version", "--format", "{{.Server.Version}}"], { timeoutMs: 20 * SECOND }).catch((err: unknown) => {
-    throw new BenchError(`Docker Engine is not reachable: ${(err as Error).message}`);
-  });
-  if (docker.code !== 0) throw new BenchError(`Docker Engine is not reachable (docker version exited ${docker.code}):\n${tail(docker.stderr)}`);
-  const image = await run("docker", ["image", "inspect", "--format", "{{.Id}}", BUILD_IMAGE], { timeoutMs: 20 * SECOND });
-  if (image.code !== 0) throw new BenchError(`the build image ${BUILD_IMAGE} is not on the Docker Engine (it is never pulled here); build it with scripts/base-images.sh`);
+  const dockerVersion = await dockerPreflight(run, BUILD_IMAGE, "build image");
   const npmVersion = (await mustRun("npm", ["--version"], { timeoutMs: 30 * SECOND })).stdout.trim();
   const gitVersion = (await mustRun("git", ["--version"], { timeoutMs: 10 * SECOND })).stdout.trim();
-  const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 
   const root = mkdtempSync(join(tmpdir(), "slipway-bench-"));
   log(`system of ${options.services} services in ${root}`);
@@ -318,16 +171,7 @@ async function main(): Promise<void> {
     if (options.keep) log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   };
-  const onSignal = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log("interrupted: cleaning up (again to quit at once)");
-    void stopChildren(15 * SECOND)
-      .then(cleanup)
-      .finally(() => process.exit(130));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const finish = cleanUpOnInterrupt(cleanup);
 
   try {
     const names = generateSystem(root, options.services, npmVersion);
@@ -411,12 +255,12 @@ async function main(): Promise<void> {
 
     // Peak RSS (max resident set size) over 3 runs each; /usr/bin/time reports the largest of the process and its children.
     const rss = new Map<string, number>();
-    if (timeBin !== undefined) {
+    if (hasTime) {
       for (const tool of tools) {
         let peak = 0;
         for (let i = 0; i < 3; i++) {
           const out = join(root, ".slipway-state", "rss.txt");
-          const result = await run(timeBin, ["-f", "%M", "-o", out, tool.command, ...tool.args], { cwd: root, timeoutMs: MINUTE, env: { CI: "true" } });
+          const result = await run(TIME_BIN, ["-f", "%M", "-o", out, tool.command, ...tool.args], { cwd: root, timeoutMs: MINUTE, env: { CI: "true" } });
           tool.check(result);
           peak = Math.max(peak, Number(readFileSync(out, "utf8").trim().split("\n").at(-1)));
         }
@@ -453,17 +297,15 @@ async function main(): Promise<void> {
     }
 
     // ---------------------------------------------------------- report
-    const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-    const slipwayCommit = (await run("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"], { timeoutMs: 10 * SECOND })).stdout.trim();
-    const dirty = (await run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no", "--", "src"], { timeoutMs: 10 * SECOND })).stdout.trim() !== "";
+    const slipwayVersion = await slipwayAt(run);
     const s = noop.get("slipway ci");
     const native = noop.get("turbo run build (native binary)");
     const npx = noop.get("npx turbo run build");
     const lines: string[] = [];
-    lines.push(`### Results — ${new Date().toISOString().slice(0, 10)}`, "");
+    lines.push(resultsHeading(), "");
     lines.push(
-      `Machine: ${availableParallelism()} CPUs (nproc; ${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, npm ${npmVersion}, ` +
-        `Docker Engine ${docker.stdout.trim()}, ${gitVersion}, turbo ${turboVersion}, slipway at ${slipwayCommit}${dirty ? " (with uncommitted changes in src/)" : ""}.`,
+      `Machine: ${machine()}, npm ${npmVersion}, ` +
+        `Docker Engine ${dockerVersion}, ${gitVersion}, turbo ${turboVersion}, ${slipwayVersion}.`,
       "",
     );
     lines.push(`(a) No-op, ${options.services} services, nothing changed — wall time in seconds, ${options.runs} runs each after one warm-up, alternating:`, "");
@@ -498,9 +340,7 @@ async function main(): Promise<void> {
     if (profile !== undefined) lines.push("", profile);
     process.stdout.write(lines.join("\n") + "\n");
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!interrupted) await cleanup();
+    await finish();
   }
 }
 
@@ -543,39 +383,20 @@ async function phaseBreakdown(root: string, runs: number): Promise<string> {
 
 // ------------------------------------------------------------ --profile
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-}
-
 /** One no-op under `node --cpu-prof`: CPU time by package (node_modules) or slipway file, and what was idle. */
 async function profileNoop(root: string): Promise<string> {
   const dir = join(root, ".slipway-state", "cpu-prof");
   const result = await run("node", ["--cpu-prof", "--cpu-prof-dir", dir, slipwayBin, "-c", root, "ci"], { cwd: root, timeoutMs: MINUTE, env: { CI: "true" } });
   if (result.code !== 0) throw new BenchError(`slipway ci under --cpu-prof exited ${result.code}\n${tail(result.stdout + result.stderr)}`);
-  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (file === undefined) throw new BenchError(`no .cpuprofile in ${dir}`);
-  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const buckets = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const frame = byId.get(id)?.callFrame;
-    const us = profile.timeDeltas[i] ?? 0;
-    const key = frame === undefined ? "?" : bucket(frame);
-    buckets.set(key, (buckets.get(key) ?? 0) + us);
-  });
-  const total = (profile.endTime - profile.startTime) / 1000;
-  const rows = [...buckets].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  const { profiledMs, buckets } = readCpuProfile(dir, bucket);
   return [
-    `CPU profile of one no-op (node --cpu-prof; ${total.toFixed(0)} ms profiled, self time by where the code lives):`,
+    `CPU profile of one no-op (node --cpu-prof; ${profiledMs.toFixed(0)} ms profiled, self time by where the code lives):`,
     "",
-    "| where | ms |",
-    "|---|---:|",
-    ...rows.map(([key, us]) => `| ${key} | ${(us / 1000).toFixed(0)} |`),
+    ...cpuProfileTable(buckets.slice(0, 15)),
   ].join("\n");
 }
 
-function bucket(frame: { functionName: string; url: string }): string {
+function bucket(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (url === "") return functionName.startsWith("(") ? functionName : `(native) ${functionName || "anonymous"}`;
   const nm = url.lastIndexOf("/node_modules/");
@@ -588,13 +409,4 @@ function bucket(frame: { functionName: string; url: string }): string {
   return dist >= 0 ? url.slice(dist + 1) : url;
 }
 
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (err: unknown) => {
-    if (interrupted) return;
-    log(err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  },
-);
+runMain(main);

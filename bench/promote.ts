@@ -14,15 +14,14 @@
 // 127.0.0.1 only. Everything it creates — a temp dir, two registries, the
 // images it built or pulled — is removed at the end, also when it fails or
 // is interrupted.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request as httpRequest, type IncomingMessage } from "node:http";
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { registryClient } from "../src/cli/registry-clients.js";
 import type { LoadedSystem } from "../src/config/load-system.js";
 import { parseRegistryUrl } from "../src/domain/registry-address.js";
@@ -30,9 +29,11 @@ import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from "../src/pl
 import { registryBinary, registryDaemonSpec } from "../src/platform/registry-daemon.js";
 import { copyImage, type CopyImageResult } from "../src/registry/copy-image.js";
 import type { Descriptor, RegistryClient } from "../src/registry/types.js";
+import { cpuProfileTable, readCpuProfile, type CallFrame } from "./lib/cpu-profile.js";
+import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { BenchError, hasTime, log, runner, tail, TIME_BIN } from "./lib/processes.js";
+import { median, millis, MINUTE, SECOND, seconds, summarize, type Summary } from "./lib/stats.js";
 
-// dist/bench/promote.js → the repository root.
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SRC_PORT = 15951;
 const DST_PORT = 15952;
 const SRC = `127.0.0.1:${SRC_PORT}`;
@@ -41,9 +42,6 @@ const SOURCE_REPO = "bench/app";
 const SOURCE_TAG = "1";
 const TARGET_TAG = "1";
 const BASE_IMAGE = "debian:bookworm-slim";
-const TIME_BIN = "/usr/bin/time";
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
 const MB = 1_000_000;
 
 interface Options {
@@ -59,17 +57,12 @@ const USAGE = "usage: node dist/bench/promote.js [--runs 5] [--layers 3] [--laye
 
 function parseArgs(argv: string[]): Options {
   const options: Options = { runs: 5, layers: 3, layerMiB: 50, concurrency: 4, profile: false, keep: false };
-  const count = (flag: string, value: string | undefined, min: number, max: number): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new BenchError(`${flag} takes a whole number from ${min} to ${max}, got "${value ?? ""}"`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--runs") options.runs = count(arg, argv[++i], 1, 50);
-    else if (arg === "--layers") options.layers = count(arg, argv[++i], 1, 8);
-    else if (arg === "--layer-mib") options.layerMiB = count(arg, argv[++i], 1, 1024);
-    else if (arg === "--concurrency") options.concurrency = count(arg, argv[++i], 1, 16);
+    if (arg === "--runs") options.runs = wholeNumber(arg, argv[++i], 1, 50);
+    else if (arg === "--layers") options.layers = wholeNumber(arg, argv[++i], 1, 8);
+    else if (arg === "--layer-mib") options.layerMiB = wholeNumber(arg, argv[++i], 1, 1024);
+    else if (arg === "--concurrency") options.concurrency = wholeNumber(arg, argv[++i], 1, 16);
     else if (arg === "--profile") options.profile = true;
     else if (arg === "--keep") options.keep = true;
     else throw new BenchError(`unknown argument "${arg}"; ${USAGE}`);
@@ -77,125 +70,9 @@ function parseArgs(argv: string[]): Options {
   return options;
 }
 
-class BenchError extends Error {}
-
-/** Set by Ctrl-C: cleanup is then the signal handler's, and what fails meanwhile is not reported. */
-let interrupted = false;
-
 // ------------------------------------------------------------ processes
 
-interface RunResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time from just before spawn to the process's exit. */
-  ms: number;
-  /** User + system CPU time of the process and its children, when run under /usr/bin/time. */
-  cpuMs?: number;
-}
-
-interface RunOptions {
-  env?: Record<string, string>;
-  timeoutMs: number;
-  /** Run under /usr/bin/time (when present) to get the CPU time; the file receives its output. */
-  cpuFile?: string;
-}
-
-/** Children still running, by process group: an interrupt stops them before cleaning up. */
-const active = new Set<number>();
-
-async function stopChildren(ms: number): Promise<void> {
-  for (const pid of active) {
-    try {
-      process.kill(-pid, "SIGTERM");
-    } catch {
-      active.delete(pid);
-    }
-  }
-  const deadline = performance.now() + ms;
-  while (active.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const pid of active) killGroup(pid);
-}
-
-const hasTime = existsSync(TIME_BIN);
-
-/** Runs a command in its own process group, killed whole when it outlives its timeout. */
-function run(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
-  const timed = options.cpuFile !== undefined && hasTime;
-  const [file, argv] = timed ? [TIME_BIN, ["-f", "%U %S", "-o", options.cpuFile ?? "", command, ...args]] : [command, args];
-  return new Promise((resolvePromise, reject) => {
-    const started = performance.now();
-    const child = spawn(file, argv, { env: { ...process.env, NO_COLOR: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    const pid = child.pid;
-    if (pid !== undefined) active.add(pid);
-    let stdout = "";
-    let stderr = "";
-    let exited: { code: number | null; signal: NodeJS.Signals | null; ms: number } | undefined;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, options.timeoutMs);
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", (err) => {
-      clearTimeout(timer);
-      if (pid !== undefined) active.delete(pid);
-      reject(new BenchError(`could not start ${command}: ${err.message}`));
-    });
-    // The time is taken at exit; the result is handed over once the pipes are drained.
-    child.on("exit", (code, signal) => (exited = { code, signal, ms: performance.now() - started }));
-    child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      if (pid !== undefined) active.delete(pid);
-      const end = exited ?? { code, signal, ms: performance.now() - started };
-      if (timedOut) {
-        reject(new BenchError(`${describe(command, args)} did not finish within ${options.timeoutMs / SECOND}s\n${tail(stdout + stderr)}`));
-        return;
-      }
-      const cpuMs = timed ? readTimeFile(options.cpuFile ?? "") : undefined;
-      resolvePromise({ ...end, stdout, stderr, ...(cpuMs === undefined ? {} : { cpuMs }) });
-    });
-  });
-}
-
-/** "%U %S" from /usr/bin/time -o, in ms; its last line (a failed command adds one before it). */
-function readTimeFile(file: string): number | undefined {
-  try {
-    const [user, system] = readFileSync(file, "utf8").trim().split("\n").at(-1)?.split(" ").map(Number) ?? [];
-    return user === undefined || system === undefined || Number.isNaN(user + system) ? undefined : (user + system) * SECOND;
-  } catch {
-    return undefined;
-  }
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
-async function mustRun(command: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
-  const result = await run(command, args, options);
-  if (result.code !== 0) throw new BenchError(`${describe(command, args)} exited with ${result.code ?? result.signal}\n${tail(result.stdout + result.stderr)}`);
-  return result;
-}
-
-function describe(command: string, args: readonly string[]): string {
-  return [command, ...args].map((a) => (/\s/.test(a) ? JSON.stringify(a) : a)).join(" ");
-}
-
-function tail(text: string, lines = 30): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
-function log(message: string): void {
-  process.stderr.write(`bench: ${message}\n`);
-}
+const { run, mustRun } = runner({ NO_COLOR: "1" });
 
 /** User + system CPU time of a live process, from /proc (clock ticks of 10 ms). */
 function processCpuMs(pid: number): number {
@@ -208,25 +85,6 @@ function processCpuMs(pid: number): number {
   }
 }
 
-// ------------------------------------------------------------ statistics
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-  samples: number[];
-}
-
-function summarize(samples: readonly number[]): Summary {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-  return { median, min: sorted[0] ?? NaN, max: sorted.at(-1) ?? NaN, samples: [...samples] };
-}
-
-const median = (samples: readonly number[]): number => summarize(samples).median;
-const seconds = (ms: number): string => (ms / SECOND).toFixed(3);
-const millis = (ms: number): string => (Number.isNaN(ms) ? "—" : ms.toFixed(ms < 100 ? 1 : 0));
 const megabytes = (bytes: number): string => (bytes / MB).toFixed(1);
 
 // ------------------------------------------------------------ registries and clients
@@ -379,12 +237,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(repoRoot, "dist", "src", "registry", "copy-image.js"))) throw new BenchError("dist/src/registry/copy-image.js is missing: run `npx tsc -p .` first");
 
   // Preflight: clear errors before anything is created.
-  const dockerVersion = await run("docker", ["version", "--format", "{{.Server.Version}}"], { timeoutMs: 20 * SECOND }).catch((err: unknown) => {
-    throw new BenchError(`Docker Engine is not reachable: ${(err as Error).message}`);
-  });
-  if (dockerVersion.code !== 0) throw new BenchError(`Docker Engine is not reachable (docker version exited ${dockerVersion.code}):\n${tail(dockerVersion.stderr)}`);
-  const base = await run("docker", ["image", "inspect", "--format", "{{.Id}}", BASE_IMAGE], { timeoutMs: 20 * SECOND });
-  if (base.code !== 0) throw new BenchError(`the base image ${BASE_IMAGE} is not on the Docker Engine (it is never pulled here); build it with scripts/base-images.sh`);
+  const dockerVersion = await dockerPreflight(run, BASE_IMAGE, "base image");
   const skopeoVersion = (await run("skopeo", ["--version"], { timeoutMs: 20 * SECOND }).catch(() => undefined))?.stdout.trim();
   if (skopeoVersion === undefined || skopeoVersion === "") throw new BenchError("skopeo is not installed (apt-get install skopeo)");
   const binary = registryBinary();
@@ -405,16 +258,7 @@ async function main(): Promise<void> {
     if (options.keep) log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   };
-  const onSignal = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log("interrupted: cleaning up (again to quit at once)");
-    void stopChildren(15 * SECOND)
-      .then(cleanup)
-      .finally(() => process.exit(130));
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const finish = cleanUpOnInterrupt(cleanup);
 
   try {
     log(`starting registries on ${SRC} (source) and ${DST} (target)`);
@@ -501,9 +345,7 @@ async function main(): Promise<void> {
     if (options.profile) profile = await profileCopy(ctx, resetTarget, registriesCpu);
 
     // ---------------------------------------------------------- report
-    const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
-    const slipwayCommit = (await run("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"], { timeoutMs: 10 * SECOND })).stdout.trim();
-    const dirty = (await run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no", "--", "src"], { timeoutMs: 10 * SECOND })).stdout.trim() !== "";
+    const slipwayVersion = await slipwayAt(run);
     const labels: Record<ToolName, string> = {
       "slipway-inproc": "slipway `copyImage`, in-process",
       "slipway-spawned": "slipway, fresh `node` process",
@@ -511,10 +353,10 @@ async function main(): Promise<void> {
       docker: "`docker pull` + `tag` + `push`",
     };
     const lines: string[] = [];
-    lines.push(`### Results — ${new Date().toISOString().slice(0, 10)}`, "");
+    lines.push(resultsHeading(), "");
     lines.push(
-      `Machine: ${availableParallelism()} CPUs (nproc; ${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, Docker Engine ${dockerVersion.stdout.trim()}, ` +
-        `${skopeoVersion}, Distribution ${registryVersion}, slipway at ${slipwayCommit}${dirty ? " (with uncommitted changes in src/)" : ""}; ` +
+      `Machine: ${machine()}, Docker Engine ${dockerVersion}, ` +
+        `${skopeoVersion}, Distribution ${registryVersion}, ${slipwayVersion}; ` +
         `1-minute load average after each round: ${loads.map((l) => l.toFixed(2)).join(", ")}.`,
       "",
     );
@@ -573,9 +415,7 @@ async function main(): Promise<void> {
     if (profile !== undefined) lines.push("", profile);
     process.stdout.write(lines.join("\n") + "\n");
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (!interrupted) await cleanup();
+    await finish();
   }
 }
 
@@ -727,38 +567,21 @@ async function blobTimeline(ctx: Context, resetTarget: () => Promise<void>): Pro
   return lines.join("\n");
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string };
-}
-
 /** One fresh copy in a fresh process under `node --cpu-prof`: self time by where the code lives. */
 async function cpuProfile(ctx: Context, resetTarget: () => Promise<void>): Promise<string> {
   await resetTarget();
   const dir = join(ctx.root, "cpu-prof");
   await mustRun("node", ["--cpu-prof", "--cpu-prof-dir", dir, ctx.scriptPath, SRC, DST, SOURCE_REPO, ctx.sourceDigest, "bench/cpu-prof", TARGET_TAG, String(ctx.options.concurrency)], { timeoutMs: 5 * MINUTE });
-  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
-  if (file === undefined) throw new BenchError(`no .cpuprofile in ${dir}`);
-  const profile = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const buckets = new Map<string, number>();
-  profile.samples.forEach((id, i) => {
-    const frame = byId.get(id)?.callFrame;
-    const key = frame === undefined ? "?" : bucket(frame);
-    buckets.set(key, (buckets.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0));
-  });
-  const total = (profile.endTime - profile.startTime) / 1000;
-  const rows = [...buckets].sort((a, b) => b[1] - a[1]).slice(0, 14);
+  const { profiledMs, buckets } = readCpuProfile(dir, bucket);
+  const rows = buckets.slice(0, 14);
   return [
-    `CPU profile of one fresh copy in a fresh process (\`node --cpu-prof\`, ${total.toFixed(0)} ms profiled; self time by function or file, top ${rows.length}):`,
+    `CPU profile of one fresh copy in a fresh process (\`node --cpu-prof\`, ${profiledMs.toFixed(0)} ms profiled; self time by function or file, top ${rows.length}):`,
     "",
-    "| where | ms |",
-    "|---|---:|",
-    ...rows.map(([key, us]) => `| ${key} | ${(us / 1000).toFixed(0)} |`),
+    ...cpuProfileTable(rows),
   ].join("\n");
 }
 
-function bucket(frame: { functionName: string; url: string }): string {
+function bucket(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (url === "") return functionName.startsWith("(") ? functionName : `(native) ${functionName || "anonymous"}`;
   const nm = url.lastIndexOf("/node_modules/");
@@ -768,13 +591,4 @@ function bucket(frame: { functionName: string; url: string }): string {
   return `${functionName || "anonymous"} (${dist >= 0 ? url.slice(dist + 1) : url})`;
 }
 
-main().then(
-  () => {
-    process.exitCode = 0;
-  },
-  (err: unknown) => {
-    if (interrupted) return;
-    log(err instanceof BenchError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exitCode = 1;
-  },
-);
+runMain(main);
