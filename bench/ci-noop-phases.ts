@@ -44,7 +44,7 @@ const { GitRepo, findRepoRoot } = await import("../src/git/git-repo.js");
 const { ContentHasher } = await import("../src/pipeline/content-hash.js");
 const { repositoryPath, renderTag } = await import("../src/domain/image-names.js");
 
-const system = loadSystem(root);
+const system = await loadSystem(root);
 const n = system.services.length;
 mark(`loadSystem: ${n + 1} YAML files parsed and validated`);
 const engine = new DockerEngine();

@@ -10,7 +10,7 @@ import { checkTemplate, type TemplateKind } from "../domain/naming.js";
 import { effectivePolicy, expandOwners } from "../domain/release-policy.js";
 import { parseRegistryUrl, type RegistryAddress } from "../domain/registry-address.js";
 import { ServiceGraph } from "../graph/service-graph.js";
-import type { LoadedService } from "./load-system.js";
+import type { ParsedService as LoadedService } from "./parse-system.js";
 import type { YamlSource } from "./yaml-source.js";
 import { formatPath } from "./zod-problems.js";
 

@@ -48,9 +48,9 @@ function writeSystem(files: Record<string, string>): string {
   return join(root, "slipway.yaml");
 }
 
-function problemsOf(files: Record<string, string>): string[] {
+async function problemsOf(files: Record<string, string>): Promise<string[]> {
   try {
-    loadSystem(writeSystem(files));
+    await loadSystem(writeSystem(files));
   } catch (err) {
     assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
     // Positions relative to the system root keep the expectations short.
@@ -60,8 +60,8 @@ function problemsOf(files: Record<string, string>): string[] {
 }
 
 describe("loadSystem", () => {
-  it("loads a valid system with defaults filled in and services in dependency order", () => {
-    const system = loadSystem(
+  it("loads a valid system with defaults filled in and services in dependency order", async () => {
+    const system = await loadSystem(
       writeSystem({
         "services/web/slipway.service.yaml": service("web", "dependsOn: [api]\n"),
         "services/api/slipway.service.yaml": service("api"),
@@ -76,8 +76,8 @@ describe("loadSystem", () => {
     assert.ok(system.stateDir.endsWith(".slipway"));
   });
 
-  it("loads teams and release policies, keeping freeze times as written", () => {
-    const system = loadSystem(
+  it("loads teams and release policies, keeping freeze times as written", async () => {
+    const system = await loadSystem(
       writeSystem({
         "slipway.yaml":
           SYSTEM +
@@ -93,15 +93,15 @@ describe("loadSystem", () => {
     assert.equal(system.services[0]?.config.tier, "critical");
   });
 
-  it("finds slipway.yaml from a folder below it", () => {
+  it("finds slipway.yaml from a folder below it", async () => {
     const file = writeSystem({ "services/api/slipway.service.yaml": service("api") });
-    const system = loadSystem(join(dirname(file), "services", "api"));
+    const system = await loadSystem(join(dirname(file), "services", "api"));
     assert.equal(system.config.system, "shop");
   });
 
-  it("says where to look when there is no slipway.yaml", () => {
+  it("says where to look when there is no slipway.yaml", async () => {
     const empty = mkdtempSync(join(scratch, "empty-"));
-    assert.throws(() => loadSystem(empty), (err: unknown) => err instanceof SlipwayError && err.code === "CONFIG_NOT_FOUND");
+    await assert.rejects(loadSystem(empty), (err: unknown) => err instanceof SlipwayError && err.code === "CONFIG_NOT_FOUND");
   });
 
   // One row per class of error: the files, and the exact problems with their positions.
@@ -265,8 +265,8 @@ describe("loadSystem", () => {
   ];
 
   for (const row of rows) {
-    it(`reports ${row.name}`, () => {
-      const problems = problemsOf(row.files);
+    it(`reports ${row.name}`, async () => {
+      const problems = await problemsOf(row.files);
       assert.equal(problems.length, row.expected.length, `got:\n${problems.join("\n")}`);
       row.expected.forEach((expected, i) => {
         const actual = problems[i] ?? "";
@@ -276,16 +276,16 @@ describe("loadSystem", () => {
     });
   }
 
-  it("does not call a service unknown because its own file has errors", () => {
-    const problems = problemsOf({
+  it("does not call a service unknown because its own file has errors", async () => {
+    const problems = await problemsOf({
       "services/a/slipway.service.yaml": service("a", "replica: 2\n"),
       "services/b/slipway.service.yaml": service("b", "dependsOn: [a]\n"),
     });
     assert.deepEqual(problems, ['services/a/slipway.service.yaml:7:1 replica: unknown field "replica" | did you mean "replicas"?']);
   });
 
-  it("reports every error of every file in one run, in file order", () => {
-    const problems = problemsOf({
+  it("reports every error of every file in one run, in file order", async () => {
+    const problems = await problemsOf({
       "slipway.yaml": SYSTEM.replace("system: shop", "system: Shop_1"),
       "services/a/slipway.service.yaml": service("a", "replicas: -1\nreplica: 2\n"),
       "services/b/slipway.service.yaml": service("b", "dependsOn: [nope]\n"),

@@ -1,16 +1,18 @@
-// Loads slipway.yaml and every slipway.service.yaml it points to, validates
-// them all, and either returns the whole system or throws one ConfigError
-// with every problem found, in file order.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import type { z } from "zod";
-import { ServiceConfigSchema, SystemConfigSchema, type ServiceConfig, type SystemConfig } from "../domain/config-schema.js";
-import { ConfigError, SlipwayError, type ConfigProblem } from "../domain/errors.js";
+// Finds and loads a system's configuration. A validated configuration is
+// cached (keyed by every file's path, size and mtime, the folders the
+// `services:` patterns expand to, and slipway's own config code), so a
+// command on an unchanged system loads neither the YAML parser nor zod —
+// together about half of a no-op `slipway ci`. Any change, or any error,
+// goes through the full parse with positioned messages (parse-system.ts).
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ServiceConfig, SystemConfig } from "../domain/config-schema.js";
+import { SlipwayError } from "../domain/errors.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import { expandFolders } from "./folder-glob.js";
-import { crossFileProblems } from "./cross-file-checks.js";
-import { YamlSource } from "./yaml-source.js";
-import { problemsFromIssues } from "./zod-problems.js";
 
 export const SYSTEM_FILE = "slipway.yaml";
 export const SERVICE_FILE = "slipway.service.yaml";
@@ -19,14 +21,14 @@ export interface LoadedService {
   config: ServiceConfig;
   /** Absolute path of the service's folder. */
   dir: string;
-  source: YamlSource;
 }
 
 export interface LoadedSystem {
   /** Absolute path of the folder holding slipway.yaml. */
   root: string;
+  /** Absolute path of slipway.yaml. */
+  file: string;
   config: SystemConfig;
-  source: YamlSource;
   services: LoadedService[];
   graph: ServiceGraph;
   /** Absolute path of the state directory. */
@@ -53,87 +55,105 @@ function notFound(message: string): SlipwayError {
   });
 }
 
-export function loadSystem(start: string): LoadedSystem {
+export async function loadSystem(start: string): Promise<LoadedSystem> {
   const file = findSystemFile(start);
+  const cached = readCache(file);
+  if (cached !== undefined) return cached;
+  const { parseSystem } = await import("./parse-system.js");
+  const { system, files } = parseSystem(file);
+  writeCache(system, files);
+  return system;
+}
+
+// ------------------------------------------------------------------ cache
+
+interface FileStamp {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+interface CacheEntry {
+  key: string;
+  files: FileStamp[];
+  folders: Record<string, string[]>;
+  config: SystemConfig;
+  services: LoadedService[];
+}
+
+/** The compiled config code: a new slipway version must never trust an old cache. */
+const codeFiles = ["../domain/config-schema.js", "./parse-system.js", "./cross-file-checks.js", "./zod-problems.js"].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+
+function cacheKey(): string {
+  return codeFiles.map((f) => stampOf(f)).map((s) => (s === undefined ? "missing" : `${s.size}:${s.mtimeMs}`)).join("|");
+}
+
+function cachePath(file: string): string {
+  const dir = process.env["SLIPWAY_CONFIG_CACHE"] ?? join(tmpdir(), `slipway-config-cache-${process.getuid?.() ?? "user"}`);
+  return join(dir, `${createHash("sha256").update(file).digest("hex").slice(0, 24)}.json`);
+}
+
+function stampOf(path: string): FileStamp | undefined {
+  try {
+    const s = statSync(path);
+    return { path, size: s.size, mtimeMs: s.mtimeMs, ino: s.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+function readCache(file: string): LoadedSystem | undefined {
+  if (process.env["SLIPWAY_CONFIG_CACHE"] === "off") return undefined;
+  let entry: CacheEntry;
+  try {
+    entry = JSON.parse(readFileSync(cachePath(file), "utf8")) as CacheEntry;
+  } catch {
+    return undefined;
+  }
+  if (entry.key !== cacheKey()) return undefined;
+  for (const stamp of entry.files) {
+    const now = stampOf(stamp.path);
+    if (now === undefined || now.size !== stamp.size || now.mtimeMs !== stamp.mtimeMs || now.ino !== stamp.ino) return undefined;
+  }
+  // A new service folder, or a removed one, changes what the patterns expand to.
   const root = dirname(file);
-  const problems: ConfigProblem[] = [];
+  for (const [pattern, folders] of Object.entries(entry.folders)) {
+    const now = expandFolders(root, pattern).filter((f) => existsSync(join(root, f, SERVICE_FILE)));
+    if (now.join("\n") !== folders.join("\n")) return undefined;
+  }
+  return assemble(file, entry.config, entry.services);
+}
 
-  const systemSource = readSource(file);
-  const system = parseWith(SystemConfigSchema, systemSource, problems);
+function writeCache(system: LoadedSystem, files: readonly string[]): void {
+  if (process.env["SLIPWAY_CONFIG_CACHE"] === "off") return;
+  const folders = Object.fromEntries(system.config.services.map((p) => [p, expandFolders(system.root, p).filter((f) => existsSync(join(system.root, f, SERVICE_FILE)))]));
+  const entry: CacheEntry = {
+    key: cacheKey(),
+    files: files.map((f) => stampOf(f)).filter((s): s is FileStamp => s !== undefined),
+    folders,
+    config: system.config,
+    services: system.services,
+  };
+  try {
+    const path = cachePath(system.file);
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(entry), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // A cache that cannot be written only costs speed.
+  }
+}
 
-  const services: LoadedService[] = [];
-  // Names of services whose file has errors: still valid dependsOn targets, so one error is not reported twice.
-  const namesWithErrors = new Set<string>();
-  const patterns = system?.services ?? servicePatternsFromRaw(systemSource.value);
-  patterns.forEach((pattern, index) => {
-    const folders = expandFolders(root, pattern).filter((f) => existsSync(join(root, f, SERVICE_FILE)));
-    if (folders.length === 0) {
-      problems.push({
-        position: systemSource.positionOf(["services", index]),
-        path: `services[${index}]`,
-        message: `"${pattern}" matches no folder with a ${SERVICE_FILE}`,
-        hint: "give a path or glob relative to slipway.yaml, e.g. services/*",
-      });
-    }
-    for (const folder of folders) {
-      const dir = join(root, folder);
-      if (services.some((s) => s.dir === dir)) continue;
-      const source = readSource(join(dir, SERVICE_FILE));
-      const config = parseWith(ServiceConfigSchema, source, problems);
-      if (config !== undefined) services.push({ config, dir, source });
-      else {
-        const rawName = (source.value as { name?: unknown } | undefined)?.name;
-        if (typeof rawName === "string") namesWithErrors.add(rawName);
-      }
-    }
-  });
-
-  problems.push(...crossFileProblems(system, systemSource, services, namesWithErrors));
-  if (problems.length > 0) throw new ConfigError(sortProblems(problems));
-
-  // Both are defined here: any parse failure above added a problem.
-  const config = system as SystemConfig;
+function assemble(file: string, config: SystemConfig, services: LoadedService[]): LoadedSystem {
+  const root = dirname(file);
   return {
     root,
+    file,
     config,
-    source: systemSource,
     services,
     graph: new ServiceGraph(new Map(services.map((s) => [s.config.name, s.config.dependsOn]))),
     stateDir: isAbsolute(config.stateDir) ? config.stateDir : join(root, config.stateDir),
   };
-}
-
-function readSource(file: string): YamlSource {
-  return new YamlSource(displayPath(file), readFileSync(file, "utf8"));
-}
-
-function parseWith<S extends z.ZodType>(schema: S, source: YamlSource, problems: ConfigProblem[]): z.output<S> | undefined {
-  if (source.parseProblems.length > 0) {
-    problems.push(...source.parseProblems);
-    return undefined;
-  }
-  const result = schema.safeParse(source.value ?? {});
-  if (result.success) return result.data;
-  problems.push(...problemsFromIssues(result.error.issues, source, schema));
-  return undefined;
-}
-
-/** When slipway.yaml is invalid elsewhere, still find its services so their errors show in the same run. */
-function servicePatternsFromRaw(raw: unknown): string[] {
-  const value = (raw as { services?: unknown } | undefined)?.services;
-  if (value === undefined) return ["services/*"];
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
-}
-
-/** Paths in messages are relative to where the user stands, so editors and terminals can open them. */
-function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
-}
-
-function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  return [...problems].sort(
-    (a, b) =>
-      a.position.file.localeCompare(b.position.file) || a.position.line - b.position.line || a.position.col - b.position.col,
-  );
 }

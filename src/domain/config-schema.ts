@@ -91,8 +91,7 @@ export type ReleasePolicyConfig = z.output<typeof ReleasePolicySchema>;
 // ---------------------------------------------------------------- slipway.yaml
 
 /** Placeholders the naming templates may use. */
-export const repositoryTokens = ["system", "service", "team"] as const;
-export const tagTokens = ["version", "hash", "commit", "n", "service"] as const;
+export { repositoryTokens, tagTokens } from "./naming.js";
 
 const RegistrySchema = z.strictObject({
   /** host:port[/prefix], or with an http:// or https:// scheme. */

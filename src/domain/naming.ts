@@ -1,7 +1,9 @@
 // Every name Slipway gives to something outside itself is built here: image
 // repositories and tags from the organisation's templates, and runtime names
 // (containers, router backends, Kubernetes objects) that must be DNS labels.
-import { repositoryTokens, tagTokens } from "./config-schema.js";
+/** Placeholders the naming templates may use (kept here, not beside the schemas, so naming does not load zod). */
+export const repositoryTokens = ["system", "service", "team"] as const;
+export const tagTokens = ["version", "hash", "commit", "n", "service"] as const;
 
 /** OCI distribution spec: a tag is [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}. */
 export const ociTagPattern = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;

@@ -10,7 +10,8 @@ import type { Socket } from "node:net";
 import { Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type Docker from "dockerode";
-import { memoryPattern, type ContainerTest, type ReadinessProbe, type ServiceConfig } from "../domain/config-schema.js";
+import type { ContainerTest, ReadinessProbe, ServiceConfig } from "../domain/config-schema.js";
+import { nanoCpus, parseMemoryQuantity } from "../domain/quantity.js";
 import { SlipwayError } from "../domain/errors.js";
 import { dnsLabelName } from "../domain/naming.js";
 import { maskSecrets, resolveServiceEnv } from "../domain/service-env.js";
@@ -485,19 +486,9 @@ async function removeCreated(scope: Scope): Promise<void> {
 
 function resourceLimits(resources: ServiceConfig["resources"]): { Memory?: number; NanoCpus?: number } {
   return {
-    ...(resources.memory === undefined ? {} : { Memory: memoryBytes(resources.memory) }),
-    ...(resources.cpus === undefined ? {} : { NanoCpus: Math.round(resources.cpus * 1e9) }),
+    ...(resources.memory === undefined ? {} : { Memory: parseMemoryQuantity(resources.memory) }),
+    ...(resources.cpus === undefined ? {} : { NanoCpus: nanoCpus(resources.cpus) }),
   };
-}
-
-const memoryUnits: Record<string, number> = { "": 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-
-/** "128Mi" → 134217728, as Kubernetes reads quantities. */
-function memoryBytes(quantity: string): number {
-  const match = memoryPattern.exec(quantity);
-  const unit = memoryUnits[match?.[3] ?? ""];
-  if (match === null || unit === undefined) throw new SlipwayError("CONFIG_INVALID", `resources.memory ${JSON.stringify(quantity)} is not a memory quantity`);
-  return Math.round(Number(match[1]) * unit);
 }
 
 async function call<T>(scope: Scope, promise: Promise<T>): Promise<T> {

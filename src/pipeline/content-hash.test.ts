@@ -80,7 +80,7 @@ describe("ContentHasher on a real git repository", () => {
   git("init", "-q");
 
   const hashes = async (): Promise<Map<string, string>> => {
-    const system = loadSystem(root);
+    const system = await loadSystem(root);
     const all = await new ContentHasher(system, async (image) => `id-of-${image}`).hashAll();
     return new Map([...all].map(([k, v]) => [k, v.hash]));
   };

@@ -1,7 +1,8 @@
 // Which manifest formats slipway asks for and how it reads what comes back.
 // A registry may label a manifest by Content-Type, by the `mediaType` field,
 // or (OCI allows it) by neither; the field wins, then the header, then shape.
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { z } from "zod";
 import { tryParseDigest } from "./reference.js";
 import { IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, MediaTypes, type Index, type Manifest } from "./types.js";
 
@@ -39,27 +40,37 @@ export function negotiateMediaType(bodyMediaType: unknown, contentType: string |
   return undefined;
 }
 
-const descriptor = z.looseObject({
-  mediaType: z.string(),
-  digest: z.string().refine((d) => tryParseDigest(d) !== undefined, "not a sha256/sha512 digest"),
-  size: z.number().int().nonnegative(),
-  urls: z.array(z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  data: z.string().optional(),
-  platform: z.looseObject({ architecture: z.string(), os: z.string(), variant: z.string().optional() }).optional(),
-  artifactType: z.string().optional(),
-});
+// zod is loaded on the first manifest read, not at start-up: a no-op `slipway ci`
+// only asks the registry HEADs and should not pay ~50 ms for a validator it never uses.
+const requireModule = createRequire(import.meta.url);
+let schemas: { manifest: z.ZodType<Manifest>; index: z.ZodType<Index> } | undefined;
 
-const common = {
-  schemaVersion: z.literal(2),
-  mediaType: z.string().optional(),
-  artifactType: z.string().optional(),
-  subject: descriptor.optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-};
-
-const manifestSchema = z.looseObject({ ...common, config: descriptor, layers: z.array(descriptor) });
-const indexSchema = z.looseObject({ ...common, manifests: z.array(descriptor) });
+function manifestSchemas(): { manifest: z.ZodType<Manifest>; index: z.ZodType<Index> } {
+  if (schemas !== undefined) return schemas;
+  const { z: zod } = requireModule("zod") as typeof import("zod");
+  const descriptor = zod.looseObject({
+    mediaType: zod.string(),
+    digest: zod.string().refine((d) => tryParseDigest(d) !== undefined, "not a sha256/sha512 digest"),
+    size: zod.number().int().nonnegative(),
+    urls: zod.array(zod.string()).optional(),
+    annotations: zod.record(zod.string(), zod.string()).optional(),
+    data: zod.string().optional(),
+    platform: zod.looseObject({ architecture: zod.string(), os: zod.string(), variant: zod.string().optional() }).optional(),
+    artifactType: zod.string().optional(),
+  });
+  const common = {
+    schemaVersion: zod.literal(2),
+    mediaType: zod.string().optional(),
+    artifactType: zod.string().optional(),
+    subject: descriptor.optional(),
+    annotations: zod.record(zod.string(), zod.string()).optional(),
+  };
+  schemas = {
+    manifest: zod.looseObject({ ...common, config: descriptor, layers: zod.array(descriptor) }) as unknown as z.ZodType<Manifest>,
+    index: zod.looseObject({ ...common, manifests: zod.array(descriptor) }) as unknown as z.ZodType<Index>,
+  };
+  return schemas;
+}
 
 /** Parses manifest bytes; throws an Error saying what is wrong (callers add where it came from). */
 export function decodeManifest(bytes: Uint8Array, contentType: string | undefined): DecodedManifest {
@@ -76,8 +87,8 @@ export function decodeManifest(bytes: Uint8Array, contentType: string | undefine
     const named = typeof body["mediaType"] === "string" ? body["mediaType"] : (essence(contentType) ?? "none");
     throw new Error(`the manifest's media type (${named}) is not one slipway reads: ${MANIFEST_ACCEPT}`);
   }
-  if (kindOf(mediaType) === "index") return { kind: "index", mediaType, manifest: validate(indexSchema, json) };
-  return { kind: "manifest", mediaType, manifest: validate(manifestSchema, json) };
+  if (kindOf(mediaType) === "index") return { kind: "index", mediaType, manifest: validate(manifestSchemas().index, json) };
+  return { kind: "manifest", mediaType, manifest: validate(manifestSchemas().manifest, json) };
 }
 
 function validate<T>(schema: z.ZodType<T>, json: unknown): T {

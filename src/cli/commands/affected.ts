@@ -9,7 +9,7 @@ import type { CommandContext } from "../main.js";
 import { devRegistryClient } from "../registry-clients.js";
 
 export async function affectedCommand({ output, globals }: CommandContext, opts: { since?: string }): Promise<number> {
-  const system = loadSystem(globals.config);
+  const system = await loadSystem(globals.config);
   let result;
   if (opts.since !== undefined) {
     result = await affectedSince(system, opts.since);

@@ -13,7 +13,7 @@ import { devRegistryClient } from "../registry-clients.js";
 export async function ciCommand({ output, globals }: CommandContext, services: string[], opts: { concurrency?: string }): Promise<number> {
   const concurrency = opts.concurrency === undefined ? availableParallelism() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new SlipwayError("USAGE", `--concurrency must be a whole number of at least 1, got "${opts.concurrency}"`);
-  const system = loadSystem(globals.config);
+  const system = await loadSystem(globals.config);
   const engine = new DockerEngine();
   await engine.ping();
   const store = SqliteStore.open(storePath(system));

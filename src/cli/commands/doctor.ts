@@ -6,7 +6,7 @@ import { paint } from "../output.js";
 import type { CommandContext } from "../main.js";
 
 export async function doctorCommand({ output, globals }: CommandContext): Promise<number> {
-  const { system, configCheck } = tryLoad(globals.config);
+  const { system, configCheck } = await tryLoad(globals.config);
   const results = [...(configCheck ? [configCheck] : []), ...(await runDoctor(new DockerEngine(), system))];
   const failed = results.some((r) => r.level === "fail");
   if (globals.json) {
@@ -24,9 +24,9 @@ export async function doctorCommand({ output, globals }: CommandContext): Promis
 }
 
 /** Doctor works without a system too (host checks only); a broken one is a failed check, not a crash. */
-function tryLoad(config: string): { system?: LoadedSystem; configCheck?: CheckResult } {
+async function tryLoad(config: string): Promise<{ system?: LoadedSystem; configCheck?: CheckResult }> {
   try {
-    const system = loadSystem(config);
+    const system = await loadSystem(config);
     return { system, configCheck: { name: "configuration", level: "ok", detail: `${system.config.system}: ${system.services.length} services` } };
   } catch (err) {
     if (err instanceof ConfigError) return { configCheck: { name: "configuration", level: "fail", detail: err.message, fix: "slipway validate" } };

@@ -29,8 +29,8 @@ interface Opened {
   close(): void;
 }
 
-function open(config: string): Opened {
-  const system = loadSystem(config);
+async function open(config: string): Promise<Opened> {
+  const system = await loadSystem(config);
   const store = SqliteStore.open(storePath(system));
   const dev = registryClient(system, "dev");
   const prod = registryClient(system, "prod");
@@ -50,7 +50,7 @@ function open(config: string): Opened {
 }
 
 export async function releaseCommand({ output, globals }: CommandContext, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }): Promise<number> {
-  const o = open(globals.config);
+  const o = await open(globals.config);
   try {
     const names = opts.all === true ? servicesToRelease(o) : services;
     if (names.length === 0) {
@@ -88,8 +88,8 @@ function printOutcome(output: Output, outcome: ReleaseOutcome): void {
   }
 }
 
-export function approveCommand({ output, globals }: CommandContext, releaseId: string, opts: { comment?: string }): number {
-  const o = open(globals.config);
+export async function approveCommand({ output, globals }: CommandContext, releaseId: string, opts: { comment?: string }): Promise<number> {
+  const o = await open(globals.config);
   try {
     const result = approve({ ...o, identity: currentIdentity(), now: () => new Date() }, releaseId, opts.comment);
     if (globals.json) {
@@ -106,7 +106,7 @@ export function approveCommand({ output, globals }: CommandContext, releaseId: s
 }
 
 export async function releasesCommand({ output, globals }: CommandContext, service: string | undefined): Promise<number> {
-  const o = open(globals.config);
+  const o = await open(globals.config);
   try {
     const names = service === undefined ? o.system.services.map((s) => s.config.name) : [service];
     const keyFile = join(keysDir(o.system), PUBLIC_KEY_FILE);
@@ -148,7 +148,7 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
 }
 
 export async function verifyCommand({ output, globals }: CommandContext, image: string, opts: { key?: string }): Promise<number> {
-  const o = open(globals.config);
+  const o = await open(globals.config);
   try {
     const ref = parseImageReference(image);
     const role = (["prod", "dev"] as const).find((r) => parseRegistryUrl(o.system.config.registries[r].url).authority === ref.registry);
@@ -179,8 +179,8 @@ export async function verifyCommand({ output, globals }: CommandContext, image: 
   }
 }
 
-export function auditCommand({ output, globals }: CommandContext, opts: { limit: string }): number {
-  const o = open(globals.config);
+export async function auditCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
+  const o = await open(globals.config);
   try {
     const entries = o.releases.listAudit(Number(opts.limit) || 50);
     if (globals.json) output.out(JSON.stringify({ entries }));
@@ -191,8 +191,8 @@ export function auditCommand({ output, globals }: CommandContext, opts: { limit:
   }
 }
 
-export function auditVerifyCommand({ output, globals }: CommandContext): number {
-  const o = open(globals.config);
+export async function auditVerifyCommand({ output, globals }: CommandContext): Promise<number> {
+  const o = await open(globals.config);
   try {
     const result = o.releases.verifyAudit();
     if (globals.json) output.out(JSON.stringify(result));

@@ -6,8 +6,8 @@ import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { RunRecord } from "../../store/types.js";
 import type { CommandContext } from "../main.js";
 
-function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): T {
-  const store = SqliteStore.open(storePath(loadSystem(config)));
+async function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): Promise<T> {
+  const store = SqliteStore.open(storePath(await loadSystem(config)));
   try {
     return use(new SqlitePipelineRunStore(store.db));
   } finally {
@@ -15,8 +15,8 @@ function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): 
   }
 }
 
-export function runsListCommand({ output, globals }: CommandContext, opts: { limit: string }): number {
-  const runs = withRuns(globals.config, (r) => r.listRuns(Number(opts.limit) || 20));
+export async function runsListCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
+  const runs = await withRuns(globals.config, (r) => r.listRuns(Number(opts.limit) || 20));
   if (globals.json) {
     output.out(JSON.stringify({ runs }));
     return 0;
@@ -34,8 +34,8 @@ export function runsListCommand({ output, globals }: CommandContext, opts: { lim
   return 0;
 }
 
-export function runsShowCommand({ output, globals }: CommandContext, id: string): number {
-  const run = withRuns(globals.config, (r) => r.getRun(id));
+export async function runsShowCommand({ output, globals }: CommandContext, id: string): Promise<number> {
+  const run = await withRuns(globals.config, (r) => r.getRun(id));
   if (run === undefined) throw new SlipwayError("USAGE", `no pipeline run "${id}"`, { hint: "`slipway runs` lists them" });
   if (globals.json) {
     output.out(JSON.stringify({ run }));

@@ -5,14 +5,14 @@ import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
 
 export async function upCommand({ output, globals }: CommandContext): Promise<number> {
-  const system = loadSystem(globals.config);
+  const system = await loadSystem(globals.config);
   const reports = await platformUp(system, new DockerEngine());
   print(output, globals.json, reports);
   return 0;
 }
 
 export async function downCommand({ output, globals }: CommandContext): Promise<number> {
-  const system = loadSystem(globals.config);
+  const system = await loadSystem(globals.config);
   const reports = await platformDown(system);
   print(output, globals.json, reports);
   return 0;

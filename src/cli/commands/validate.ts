@@ -2,8 +2,8 @@ import { loadSystem } from "../../config/load-system.js";
 import { paint } from "../output.js";
 import type { CommandContext } from "../main.js";
 
-export function validateCommand({ output, globals }: CommandContext): number {
-  const system = loadSystem(globals.config);
+export async function validateCommand({ output, globals }: CommandContext): Promise<number> {
+  const system = await loadSystem(globals.config);
   const order = system.graph.topologicalOrder();
   if (globals.json) {
     output.out(JSON.stringify({ system: system.config.system, valid: true, services: order, waves: system.graph.waves() }));

@@ -4,7 +4,8 @@
 // with those scopes, Basic credentials if any → a token for that scope set).
 // Tokens are cached per scope set until shortly before they expire, and once
 // a registry is known to want tokens they are fetched before each request.
-import { z } from "zod";
+import { createRequire } from "node:module";
+import type { z } from "zod";
 import { errorFromStatus, type Redaction, type RequestContext } from "./error-translation.js";
 import { RegistryError } from "../registry-error.js";
 import { readBody, type HttpRequest, type HttpResponse } from "./http-transport.js";
@@ -59,11 +60,21 @@ export class TokenCache {
   }
 }
 
-const tokenResponse = z.object({
-  token: z.string().optional(),
-  access_token: z.string().optional(),
-  expires_in: z.number().optional(),
-});
+// zod is loaded only when a registry asks for a bearer token (see manifest-codec.ts for why).
+const requireModule = createRequire(import.meta.url);
+interface TokenResponse {
+  token?: string | undefined;
+  access_token?: string | undefined;
+  expires_in?: number | undefined;
+}
+let tokenResponseSchema: z.ZodType<TokenResponse> | undefined;
+function tokenResponse(): z.ZodType<TokenResponse> {
+  if (tokenResponseSchema === undefined) {
+    const { z: zod } = requireModule("zod") as typeof import("zod");
+    tokenResponseSchema = zod.object({ token: zod.string().optional(), access_token: zod.string().optional(), expires_in: zod.number().optional() });
+  }
+  return tokenResponseSchema;
+}
 
 type Scheme = { kind: "anonymous" } | { kind: "basic" } | { kind: "bearer"; realm: URL; service: string | undefined };
 
@@ -134,7 +145,7 @@ export class Authenticator {
     const response = await this.#send({ method: "GET", url, headers }, tokenContext);
     const text = (await readBody(response.body, 1 << 20)).toString("utf8");
     if (response.status !== 200) throw errorFromStatus(response.status, text, tokenContext, this.redaction());
-    const parsed = tokenResponse.safeParse(safeJson(text));
+    const parsed = tokenResponse().safeParse(safeJson(text));
     const token = parsed.success ? (parsed.data.token ?? parsed.data.access_token) : undefined;
     if (token === undefined || token === "") {
       throw new RegistryError("REGISTRY_AUTH", `${tokenContext.operation} failed: the token service answered without a token`, { registry: context.registry, repository: context.repository, reference: context.reference, status: 200, registryCodes: [] }, {

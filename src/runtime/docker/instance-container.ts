@@ -10,7 +10,7 @@
 import { dnsLabelName } from "../../domain/naming.js";
 import { probedPort } from "../probes.js";
 import type { InstanceFilter, InstanceSpec, RevisionRef } from "../types.js";
-import { nanoCpus, parseMemoryQuantity } from "./quantity.js";
+import { nanoCpus, parseMemoryQuantity } from "../../domain/quantity.js";
 
 export const instanceLabelKeys = {
   system: "org.slipway.system",

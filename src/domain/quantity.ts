@@ -1,6 +1,6 @@
 // Kubernetes resource quantities, read the way the API server reads them, so
 // "128Mi" limits a container on Docker exactly as it limits a pod.
-import { SlipwayError } from "../../domain/errors.js";
+import { SlipwayError } from "./errors.js";
 
 const binaryUnits = { Ki: 1n << 10n, Mi: 1n << 20n, Gi: 1n << 30n, Ti: 1n << 40n, Pi: 1n << 50n, Ei: 1n << 60n } as const;
 // Kubernetes spells kilo "k"; the configuration also allows "K", as Docker does.

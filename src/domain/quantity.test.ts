@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SlipwayError } from "../../domain/errors.js";
+import { SlipwayError } from "./errors.js";
 import { nanoCpus, parseMemoryQuantity } from "./quantity.js";
 
 describe("parseMemoryQuantity", () => {
