@@ -15,6 +15,7 @@ const commands = {
   affected: () => import("./commands/affected.js"),
   runs: () => import("./commands/runs.js"),
   release: () => import("./commands/release.js"),
+  deploy: () => import("./commands/deploy.js"),
 };
 
 export interface GlobalOptions {
@@ -102,6 +103,51 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-n, --limit <n>", "how many of the newest entries", "50")
     .action(run(async (ctx, opts: { limit: string }) => (await commands.release()).auditCommand(ctx, opts)));
   audit.command("verify").description("check the audit log's hash chain; non-zero when a row was edited or deleted").action(run(async (ctx) => (await commands.release()).auditVerifyCommand(ctx)));
+  program
+    .command("deploy")
+    .description("roll a service out to an environment with its strategy (rolling, blue-green or canary); runs until done or paused")
+    .argument("<service>")
+    .requiredOption("--env <env>", "the environment")
+    .option("--version <semver>", "a released version (environments deploying from the prod registry)")
+    .option("--digest <sha256>", "an image digest in the environment's registry (default: CI's newest build, or the newest release)")
+    .action(run(async (ctx, service: string, opts: { env: string; version?: string; digest?: string }) => (await commands.deploy()).deployCommand(ctx, service, opts)));
+  const rollout = program.command("rollout").description("follow and steer a service's rollout");
+  rollout.command("status").description("the rollout's state: phase, step, analyses, revisions").argument("<service>").requiredOption("--env <env>", "the environment").action(run(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).rolloutStatusCommand(ctx, service, opts)));
+  for (const [name, description] of [
+    ["watch", "show the rollout live (and drive it, unless another slipway process does)"],
+    ["resume", "continue a paused or interrupted rollout, running it until done or paused"],
+    ["pause", "hold the rollout where it is until resume"],
+    ["promote", "go past the current pause or analysis step (--full: skip every remaining step)"],
+    ["abort", "send all traffic back to the stable revision"],
+    ["retry", "roll an aborted or degraded rollout forward again, as a new attempt"],
+  ] as const) {
+    rollout
+      .command(name)
+      .description(description)
+      .argument("<service>")
+      .requiredOption("--env <env>", "the environment")
+      .option("--full", "promote: skip every remaining step, pause and analysis")
+      .option("--reason <text>", "abort: why")
+      .action(run(async (ctx, service: string, opts: { env: string; full?: boolean; reason?: string }) => (await commands.deploy()).rolloutCommand(ctx, name, service, opts)));
+  }
+  rollout
+    .command("undo")
+    .description("abort the rollout in flight, or roll back to the previous (or a given) revision")
+    .argument("<service>")
+    .requiredOption("--env <env>", "the environment")
+    .option("--to-revision <n>", "the revision number to go back to")
+    .action(run(async (ctx, service: string, opts: { env: string; toRevision?: string }) => (await commands.deploy()).undoCommand(ctx, service, opts)));
+  program
+    .command("rollback")
+    .description("roll a service back in an environment: abort the rollout in flight, or return to the last revision that served healthily")
+    .argument("<service>")
+    .requiredOption("--env <env>", "the environment")
+    .action(run(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).undoCommand(ctx, service, { ...opts, lastGood: true })));
+  program
+    .command("status")
+    .description("environment × service: version, digest, ready instances, traffic split")
+    .option("--env <env>", "only this environment")
+    .action(run(async (ctx, opts: { env?: string }) => (await commands.deploy()).statusCommand(ctx, opts)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {

@@ -9,6 +9,9 @@ import type { DockerEngine } from "../docker/engine.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { assertPortsAvailable, daemonState, isOwnOrphan, startDaemon, stopDaemon, type DaemonSpec } from "./daemon.js";
 import { registryBinary, registryDaemonSpec } from "./registry-daemon.js";
+import { routerControlPort } from "../delivery/controller/placement.js";
+import { haproxyBinary } from "../router/haproxy/haproxy-daemon.js";
+import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
 
 export type RegistryRole = "dev" | "prod";
 
@@ -71,6 +74,19 @@ export async function platformDown(system: LoadedSystem): Promise<ComponentRepor
   for (const registry of registriesOf(system).filter((r) => r.managed)) {
     const result = await stopDaemon(registrySpec(system, registry));
     reports.push({ component: `${registry.role} registry`, status: result, detail: registry.address.authority });
+  }
+  reports.push(...(await stopRouters(system)));
+  return reports;
+}
+
+/** The routers the rollout controller started, one per environment (ports as in delivery/controller/placement.ts). */
+async function stopRouters(system: LoadedSystem): Promise<ComponentReport[]> {
+  if (haproxyBinary() === undefined) return [];
+  const reports: ComponentReport[] = [];
+  for (const [index, environment] of system.config.environments.entries()) {
+    const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerControlPort(environment.portOffset ?? 1000 * index) });
+    const result = await router.stop();
+    if (result === "stopped") reports.push({ component: `router (${environment.name})`, status: result, detail: router.paths.dir });
   }
   return reports;
 }

@@ -110,4 +110,52 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: "rollouts",
+    sql: `
+      -- A revision is a pod template (Kubernetes: a ReplicaSet): image pinned by digest plus the instance template.
+      -- number orders the history and is raised when undo makes an old revision current again.
+      CREATE TABLE revisions (
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        name        TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        image       TEXT NOT NULL,
+        version     TEXT,
+        template    TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        PRIMARY KEY (system, environment, service, name)
+      ) STRICT;
+      CREATE TABLE rollouts (
+        id          TEXT PRIMARY KEY,
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        strategy    TEXT NOT NULL,
+        finished    INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1)),
+        outcome     TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX rollouts_by_service ON rollouts (system, environment, service, created_at);
+      -- One rollout in flight per service and environment.
+      CREATE UNIQUE INDEX rollouts_one_unfinished ON rollouts (system, environment, service) WHERE finished = 0;
+      CREATE TABLE rollout_commands (
+        id          INTEGER PRIMARY KEY,
+        rollout_id  TEXT NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+        command     TEXT NOT NULL,
+        queued_at   TEXT NOT NULL,
+        consumed_at TEXT
+      ) STRICT;
+      CREATE TABLE analysis_measurements (
+        rollout_id   TEXT NOT NULL REFERENCES rollouts (id) ON DELETE CASCADE,
+        key          TEXT NOT NULL,
+        measurements TEXT NOT NULL,
+        PRIMARY KEY (rollout_id, key)
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,0 +1,45 @@
+// Where an environment's services are reached: the stable endpoint port of a
+// service and the router's control port. Deterministic, so every slipway
+// process (deploy, watch, a restart after a crash) computes the same ports.
+import type { EnvironmentConfig, ServiceConfig, SystemConfig } from "../../domain/config-schema.js";
+import { SlipwayError } from "../../domain/errors.js";
+
+/** Ports for services without `endpoint.port`: 3000 + a stable hash of the name modulo this. */
+const DERIVED_PORT_SPAN = 1000;
+const DERIVED_PORT_BASE = 3000;
+/** The router's control port sits this far above the environment's offset. */
+const CONTROL_PORT_DISTANCE = 1999;
+
+export function environmentOf(system: SystemConfig, name: string): { environment: EnvironmentConfig; portOffset: number } {
+  const index = system.environments.findIndex((e) => e.name === name);
+  const environment = system.environments[index];
+  if (environment === undefined) {
+    throw new SlipwayError("USAGE", `there is no environment "${name}"`, { hint: `slipway.yaml defines: ${system.environments.map((e) => e.name).join(", ")}` });
+  }
+  return { environment, portOffset: environment.portOffset ?? 1000 * index };
+}
+
+/** `endpoint.port` + the environment's offset; without endpoint.port, 3000 + fnv1a(name) mod 1000 + offset. */
+export function endpointPort(service: Pick<ServiceConfig, "name" | "endpoint">, portOffset: number): number {
+  const base = service.endpoint?.port ?? DERIVED_PORT_BASE + (fnv1a(service.name) % DERIVED_PORT_SPAN);
+  return checkedPort(base + portOffset, `${service.name}'s endpoint`);
+}
+
+/** The environment router's /healthz and /metrics port: its portOffset + 1999. */
+export function routerControlPort(portOffset: number): number {
+  return checkedPort(portOffset + CONTROL_PORT_DISTANCE, "the router's control port");
+}
+
+function checkedPort(port: number, what: string): number {
+  if (port > 65535) throw new SlipwayError("CONFIG_INVALID", `${what} would be port ${port}, above 65535`, { hint: "lower the environment's portOffset or the service's endpoint.port" });
+  return port;
+}
+
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}

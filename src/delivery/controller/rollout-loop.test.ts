@@ -1,0 +1,124 @@
+// The controller loop against fakes: an in-memory runtime and the in-memory
+// router, with the real SQLite store. Checks the order that keeps requests
+// from failing (routed only once ready, out of the router before stopped)
+// and that a controller stopped half-way is finished by a new one.
+import assert from "node:assert/strict";
+import { after, describe, it } from "node:test";
+import type { ReadinessProbe } from "../../domain/config-schema.js";
+import { InMemoryTrafficRouter } from "../../router/in-memory-router.js";
+import type { Instance, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../../runtime/types.js";
+import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
+import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import { beginRollout } from "./begin-rollout.js";
+import { removeOrphanInstances } from "./orphan-cleanup.js";
+import { createServiceController } from "./service-controller.js";
+import type { InstanceTemplate } from "./store-port.js";
+
+class FakeRuntime implements Runtime {
+  readonly instances = new Map<string, Instance>();
+  readonly log: string[] = [];
+  private next = 0;
+
+  async createInstance(spec: InstanceSpec): Promise<Instance> {
+    const id = `i${++this.next}`;
+    const instance: Instance = { ...spec, id, name: `${spec.service}-${spec.revision}-${id}`, phase: "running", address: { host: "127.0.0.1", port: 20000 + this.next }, createdAt: new Date(Date.now() + this.next).toISOString() };
+    this.instances.set(id, instance);
+    this.log.push(`create ${instance.name}`);
+    return instance;
+  }
+  async listInstances(filter: InstanceFilter): Promise<Instance[]> {
+    return [...this.instances.values()].filter(
+      (i) => i.system === filter.system && i.environment === filter.environment && (filter.service === undefined || i.service === filter.service) && (filter.revision === undefined || i.revision === filter.revision),
+    );
+  }
+  async waitReady(): Promise<ReadinessOutcome> {
+    return { ready: true, afterMs: 0 };
+  }
+  async probeOnce(instance: Instance): Promise<boolean> {
+    return this.instances.has(instance.id);
+  }
+  async removeInstance(instance: Instance): Promise<void> {
+    this.log.push(`remove ${instance.name}`);
+    this.instances.delete(instance.id);
+  }
+  async logs(): Promise<string> {
+    return "";
+  }
+}
+
+const readiness: ReadinessProbe = { tcp: {}, initialDelaySeconds: 0, periodSeconds: 0.01, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 1 };
+const template: InstanceTemplate = { port: 8080, env: {}, secretEnv: {}, resources: {}, readiness, terminationGracePeriodSeconds: 1 };
+const strategy = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 60, revisionHistoryLimit: 10 } };
+const scope = { system: "shop", environment: "test", service: "api" };
+
+function world() {
+  const db = SqliteStore.open(":memory:");
+  after(() => db.close());
+  const store = new SqliteRolloutStore(db.db);
+  const runtime = new FakeRuntime();
+  const router = new InMemoryTrafficRouter();
+  const controller = () => createServiceController({ scope, runtime, router, store, metricsFor: () => [] });
+  return { store, runtime, router, controller };
+}
+
+const image = (n: number): string => `127.0.0.1:5000/shop/api@sha256:${String(n).repeat(64)}`;
+
+describe("RolloutLoop", () => {
+  it("deploys, then rolls over: every instance is routed only once ready and leaves the router before it stops", async () => {
+    const { store, runtime, router, controller } = world();
+    await router.ensureService("api", { endpointPort: 18080 });
+    for (const n of [1, 2]) {
+      const rollout = beginRollout(store, { ...scope, image: image(n), template, strategy, replicas: 2, nowMs: Date.now() });
+      const c = controller();
+      const end = await c.loop.run(rollout.id, { signal: new AbortController().signal });
+      c.close();
+      assert.equal(end.kind, "complete");
+      assert.equal(end.kind === "complete" && end.outcome, "healthy");
+    }
+    const [first, second] = store.listRevisions(scope);
+    assert.deepEqual([...runtime.instances.values()].map((i) => i.revision), [second?.name, second?.name]);
+    const backends = await router.listBackends("api");
+    assert.deepEqual(backends.map((b) => b.revision), [second?.name, second?.name]);
+    // Every old instance was removed from the router before the runtime stopped it.
+    for (const line of runtime.log.filter((l) => l.startsWith("remove "))) {
+      const name = line.slice("remove ".length);
+      assert.ok(name.includes(first?.name ?? "?"));
+      assert.ok(router.calls.includes(`removeBackend api ${name}`), `${name} was not taken out of the router`);
+    }
+    assert.ok(router.calls.some((c) => c.startsWith("setRevisionWeights api")));
+  });
+
+  it("a controller stopped half-way is finished by the next one; a second rollout meanwhile is refused", async () => {
+    const { store, runtime, router, controller } = world();
+    await router.ensureService("api", { endpointPort: 18080 });
+    const firstRollout = beginRollout(store, { ...scope, image: image(1), template, strategy, replicas: 2, nowMs: Date.now() });
+    const c1 = controller();
+    await c1.loop.run(firstRollout.id, { signal: new AbortController().signal });
+    c1.close();
+
+    const rollout = beginRollout(store, { ...scope, image: image(2), template, strategy, replicas: 2, nowMs: Date.now() });
+    const stop = new AbortController();
+    let plans = 0;
+    const c2 = controller();
+    const end = await c2.loop.run(rollout.id, { signal: stop.signal, onPlan: () => ++plans === 2 && stop.abort() });
+    c2.close();
+    assert.equal(end.kind, "interrupted");
+    assert.throws(() => beginRollout(store, { ...scope, image: image(3), template, strategy, replicas: 2, nowMs: Date.now() }), /already has a rollout in progress/);
+
+    const c3 = controller();
+    const resumed = await c3.loop.run(rollout.id, { signal: new AbortController().signal });
+    c3.close();
+    assert.equal(resumed.kind === "complete" && resumed.outcome, "healthy");
+    const target = store.getRollout(rollout.id)?.state.targetRevision;
+    assert.deepEqual([...runtime.instances.values()].map((i) => i.revision), [target, target]);
+  });
+
+  it("removes instances whose revision the store does not know", async () => {
+    const { store, runtime, router } = world();
+    await router.ensureService("api", { endpointPort: 18080 });
+    const stray = await runtime.createInstance({ ...scope, revision: "r-unknown", image: image(9), port: 8080, env: {}, resources: {}, readiness, terminationGracePeriodSeconds: 1 });
+    const removed = await removeOrphanInstances({ runtime, router, store }, "shop", "test");
+    assert.deepEqual(removed.map((i) => i.id), [stray.id]);
+    assert.equal(runtime.instances.size, 0);
+  });
+});

@@ -1,0 +1,109 @@
+// The reconcile loop of one rollout, following the contract in ../types.ts:
+// observe → plan → persist state and consume the command (one transaction)
+// → apply the actions in order → wait. It stops when the rollout completes,
+// when `stopWhen` says so (e.g. a manual pause the caller reports), or when
+// the caller's signal aborts (Ctrl-C), which leaves the world as it is: the
+// next `slipway rollout resume` carries on from the store.
+import { planRollout } from "../strategies/plan-rollout.js";
+import type { Action, CompletionOutcome, Observed, RolloutState } from "../types.js";
+import { ActionApplier } from "./action-applier.js";
+import type { ServiceWorld } from "./service-world.js";
+import type { RolloutStore } from "./store-port.js";
+
+/** The longest the loop sleeps: commands from other processes arrive through the store, which is polled. */
+const MAX_SLEEP_MS = 500;
+const BACKOFF_MS = 2_000;
+
+export interface PlanReport {
+  state: RolloutState;
+  observed: Observed;
+  actions: Action[];
+  error?: Error;
+}
+
+export interface LoopOptions {
+  signal: AbortSignal;
+  /** Stop once this says so after a plan was applied (the rollout goes on when resumed). */
+  stopWhen?: (state: RolloutState) => boolean;
+  onPlan?: (report: PlanReport) => void;
+  hostEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+export type LoopEnd = { kind: "complete"; outcome: CompletionOutcome; state: RolloutState } | { kind: "stopped"; state: RolloutState } | { kind: "interrupted"; state: RolloutState };
+
+export class RolloutLoop {
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly world: ServiceWorld,
+    private readonly store: RolloutStore,
+  ) {}
+
+  /** Wakes a sleeping loop: readiness or an analysis changed. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async run(rolloutId: string, options: LoopOptions): Promise<LoopEnd> {
+    const applier = new ActionApplier(this.world, options.hostEnv ?? process.env);
+    this.resumeAnalyses(rolloutId);
+    for (;;) {
+      const record = this.store.getRollout(rolloutId);
+      if (record === undefined) throw new Error(`rollout ${rolloutId} is not in the store`);
+      if (record.finished) return { kind: "complete", outcome: record.outcome ?? "healthy", state: record.state };
+      if (options.signal.aborted) return { kind: "interrupted", state: record.state };
+
+      let untilMs: number | undefined;
+      let report: PlanReport | undefined;
+      try {
+        const { observed } = await this.world.observe(rolloutId);
+        const queued = this.store.nextCommand(rolloutId);
+        const plan = planRollout(record.strategy, record.state, observed, queued?.command);
+        this.store.saveState(rolloutId, plan.state, queued?.id);
+        report = { state: plan.state, observed, actions: plan.actions };
+        const result = await applier.apply(rolloutId, plan.actions);
+        options.onPlan?.(report);
+        if (result.kind === "complete") {
+          this.store.finishRollout(rolloutId, result.outcome);
+          this.world.deps.analyses.stopAll();
+          return { kind: "complete", outcome: result.outcome, state: plan.state };
+        }
+        if (options.stopWhen?.(plan.state) === true) return { kind: "stopped", state: plan.state };
+        untilMs = result.untilMs;
+      } catch (err) {
+        if (options.signal.aborted) return { kind: "interrupted", state: record.state };
+        options.onPlan?.({ ...(report ?? { state: record.state, observed: emptyObservation(), actions: [] }), error: err as Error });
+        untilMs = Date.now() + BACKOFF_MS;
+      }
+      await this.sleep(Math.max(0, Math.min((untilMs ?? Infinity) - Date.now(), MAX_SLEEP_MS)), options.signal);
+    }
+  }
+
+  /** Runs this process lost (a restart) are started again under their keys; persisted measurements are replayed. */
+  private resumeAnalyses(rolloutId: string): void {
+    const record = this.store.getRollout(rolloutId);
+    if (record === undefined || record.finished) return;
+    for (const a of record.state.analyses) {
+      if (a.status !== "running") continue;
+      this.world.deps.analyses.start({ rolloutId, key: a.key, metrics: a.metrics, revision: a.revision, baseline: a.baseline });
+    }
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      this.wake = done;
+    });
+  }
+}
+
+function emptyObservation(): Observed {
+  return { nowMs: Date.now(), revisions: [], weights: {}, analyses: {} };
+}

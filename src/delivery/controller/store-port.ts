@@ -1,0 +1,78 @@
+// What the controller keeps in the state store: revisions (pod templates),
+// rollouts with the planner's state and the strategy frozen at their start,
+// the command queue, and analysis measurements for resuming runs.
+import type { ReadinessProbe, Strategy } from "../../domain/config-schema.js";
+import type { Measurement } from "../analysis/metric-provider.js";
+import type { Command, CompletionOutcome, RolloutState } from "../types.js";
+
+/** How to create one more instance of a revision; secrets are named, never stored. */
+export interface InstanceTemplate {
+  port: number;
+  /** Literal variables. */
+  env: Record<string, string>;
+  /** Variable → host variable read when an instance is created. */
+  secretEnv: Record<string, string>;
+  resources: { cpus?: number | undefined; memory?: string | undefined };
+  readiness: ReadinessProbe;
+  terminationGracePeriodSeconds: number;
+}
+
+export interface ServiceScope {
+  system: string;
+  environment: string;
+  service: string;
+}
+
+export interface RevisionRecord extends ServiceScope {
+  name: string;
+  number: number;
+  /** registry/repo@sha256:… */
+  image: string;
+  version?: string;
+  template: InstanceTemplate;
+  createdAt: string;
+}
+
+export interface RolloutRecord {
+  id: string;
+  system: string;
+  state: RolloutState;
+  strategy: Strategy;
+  finished: boolean;
+  outcome?: CompletionOutcome;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface QueuedCommand {
+  id: number;
+  rolloutId: string;
+  command: Command;
+}
+
+export interface RolloutStore {
+  listRevisions(scope: ServiceScope): RevisionRecord[];
+  /** Every revision of an environment, for orphan cleanup. */
+  listEnvironmentRevisions(system: string, environment: string): RevisionRecord[];
+  saveRevision(revision: RevisionRecord): void;
+  deleteRevisions(scope: ServiceScope, names: readonly string[]): void;
+  /** STATE_STORE error naming the rollout in flight when the service already has one. */
+  createRollout(rollout: { id: string; system: string; state: RolloutState; strategy: Strategy }, finishPrevious?: string): void;
+  getRollout(id: string): RolloutRecord | undefined;
+  /** The newest rollout of the service, finished or not. */
+  latestRollout(scope: ServiceScope): RolloutRecord | undefined;
+  unfinishedRollouts(system: string, environment?: string): RolloutRecord[];
+  /** The service's rollouts, newest first. */
+  listRollouts(scope: ServiceScope, limit: number): RolloutRecord[];
+  /** Saves the plan's state and marks the command consumed, in one transaction. */
+  saveState(id: string, state: RolloutState, consumedCommand?: number): void;
+  finishRollout(id: string, outcome: CompletionOutcome): void;
+  /** Re-opens a finished rollout for a retry; refused when another rollout of the service is in flight. */
+  reopenRollout(id: string): void;
+  enqueueCommand(rolloutId: string, command: Command): number;
+  nextCommand(rolloutId: string): QueuedCommand | undefined;
+  /** Marks a command consumed without a plan (its rollout finished). */
+  dropCommand(id: number): void;
+  loadMeasurements(rolloutId: string, key: string): Measurement[];
+  saveMeasurements(rolloutId: string, key: string, measurements: readonly Measurement[]): void;
+}
