@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "../domain/errors.js";
 import { findPortOwner, isPortFree, type PortOwner } from "./port-probe.js";
+import { processStartTicks } from "./process-identity.js";
 
 export interface DaemonSpec {
   /** For messages: "dev registry". */
@@ -158,19 +159,6 @@ function readPidRecord(file: string): PidRecord | undefined {
     return typeof record.pid === "number" && typeof record.startTicks === "string" && typeof record.port === "number" ? (record as PidRecord) : undefined;
   } catch {
     return undefined; // A torn or foreign pid file is treated as absent.
-  }
-}
-
-/** Start time of a live (non-zombie) process, or undefined when there is none. */
-function processStartTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces; fields after its ")" are fixed.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z") return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
   }
 }
 

@@ -9,7 +9,7 @@ import type { DockerEngine } from "../docker/engine.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { assertPortsAvailable, daemonState, isOwnOrphan, startDaemon, stopDaemon, type DaemonSpec } from "./daemon.js";
 import { registryBinary, registryDaemonSpec } from "./registry-daemon.js";
-import { routerControlPort } from "../delivery/controller/placement.js";
+import { routerControlPort } from "../domain/placement.js";
 import { haproxyBinary } from "../router/haproxy/haproxy-daemon.js";
 import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
 

@@ -250,7 +250,8 @@ services: [services/*]
     const during = await sample(40);
     assert.ok((during["v1"] ?? 0) > 0 && (during["v2"] ?? 0) > 0, JSON.stringify(during));
     const second = await cli("deploy", "hello", "--env", "test", "--digest", images["v2"] as string);
-    assert.equal(second.code, 2);
+    assert.equal(second.code, 8);
+    assert.match(second.stderr, /ROLLOUT_IN_PROGRESS/);
     assert.match(second.stderr, /already has a rollout in progress \(hello-.*\)[\s\S]*slipway rollout abort hello --env test/);
     await assertSucceeded(await cli("rollout", "abort", "hello", "--env", "test"), "rollout abort");
     await sleep(1000);

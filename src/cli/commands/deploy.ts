@@ -10,7 +10,7 @@ import { beginRollout, lastGoodRevision, newRolloutId, servingRevision } from ".
 import { acquireControllerLock, lockPath, type ControllerLock } from "../../delivery/controller/controller-lock.js";
 import { ensureImagePresent } from "../../delivery/controller/image-presence.js";
 import { removeOrphanInstances } from "../../delivery/controller/orphan-cleanup.js";
-import { endpointPort, environmentOf, routerControlPort } from "../../delivery/controller/placement.js";
+import { endpointPort, environmentOf, routerControlPort } from "../../domain/placement.js";
 import { progressLine } from "../../delivery/controller/progress-line.js";
 import type { LoopEnd } from "../../delivery/controller/rollout-loop.js";
 import { createServiceController, type ServiceController } from "../../delivery/controller/service-controller.js";

@@ -76,7 +76,7 @@ export function beginRollout(store: RolloutStore, request: RolloutRequest): Roll
 }
 
 export function inFlight(scope: ServiceScope, id: string): SlipwayError {
-  return new SlipwayError("USAGE", `${scope.service} in ${scope.environment} already has a rollout in progress (${id})`, {
+  return new SlipwayError("ROLLOUT_IN_PROGRESS", `${scope.service} in ${scope.environment} already has a rollout in progress (${id})`, {
     hint: `follow it with \`slipway rollout watch ${scope.service} --env ${scope.environment}\`, or stop it with \`slipway rollout abort ${scope.service} --env ${scope.environment}\``,
   });
 }

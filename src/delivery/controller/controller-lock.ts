@@ -1,9 +1,11 @@
 // One controller plans a given rollout at a time (../types.ts). The lock is a
-// file naming the holder's pid; a holder that died (kill -9) leaves a file
-// whose pid is gone, which the next controller takes over.
+// file naming the holder's pid and start time; a holder that died (kill -9)
+// leaves a file whose process is gone — even if its pid was reused since —
+// which the next controller takes over.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { dnsLabelName } from "../../domain/naming.js";
+import { ownProcessIdentity, processStillRuns } from "../../platform/process-identity.js";
 
 export interface ControllerLock {
   release(): void;
@@ -19,24 +21,16 @@ export function acquireControllerLock(path: string): ControllerLock | { heldBy: 
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
-      writeSync(fd, String(process.pid));
+      writeSync(fd, ownProcessIdentity());
       closeSync(fd);
       return { release: () => rmSync(path, { force: true }) };
     } catch (err) {
       if ((err as { code?: string }).code !== "EEXIST") throw err;
-      const holder = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) return { heldBy: holder };
+      const identity = readFileSync(path, "utf8").trim();
+      const holder = Number(identity.split(":")[0]);
+      if (holder !== process.pid && processStillRuns(identity)) return { heldBy: holder };
       rmSync(path, { force: true });
     }
   }
   return { heldBy: 0 };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
 }

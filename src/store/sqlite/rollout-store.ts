@@ -161,7 +161,7 @@ export class SqliteRolloutStore implements RolloutStore {
     const running = this.db
       .prepare("SELECT id FROM rollouts WHERE system = ? AND environment = ? AND service = ? AND finished = 0")
       .get(scope.system, scope.environment, scope.service) as { id: string } | undefined;
-    return new SlipwayError("USAGE", `${scope.service} in ${scope.environment} already has a rollout in progress${running ? ` (${running.id})` : ""}`, {
+    return new SlipwayError("ROLLOUT_IN_PROGRESS", `${scope.service} in ${scope.environment} already has a rollout in progress${running ? ` (${running.id})` : ""}`, {
       cause,
       hint: `wait for it (\`slipway rollout watch ${scope.service} --env ${scope.environment}\`), or stop it with \`slipway rollout abort ${scope.service} --env ${scope.environment}\``,
     });

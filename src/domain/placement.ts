@@ -1,8 +1,8 @@
 // Where an environment's services are reached: the stable endpoint port of a
 // service and the router's control port. Deterministic, so every slipway
 // process (deploy, watch, a restart after a crash) computes the same ports.
-import type { EnvironmentConfig, ServiceConfig, SystemConfig } from "../../domain/config-schema.js";
-import { SlipwayError } from "../../domain/errors.js";
+import type { EnvironmentConfig, ServiceConfig, SystemConfig } from "./config-schema.js";
+import { SlipwayError } from "./errors.js";
 
 /** Ports for services without `endpoint.port`: 3000 + a stable hash of the name modulo this. */
 const DERIVED_PORT_SPAN = 1000;
