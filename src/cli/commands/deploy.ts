@@ -6,7 +6,7 @@
 import { loadSystem, type LoadedService, type LoadedSystem } from "../../config/load-system.js";
 import { analysisMetricsFor } from "../../delivery/analysis/create-provider.js";
 import type { AnalysisMetric } from "../../delivery/analysis/analysis-run.js";
-import { beginRollout, lastGoodRevision, newRolloutId, servingRevision } from "../../delivery/controller/begin-rollout.js";
+import { alreadyServes, beginRollout, lastGoodRevision, newRolloutId, servingRevision } from "../../delivery/controller/begin-rollout.js";
 import { acquireControllerLock, lockPath, type ControllerLock } from "../../delivery/controller/controller-lock.js";
 import { ensureImagePresent } from "../../delivery/controller/image-presence.js";
 import { removeOrphanInstances } from "../../delivery/controller/orphan-cleanup.js";
@@ -121,6 +121,11 @@ export async function deployCommand(ctx: CommandContext, serviceName: string, op
     await session.engine.ping();
     await ensureImagePresent(session.engine, image);
     const port = await routeService(session, service.config);
+    // Deploying what already runs is a no-op, so scripts (and the quickstart) can run again.
+    if (alreadyServes(session.rollouts, { ...scopeOf(session, serviceName), image, template })) {
+      ctx.output.out(`${serviceName} in ${opts.env} already runs ${image}; nothing to roll out (endpoint http://127.0.0.1:${port})`);
+      return 0;
+    }
     const rollout = beginRollout(session.rollouts, { ...scopeOf(session, serviceName), image, ...(version === undefined ? {} : { version }), template, strategy: service.config.strategy, replicas: service.config.replicas, nowMs: Date.now() });
     ctx.output.out(`rollout ${rollout.id}: ${serviceName} → ${image} (${rollout.state.targetRevision}) in ${opts.env}, ${rollout.state.strategy}; endpoint http://127.0.0.1:${port}`);
     return await drive(ctx, session, service, rollout.id, untilPausedByHand);

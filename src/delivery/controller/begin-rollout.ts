@@ -35,13 +35,19 @@ export function servingRevision(rollout: RolloutRecord | undefined): string | un
   return rollout.state.aborted || rollout.outcome === "aborted" ? rollout.state.stableRevision : rollout.state.targetRevision;
 }
 
+/** True when the service's last rollout settled healthy on exactly this image and template: deploying it again changes nothing. */
+export function alreadyServes(store: RolloutStore, request: Pick<RolloutRequest, "system" | "environment" | "service" | "image" | "template">): boolean {
+  const latest = store.latestRollout({ system: request.system, environment: request.environment, service: request.service });
+  return latest !== undefined && latest.finished && latest.outcome === "healthy" && servingRevision(latest) === revisionName(request.image, request.template);
+}
+
 export function beginRollout(store: RolloutStore, request: RolloutRequest): RolloutRecord {
   const scope: ServiceScope = { system: request.system, environment: request.environment, service: request.service };
   const latest = store.latestRollout(scope);
   if (latest !== undefined && !latest.finished) throw inFlight(scope, latest.id);
 
   const name = revisionName(request.image, request.template);
-  if (servingRevision(latest) === name && latest?.outcome === "healthy") {
+  if (alreadyServes(store, request)) {
     throw new SlipwayError("USAGE", `${request.service} in ${request.environment} already runs ${request.image} (revision ${name})`, {
       hint: "nothing to roll out; `slipway status` shows what runs where",
     });
