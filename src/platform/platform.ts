@@ -1,7 +1,6 @@
 // The local platform: Docker Engine (checked, not started: that needs root
 // and belongs to scripts/setup-host.sh), the dev and prod registries
 // (started and stopped here) and the state store (opened and migrated).
-import { join } from "node:path";
 import type { LoadedSystem } from "../config/load-system.js";
 import { SlipwayError } from "../domain/errors.js";
 import { parseRegistryUrl, type RegistryAddress } from "../domain/registry-address.js";
@@ -30,9 +29,9 @@ export function registriesOf(system: LoadedSystem): ManagedRegistry[] {
   });
 }
 
-export function storePath(system: LoadedSystem): string {
-  return join(system.stateDir, "state.db");
-}
+import { storePath } from "../store/store-path.js";
+
+export { storePath };
 
 export interface ComponentReport {
   component: string;

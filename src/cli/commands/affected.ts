@@ -1,7 +1,7 @@
 import { loadSystem } from "../../config/load-system.js";
 import { DockerEngine } from "../../docker/engine.js";
 import { affectedByRegistry, affectedSince } from "../../pipeline/affected.js";
-import { storePath } from "../../platform/platform.js";
+import { storePath } from "../../store/store-path.js";
 import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import { paint } from "../output.js";

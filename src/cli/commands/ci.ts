@@ -4,7 +4,7 @@ import { SlipwayError } from "../../domain/errors.js";
 import { DockerEngine } from "../../docker/engine.js";
 import { runCi } from "../../pipeline/ci-pipeline.js";
 import { chooseMode, createProgressRenderer } from "../../pipeline/progress/index.js";
-import { storePath } from "../../platform/platform.js";
+import { storePath } from "../../store/store-path.js";
 import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { CommandContext } from "../main.js";

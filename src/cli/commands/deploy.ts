@@ -23,7 +23,7 @@ import { SlipwayError } from "../../domain/errors.js";
 import { imageRepository } from "../../domain/image-names.js";
 import { parseRegistryUrl } from "../../domain/registry-address.js";
 import { resolveServiceEnv } from "../../domain/service-env.js";
-import { storePath } from "../../platform/platform.js";
+import { storePath } from "../../store/store-path.js";
 import { HaproxyRouter } from "../../router/haproxy/haproxy-router.js";
 import { DockerRuntime } from "../../runtime/docker/docker-runtime.js";
 import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";

@@ -11,7 +11,7 @@ import { verificationError, verifyImage, type VerifyReport } from "../../release
 import type { ReleaseRecord } from "../../release/types.js";
 import { parseImageReference } from "../../registry/reference.js";
 import type { RegistryClient } from "../../registry/types.js";
-import { storePath } from "../../platform/platform.js";
+import { storePath } from "../../store/store-path.js";
 import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
 import { SqliteReleaseStore } from "../../store/sqlite/release-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";

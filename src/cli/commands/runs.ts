@@ -1,6 +1,6 @@
 import { loadSystem } from "../../config/load-system.js";
 import { SlipwayError } from "../../domain/errors.js";
-import { storePath } from "../../platform/platform.js";
+import { storePath } from "../../store/store-path.js";
 import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { RunRecord } from "../../store/types.js";
