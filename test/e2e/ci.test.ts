@@ -15,6 +15,14 @@ const PROD = 15502;
 const root = mkdtempSync(join(tmpdir(), "slipway-ci-"));
 const git = (...args: string[]): string => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" });
 
+/** Build and container-test containers of this system (deployed instances, purpose=instance, are not CI's). */
+function ciContainers(): string {
+  return ["build", "container-test"]
+    .map((purpose) => execFileSync("docker", ["ps", "-aq", "--filter", "label=org.slipway.system=drone-delivery", "--filter", `label=org.slipway.purpose=${purpose}`], { encoding: "utf8" }).trim())
+    .filter((ids) => ids !== "")
+    .join("\n");
+}
+
 async function tags(repository: string): Promise<string[]> {
   const res = await fetch(`http://127.0.0.1:${DEV}/v2/${repository}/tags/list`);
   return ((await res.json()) as { tags: string[] | null }).tags ?? [];
@@ -122,14 +130,14 @@ describe("slipway ci on the example system", () => {
     await new Promise((r) => setTimeout(r, 500));
     child.kill("SIGINT");
     assert.equal(await exited, 130, stdout);
-    const leftovers = execFileSync("docker", ["ps", "-aq", "--filter", "label=org.slipway.system=drone-delivery", "--filter", "label=org.slipway.purpose"], { encoding: "utf8" }).trim();
+    const leftovers = ciContainers();
     assert.equal(leftovers, "", "containers left after Ctrl-C");
     const run = await lastRun();
     assert.equal(run.status, "cancelled");
   });
 
   it("leaves no build or test container behind", () => {
-    const leftovers = execFileSync("docker", ["ps", "-aq", "--filter", "label=org.slipway.system=drone-delivery", "--filter", "label=org.slipway.purpose"], { encoding: "utf8" }).trim();
+    const leftovers = ciContainers();
     assert.equal(leftovers, "");
   });
 
