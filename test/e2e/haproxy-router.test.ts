@@ -2,7 +2,8 @@
 // process answer with their revision, a load generator keeps keep-alive
 // traffic flowing at ~500 req/s while servers and weights change through
 // the Runtime API, and every non-2xx answer or connection error counts as a
-// failure. Loopback ports 15801-15830 only.
+// failure. Loopback ports 15801-15830 only. Instances take pre-declared
+// server slots (s1..sN), so stats rows are named by slot, not instance.
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
@@ -356,6 +357,44 @@ describe("HAProxy router", { skip: binary === undefined ? "haproxy is not instal
     report("blue-green switch", r);
     assertNoFailures(r);
     assert.deepEqual(await sample(WEB, 50), { r6: 50 });
+  });
+
+  it("reuses server connections to an instance added at run time (a pre-declared slot, not `add server`)", async () => {
+    const extra = await startBackend(15823, "r6");
+    await add("web-r6-c", extra, "stable", 100);
+    const table = JSON.parse(readFileSync(router.paths.routesFile, "utf8")) as { services: Record<string, { backends: Record<string, { slot: number }> }> };
+    const slot = `s${table.services[SERVICE]?.backends["web-r6-c"]?.slot ?? 0}`;
+    // The slot may have served earlier instances: measure this instance's requests only.
+    const slotCounters = async (): Promise<Record<"req_tot" | "connect" | "reuse", number>> => {
+      const csv = await new HaproxySocketClient(router.paths.adminSocket, { label: "admin" }).send("show stat");
+      const [header = "", ...lines] = csv.split("\n").filter((l) => l.trim() !== "");
+      const col = new Map(header.slice(2).split(",").map((name, i) => [name, i]));
+      const row = lines.map((l) => l.split(",")).find((c) => c[col.get("pxname") ?? -1] === `${SERVICE}.weighted` && c[col.get("svname") ?? -1] === slot);
+      assert.ok(row !== undefined, `no show stat row for ${SERVICE}.weighted/${slot}`);
+      const num = (name: string): number => Number(row[col.get(name) ?? -1] ?? Number.NaN);
+      return { req_tot: num("req_tot"), connect: num("connect"), reuse: num("reuse") };
+    };
+    const before = await slotCounters();
+    assert.deepEqual(await sample(WEB, 600), { r6: 600 });
+    const after = await slotCounters();
+    const requests = after.req_tot - before.req_tot;
+    const connects = after.connect - before.connect;
+    console.log(`# runtime-claimed slot ${slot}: ${requests} requests over ${connects} new server connections (${after.reuse - before.reuse} reused)`);
+    assert.ok(requests >= 200, `the new instance took only ${requests} of 600 requests`);
+    assert.ok(connects <= 20 && connects * 10 <= requests, `${connects} server connections for ${requests} requests: no reuse`);
+    // A freed slot taken by the next instance must not hand it the old instance's idle connections.
+    await router.removeBackend(SERVICE, "web-r6-c");
+    const servedAfterRemoval = extra.served;
+    const next = await startBackend(15824, "r6");
+    await add("web-r6-d", next, "stable", 100);
+    const again = JSON.parse(readFileSync(router.paths.routesFile, "utf8")) as typeof table;
+    assert.equal(`s${again.services[SERVICE]?.backends["web-r6-d"]?.slot ?? 0}`, slot, "the next instance takes the freed slot");
+    assert.deepEqual(await sample(WEB, 300), { r6: 300 });
+    assert.equal(extra.served, servedAfterRemoval, "the removed instance (still listening) got requests through its old slot");
+    assert.ok(next.served > 0);
+    await extra.close();
+    await retire("web-r6-d", next);
+    assert.deepEqual(await sample(WEB, 20), { r6: 20 });
   });
 
   it("did not reload HAProxy on the rollout path", async () => {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { repoRoot } from "../../../test/e2e/helpers.js";
-import { renderHaproxyConfig } from "./haproxy-config.js";
+import { DEFAULT_SLOTS, renderHaproxyConfig, slotCount, slotName, slotOf } from "./haproxy-config.js";
 import { emptyRouteTable, type RouteTable } from "./route-table.js";
 
 const golden = join(repoRoot, "src", "router", "haproxy", "testdata", "haproxy.cfg.golden");
@@ -15,13 +15,14 @@ const table: RouteTable = {
     web: {
       endpointPort: 15802,
       previewPort: 15803,
+      slots: 4,
       backends: {
-        "web-r2-1": { name: "web-r2-1", revision: "r2", role: "canary", address: "127.0.0.1", port: 15812, weight: 20, state: "ready" },
-        "web-r1-1": { name: "web-r1-1", revision: "r1", role: "stable", address: "127.0.0.1", port: 15811, weight: 180, state: "ready" },
-        "web-r3-1": { name: "web-r3-1", revision: "r3", role: "preview", address: "127.0.0.1", port: 15813, weight: 0, state: "draining" },
+        "web-r2-1": { name: "web-r2-1", revision: "r2", role: "canary", address: "127.0.0.1", port: 15812, weight: 20, state: "ready", slot: 3 },
+        "web-r1-1": { name: "web-r1-1", revision: "r1", role: "stable", address: "127.0.0.1", port: 15811, weight: 180, state: "ready", slot: 1 },
+        "web-r3-1": { name: "web-r3-1", revision: "r3", role: "preview", address: "127.0.0.1", port: 15813, weight: 0, state: "draining", slot: 2 },
       },
     },
-    api: { endpointPort: 15804, backends: {} },
+    api: { endpointPort: 15804, slots: 2, backends: {} },
   },
 };
 
@@ -42,5 +43,23 @@ describe("renderHaproxyConfig", () => {
     assert.match(rendered, /^frontend fe\.web\.preview$/m);
     assert.doesNotMatch(rendered, /^frontend fe\.api\.preview$/m);
     assert.match(rendered, /^backend api\.weighted$/m);
+  });
+
+  it("declares a fixed pool of slots per backend, free ones in maintenance at weight 0", () => {
+    const rendered = renderHaproxyConfig(table, paths);
+    assert.equal((rendered.match(/^ {2}server s\d+ /gm) ?? []).length, 3 * 4 + 3 * 2);
+    assert.match(rendered, /^ {2}server s4 127\.0\.0\.1:1 weight 0 disabled$/m);
+    assert.match(rendered, /^ {2}server s1 127\.0\.0\.1:15811 weight 180 {2}# web-r1-1$/m);
+  });
+
+  it("names slots s1..sN and never declares fewer than the highest slot in use", () => {
+    assert.equal(slotName(7), "s7");
+    assert.equal(slotOf("s7"), 7);
+    assert.equal(slotOf("web-r1-1"), undefined);
+    assert.equal(slotOf("s0"), undefined);
+    assert.equal(slotCount({ endpointPort: 1, backends: {} }), DEFAULT_SLOTS);
+    const web = table.services["web"];
+    assert.ok(web !== undefined);
+    assert.equal(slotCount({ ...web, slots: 2 }), 3);
   });
 });

@@ -1,7 +1,11 @@
 // Renders the HAProxy configuration from the route table. Pure: the same
-// table gives the same text, which a golden test pins down. Servers added at
-// run time are written here too, so a restart or reload of HAProxy comes
+// table gives the same text, which a golden test pins down. Every routed
+// backend declares a fixed pool of server slots (`s1`..`sN`); instances
+// claim and free them at run time. Claimed slots are written with their
+// instance's address and weight, so a restart or reload of HAProxy comes
 // back with the same servers and weights (HAProxy forgets runtime changes).
+// Slots are declared, not added with `add server`, because HAProxy 2.6
+// reuses idle server connections only for servers from the config.
 import type { BackendRole } from "../types.js";
 import { backendProxy, frontendProxy, routesForRole, routeKinds, type RouteKind } from "./proxy-names.js";
 import type { RouteEntry, RouteTable, ServiceRoutes } from "./route-table.js";
@@ -18,6 +22,26 @@ export const REQUEST_LOG_RING = "slipway-requests";
 export const REQUEST_LOG_TAG = "slw";
 /** The request header that sends a request to the canary or preview, whatever the weights. */
 export const CANARY_HEADER = "x-slipway-canary";
+/** Server slots per backend unless the router is told otherwise: old and new revisions side by side during a surge. */
+export const DEFAULT_SLOTS = 32;
+/** Where a free slot points; it is in maintenance, so nothing connects. */
+const FREE_SLOT_ADDRESS = "127.0.0.1:1";
+
+/** The server name of slot `n` in each of a service's backends. */
+export function slotName(slot: number): string {
+  return `s${slot}`;
+}
+
+/** The slot number of a server name, or undefined for names that are not slots. */
+export function slotOf(server: string): number | undefined {
+  const m = /^s([1-9][0-9]*)$/.exec(server);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** Slots declared per backend: the service's pool, never fewer than the highest slot in use. */
+export function slotCount(routes: ServiceRoutes): number {
+  return Math.max(routes.slots ?? DEFAULT_SLOTS, ...Object.values(routes.backends).map((e) => e.slot));
+}
 
 export function renderHaproxyConfig(table: RouteTable, paths: HaproxyConfigPaths): string {
   const services = Object.keys(table.services).sort();
@@ -75,9 +99,18 @@ function serviceSections(service: string, routes: ServiceRoutes): string[] {
   if (routes.previewPort !== undefined) {
     lines.push("", `frontend ${frontendProxy(service, "preview")}`, `  bind 127.0.0.1:${routes.previewPort}`, ...requestLog(), `  default_backend ${backendProxy(service, "preview")}`);
   }
-  const entries = Object.values(routes.backends).sort((a, b) => a.name.localeCompare(b.name));
+  const bySlot = new Map(Object.values(routes.backends).map((e) => [e.slot, e]));
+  const slots = Array.from({ length: slotCount(routes) }, (_, i) => i + 1);
   for (const route of routeKinds) {
-    lines.push("", `backend ${backendProxy(service, route)}`, ...backendDefaults(), ...entries.filter((e) => memberOf(e.role, route)).map((e) => serverLine(e, route)));
+    lines.push(
+      "",
+      `backend ${backendProxy(service, route)}`,
+      ...backendDefaults(),
+      ...slots.map((slot) => {
+        const entry = bySlot.get(slot);
+        return entry !== undefined && memberOf(entry.role, route) ? serverLine(entry, route) : freeSlotLine(slot);
+      }),
+    );
   }
   return lines;
 }
@@ -89,7 +122,7 @@ function requestLog(): string[] {
 
 function backendDefaults(): string[] {
   return [
-    // Weights change at run time; roundrobin is the algorithm that honours that and `add server`.
+    // Weights change at run time; roundrobin is the algorithm that honours that.
     "  balance roundrobin",
     // A server gone between choice and connection, or closing a reused
     // connection, costs a retry on another server instead of a client error.
@@ -112,5 +145,9 @@ export function serverWeight(entry: Pick<RouteEntry, "weight">, route: RouteKind
 
 function serverLine(entry: RouteEntry, route: RouteKind): string {
   // A draining server comes back in maintenance: its in-flight requests stay with the old worker.
-  return `  server ${entry.name} ${entry.address}:${entry.port} weight ${serverWeight(entry, route)}${entry.state === "draining" ? " disabled" : ""}`;
+  return `  server ${slotName(entry.slot)} ${entry.address}:${entry.port} weight ${serverWeight(entry, route)}${entry.state === "draining" ? " disabled" : ""}  # ${entry.name}`;
+}
+
+function freeSlotLine(slot: number): string {
+  return `  server ${slotName(slot)} ${FREE_SLOT_ADDRESS} weight 0 disabled`;
 }

@@ -1,7 +1,8 @@
 // The TrafficRouter on HAProxy: one process per environment, changed at run
-// time through its Runtime API (add/del server, set weight, set server
-// state), never reloaded on the rollout path. Only a new service or new
-// ports reload it, because HAProxy 2.6 cannot add frontends at run time.
+// time through its Runtime API (set server addr/state and set weight on
+// server slots declared in the config), never reloaded on the rollout path.
+// Only a new service, new ports or a new slot count reload it, because
+// HAProxy 2.6 cannot add frontends at run time.
 // Every change is also written to the route table and the config file, so a
 // restart or reload comes back routing the same way.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -11,12 +12,12 @@ import { daemonState, startDaemon, stopDaemon, type DaemonSpec, type StartResult
 import { findPortOwner, isPortFree } from "../../platform/port-probe.js";
 import { instanceWeights } from "../revision-weights.js";
 import type { BackendRole, BackendSpec, DrainOptions, RevisionPercentages, RoutedBackend, ServiceEndpoint, ServiceStats, TrafficRouter } from "../types.js";
-import { REQUEST_LOG_RING, renderHaproxyConfig, serverWeight } from "./haproxy-config.js";
+import { DEFAULT_SLOTS, REQUEST_LOG_RING, renderHaproxyConfig, serverWeight, slotCount, slotName, slotOf } from "./haproxy-config.js";
 import { checkConfig, haproxyBinary, haproxyDaemonSpec, haproxyPaths, type HaproxyPaths } from "./haproxy-daemon.js";
 import { reloadAndWait } from "./master-cli.js";
-import { assertRoutableAddress, assertRoutableName, assertWeight, backendProxy, frontendProxy, MAX_SERVER_WEIGHT, routeKinds, routesForRole } from "./proxy-names.js";
+import { assertRoutableAddress, assertRoutableName, assertWeight, backendProxy, frontendProxy, MAX_SERVER_WEIGHT, routeKinds, routesForRole, type RouteKind } from "./proxy-names.js";
 import { parseRequestLog, summarizeLatency } from "./request-log.js";
-import { addTotals, revisionCounters, totalsOfRow, zeroTotals } from "./revision-counters.js";
+import { addTotals, revisionCounters, subtractTotals, totalsOfRow, zeroTotals } from "./revision-counters.js";
 import { loadRouteTable, saveRouteTable, type RouteEntry, type RouteTable, type ServiceRoutes } from "./route-table.js";
 import { HaproxySocketClient } from "./runtime-api.js";
 import { parseShowStat, serverRows, type StatRow } from "./show-stat.js";
@@ -31,6 +32,12 @@ export interface HaproxyRouterOptions {
   commandTimeoutMs?: number;
   /** Default for drainBackend/removeBackend. */
   drainTimeoutMs?: number;
+  /**
+   * Server slots declared per backend (default SLIPWAY_ROUTER_SLOTS, else 32):
+   * how many instances a service can route at once. Changing it reloads
+   * HAProxy at the next ensureService.
+   */
+  slotsPerBackend?: number;
 }
 
 const POLL_MS = 25;
@@ -41,6 +48,7 @@ export class HaproxyRouter implements TrafficRouter {
   private readonly controlPort: number;
   private readonly binary: string;
   private readonly drainTimeoutMs: number;
+  private readonly slotsPerBackend: number;
   private readonly admin: HaproxySocketClient;
   private readonly master: HaproxySocketClient;
   private table: RouteTable;
@@ -56,6 +64,10 @@ export class HaproxyRouter implements TrafficRouter {
     this.environment = options.environment;
     this.controlPort = options.controlPort;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+    this.slotsPerBackend = options.slotsPerBackend ?? slotsFromEnv() ?? DEFAULT_SLOTS;
+    if (!Number.isInteger(this.slotsPerBackend) || this.slotsPerBackend < 1 || this.slotsPerBackend > 4096) {
+      throw new SlipwayError("INTERNAL", `router slots per backend must be a whole number from 1 to 4096, got ${this.slotsPerBackend}`, { hint: "set SLIPWAY_ROUTER_SLOTS to e.g. 32" });
+    }
     this.paths = haproxyPaths(options.stateDir, options.environment);
     this.admin = new HaproxySocketClient(this.paths.adminSocket, { label: `router admin socket (${options.environment})`, timeoutMs: options.commandTimeoutMs });
     this.master = new HaproxySocketClient(this.paths.masterSocket, { label: `router master socket (${options.environment})`, timeoutMs: options.commandTimeoutMs });
@@ -87,10 +99,17 @@ export class HaproxyRouter implements TrafficRouter {
     assertRoutableName("service", service);
     return this.serially(async () => {
       const current = this.table.services[service];
-      if (current !== undefined && current.endpointPort === endpoint.endpointPort && current.previewPort === endpoint.previewPort) return;
+      const slots = Math.max(this.slotsPerBackend, ...Object.values(current?.backends ?? {}).map((e) => e.slot));
+      if (current !== undefined && current.endpointPort === endpoint.endpointPort && current.previewPort === endpoint.previewPort && slotCount(current) === slots) return;
       await this.assertPortsFree(service, endpoint, current);
       const before = structuredClone(this.table);
-      this.table.services[service] = { endpointPort: endpoint.endpointPort, ...(endpoint.previewPort === undefined ? {} : { previewPort: endpoint.previewPort }), backends: current?.backends ?? {} };
+      this.table.services[service] = {
+        endpointPort: endpoint.endpointPort,
+        ...(endpoint.previewPort === undefined ? {} : { previewPort: endpoint.previewPort }),
+        ...(current?.percentages === undefined ? {} : { percentages: current.percentages }),
+        slots,
+        backends: current?.backends ?? {},
+      };
       try {
         await this.applyByReload();
       } catch (err) {
@@ -113,12 +132,12 @@ export class HaproxyRouter implements TrafficRouter {
           hint: "give every instance its own name (dnsLabelName of service, revision and instance), or remove the old backend first",
         });
       }
-      const entry: RouteEntry = { ...backend, state: existing?.state ?? "ready" };
+      const entry: RouteEntry = { ...backend, state: existing?.state ?? "ready", slot: existing?.slot ?? this.unusedSlot(service, routes) };
       // Under a revision split the newcomer takes its part of its revision's share.
       const others = this.readyBackends(routes).filter((b) => b.name !== entry.name);
       const spread = this.spreadOf(service, routes, entry.state === "ready" ? [...others, entry] : others);
       if (spread !== undefined) entry.weight = spread.get(entry.name) ?? 0;
-      for (const route of routesForRole(backend.role)) await this.addServer(backendProxy(service, route), entry, serverWeight(entry, route));
+      for (const route of routesForRole(backend.role)) await this.claimSlot(service, route, entry);
       routes.backends[backend.name] = entry;
       if (spread !== undefined) await this.applyWeights(service, routes, spread);
       this.persist();
@@ -129,7 +148,7 @@ export class HaproxyRouter implements TrafficRouter {
     assertWeight(weight);
     return this.serially(async () => {
       const entry = this.requireBackend(service, name);
-      await this.admin.sendExpectingSilence(`set weight ${backendProxy(service, "weighted")}/${name} ${weight}`);
+      await this.admin.sendExpectingSilence(`set weight ${backendProxy(service, "weighted")}/${slotName(entry.slot)} ${weight}`);
       entry.weight = weight;
       delete this.requireService(service).percentages;
       this.persist();
@@ -141,17 +160,21 @@ export class HaproxyRouter implements TrafficRouter {
       const entry = this.requireBackend(service, name);
       const before = routesForRole(entry.role);
       const after = routesForRole(role);
-      for (const route of after.filter((r) => !before.includes(r))) await this.addServer(backendProxy(service, route), entry, serverWeight(entry, route));
+      for (const route of after.filter((r) => !before.includes(r))) await this.claimSlot(service, route, entry);
       const leaving = before.filter((r) => !after.includes(r)).map((r) => backendProxy(service, r));
-      for (const proxy of leaving) await this.admin.sendExpectingSilence(`set server ${proxy}/${name} state drain`);
+      for (const proxy of leaving) await this.admin.sendExpectingSilence(`set server ${proxy}/${slotName(entry.slot)} state drain`);
       entry.role = role;
       this.persist();
-      return leaving;
+      return { leaving, slot: entry.slot };
     });
-    if (dropped.length === 0) return;
-    await this.waitIdle(service, name, dropped, this.drainTimeoutMs);
+    if (dropped.leaving.length === 0) return;
+    await this.waitIdle(service, name, dropped.leaving, this.drainTimeoutMs, dropped.slot);
     await this.serially(async () => {
-      for (const proxy of dropped) await this.deleteServer(proxy, name);
+      // Only if the instance still holds the slot; the role change left these routes in the table already.
+      const entry = this.requireService(service).backends[name];
+      if (entry?.slot !== dropped.slot) return;
+      const current = routesForRole(entry.role).map((r) => backendProxy(service, r));
+      for (const proxy of dropped.leaving.filter((p) => !current.includes(p))) await this.releaseSlot(proxy, dropped.slot);
     });
   }
 
@@ -159,16 +182,16 @@ export class HaproxyRouter implements TrafficRouter {
     const proxies = await this.serially(async () => {
       const entry = this.requireBackend(service, name);
       const proxies = routesForRole(entry.role).map((r) => backendProxy(service, r));
-      for (const proxy of proxies) await this.admin.sendExpectingSilence(`set server ${proxy}/${name} state drain`);
+      for (const proxy of proxies) await this.admin.sendExpectingSilence(`set server ${proxy}/${slotName(entry.slot)} state drain`);
       entry.state = "draining";
       // The revision's other instances take up its share.
       const routes = this.requireService(service);
       const spread = this.spreadOf(service, routes, this.readyBackends(routes));
       if (spread !== undefined) await this.applyWeights(service, routes, spread);
       this.persist();
-      return proxies;
+      return { proxies, slot: entry.slot };
     });
-    await this.waitIdle(service, name, proxies, options.timeoutMs ?? this.drainTimeoutMs);
+    await this.waitIdle(service, name, proxies.proxies, options.timeoutMs ?? this.drainTimeoutMs, proxies.slot);
   }
 
   async removeBackend(service: string, name: string, options: DrainOptions = {}): Promise<void> {
@@ -178,17 +201,18 @@ export class HaproxyRouter implements TrafficRouter {
       if (entry === undefined) return this.removeStray(service, name);
       await this.drainBackend(service, name, options);
     } else {
-      await this.waitIdle(service, name, routesForRole(entry.role).map((r) => backendProxy(service, r)), options.timeoutMs ?? this.drainTimeoutMs);
+      await this.waitIdle(service, name, routesForRole(entry.role).map((r) => backendProxy(service, r)), options.timeoutMs ?? this.drainTimeoutMs, entry.slot);
     }
     await this.serially(async () => {
       const routes = this.requireService(service);
       const current = routes.backends[name];
       if (current === undefined) return;
       const proxies = routesForRole(current.role).map((r) => backendProxy(service, r));
-      for (const proxy of proxies) await this.admin.sendExpectingSilence(`set server ${proxy}/${name} state maint`);
+      const slot = slotName(current.slot);
+      for (const proxy of proxies) await this.admin.sendExpectingSilence(`set server ${proxy}/${slot} state maint`);
       // In maintenance nothing more is counted: these are its final numbers.
-      await this.retireCounters(service, current.revision, name, proxies);
-      for (const proxy of proxies) await this.deleteServer(proxy, name);
+      await this.retireCounters(service, current.revision, current.slot, proxies);
+      for (const proxy of proxies) await this.releaseSlot(proxy, current.slot);
       delete routes.backends[name];
       this.persist();
     });
@@ -209,7 +233,7 @@ export class HaproxyRouter implements TrafficRouter {
     const rows = serverRows(await this.showStat(), this.proxiesOf(service));
     return Object.values(routes.backends)
       .sort((a, b) => a.name.localeCompare(b.name))
-      .map((entry) => ({ ...entry, activeRequests: rows.filter((r) => r.server === entry.name).reduce((n, r) => n + r.currentSessions, 0) }));
+      .map(({ slot, ...entry }) => ({ ...entry, activeRequests: rows.filter((r) => r.server === slotName(slot)).reduce((n, r) => n + r.currentSessions, 0) }));
   }
 
   async revisionStats(service: string, options: { latencyWindowMs?: number } = {}): Promise<ServiceStats> {
@@ -217,9 +241,12 @@ export class HaproxyRouter implements TrafficRouter {
     const windowMs = options.latencyWindowMs ?? 60_000;
     const [info, rows, log] = [await this.showInfo(), await this.showStat(), await this.admin.send(`show events ${REQUEST_LOG_RING}`)];
     const now = Date.now();
-    const revisionOf = (server: string): string | undefined => routes.backends[server]?.revision;
-    const retired = this.table.retired.workerPid === info.pid ? (this.table.retired.byService[service] ?? {}) : {};
-    const counters = revisionCounters(serverRows(rows, this.proxiesOf(service)), revisionOf, retired);
+    const bySlot = new Map(Object.values(routes.backends).map((e) => [slotName(e.slot), e]));
+    const revisionOf = (server: string): string | undefined => bySlot.get(server)?.revision;
+    const sameWorker = this.table.retired.workerPid === info.pid;
+    const retired = sameWorker ? (this.table.retired.byService[service] ?? {}) : {};
+    const baselines = sameWorker ? (this.table.retired.slotBaselines ?? {}) : {};
+    const counters = revisionCounters(serverRows(rows, this.proxiesOf(service)), revisionOf, retired, (row) => baselines[`${row.proxy}/${row.server}`]);
 
     const proxies = this.proxiesOf(service);
     const samples = new Map<string, number[]>();
@@ -279,7 +306,7 @@ export class HaproxyRouter implements TrafficRouter {
       .sort((a, b) => b.weight - b.entry.weight - (a.weight - a.entry.weight));
     if (changes.length === 0) return;
     const weighted = backendProxy(service, "weighted");
-    await this.admin.sendExpectingSilence(changes.map((c) => `set weight ${weighted}/${c.entry.name} ${c.weight}`).join("; "));
+    await this.admin.sendExpectingSilence(changes.map((c) => `set weight ${weighted}/${slotName(c.entry.slot)} ${c.weight}`).join("; "));
     for (const c of changes) c.entry.weight = c.weight;
   }
 
@@ -307,39 +334,40 @@ export class HaproxyRouter implements TrafficRouter {
     return routeKinds.map((r) => backendProxy(service, r));
   }
 
-  /** `add server` (HAProxy 2.6 adds it in maintenance), then `enable server`; one left by an interrupted earlier attempt is updated instead. */
-  private async addServer(proxy: string, entry: RouteEntry, weight: number): Promise<void> {
-    const target = `${proxy}/${entry.name}`;
-    const answer = await this.admin.send(`add server ${target} ${entry.address}:${entry.port} weight ${weight}`);
-    if (/already exists/i.test(answer)) {
-      await this.admin.sendExpecting(`set server ${target} addr ${entry.address} port ${entry.port}`, /no need to change|changed from|^\s*$/i);
-      await this.admin.sendExpectingSilence(`set weight ${target} ${weight}`);
-    } else if (!/New server registered/.test(answer)) {
-      throw this.admin.refused(`add server ${target}`, answer);
-    }
-    await this.admin.sendExpectingSilence(entry.state === "draining" ? `set server ${target} state drain` : `enable server ${target}`);
+  /** The lowest slot no instance of the service holds; none left is an error that says how to get more. */
+  private unusedSlot(service: string, routes: ServiceRoutes): number {
+    const taken = new Set(Object.values(routes.backends).map((e) => e.slot));
+    const count = slotCount(routes);
+    for (let slot = 1; slot <= count; slot++) if (!taken.has(slot)) return slot;
+    throw new SlipwayError("ROUTER_REFUSED", `service ${service} already routes ${count} instances in the ${this.environment} router: every server slot is taken`, {
+      hint: `raise the slots per backend (SLIPWAY_ROUTER_SLOTS, now ${this.slotsPerBackend}) above ${count}; the next deploy's ensureService reloads the router once with the larger pool. Do it between rollouts, not during one, or remove old instances first`,
+    });
   }
 
-  /** `del server` needs maintenance first, and refuses while connections linger; they close within moments. */
-  private async deleteServer(proxy: string, name: string): Promise<void> {
-    const maint = await this.admin.send(`set server ${proxy}/${name} state maint`);
-    if (/No such server/i.test(maint)) return;
-    if (maint.trim() !== "") throw this.admin.refused(`set server ${proxy}/${name} state maint`, maint);
-    const command = `del server ${proxy}/${name}`;
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const answer = await this.admin.send(command);
-      if (/Server deleted/.test(answer) || /No such server/i.test(answer)) return;
-      if (!/connection|not in maintenance/i.test(answer) || Date.now() > deadline) throw this.admin.refused(command, answer);
-      await sleep(POLL_MS * 4);
-    }
+  /**
+   * Points the instance's slot in one route at it: address, weight, then
+   * ready (or drain). The slot is declared in the config, so HAProxy keeps
+   * and reuses idle connections to it, which it does not for `add server`.
+   */
+  private async claimSlot(service: string, route: RouteKind, entry: RouteEntry): Promise<void> {
+    const target = `${backendProxy(service, route)}/${slotName(entry.slot)}`;
+    await this.admin.sendExpecting(`set server ${target} addr ${entry.address} port ${entry.port}`, /no need to change|changed from|^\s*$/i);
+    await this.admin.sendExpectingSilence(`set weight ${target} ${serverWeight(entry, route)}`);
+    await this.admin.sendExpectingSilence(`set server ${target} state ${entry.state === "draining" ? "drain" : "ready"}`);
   }
 
-  private async waitIdle(service: string, name: string, proxies: readonly string[], timeoutMs: number): Promise<void> {
+  /** Back to a free slot: maintenance (closing its idle connections) and weight 0. */
+  private async releaseSlot(proxy: string, slot: number): Promise<void> {
+    const target = `${proxy}/${slotName(slot)}`;
+    await this.admin.sendExpectingSilence(`set server ${target} state maint`);
+    await this.admin.sendExpectingSilence(`set weight ${target} 0`);
+  }
+
+  private async waitIdle(service: string, name: string, proxies: readonly string[], timeoutMs: number, slot: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const active = serverRows(await this.showStat(), proxies)
-        .filter((r) => r.server === name)
+        .filter((r) => r.server === slotName(slot))
         .reduce((n, r) => n + r.currentSessions, 0);
       if (active === 0) return;
       if (Date.now() > deadline) {
@@ -352,23 +380,48 @@ export class HaproxyRouter implements TrafficRouter {
     }
   }
 
-  /** Keeps a deleted server's counters so the revision's totals do not drop. */
-  private async retireCounters(service: string, revision: string, name: string, proxies: readonly string[]): Promise<void> {
+  /**
+   * Keeps a freed slot's counters for its revision so the revision's totals
+   * do not drop, and remembers them as the slot's baseline: its next
+   * occupant starts from there.
+   */
+  private async retireCounters(service: string, revision: string, slot: number, proxies: readonly string[]): Promise<void> {
     const [info, rows] = [await this.showInfo(), await this.showStat()];
-    if (this.table.retired.workerPid !== info.pid) this.table.retired = { workerPid: info.pid, byService: {} };
+    if (this.table.retired.workerPid !== info.pid) this.table.retired = { workerPid: info.pid, byService: {}, slotBaselines: {} };
     const byRevision = (this.table.retired.byService[service] ??= {});
-    for (const row of serverRows(rows, proxies).filter((r) => r.server === name)) {
-      byRevision[revision] = addTotals(byRevision[revision] ?? zeroTotals(), totalsOfRow(row));
+    const baselines = (this.table.retired.slotBaselines ??= {});
+    for (const row of serverRows(rows, proxies).filter((r) => r.server === slotName(slot))) {
+      const key = `${row.proxy}/${row.server}`;
+      const total = totalsOfRow(row);
+      const base = baselines[key];
+      byRevision[revision] = addTotals(byRevision[revision] ?? zeroTotals(), base === undefined ? total : subtractTotals(total, base));
+      baselines[key] = total;
     }
   }
 
+  /**
+   * The instance is not in the table: removed already, unless a crash came
+   * between claiming a slot and writing the table. Slots no instance holds
+   * but that still take traffic are drained and freed.
+   */
   private async removeStray(service: string, name: string): Promise<void> {
-    const proxies = [...new Set(serverRows(await this.showStat(), this.proxiesOf(service)).filter((r) => r.server === name).map((r) => r.proxy))];
-    if (proxies.length === 0) return;
-    for (const proxy of proxies) await this.admin.sendExpectingSilence(`set server ${proxy}/${name} state drain`);
-    await this.waitIdle(service, name, proxies, this.drainTimeoutMs);
+    const routes = this.requireService(service);
+    const taken = new Set(Object.values(routes.backends).map((e) => e.slot));
+    const strays = serverRows(await this.showStat(), this.proxiesOf(service)).filter((r) => {
+      const slot = slotOf(r.server);
+      return slot !== undefined && !taken.has(slot) && !r.status.startsWith("MAINT");
+    });
+    if (strays.length === 0) return;
+    for (const row of strays) await this.admin.sendExpectingSilence(`set server ${row.proxy}/${row.server} state drain`);
+    for (const slot of new Set(strays.map((r) => slotOf(r.server) ?? 0))) {
+      await this.waitIdle(service, name, [...new Set(strays.map((r) => r.proxy))], this.drainTimeoutMs, slot);
+    }
     await this.serially(async () => {
-      for (const proxy of proxies) await this.deleteServer(proxy, name);
+      const now = new Set(Object.values(this.requireService(service).backends).map((e) => e.slot));
+      for (const row of strays) {
+        const slot = slotOf(row.server) ?? 0;
+        if (!now.has(slot)) await this.releaseSlot(row.proxy, slot);
+      }
     });
   }
 
@@ -422,4 +475,9 @@ function sameInstance(a: BackendSpec, b: BackendSpec): boolean {
 
 function describe(b: BackendSpec): string {
   return `${b.address}:${b.port} (revision ${b.revision}, ${b.role})`;
+}
+
+function slotsFromEnv(): number | undefined {
+  const raw = process.env["SLIPWAY_ROUTER_SLOTS"];
+  return raw === undefined || raw.trim() === "" ? undefined : Number(raw);
 }

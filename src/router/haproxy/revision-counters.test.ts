@@ -33,4 +33,11 @@ describe("revisionCounters", () => {
     assert.equal(result.get("b")?.requests, 247);
     assert.equal(result.get("b")?.connectionErrors, 197);
   });
+
+  it("subtracts what a reused slot counted for its earlier occupants", () => {
+    const rows = [row("s1", 500, 2, { responses5xx: 20, responses2xx: 480 }), { ...row("s1", 9, 2), proxy: "web.tester" }];
+    const baseline = { requests: 400, responses2xx: 380, responses5xx: 20, connectionErrors: 0, retries: 0 };
+    const result = revisionCounters(rows, () => "c", {}, (r) => (r.proxy === "web.weighted" ? baseline : undefined));
+    assert.deepEqual(result.get("c"), { revision: "c", requests: 109, responses2xx: 109, responses5xx: 0, connectionErrors: 0, retries: 0, avgResponseMs: 2 });
+  });
 });

@@ -8,6 +8,16 @@ export function zeroTotals(): CounterTotals {
   return { requests: 0, responses2xx: 0, responses5xx: 0, connectionErrors: 0, retries: 0 };
 }
 
+export function subtractTotals(a: CounterTotals, b: CounterTotals): CounterTotals {
+  return {
+    requests: Math.max(0, a.requests - b.requests),
+    responses2xx: Math.max(0, a.responses2xx - b.responses2xx),
+    responses5xx: Math.max(0, a.responses5xx - b.responses5xx),
+    connectionErrors: Math.max(0, a.connectionErrors - b.connectionErrors),
+    retries: Math.max(0, a.retries - b.retries),
+  };
+}
+
 export function addTotals(a: CounterTotals, b: CounterTotals): CounterTotals {
   return {
     requests: a.requests + b.requests,
@@ -39,12 +49,15 @@ export function totalsOfRow(row: StatRow): CounterTotals {
 /**
  * Sums server rows into revisions. `revisionOf` maps a server name to its
  * revision (undefined: not ours, skipped); `retired` adds servers already
- * deleted. The mean response time is weighted by each server's requests.
+ * removed; `baselineOf` gives what a reused server slot had counted for
+ * earlier occupants, subtracted. The mean response time is weighted by each
+ * server's requests.
  */
 export function revisionCounters(
   rows: readonly StatRow[],
   revisionOf: (server: string) => string | undefined,
   retired: Readonly<Record<string, CounterTotals>>,
+  baselineOf: (row: StatRow) => CounterTotals | undefined = () => undefined,
 ): Map<string, Omit<RevisionStats, "latency">> {
   const sums = new Map<string, { totals: CounterTotals; weightedMs: number; weightOfMs: number }>();
   const sumOf = (revision: string) => {
@@ -56,9 +69,12 @@ export function revisionCounters(
     const revision = revisionOf(row.server);
     if (revision === undefined) continue;
     const sum = sumOf(revision);
-    sum.totals = addTotals(sum.totals, totalsOfRow(row));
-    sum.weightedMs += row.avgResponseMs * row.requests;
-    sum.weightOfMs += row.requests;
+    const baseline = baselineOf(row);
+    const totals = baseline === undefined ? totalsOfRow(row) : subtractTotals(totalsOfRow(row), baseline);
+    sum.totals = addTotals(sum.totals, totals);
+    const requests = baseline === undefined ? row.requests : totals.requests;
+    sum.weightedMs += row.avgResponseMs * requests;
+    sum.weightOfMs += requests;
   }
   for (const [revision, totals] of Object.entries(retired)) {
     const sum = sumOf(revision);

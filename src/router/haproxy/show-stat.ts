@@ -20,7 +20,7 @@ export interface StatRow {
   redispatches: number;
   /** Average time to response headers over the last 1024 requests, ms. */
   avgResponseMs: number;
-  /** Connections to the server: in use and idle; `del server` needs all at 0. */
+  /** Connections to the server: in use and idle; not used by the router since slots replaced `del server`. */
   usedConnections: number;
   idleConnections: number;
   status: string;
