@@ -34,6 +34,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import httpProxy from "http-proxy";
 import { haproxyBinary } from "../src/router/haproxy/haproxy-daemon.js";
+import { backendProxy } from "../src/router/haproxy/proxy-names.js";
 import { HaproxyRouter } from "../src/router/haproxy/haproxy-router.js";
 import { HaproxySocketClient } from "../src/router/haproxy/runtime-api.js";
 import type { BackendRole } from "../src/router/types.js";
@@ -320,8 +321,14 @@ interface WrkTarget {
 async function serverConnections(client: HaproxySocketClient, backend: WrkTarget["backend"]): Promise<{ requests: number; connects: number }> {
   const lines = (await client.send("show stat")).split("\n").filter((l) => l.trim() !== "");
   const columns = (lines[0] ?? "").replace(/^# /, "").split(",");
-  const server = backend === "haproxy" ? "plain-direct" : "plainnode-stable";
-  const row = lines.slice(1).map((l) => l.split(",")).find((cells) => cells[0]?.endsWith(".weighted") && cells[1] === server);
+  // Servers are pre-declared slots (s1, s2, …); the service's one instance is the slot that served requests.
+  const proxy = backendProxy(backend === "haproxy" ? "plain" : "plainnode", "weighted");
+  const stot = columns.indexOf("stot");
+  const row = lines
+    .slice(1)
+    .map((l) => l.split(","))
+    .filter((cells) => cells[0] === proxy && /^s\d+$/.test(cells[1] ?? ""))
+    .sort((a, b) => Number(b[stot] ?? 0) - Number(a[stot] ?? 0))[0];
   const cell = (name: string): number => Number(row?.[columns.indexOf(name)] ?? NaN);
   return { requests: cell("stot"), connects: cell("connect") };
 }
