@@ -23,7 +23,8 @@ if ! engine_up; then
     systemctl start docker
   else
     echo "setup-host: starting dockerd (log: /var/log/dockerd.log)"
-    nohup dockerd >/var/log/dockerd.log 2>&1 &
+    # Its own session, so it outlives the shell (and process group) that started it.
+    setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
   fi
   for _ in $(seq 1 60); do engine_up && break; sleep 0.5; done
   engine_up || { echo "setup-host: dockerd did not answer on /var/run/docker.sock; see /var/log/dockerd.log" >&2; exit 1; }
