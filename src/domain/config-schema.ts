@@ -110,6 +110,13 @@ const RegistrySchema = z.strictObject({
 const EnvironmentSchema = z.strictObject({
   name: dnsLabel,
   runtime: z.enum(["docker", "kubernetes"]).default("docker"),
+  /**
+   * Docker runtime: "host" runs instances on the host's network, listening on
+   * the PORT slipway gives them, so they reach their dependencies through the
+   * router (<DEPENDENCY>_URL); "bridge" publishes a fixed container port on
+   * loopback for images that cannot take PORT, without dependency URLs.
+   */
+  network: z.enum(["host", "bridge"]).default("host"),
   /** Which registry this environment deploys from. */
   registry: z.enum(["dev", "prod"]),
   /** Added to every service's endpoint port in this environment; defaults to 1000 × its position. */

@@ -25,6 +25,25 @@ export function endpointPort(service: Pick<ServiceConfig, "name" | "endpoint">, 
   return checkedPort(base + portOffset, `${service.name}'s endpoint`);
 }
 
+/**
+ * `<DEPENDENCY>_URL` for each of a service's runtime dependencies: the
+ * dependency's router endpoint in the same environment (a Service's address,
+ * in Kubernetes terms). "order-api" gives ORDER_API_URL.
+ */
+export function dependencyUrls(service: Pick<ServiceConfig, "name" | "dependsOn">, services: readonly Pick<ServiceConfig, "name" | "endpoint">[], portOffset: number): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const name of service.dependsOn) {
+    const dependency = services.find((s) => s.name === name);
+    if (dependency === undefined) throw new SlipwayError("CONFIG_INVALID", `service ${service.name}: dependsOn names "${name}", which is not a service of this system`);
+    urls[dependencyUrlVariable(name)] = `http://127.0.0.1:${endpointPort(dependency, portOffset)}`;
+  }
+  return urls;
+}
+
+export function dependencyUrlVariable(service: string): string {
+  return `${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_URL`;
+}
+
 /** The environment router's /healthz and /metrics port: its portOffset + 1999. */
 export function routerControlPort(portOffset: number): number {
   return checkedPort(portOffset + CONTROL_PORT_DISTANCE, "the router's control port");

@@ -41,7 +41,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args): pass
 class Server(ThreadingHTTPServer):
     daemon_threads = True
-server = Server(("", 8080), Handler)
+server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
 server.serve_forever(poll_interval=0.1); server.server_close()
 `;
@@ -360,7 +360,8 @@ services: [services/*]
   });
 
   it("`rollout pause` holds a canary past its timed pause; `rollout resume` completes it: no failed request", async () => {
-    writeService("{ canary: { steps: [{ setWeight: 50 }, { pause: { duration: 2 } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    // The timed pause is long enough for `rollout pause` to land inside it on a busy machine.
+    writeService("{ canary: { steps: [{ setWeight: 50 }, { pause: { duration: 5 } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
     const load = startLoad();
     const deploying = cli("deploy", "hello", "--env", "test", "--digest", images["v2"] as string);
     const giveUpAt = Date.now() + 60_000;
@@ -374,7 +375,7 @@ services: [services/*]
     const deployed = await deploying;
     await assertSucceeded(deployed, "deploy (ends at the pause)");
     assert.match(deployed.stdout, /paused by `slipway rollout pause`.*slipway rollout resume hello --env test/);
-    await sleep(2500);
+    await sleep(5500);
     const held = await rolloutState();
     assert.equal(held.finished, false);
     assert.equal(held.state.stepIndex, 1);

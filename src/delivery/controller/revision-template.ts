@@ -12,9 +12,14 @@ export function revisionName(image: string, template: InstanceTemplate): string 
   return `r-${createHash("sha256").update(canonicalJson({ image, template })).digest("hex").slice(0, 10)}`;
 }
 
-/** What the runtime needs to create one more instance; secrets are read from the host now. */
+/**
+ * What the runtime needs to create one more instance; secrets are read from
+ * the host now. The instance learns its revision and version from
+ * SLIPWAY_REVISION and SLIPWAY_VERSION (Kubernetes: the downward API), added
+ * here rather than to the template, which the revision's name is a hash of.
+ */
 export function instanceSpecFor(revision: RevisionRecord, hostEnv: Readonly<Record<string, string | undefined>>): InstanceSpec {
-  const env: Record<string, string> = { ...revision.template.env };
+  const env: Record<string, string> = { ...revision.template.env, SLIPWAY_REVISION: revision.name, ...(revision.version === undefined ? {} : { SLIPWAY_VERSION: revision.version }) };
   const missing: string[] = [];
   for (const [variable, hostVariable] of Object.entries(revision.template.secretEnv)) {
     const value = hostEnv[hostVariable];

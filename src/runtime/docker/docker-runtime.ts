@@ -12,7 +12,7 @@ import { describeProbe, probeFor, type ProbeTarget } from "../probes.js";
 import { formatDuration, type ReadinessOutcome as ProbingOutcome, waitUntilReady } from "../readiness.js";
 import type { Instance, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../types.js";
 import { type EngineAnswer, engineMessage, engineRequest, unexpectedAnswer } from "./engine-request.js";
-import { containerCreateRequest, instanceName, instancePorts, instanceSelector, nameSuffix, wholeSeconds } from "./instance-container.js";
+import { assertHostNetworkable, containerCreateRequest, type InstanceNetwork, instanceName, instancePorts, instanceSelector, nameSuffix, wholeSeconds } from "./instance-container.js";
 import { boundPorts, type ContainerDetails, type ContainerSummary, instanceFromDetails, instanceFromSummary, livenessOf, servicePortOf } from "./instance-state.js";
 import { freeLoopbackPorts } from "./loopback-ports.js";
 import { demultiplexLogs, lastLines } from "./log-frames.js";
@@ -22,13 +22,27 @@ const PORT_ATTEMPTS = 3;
 /** Beyond the grace period, how long a stop request may take before it counts as lost. */
 const STOP_SLACK_MS = 30_000;
 
+export interface DockerRuntimeOptions {
+  /** "bridge" (the default here, for callers that run foreign images) or "host" (environments default to it: docs/adr/0010). */
+  network?: InstanceNetwork;
+}
+
 export class DockerRuntime implements Runtime {
-  constructor(private readonly engine: DockerEngine) {}
+  private readonly network: InstanceNetwork;
+
+  constructor(
+    private readonly engine: DockerEngine,
+    options: DockerRuntimeOptions = {},
+  ) {
+    this.network = options.network ?? "bridge";
+  }
 
   async createInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<Instance> {
+    if (this.network === "host") assertHostNetworkable(spec);
     for (let attempt = 1; ; attempt++) {
       signal?.throwIfAborted();
-      const ports = instancePorts(spec);
+      // On the host network the process binds the port itself, so only the service port is chosen.
+      const ports = this.network === "host" ? [spec.port] : instancePorts(spec);
       const free = await freeLoopbackPorts(ports.length);
       const hostPorts = new Map(ports.map((port, i) => [port, free[i] ?? 0]));
       const started = await this.createAndStart(spec, hostPorts, signal);
@@ -99,7 +113,7 @@ export class DockerRuntime implements Runtime {
   private async createAndStart(spec: InstanceSpec, hostPorts: ReadonlyMap<number, number>, signal: AbortSignal | undefined): Promise<Instance | "port taken"> {
     const name = instanceName(spec, nameSuffix(randomInt));
     const create = `/containers/create?name=${encodeURIComponent(name)}`;
-    const created = await engineRequest(this.engine, "POST", create, { json: containerCreateRequest(spec, hostPorts) });
+    const created = await engineRequest(this.engine, "POST", create, { json: containerCreateRequest(spec, hostPorts, this.network) });
     if (created.status === 404) throw imageMissing(spec.image, created);
     if (created.status !== 201) throw unexpectedAnswer(this.engine, "POST", create, created);
     const { Id: id } = JSON.parse(created.body.toString("utf8")) as { Id: string };

@@ -66,6 +66,26 @@ describe("instance containers", () => {
     assert.equal(body.HostConfig.NanoCpus, 500_000_000);
   });
 
+  it("on the host network publishes nothing and tells the process its port and bind address, over the service's own PORT", () => {
+    const body = containerCreateRequest({ ...spec, env: { PORT: "1", LOG_LEVEL: "info" } }, new Map([[8080, 41234]]), "host");
+    assert.equal(body.HostConfig.NetworkMode, "host");
+    assert.deepEqual(body.HostConfig.PortBindings, {});
+    assert.deepEqual(body.ExposedPorts, {});
+    assert.deepEqual(body.Env, ["PORT=41234", "LOG_LEVEL=info", "HOST=127.0.0.1"]);
+    assert.equal(body.Labels["org.slipway.host-port"], "41234");
+    assert.equal(containerCreateRequest(spec, new Map([[8080, 41234]])).HostConfig.NetworkMode, "bridge");
+  });
+
+  it("refuses a probe on another port on the host network, saying how to fix it", () => {
+    const probingElsewhere = { ...spec, readiness: { ...readiness, http: { path: "/healthz", port: 9090 } } };
+    assert.throws(() => containerCreateRequest(probingElsewhere, new Map([[8080, 41234]]), "host"), (err: Error & { hint?: string }) => {
+      assert.match(err.message, /service api: readiness probes port 9090/);
+      assert.match(err.hint ?? "", /network: bridge/);
+      return true;
+    });
+    assert.doesNotThrow(() => containerCreateRequest(probingElsewhere, new Map([[8080, 41234], [9090, 41235]]), "bridge"));
+  });
+
   it("sets no limits when resources name none", () => {
     const body = containerCreateRequest({ ...spec, resources: {} }, new Map());
     assert.equal("Memory" in body.HostConfig, false);

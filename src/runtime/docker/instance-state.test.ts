@@ -56,6 +56,14 @@ describe("instance state", () => {
     });
   });
 
+  it("reads an instance on the host network at the port it was told to listen on, listed or inspected", () => {
+    const onHost = { ...labels, "org.slipway.host-port": "41999" };
+    assert.deepEqual(instanceFromSummary(summary({ Labels: onHost, Ports: [] }))?.address, { host: "127.0.0.1", port: 41999 });
+    const inspected = { ...details({}), Config: { Image: "shop/api@sha256:abc", Labels: onHost }, HostConfig: { PortBindings: {} } };
+    assert.deepEqual(instanceFromDetails(inspected)?.address, { host: "127.0.0.1", port: 41999 });
+    assert.equal(instanceFromSummary(summary({ Labels: onHost, Ports: [], State: "exited", Status: "Exited (0) 1 second ago" }))?.address.port, 0);
+  });
+
   it("reads the exit code from the status of an exited or restarting container, which has no address", () => {
     const exited = instanceFromSummary(summary({ State: "exited", Status: "Exited (3) 2 seconds ago", Ports: [] }));
     assert.equal(exited?.phase, "exited");

@@ -49,7 +49,7 @@ export function instanceFromSummary(c: ContainerSummary): Instance | undefined {
   const ref = revisionRefOf(labels);
   if (ref === undefined) return undefined;
   const containerPort = Number(labels[instanceLabelKeys.port]);
-  const published = c.Ports?.find((p) => p.PrivatePort === containerPort && p.Type === "tcp" && p.PublicPort !== undefined);
+  const published = c.Ports?.find((p) => p.PrivatePort === containerPort && p.Type === "tcp" && p.PublicPort !== undefined)?.PublicPort ?? hostNetworkPort(labels);
   const phase = phaseOf(c.State);
   // A listing carries the exit code only in its human status: "Exited (3) 2 seconds ago", "Restarting (3) …".
   const exitCode = /^(?:Exited|Restarting) \((-?\d+)\)/.exec(c.Status)?.[1];
@@ -59,7 +59,7 @@ export function instanceFromSummary(c: ContainerSummary): Instance | undefined {
     name: (c.Names?.[0] ?? c.Id).replace(/^\//, ""),
     image: c.Image,
     phase,
-    address: { host: "127.0.0.1", port: published?.PublicPort ?? 0 },
+    address: { host: "127.0.0.1", port: phase === "exited" ? 0 : (published ?? 0) },
     createdAt: wholeSecondsIso(c.Created),
     ...(phase === "exited" && exitCode !== undefined ? { exitCode: Number(exitCode) } : {}),
   };
@@ -88,14 +88,26 @@ export function servicePortOf(c: ContainerDetails): number {
   return Number(c.Config.Labels?.[instanceLabelKeys.port]);
 }
 
-/** Container port → loopback port, from the bindings the container was created with (stable across restarts). */
+/**
+ * Container port → loopback port, from the bindings the container was created
+ * with (stable across restarts); on the host network, the service port → the
+ * port it was told to listen on.
+ */
 export function boundPorts(c: ContainerDetails): Map<number, number> {
   const ports = new Map<number, number>();
+  const onHost = hostNetworkPort(c.Config.Labels ?? {});
+  if (onHost !== undefined) return new Map([[servicePortOf(c), onHost]]);
   for (const [key, bindings] of Object.entries(c.HostConfig.PortBindings ?? {})) {
     const hostPort = Number(bindings?.[0]?.HostPort);
     if (key.endsWith("/tcp") && Number.isInteger(hostPort) && hostPort > 0) ports.set(Number.parseInt(key, 10), hostPort);
   }
   return ports;
+}
+
+/** The PORT an instance on the host network listens on; undefined on a bridge. */
+function hostNetworkPort(labels: Record<string, string>): number | undefined {
+  const port = Number(labels[instanceLabelKeys.hostPort]);
+  return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
 /**

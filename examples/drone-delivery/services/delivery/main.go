@@ -59,7 +59,7 @@ func run(log *Logger) error {
 		Revision: envOr("SLIPWAY_REVISION", "unknown"),
 	}
 	port := envOr("PORT", "8080")
-	ln, err := net.Listen("tcp", ":"+port)
+	ln, err := net.Listen("tcp", os.Getenv("HOST")+":"+port) // HOST=127.0.0.1 on slipway's host network
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func run(log *Logger) error {
 		log.Log(map[string]interface{}{"level": "info", "msg": sig.String() + " received; finishing in-flight requests"})
 		cancel()
 	}()
-	log.Log(map[string]interface{}{"level": "info", "msg": "listening on :" + port, "logLevel": envOr("LOG_LEVEL", "info")})
+	log.Log(map[string]interface{}{"level": "info", "msg": "listening on " + os.Getenv("HOST") + ":" + port, "logLevel": envOr("LOG_LEVEL", "info")})
 	handler := WithRequestLog(NewHandler(plan, info), log)
 	if err := Serve(ctx, ln, handler, time.Duration(grace*float64(time.Second))); err != nil {
 		return err

@@ -26,7 +26,7 @@ def main():
         deliveries=ServiceClient("delivery", _service_url("delivery"), timeout=timeout),
     )
     server = WorkflowServer(
-        ("", port),
+        (os.environ.get("HOST") or "", port),  # HOST=127.0.0.1 on slipway's host network
         workflow,
         version=os.environ.get("SLIPWAY_VERSION") or "0.0.0-dev",
         revision=os.environ.get("SLIPWAY_REVISION") or "unknown",

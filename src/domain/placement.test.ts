@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { dependencyUrls, dependencyUrlVariable, endpointPort, routerControlPort } from "./placement.js";
+
+const services = [
+  { name: "ingestion", dependsOn: ["workflow"] },
+  { name: "workflow", dependsOn: ["package", "delivery"] },
+  { name: "package", dependsOn: [], endpoint: { port: 18101 } },
+  { name: "delivery", dependsOn: [] },
+];
+
+describe("placement", () => {
+  it("gives each dependency's router endpoint in the environment as <NAME>_URL", () => {
+    const urls = dependencyUrls(services[1] as (typeof services)[number], services, 1000);
+    assert.deepEqual(Object.keys(urls), ["PACKAGE_URL", "DELIVERY_URL"]);
+    assert.equal(urls["PACKAGE_URL"], "http://127.0.0.1:19101");
+    assert.equal(urls["DELIVERY_URL"], `http://127.0.0.1:${endpointPort({ name: "delivery" }, 1000)}`);
+    assert.deepEqual(dependencyUrls({ name: "package", dependsOn: [] }, services, 0), {});
+  });
+
+  it("names the variable after the service in upper case with underscores", () => {
+    assert.equal(dependencyUrlVariable("order-api"), "ORDER_API_URL");
+    assert.equal(dependencyUrlVariable("workflow"), "WORKFLOW_URL");
+  });
+
+  it("refuses a dependency that is not a service of the system", () => {
+    assert.throws(() => dependencyUrls({ name: "ingestion", dependsOn: ["nope"] }, services, 0), /ingestion: dependsOn names "nope"/);
+  });
+
+  it("derives a stable endpoint port in 3000–3999 plus the offset, and refuses ports above 65535", () => {
+    const port = endpointPort({ name: "delivery" }, 0);
+    assert.ok(port >= 3000 && port < 4000, String(port));
+    assert.equal(endpointPort({ name: "delivery" }, 2000), port + 2000);
+    assert.equal(routerControlPort(14100), 16099);
+    assert.throws(() => endpointPort({ name: "x", endpoint: { port: 65000 } }, 1000), /above 65535/);
+  });
+});
