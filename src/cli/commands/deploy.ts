@@ -10,7 +10,7 @@ import { alreadyServes, beginRollout, lastGoodRevision, newRolloutId, servingRev
 import { acquireControllerLock, lockPath, type ControllerLock } from "../../delivery/controller/controller-lock.js";
 import { ensureImagePresent } from "../../delivery/controller/image-presence.js";
 import { removeOrphanInstances } from "../../delivery/controller/orphan-cleanup.js";
-import { endpointPort, environmentOf, routerControlPort } from "../../domain/placement.js";
+import { dependencyUrls, endpointPort, environmentOf, routerControlPort } from "../../domain/placement.js";
 import { progressLine } from "../../delivery/controller/progress-line.js";
 import type { LoopEnd } from "../../delivery/controller/rollout-loop.js";
 import { createServiceController, type ServiceController } from "../../delivery/controller/service-controller.js";
@@ -65,7 +65,7 @@ async function openEnvironment(config: string, envName: string): Promise<Environ
     store,
     rollouts: new SqliteRolloutStore(store.db),
     engine,
-    runtime: new DockerRuntime(engine),
+    runtime: new DockerRuntime(engine, { network: environment.network }),
     router,
     close: () => store.close(),
   };
@@ -117,7 +117,7 @@ export async function deployCommand(ctx: CommandContext, serviceName: string, op
   try {
     const service = serviceOf(session.system, serviceName);
     const { image, version } = resolveImage(session, service, opts);
-    const template = templateOf(service);
+    const template = templateOf(session, service);
     await session.engine.ping();
     await ensureImagePresent(session.engine, image);
     const port = await routeService(session, service.config);
@@ -166,11 +166,16 @@ function resolveImage(session: EnvironmentSession, service: LoadedService, opts:
   return { image: `${repository}@${built.record.digest}` };
 }
 
-/** Literal variables are kept with the revision; secrets only by the host variable's name (checked now). */
-function templateOf(service: LoadedService): InstanceTemplate {
+/**
+ * Literal variables are kept with the revision; secrets only by the host
+ * variable's name (checked now). On the host network each dependency's
+ * router endpoint comes as <DEPENDENCY>_URL, unless the service sets it.
+ */
+function templateOf(session: EnvironmentSession, service: LoadedService): InstanceTemplate {
   const c = service.config;
   resolveServiceEnv(c.env, process.env, `service ${c.name}`);
-  const env: Record<string, string> = {};
+  const env: Record<string, string> =
+    session.environment.network === "host" ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset) : {};
   const secretEnv: Record<string, string> = {};
   for (const [variable, value] of Object.entries(c.env)) {
     if (typeof value === "object") secretEnv[variable] = value.fromEnv;
@@ -380,7 +385,7 @@ export async function statusCommand(ctx: CommandContext, opts: { env?: string })
     ctx.output.out(JSON.stringify({ services: rows }));
     return 0;
   }
-  const columns = ["environment", "service", "version", "digest", "ready", "traffic", "rollout"];
+  const columns = ["environment", "service", "version", "digest", "ready", "traffic", "rollout", "endpoint"];
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? "").length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   ctx.output.out(paint(ctx.output, "bold", line(columns)));
@@ -394,7 +399,7 @@ async function serviceStatus(session: EnvironmentSession, service: LoadedService
   const latest = session.rollouts.latestRollout(scope);
   const revisions = session.rollouts.listRevisions(scope);
   const serving = revisions.find((r) => r.name === servingRevision(latest));
-  const row: Record<string, string> = { environment: session.environment.name, service: name, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
+  const row: Record<string, string> = { environment: session.environment.name, service: name, endpoint: `127.0.0.1:${endpointPort(service.config, session.portOffset)}`, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
   if (latest === undefined) return row;
   row["rollout"] = latest.finished ? (latest.outcome ?? "finished") : `${latest.state.phase}${latest.state.userPaused ? " (paused)" : ""}`;
   const instances = (await session.runtime.listInstances(scope)).filter((i) => i.phase !== "exited");
