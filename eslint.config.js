@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 const faces = ["**/cli/**", "**/server/**", "**/web/**"];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "examples/**", "test/fixtures/**", ".slipway/**"] },
+  { ignores: ["dist/**", "node_modules/**", "examples/**", "test/fixtures/**", ".slipway/**", ".demo/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,28 +1,131 @@
 #!/usr/bin/env bash
-# The quickstart's main job on the example system: sets up the host, brings
-# up the local platform, validates the drone-delivery system and runs CI on
-# it (build, unit-test, image, container-test, push to the dev registry), then
-# releases every service whose tested digest is new to the prod registry, and
-# deploys the released system to the prod environment (HAProxy in front, each
-# service on its own strategy), ending with `slipway status`.
+# The quickstart's main job on the example system, from commit to production:
+#
+#  1. sets up the host (Docker Engine, HAProxy, registries, base images) and
+#     builds slipway;
+#  2. copies examples/drone-delivery into a workspace (.demo/drone-delivery, a
+#     git repository of its own, so the demo commits there and never touches
+#     your checkout), validates it and brings up the local platform;
+#  3. CI: builds, unit-tests, images, container-tests and pushes every service
+#     to the dev registry;
+#  4. deploys the whole system to the test environment and runs the
+#     integration smoke test through it (ingestion → workflow → package and
+#     delivery, every hop through the environment's router);
+#  5. releases the tested digests to the prod registry (signed, with
+#     provenance) and deploys them to prod;
+#  6. commits a feature to ingestion: CI rebuilds only ingestion, the release
+#     (a minor of a critical service) waits for an owner's approval, which is
+#     given, and the new version goes to prod as a canary — 10%, analysis,
+#     50%, analysis against the stable, 100% — under bounded demo traffic;
+#  7. ends with `slipway status`.
+#
+# Idempotent: a second run finds everything done and takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 example=examples/drone-delivery
+ws=.demo/drone-delivery
+change=scripts/demo/ingestion-served-by.patch
+slipway() { node bin/slipway.js -c "$ws" "$@"; }
 
 step "host setup";   as_root bash scripts/setup-host.sh
 step "base images";  as_root bash scripts/base-images.sh
 step "node modules"; install_node_modules
 step "build slipway"; npm run --silent build
-step "slipway validate"; node bin/slipway.js -c "$example" validate
-step "slipway up";   node bin/slipway.js -c "$example" up
-step "slipway doctor"; node bin/slipway.js -c "$example" doctor
-step "slipway ci";   node bin/slipway.js -c "$example" ci
-step "slipway runs"; node bin/slipway.js -c "$example" runs -n 3
-step "slipway release --all"; node bin/slipway.js -c "$example" release --all
-step "slipway releases"; node bin/slipway.js -c "$example" releases
-step "slipway audit verify"; node bin/slipway.js -c "$example" audit verify
-for service in delivery package workflow ingestion; do
-  step "slipway deploy $service --env prod"; node bin/slipway.js -c "$example" deploy "$service" --env prod
-done
-step "slipway status"; node bin/slipway.js -c "$example" status
+
+# ------------------------------------------------------------ the workspace
+# Recreated (after tearing down what the old one deployed) when the example
+# or the demo's change differ from what it was made from.
+fingerprint=$( (cd "$example" && git ls-files -co --exclude-standard . 2>/dev/null || find . -type f -not -path '*/node_modules/*' -not -path '*/dist/*' -not -path '*/.slipway/*') | sort | (cd "$example" && xargs sha256sum) | cat - "$change" | sha256sum | cut -c1-16)
+if [ "$(cat "$ws/.demo-fingerprint" 2>/dev/null)" != "$fingerprint" ]; then
+  step "workspace $ws (from $example)"
+  if [ -f "$ws/slipway.yaml" ]; then
+    slipway down || true
+    ids=$(as_root docker ps -aq --filter label=org.slipway.system=drone-delivery) && [ -z "$ids" ] || as_root docker rm -f $ids >/dev/null
+    rm -rf "$ws"
+  fi
+  mkdir -p "$ws"
+  tar -C "$example" --exclude=.slipway --exclude=node_modules --exclude=dist -cf - . | tar -C "$ws" -xf -
+  git -C "$ws" init -q -b main
+  git -C "$ws" config user.email "dev@drone.example"
+  git -C "$ws" config user.name "A developer"
+  git -C "$ws" add -A
+  git -C "$ws" commit -qm "feat: the drone-delivery system"
+  echo "$fingerprint" > "$ws/.demo-fingerprint"
+fi
+
+step "slipway validate"; slipway validate
+step "slipway up";       slipway up
+step "slipway doctor";   slipway doctor
+step "slipway ci";       slipway ci
+step "slipway runs";     slipway runs -n 4
+
+
+# A service's row of `slipway status --json` in an environment: its endpoint, or whether it runs.
+status_field() { slipway --json status --env "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).services.find(x=>x.service===process.argv[1]);process.stdout.write(r[process.argv[2]]??"")})' "$2" "$3"; }
+endpoint() { status_field "$1" "$2" endpoint; }
+
+# Deploys with the service's strategy. Ingestion is a canary analysed on the
+# router's metrics, which need traffic: when a version already serves (so
+# this is a canary, not a first deploy), bounded demo traffic runs meanwhile.
+deploy() {
+  local env=$1 service=$2 code=0 traffic=""
+  step "slipway deploy $service --env $env"
+  if [ "$service" = ingestion ] && [ "$(status_field "$env" ingestion version)" != "not deployed" ]; then
+    echo "(demo traffic to ingestion in $env: 40 requests/s while the rollout runs, at most 300 s)"
+    node scripts/demo/traffic.mjs "http://$(endpoint "$env" ingestion)" 40 300 &
+    traffic=$!
+  fi
+  slipway deploy "$service" --env "$env" || code=$?
+  if [ -n "$traffic" ]; then kill -TERM "$traffic" 2>/dev/null; wait "$traffic" || true; fi
+  if [ "$code" != 0 ]; then
+    echo "demo: the rollout of $service in $env did not complete; see \`node bin/slipway.js -c $ws rollout status $service --env $env\`" >&2
+    exit "$code"
+  fi
+}
+deploy_system() { for service in delivery package workflow ingestion; do deploy "$1" "$service"; done; }
+smoke() { step "integration smoke test in $1"; node scripts/demo/smoke.mjs "http://$(endpoint "$1" ingestion)"; }
+
+# --------------------------------------------------------- test environment
+deploy_system test
+smoke test
+
+# ------------------------------------------------------------- first release
+step "slipway release --all"; slipway release --all
+step "slipway audit verify";  slipway audit verify
+deploy_system prod
+smoke prod
+
+# ------------------------------------------- a change, through a canary to prod
+if ! git -C "$ws" log --format=%s | grep -q "^feat(ingestion): "; then
+  step "a developer commits a feature to ingestion"
+  git -C "$ws" apply "$(pwd)/$change"
+  git -C "$ws" commit -qam "feat(ingestion): say which version answered, in x-served-by"
+  git -C "$ws" log --oneline -1
+fi
+step "slipway affected --since HEAD~1"; slipway affected --since HEAD~1
+step "slipway ci (only ingestion rebuilds)"; slipway ci
+deploy test ingestion
+smoke test
+
+# A feat is a minor; ingestion is tier critical: one owner's approval, never the requester's.
+step "slipway release ingestion"
+slipway release ingestion || true
+pending=$(slipway --json releases ingestion | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).services[0].releases.find(x=>x.status==="awaiting-approval");process.stdout.write(r?r.version:"")})')
+if [ -n "$pending" ]; then
+  step "an owner approves ingestion@$pending"
+  SLIPWAY_IDENTITY=arun@drone.example slipway approve "ingestion@$pending" -m "reviewed in the quickstart"
+  step "slipway release ingestion"; slipway release ingestion
+fi
+step "slipway releases ingestion"; slipway releases ingestion
+step "slipway audit verify"; slipway audit verify
+
+deploy prod ingestion
+smoke prod
+
+step "slipway status"; slipway status
+cat <<EOF
+
+The example ran in $ws (a git repository copied from $example).
+Look around with: node bin/slipway.js -c $ws <command>   (status, releases, runs, rollout status ingestion --env prod, audit)
+EOF

@@ -18,6 +18,8 @@ function envNumber(name: string, fallback: number): number {
 }
 
 const port = envNumber("PORT", 8080);
+// Slipway sets HOST=127.0.0.1 on its host network; unset, listen on every interface (a container's own).
+const host = process.env["HOST"] || undefined;
 const shutdownTimeoutMs = envNumber("SHUTDOWN_TIMEOUT_SECONDS", 20) * 1000;
 const workflowUrl = process.env["WORKFLOW_URL"] || "http://workflow:8080";
 if (!process.env["WORKFLOW_URL"]) {
@@ -31,8 +33,15 @@ const server = createApp({
   upstreamTimeoutMs: envNumber("WORKFLOW_TIMEOUT_SECONDS", 10) * 1000,
 });
 
-server.listen(port, () => {
-  logLine({ level: "info", msg: `listening on :${port}`, workflowUrl, logLevel: process.env["LOG_LEVEL"] ?? "info" });
+// Node closes idle keep-alive connections after 5 s by default. Behind a router
+// that pools connections (HAProxy), a request sent just as the server closes
+// one is lost, and a POST cannot be retried: so the server keeps idle
+// connections longer than the router does, and the router closes them first.
+server.keepAliveTimeout = 75_000;
+server.headersTimeout = 76_000;
+
+server.listen(port, host, () => {
+  logLine({ level: "info", msg: `listening on ${host ?? ""}:${port}`, workflowUrl, logLevel: process.env["LOG_LEVEL"] ?? "info" });
 });
 
 let stopping = false;
