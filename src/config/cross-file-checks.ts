@@ -152,6 +152,9 @@ function portProblems(system: SystemConfig, systemSource: YamlSource, services: 
       const endpoint = service.config.endpoint;
       if (endpoint === undefined) continue;
       claims.push({ port: endpoint.port + offset, owner: `service "${service.config.name}" in environment "${env.name}"`, source: service.source, path: ["endpoint", "port"] });
+      if (endpoint.previewPort !== undefined) {
+        claims.push({ port: endpoint.previewPort + offset, owner: `the preview of service "${service.config.name}" in environment "${env.name}"`, source: service.source, path: ["endpoint", "previewPort"] });
+      }
     }
   });
   const byPort = new Map<number, PortClaim>();

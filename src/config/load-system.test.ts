@@ -185,6 +185,14 @@ describe("loadSystem", () => {
       ],
     },
     {
+      name: "a preview port on another service's endpoint",
+      files: { "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\n"), "services/b/slipway.service.yaml": service("b", "endpoint: { port: 9100, previewPort: 9000 }\n") },
+      expected: [
+        'services/b/slipway.service.yaml:7:38 endpoint.previewPort: port 9000 for the preview of service "b" in environment "test" clashes with service "a" in environment "test" | choose another endpoint port, or another portOffset for the environment',
+        'services/b/slipway.service.yaml:7:38 endpoint.previewPort: port 10000 for the preview of service "b" in environment "prod" clashes with service "a" in environment "prod" | choose another endpoint port, or another portOffset for the environment',
+      ],
+    },
+    {
       name: "registries on the same port",
       files: { "slipway.yaml": SYSTEM.replace("5102", "5101"), "services/a/slipway.service.yaml": service("a") },
       expected: ["slipway.yaml:4:16 registries.prod.url: port 5101 for the prod registry clashes with the dev registry | give each registry its own port"],

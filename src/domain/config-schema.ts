@@ -366,7 +366,13 @@ export const ServiceConfigSchema = z.strictObject({
     .prefault({}),
   port: port.describe("The port the container listens on."),
   /** The stable loopback port the router publishes this service on (plus the environment's portOffset). */
-  endpoint: z.strictObject({ port }).optional(),
+  endpoint: z
+    .strictObject({
+      port,
+      /** Blue-green: the loopback port that reaches only the preview revision; default port + 10000. */
+      previewPort: port.optional(),
+    })
+    .optional(),
   readiness: ReadinessSchema,
   replicas: z.number().int().min(0).default(1),
   resources: z

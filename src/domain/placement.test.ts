@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { dependencyUrls, dependencyUrlVariable, endpointPort, routerControlPort } from "./placement.js";
+import { dependencyUrls, dependencyUrlVariable, endpointPort, previewPort, routerControlPort } from "./placement.js";
 
 const services = [
   { name: "ingestion", dependsOn: ["workflow"] },
@@ -33,5 +33,13 @@ describe("placement", () => {
     assert.equal(endpointPort({ name: "delivery" }, 2000), port + 2000);
     assert.equal(routerControlPort(14100), 16099);
     assert.throws(() => endpointPort({ name: "x", endpoint: { port: 65000 } }, 1000), /above 65535/);
+  });
+
+  it("gives a blue-green service a preview port 10000 above its endpoint unless it names one, and others none", () => {
+    const blueGreen = { name: "delivery", endpoint: { port: 3300 }, strategy: { blueGreen: { autoPromote: false } } } as unknown as Parameters<typeof previewPort>[0];
+    assert.equal(previewPort(blueGreen, 1000), 14300);
+    assert.equal(previewPort({ ...blueGreen, endpoint: { port: 3300, previewPort: 3301 } }, 1000), 4301);
+    assert.equal(previewPort({ ...blueGreen, strategy: { rolling: {} } } as unknown as typeof blueGreen, 1000), undefined);
+    assert.throws(() => previewPort({ ...blueGreen, endpoint: { port: 60000 } }, 0), /preview endpoint would be port 70000/);
   });
 });

@@ -7,6 +7,8 @@ import { SlipwayError } from "./errors.js";
 /** Ports for services without `endpoint.port`: 3000 + a stable hash of the name modulo this. */
 const DERIVED_PORT_SPAN = 1000;
 const DERIVED_PORT_BASE = 3000;
+/** A blue-green service's preview endpoint sits this far above its endpoint unless `endpoint.previewPort` says. */
+const PREVIEW_PORT_DISTANCE = 10000;
 /** The router's control port sits this far above the environment's offset. */
 const CONTROL_PORT_DISTANCE = 1999;
 
@@ -23,6 +25,17 @@ export function environmentOf(system: SystemConfig, name: string): { environment
 export function endpointPort(service: Pick<ServiceConfig, "name" | "endpoint">, portOffset: number): number {
   const base = service.endpoint?.port ?? DERIVED_PORT_BASE + (fnv1a(service.name) % DERIVED_PORT_SPAN);
   return checkedPort(base + portOffset, `${service.name}'s endpoint`);
+}
+
+/**
+ * The port that reaches only a blue-green service's preview (the new
+ * revision before the switch): `endpoint.previewPort` + the offset, else the
+ * endpoint port + 10000. Undefined for other strategies, unless set.
+ */
+export function previewPort(service: Pick<ServiceConfig, "name" | "endpoint" | "strategy">, portOffset: number): number | undefined {
+  if (service.endpoint?.previewPort !== undefined) return checkedPort(service.endpoint.previewPort + portOffset, `${service.name}'s preview endpoint`);
+  if (service.strategy.blueGreen === undefined) return undefined;
+  return checkedPort(endpointPort(service, portOffset) + PREVIEW_PORT_DISTANCE, `${service.name}'s preview endpoint`);
 }
 
 /**

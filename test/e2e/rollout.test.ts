@@ -22,6 +22,7 @@ const PROD_REGISTRY = 16091;
 /** portOffset 14100: endpoint 1910 → 16010, router control port 14100 + 1999 = 16099. */
 const PORT_OFFSET = 14100;
 const ENDPOINT = 16010;
+const PREVIEW = 16011;
 const SYSTEM = "e2e-rollout";
 const engine = new DockerEngine();
 const docker = engine.api;
@@ -66,7 +67,7 @@ function writeService(strategy: string, extra = ""): void {
 owners: [e2e]
 build: { image: debian:bookworm-slim }
 port: 8080
-endpoint: { port: 1910 }
+endpoint: { port: 1910, previewPort: 1911 }
 readiness: { http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }
 replicas: 2
 terminationGracePeriodSeconds: 5
@@ -387,7 +388,7 @@ services: [services/*]
     assert.deepEqual(await sample(20), { v2: 20 });
   });
 
-  it("blue-green: green is reachable by header before the switch; `rollout promote` switches all traffic at once: no failed request", async () => {
+  it("blue-green: green is reachable by header and on the preview port before the switch; `rollout promote` switches all traffic at once: no failed request", async () => {
     writeService("{ blueGreen: { scaleDownDelaySeconds: 0 } }");
     const load = startLoad();
     const deployed = await cli("deploy", "hello", "--env", "test", "--digest", images["v1"] as string);
@@ -404,6 +405,21 @@ services: [services/*]
       }).on("error", reject),
     );
     assert.equal(preview, "v1");
+    // The preview endpoint reaches only green.
+    const previewAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const onPreview = await Promise.all(
+      Array.from({ length: 5 }, () => new Promise<string>((resolve, reject) =>
+        http.get({ host: "127.0.0.1", port: PREVIEW, path: "/", agent: previewAgent }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (body += c));
+          res.on("end", () => resolve(body));
+        }).on("error", reject),
+      )),
+    );
+    previewAgent.destroy();
+    assert.deepEqual(onPreview, ["v1", "v1", "v1", "v1", "v1"]);
+    assert.match((await cli("rollout", "status", "hello", "--env", "test")).stdout, /preview http:\/\/127\.0\.0\.1:16011/);
     await assertSucceeded(await cli("rollout", "promote", "hello", "--env", "test"), "rollout promote");
     await sleep(500);
     const r = await load.stop();

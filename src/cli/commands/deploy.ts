@@ -10,7 +10,7 @@ import { alreadyServes, beginRollout, lastGoodRevision, newRolloutId, servingRev
 import { acquireControllerLock, lockPath, type ControllerLock } from "../../delivery/controller/controller-lock.js";
 import { ensureImagePresent } from "../../delivery/controller/image-presence.js";
 import { removeOrphanInstances } from "../../delivery/controller/orphan-cleanup.js";
-import { dependencyUrls, endpointPort, environmentOf, routerControlPort } from "../../domain/placement.js";
+import { dependencyUrls, endpointPort, environmentOf, previewPort, routerControlPort } from "../../domain/placement.js";
 import { progressLine } from "../../delivery/controller/progress-line.js";
 import type { LoopEnd } from "../../delivery/controller/rollout-loop.js";
 import { createServiceController, type ServiceController } from "../../delivery/controller/service-controller.js";
@@ -81,12 +81,19 @@ function scopeOf(session: EnvironmentSession, service: string): ServiceScope {
   return { system: session.system.config.system, environment: session.environment.name, service };
 }
 
-/** Starts the environment's router when it is not running and declares the service's endpoint. */
+/** Starts the environment's router when it is not running and declares the service's endpoints. */
 async function routeService(session: EnvironmentSession, service: ServiceConfig): Promise<number> {
   const port = endpointPort(service, session.portOffset);
-  await session.router.ensureService(service.name, { endpointPort: port });
+  const preview = previewPort(service, session.portOffset);
+  await session.router.ensureService(service.name, { endpointPort: port, ...(preview === undefined ? {} : { previewPort: preview }) });
   await session.router.start();
   return port;
+}
+
+/** "endpoint http://127.0.0.1:4309, preview http://127.0.0.1:14309" */
+function endpointsText(session: EnvironmentSession, service: ServiceConfig): string {
+  const preview = previewPort(service, session.portOffset);
+  return `endpoint http://127.0.0.1:${endpointPort(service, session.portOffset)}${preview === undefined ? "" : `, preview http://127.0.0.1:${preview}`}`;
 }
 
 function controllerFor(session: EnvironmentSession, service: LoadedService): ServiceController {
@@ -120,14 +127,14 @@ export async function deployCommand(ctx: CommandContext, serviceName: string, op
     const template = templateOf(session, service);
     await session.engine.ping();
     await ensureImagePresent(session.engine, image);
-    const port = await routeService(session, service.config);
+    await routeService(session, service.config);
     // Deploying what already runs is a no-op, so scripts (and the quickstart) can run again.
     if (alreadyServes(session.rollouts, { ...scopeOf(session, serviceName), image, template })) {
-      ctx.output.out(`${serviceName} in ${opts.env} already runs ${image}; nothing to roll out (endpoint http://127.0.0.1:${port})`);
+      ctx.output.out(`${serviceName} in ${opts.env} already runs ${image}; nothing to roll out (${endpointsText(session, service.config)})`);
       return 0;
     }
     const rollout = beginRollout(session.rollouts, { ...scopeOf(session, serviceName), image, ...(version === undefined ? {} : { version }), template, strategy: service.config.strategy, replicas: service.config.replicas, nowMs: Date.now() });
-    ctx.output.out(`rollout ${rollout.id}: ${serviceName} → ${image} (${rollout.state.targetRevision}) in ${opts.env}, ${rollout.state.strategy}; endpoint http://127.0.0.1:${port}`);
+    ctx.output.out(`rollout ${rollout.id}: ${serviceName} → ${image} (${rollout.state.targetRevision}) in ${opts.env}, ${rollout.state.strategy}; ${endpointsText(session, service.config)}`);
     return await drive(ctx, session, service, rollout.id, untilPausedByHand);
   } finally {
     session.close();
@@ -310,7 +317,7 @@ export async function rolloutCommand(ctx: CommandContext, action: "watch" | "res
 export async function rolloutStatusCommand(ctx: CommandContext, serviceName: string, opts: EnvOption): Promise<number> {
   const session = await openEnvironment(ctx.globals.config, opts.env);
   try {
-    serviceOf(session.system, serviceName);
+    const service = serviceOf(session.system, serviceName);
     const rollout = currentRollout(session, serviceName, false);
     if (ctx.globals.json) {
       ctx.output.out(JSON.stringify({ rollout }));
@@ -319,6 +326,7 @@ export async function rolloutStatusCommand(ctx: CommandContext, serviceName: str
     const s = rollout.state;
     ctx.output.out(`rollout ${rollout.id} (${s.strategy}) ${rollout.finished ? `finished: ${rollout.outcome ?? ""}` : "in progress"}`);
     ctx.output.out(`  phase ${s.phase}${s.userPaused ? " (paused by hand)" : ""}; stable ${s.stableRevision ?? "none"} → target ${s.targetRevision}; step ${s.stepIndex}`);
+    ctx.output.out(`  ${endpointsText(session, service.config)}`);
     if (s.pause) ctx.output.out(`  pause: ${s.pause.reason}`);
     for (const a of s.analyses) ctx.output.out(`  analysis ${a.key}: ${a.status}${a.message ? ` — ${a.message}` : ""}`);
     if (s.message) ctx.output.out(`  ${s.message}`);
