@@ -3,11 +3,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { repoRoot } from "../../../test/e2e/helpers.js";
-import { DEFAULT_SLOTS, renderHaproxyConfig, slotCount, slotName, slotOf } from "./haproxy-config.js";
+import { DEFAULT_SLOTS, renderHaproxyConfig, routerThreads, slotCount, slotName, slotOf } from "./haproxy-config.js";
 import { emptyRouteTable, type RouteTable } from "./route-table.js";
 
 const golden = join(repoRoot, "src", "router", "haproxy", "testdata", "haproxy.cfg.golden");
-const paths = { adminSocket: "/state/routers/prod/admin.sock", controlPort: 15801 };
+const paths = { adminSocket: "/state/routers/prod/admin.sock", controlPort: 15801, threads: 1 };
 
 const table: RouteTable = {
   ...emptyRouteTable(),
@@ -36,6 +36,18 @@ describe("renderHaproxyConfig", () => {
   it("is the same text whatever order services and backends were added in", () => {
     const reversed: RouteTable = { ...table, services: Object.fromEntries(Object.entries(table.services).reverse()) };
     assert.equal(renderHaproxyConfig(reversed, paths), renderHaproxyConfig(table, paths));
+  });
+
+  it("runs the threads it is given, else half the host's CPUs or SLIPWAY_ROUTER_THREADS", () => {
+    assert.match(renderHaproxyConfig(table, { ...paths, threads: 3 }), /^global\n(?: {2}.*\n)* {2}nbthread 3$/m);
+    assert.match(renderHaproxyConfig(table, { adminSocket: paths.adminSocket, controlPort: paths.controlPort }), new RegExp(`^ {2}nbthread ${routerThreads()}$`, "m"));
+    assert.equal(routerThreads({}, 1), 1);
+    assert.equal(routerThreads({}, 2), 1);
+    assert.equal(routerThreads({}, 3), 1);
+    assert.equal(routerThreads({}, 8), 4);
+    assert.equal(routerThreads({ SLIPWAY_ROUTER_THREADS: "2" }, 2), 2);
+    assert.equal(routerThreads({ SLIPWAY_ROUTER_THREADS: " " }, 4), 2);
+    for (const bad of ["0", "1.5", "two", "65"]) assert.throws(() => routerThreads({ SLIPWAY_ROUTER_THREADS: bad }, 2), /SLIPWAY_ROUTER_THREADS must be a whole number from 1 to 64/);
   });
 
   it("declares no preview endpoint for a service without a preview port", () => {
