@@ -10,8 +10,9 @@
 //      the time until every response comes from green;
 //   3. the router's overhead: wrk against a backend directly, through the
 //      slipway HAProxy router's service endpoint, and through a plain Node.js
-//      proxy (http-proxy with a keep-alive agent); for two backends, and for
-//      the router twice: with its server added at run time (`add server`, as
+//      proxy (http-proxy with a keep-alive agent), and through a minimal
+//      hand-written HAProxy (the ceiling of any HAProxy hop here); for two backends, and for
+//      the router twice: with its server added at run time (a slot claimed, as
 //      on every rollout) and after a reload (the same server from haproxy.cfg).
 //
 // Not a test: it prints a markdown table for docs/benchmarks.md.
@@ -33,6 +34,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import httpProxy from "http-proxy";
+import { routerThreads } from "../src/router/haproxy/haproxy-config.js";
 import { haproxyBinary } from "../src/router/haproxy/haproxy-daemon.js";
 import { backendProxy } from "../src/router/haproxy/proxy-names.js";
 import { HaproxyRouter } from "../src/router/haproxy/haproxy-router.js";
@@ -53,6 +55,8 @@ const RELOAD_PORT = 16207;
 const NODE_PROXY_PORT = 16220;
 const NODE_PROXY_TO_NODE_PORT = 16221;
 const NODE_BACKEND_PORT = 16216;
+/** Minimal HAProxy proxies (one frontend → one backend → one server each): the ceiling of any HAProxy hop. */
+const MINIMAL_PORTS = { sameThreads: { haproxy: 16230, node: 16231 }, defaultThreads: { haproxy: 16232, node: 16233 } } as const;
 const BACKENDS = { stable: 16211, canary: 16212, blue: 16213, green: 16214, direct: 16215 } as const;
 type Revision = keyof typeof BACKENDS;
 
@@ -105,8 +109,8 @@ function backendConfig(): string {
   ].join("\n");
 }
 
-function startBackends(binary: string, configFile: string): ChildProcess {
-  writeFileSync(configFile, backendConfig());
+function startBackends(binary: string, configFile: string, config = backendConfig()): ChildProcess {
+  writeFileSync(configFile, config);
   const child = spawn(binary, ["-db", "-f", configFile], { stdio: ["ignore", "ignore", "pipe"], detached: true });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
@@ -114,6 +118,32 @@ function startBackends(binary: string, configFile: string): ChildProcess {
     if (code !== 0 && signal !== "SIGTERM") log(`backend haproxy exited with ${code ?? signal}: ${tail(stderr, 5)}`);
   });
   return child;
+}
+
+/**
+ * A hand-written minimal HAProxy in front of both backends: per backend one
+ * frontend, one backend, one server, keep-alive and `http-reuse safe` as in
+ * the router, none of its rules, slots or request log. `threads` undefined:
+ * HAProxy's default (one per CPU).
+ */
+function minimalConfig(ports: { haproxy: number; node: number }, threads: number | undefined): string {
+  const pairs: [string, number, number][] = [
+    ["haproxy", ports.haproxy, BACKENDS.direct],
+    ["node", ports.node, NODE_BACKEND_PORT],
+  ];
+  return [
+    "global",
+    ...(threads === undefined ? [] : [`  nbthread ${threads}`]),
+    "defaults",
+    "  mode http",
+    "  option http-keep-alive",
+    "  http-reuse safe",
+    "  timeout connect 2s",
+    "  timeout client 30s",
+    "  timeout server 30s",
+    ...pairs.flatMap(([name, port, target]) => ["", `frontend fe.${name}`, `  bind 127.0.0.1:${port}`, `  default_backend be.${name}`, "", `backend be.${name}`, `  server s1 127.0.0.1:${target}`]),
+    "",
+  ].join("\n");
 }
 
 /** A Node backend in its own process (one core, as a Node service runs): answers "stable" to everything. */
@@ -313,7 +343,7 @@ function durationMs(text: string): number {
 interface WrkTarget {
   name: string;
   backend: "haproxy" | "node";
-  via: "direct" | "router" | "node-proxy";
+  via: "direct" | "router" | "node-proxy" | "minimal" | "minimal-default";
   port: number;
 }
 
@@ -359,6 +389,7 @@ async function main(): Promise<void> {
   const router = new HaproxyRouter({ environment: "bench", stateDir: join(root, "state"), controlPort: CONTROL, drainTimeoutMs: 10 * SECOND });
   let backendProcess: ChildProcess | undefined;
   let nodeBackend: ChildProcess | undefined;
+  const minimalProxies: ChildProcess[] = [];
   const nodeProxies: http.Server[] = [];
   const cleanup = async (): Promise<void> => {
     for (const server of nodeProxies) {
@@ -369,6 +400,7 @@ async function main(): Promise<void> {
     await router.stop().catch((err: unknown) => log(`stopping the router failed: ${String(err)}`));
     stopProcessGroup(backendProcess);
     stopProcessGroup(nodeBackend);
+    for (const child of minimalProxies) stopProcessGroup(child);
     if (options.keep) log(`kept ${root}`);
     else rmSync(root, { recursive: true, force: true });
   };
@@ -414,6 +446,12 @@ async function main(): Promise<void> {
       await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
       await waitForAnswer(port, "stable");
     }
+
+    const threads = routerThreads();
+    minimalProxies.push(startBackends(binary, join(root, "minimal.cfg"), minimalConfig(MINIMAL_PORTS.sameThreads, threads)));
+    minimalProxies.push(startBackends(binary, join(root, "minimal-default.cfg"), minimalConfig(MINIMAL_PORTS.defaultThreads, undefined)));
+    for (const ports of Object.values(MINIMAL_PORTS)) for (const port of Object.values(ports)) await waitForAnswer(port, "stable");
+    log(`minimal HAProxy proxies (nbthread ${threads}, and HAProxy's default) answer on ${Object.values(MINIMAL_PORTS).flatMap((p) => Object.values(p)).join(", ")}`);
 
     // ---------------------------------------------------------- abort / rollback
     const loads: number[] = [];
@@ -473,9 +511,13 @@ async function main(): Promise<void> {
       { name: "direct", backend: "haproxy", via: "direct", port: BACKENDS.direct },
       { name: "router", backend: "haproxy", via: "router", port: PLAIN_PORT },
       { name: "node-proxy", backend: "haproxy", via: "node-proxy", port: NODE_PROXY_PORT },
+      { name: "minimal", backend: "haproxy", via: "minimal", port: MINIMAL_PORTS.sameThreads.haproxy },
+      { name: "minimal-default", backend: "haproxy", via: "minimal-default", port: MINIMAL_PORTS.defaultThreads.haproxy },
       { name: "node-direct", backend: "node", via: "direct", port: NODE_BACKEND_PORT },
       { name: "node-router", backend: "node", via: "router", port: PLAIN_NODE_PORT },
       { name: "node-node-proxy", backend: "node", via: "node-proxy", port: NODE_PROXY_TO_NODE_PORT },
+      { name: "node-minimal", backend: "node", via: "minimal", port: MINIMAL_PORTS.sameThreads.node },
+      { name: "node-minimal-default", backend: "node", via: "minimal-default", port: MINIMAL_PORTS.defaultThreads.node },
     ];
     const wrkResults = new Map<string, WrkResult[]>();
     const reuse = new Map<string, string>();
@@ -501,11 +543,11 @@ async function main(): Promise<void> {
       }
     };
     await wrkPhase("runtime", targets);
-    // A new service reloads HAProxy, which then reads every server from haproxy.cfg instead of having them from `add server`.
+    // A new service reloads HAProxy, which then reads every server from haproxy.cfg instead of having them set at run time.
     log("adding a service: the router reloads, its servers now come from haproxy.cfg");
     await router.ensureService("reload", { endpointPort: RELOAD_PORT });
     await waitForAnswer(PLAIN_PORT, "stable");
-    await wrkPhase("reloaded", targets.filter((t) => t.via !== "node-proxy"));
+    await wrkPhase("reloaded", targets.filter((t) => t.via === "direct" || t.via === "router"));
 
     // ---------------------------------------------------------- report
     const slipwayVersion = await slipwayAt(run);
@@ -551,7 +593,8 @@ async function main(): Promise<void> {
     lines.push(
       `(b) Overhead: \`wrk -t2 -c32 -d${options.wrkSeconds}s --latency\` (keep-alive), ${options.wrkRounds} rounds after a 1 s warm-up of each, the order rotating; median of the rounds. ` +
         "Two backends: a second HAProxy answering by itself (`http-request return`), and one Node `http.createServer` process. " +
-        "The router's server was first added at run time (`addBackend` → `add server`, as on every rollout); the rows marked *after a reload* measure it again once a new service made the router reload, so the same server comes from haproxy.cfg:",
+        `The router runs \`nbthread ${threads}\` (\`routerThreads()\`: half the CPUs); the minimal HAProxy proxies (one frontend → one backend → one server, no rules, no log) run the same, and HAProxy's default (one thread per CPU). ` +
+        "The router's server was first added at run time (`addBackend` claims a slot, as on every rollout); the rows marked *after a reload* measure it again once a new service made the router reload, so the same server comes from haproxy.cfg:",
       "",
     );
     lines.push("| backend | path | requests/s | × direct | latency p50, ms | latency p99, ms | connections to the backend | errors |", "|---|---|---:|---:|---:|---:|---|---|");
@@ -559,6 +602,8 @@ async function main(): Promise<void> {
       direct: "directly",
       router: "slipway HAProxy router (service endpoint)",
       "node-proxy": "Node `http-proxy` (keep-alive agent, 1 process)",
+      minimal: `minimal HAProxy, \`nbthread ${threads}\``,
+      "minimal-default": "minimal HAProxy, default threads (one per CPU)",
     };
     for (const backend of ["haproxy", "node"] as const) {
       for (const phase of ["runtime", "reloaded"]) {
@@ -569,7 +614,7 @@ async function main(): Promise<void> {
           const list = wrkResults.get(key);
           if (list === undefined) continue;
           const rps = summarize(list.map((r) => r.rps)).median;
-          const path = target.via === "router" ? `${viaLabel.router}, ${phase === "runtime" ? "server from `add server`" : "after a reload: server from haproxy.cfg"}` : `${viaLabel[target.via]}${phase === "reloaded" ? " (again, beside the reloaded router)" : ""}`;
+          const path = target.via === "router" ? `${viaLabel.router}, ${phase === "runtime" ? "instance added at run time" : "after a reload: server from haproxy.cfg"}` : `${viaLabel[target.via]}${phase === "reloaded" ? " (again, beside the reloaded router)" : ""}`;
           lines.push(
             `| ${backend === "haproxy" ? "HAProxy `return`" : "Node `http`"} | ${path} | ${Math.round(rps)} | ${(rps / directRps).toFixed(2)}× | ${millis(summarize(list.map((r) => r.p50Ms)).median)} | ` +
               `${millis(summarize(list.map((r) => r.p99Ms)).median)} | ${reuse.get(key) ?? ""} | ${list.map((r) => r.errors).filter((e) => e !== "").join("; ") || "none"} |`,
