@@ -16,7 +16,7 @@ const commands = {
   runs: () => import("./commands/runs.js"),
   release: () => import("./commands/release.js"),
   deploy: () => import("./commands/deploy.js"),
-  integrationTest: () => import("./commands/integration-test.js"),
+  recovery: () => import("./commands/recovery.js"),
 };
 
 export interface GlobalOptions {
@@ -105,11 +105,6 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(run(async (ctx, opts: { limit: string }) => (await commands.release()).auditCommand(ctx, opts)));
   audit.command("verify").description("check the audit log's hash chain; non-zero when a row was edited or deleted").action(run(async (ctx) => (await commands.release()).auditVerifyCommand(ctx)));
   program
-    .command("test")
-    .description("run the system's integration tests against what is deployed in an environment; records service → digest with the results")
-    .requiredOption("--env <env>", "the environment")
-    .action(run(async (ctx, opts: { env: string }) => (await commands.integrationTest()).integrationTestCommand(ctx, opts)));
-  program
     .command("deploy")
     .description("roll a service out to an environment with its strategy (rolling, blue-green or canary); runs until done or paused")
     .argument("<service>")
@@ -154,6 +149,19 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .description("environment × service: version, digest, ready instances, traffic split")
     .option("--env <env>", "only this environment")
     .action(run(async (ctx, opts: { env?: string }) => (await commands.deploy()).statusCommand(ctx, opts)));
+  program
+    .command("snapshot")
+    .description("write the system lock of an environment: each service's digest, template, replicas and strategy, in dependency order (no secrets)")
+    .requiredOption("--env <env>", "the environment")
+    .option("-o, --out <file>", "write the lock to this file (default: stdout)")
+    .option("--allow-partial", "lock the services that serve and leave out, with the reason, any in a rollout or without a ready instance")
+    .action(run(async (ctx, opts: { env: string; out?: string; allowPartial?: boolean }) => (await commands.recovery()).snapshotCommand(ctx, opts)));
+  program
+    .command("restore")
+    .description("redeploy exactly the digests of a system lock onto an environment, dependencies first; what already runs is skipped")
+    .argument("<file>", "a lock written by `slipway snapshot`")
+    .requiredOption("--env <env>", "the target environment")
+    .action(run(async (ctx, file: string, opts: { env: string }) => (await commands.recovery()).restoreCommand(ctx, file, opts)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {

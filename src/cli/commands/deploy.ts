@@ -51,7 +51,7 @@ interface EnvironmentSession {
   close(): void;
 }
 
-async function openEnvironment(config: string, envName: string): Promise<EnvironmentSession> {
+export async function openEnvironment(config: string, envName: string): Promise<EnvironmentSession> {
   const system = await loadSystem(config);
   const { environment, portOffset } = environmentOf(system.config, envName);
   if (environment.runtime !== "docker") throw new SlipwayError("USAGE", `environment ${envName} runs on ${environment.runtime}; this slipway deploys to Docker only`);
@@ -71,18 +71,18 @@ async function openEnvironment(config: string, envName: string): Promise<Environ
   };
 }
 
-function serviceOf(system: LoadedSystem, name: string): LoadedService {
+export function serviceOf(system: LoadedSystem, name: string): LoadedService {
   const service = system.services.find((s) => s.config.name === name);
   if (service === undefined) throw new SlipwayError("USAGE", `there is no service "${name}"`, { hint: `services: ${system.services.map((s) => s.config.name).join(", ")}` });
   return service;
 }
 
-function scopeOf(session: EnvironmentSession, service: string): ServiceScope {
+export function scopeOf(session: EnvironmentSession, service: string): ServiceScope {
   return { system: session.system.config.system, environment: session.environment.name, service };
 }
 
 /** Starts the environment's router when it is not running and declares the service's endpoints. */
-async function routeService(session: EnvironmentSession, service: ServiceConfig): Promise<number> {
+export async function routeService(session: EnvironmentSession, service: ServiceConfig): Promise<number> {
   const port = endpointPort(service, session.portOffset);
   const preview = previewPort(service, session.portOffset);
   await session.router.ensureService(service.name, { endpointPort: port, ...(preview === undefined ? {} : { previewPort: preview }) });
@@ -91,7 +91,7 @@ async function routeService(session: EnvironmentSession, service: ServiceConfig)
 }
 
 /** "endpoint http://127.0.0.1:4309, preview http://127.0.0.1:14309" */
-function endpointsText(session: EnvironmentSession, service: ServiceConfig): string {
+export function endpointsText(session: EnvironmentSession, service: ServiceConfig): string {
   const preview = previewPort(service, session.portOffset);
   return `endpoint http://127.0.0.1:${endpointPort(service, session.portOffset)}${preview === undefined ? "" : `, preview http://127.0.0.1:${preview}`}`;
 }
@@ -193,13 +193,13 @@ function templateOf(session: EnvironmentSession, service: LoadedService): Instan
 
 // ------------------------------------------------------------ the loop
 
-const untilPausedByHand = (s: RolloutState): boolean => s.userPaused || s.pause?.kind === "manual";
+export const untilPausedByHand = (s: RolloutState): boolean => s.userPaused || s.pause?.kind === "manual";
 
 /**
  * Runs the controller for a rollout until it completes or `stopWhen` holds.
  * When another process drives it, follows it through the store instead.
  */
-async function drive(ctx: CommandContext, session: EnvironmentSession, service: LoadedService, rolloutId: string, stopWhen: (s: RolloutState) => boolean, expected: CompletionOutcome = "healthy"): Promise<number> {
+export async function drive(ctx: CommandContext, session: EnvironmentSession, service: LoadedService, rolloutId: string, stopWhen: (s: RolloutState) => boolean, expected: CompletionOutcome = "healthy"): Promise<number> {
   const { output } = ctx;
   const lock = acquireControllerLock(lockPath(session.system.stateDir, session.environment.name, service.config.name));
   if ("heldBy" in lock) return followFromStore(ctx, session, rolloutId, lock.heldBy, stopWhen, expected);
