@@ -1,0 +1,57 @@
+// A tiny Python HTTP service for e2e tests: the server's frame (listens on
+// $PORT bound to $HOST, stops on SIGTERM), an image of it built from
+// python:3.11-slim-bookworm and pushed to a registry, and the slipway.yaml of
+// a scratch system. Tests write only what their handler answers.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DockerEngine } from "../../src/docker/engine.js";
+import { pushImage } from "../../src/docker/image-push.js";
+
+/** server.py around `doGet`: the body of do_GET, which sets `status` and `body` (bytes); `prelude` runs first. */
+export function pythonServer(prelude: string, doGet: string): string {
+  const indented = doGet
+    .trim()
+    .split("\n")
+    .map((line) => `        ${line}`)
+    .join("\n");
+  return `import os, signal, threading, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+${prelude.trim()}
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+${indented}
+        self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *args): pass
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
+signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+server.serve_forever(poll_interval=0.1); server.server_close()
+`;
+}
+
+/** Builds the server into `tag` (with `env` baked in) in a fresh folder under `root`, pushes it, and returns the digest. */
+export async function buildAndPushPython(engine: DockerEngine, root: string, tag: string, serverPy: string, env: Record<string, string>): Promise<string> {
+  const context = mkdtempSync(join(root, "context-"));
+  writeFileSync(join(context, "server.py"), serverPy);
+  const envLine = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ");
+  writeFileSync(join(context, "Dockerfile"), `FROM python:3.11-slim-bookworm\nENV ${envLine}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
+  const stream = await engine.api.buildImage({ context, src: ["Dockerfile", "server.py"] }, { t: tag, rm: true, forcerm: true });
+  await new Promise<void>((resolve, reject) => engine.api.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+  return pushImage(engine, tag, () => undefined, AbortSignal.timeout(120_000));
+}
+
+/** slipway.yaml of a scratch system on loopback registries; each environment is a YAML flow mapping such as `{ name: test, registry: dev }`. */
+export function systemYaml(system: string, registries: { dev: number; prod: number }, environments: readonly string[]): string {
+  return [
+    `system: ${system}`,
+    "registries:",
+    `  dev: { url: 127.0.0.1:${registries.dev} }`,
+    `  prod: { url: 127.0.0.1:${registries.prod} }`,
+    "environments:",
+    ...environments.map((e) => `  - ${e}`),
+    "services: [services/*]",
+    "",
+  ].join("\n");
+}
