@@ -8,11 +8,12 @@
 #     your checkout), validates it and brings up the local platform;
 #  3. CI: builds, unit-tests, images, container-tests and pushes every service
 #     to the dev registry;
-#  4. deploys the whole system to the test environment and runs the
-#     integration smoke test through it (ingestion → workflow → package and
-#     delivery, every hop through the environment's router);
-#  5. releases the tested digests to the prod registry (signed, with
-#     provenance) and deploys them to prod;
+#  4. deploys the whole system to the test environment and runs its
+#     integration tests there (`slipway test`: a delivery through ingestion →
+#     workflow → package and delivery, every hop through the router);
+#  5. releases the tested digests to the prod registry (the policy requires
+#     CI's stages and the integration tests; signed, with provenance) and
+#     deploys them to prod;
 #  6. commits a feature to ingestion: CI rebuilds only ingestion, the release
 #     (a minor of a critical service) waits for an owner's approval, which is
 #     given, and the new version goes to prod as a canary — 10%, analysis,
@@ -84,17 +85,17 @@ deploy() {
   fi
 }
 deploy_system() { for service in delivery package workflow ingestion; do deploy "$1" "$service"; done; }
-smoke() { step "integration smoke test in $1"; node scripts/demo/smoke.mjs "http://$(endpoint "$1" ingestion)"; }
+integration_tests() { step "slipway test --env $1 (integration tests of the deployed system)"; slipway test --env "$1"; }
 
 # --------------------------------------------------------- test environment
 deploy_system test
-smoke test
+integration_tests test
 
 # ------------------------------------------------------------- first release
 step "slipway release --all"; slipway release --all
 step "slipway audit verify";  slipway audit verify
 deploy_system prod
-smoke prod
+integration_tests prod
 
 # ------------------------------------------- a change, through a canary to prod
 if ! git -C "$ws" log --format=%s | grep -q "^feat(ingestion): "; then
@@ -106,7 +107,7 @@ fi
 step "slipway affected --since HEAD~1"; slipway affected --since HEAD~1
 step "slipway ci (only ingestion rebuilds)"; slipway ci
 deploy test ingestion
-smoke test
+integration_tests test
 
 # A feat is a minor; ingestion is tier critical: one owner's approval, never the requester's.
 step "slipway release ingestion"
@@ -121,7 +122,7 @@ step "slipway releases ingestion"; slipway releases ingestion
 step "slipway audit verify"; slipway audit verify
 
 deploy prod ingestion
-smoke prod
+integration_tests prod
 
 step "slipway status"; slipway status
 cat <<EOF

@@ -27,6 +27,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
           ...freezeProblems(system, systemSource),
           ...tierProblems(system, services),
           ...approverCapacityProblems(system, services),
+          ...integrationTestProblems(system, systemSource, services, namesWithErrors),
         ];
   return [
     ...systemProblems,
@@ -110,6 +111,17 @@ function dependsOnProblems(services: readonly LoadedService[], namesWithErrors: 
       }),
     ),
   );
+}
+
+/** An integration test's http check names a service of the system. */
+function integrationTestProblems(system: SystemConfig, source: YamlSource, services: readonly LoadedService[], namesWithErrors: ReadonlySet<string>): ConfigProblem[] {
+  const names = new Set([...services.map((s) => s.config.name), ...namesWithErrors]);
+  return system.integrationTests.flatMap((test, i) => {
+    const target = test.http?.service;
+    if (target === undefined || names.has(target)) return [];
+    const suggestion = didYouMean(target, names);
+    return [problemAt(source, ["integrationTests", i, "http", "service"], `unknown service "${target}"`, suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`)];
+  });
 }
 
 function cycleProblems(services: readonly LoadedService[]): ConfigProblem[] {

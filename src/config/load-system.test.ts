@@ -193,6 +193,11 @@ describe("loadSystem", () => {
       ],
     },
     {
+      name: "an integration test naming an unknown service",
+      files: { "slipway.yaml": SYSTEM + "integrationTests:\n  - name: smoke\n    http: { service: aa, path: /healthz }\n", "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:11:22 integrationTests[0].http.service: unknown service "aa" | did you mean "a"?'],
+    },
+    {
       name: "registries on the same port",
       files: { "slipway.yaml": SYSTEM.replace("5102", "5101"), "services/a/slipway.service.yaml": service("a") },
       expected: ["slipway.yaml:4:16 registries.prod.url: port 5101 for the prod registry clashes with the dev registry | give each registry its own port"],
@@ -250,7 +255,7 @@ describe("loadSystem", () => {
       files: { "slipway.yaml": SYSTEM + "releasePolicy:\n  default:\n    minor: { aprovals: 1 }\n    requireStages: [build, unit-tests]\n", "services/a/slipway.service.yaml": service("a") },
       expected: [
         'slipway.yaml:11:14 releasePolicy.default.minor.aprovals: unknown field "aprovals" | did you mean "approvals"?',
-        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", found string "unit-tests" | did you mean "unit-test"?',
+        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", "integration-test", found string "unit-tests" | did you mean "unit-test"?',
       ],
     },
     {

@@ -40,6 +40,9 @@ export type ChangeType = (typeof changeTypes)[number];
 /** The CI stages a release policy may require to have passed, in pipeline order. */
 export const ciStageNames = ["build", "unit-test", "image", "container-test", "push"] as const;
 export type CiStageName = (typeof ciStageNames)[number];
+/** What a release policy can require: CI's stages, and the system's integration tests passing with this digest deployed. */
+export const releaseStageNames = [...ciStageNames, "integration-test"] as const;
+export type ReleaseStageName = (typeof releaseStageNames)[number];
 
 export const strategyKinds = ["canary", "blueGreen", "rolling"] as const;
 export type StrategyKind = (typeof strategyKinds)[number];
@@ -64,7 +67,10 @@ export const PolicySetSchema = z.strictObject({
   minor: ReleaseRuleSchema.optional(),
   patch: ReleaseRuleSchema.optional(),
   prerelease: ReleaseRuleSchema.optional(),
-  requireStages: z.array(z.enum(ciStageNames)).optional().describe("CI stages that must have passed for the build being released. Unset: inherited."),
+  requireStages: z
+    .array(z.enum(releaseStageNames))
+    .optional()
+    .describe("Stages that must have passed for the build being released: CI's, and integration-test (`slipway test` passed with this digest deployed). Unset: inherited."),
 });
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a zone, such as 2025-12-20T00:00:00Z" });
@@ -129,6 +135,52 @@ const EnvironmentSchema = z.strictObject({
     .optional(),
 });
 
+const HttpExpectation = z.strictObject({
+  status: z.number().int().min(100).max(599).default(200),
+  /** JSON paths (`$.a.b[0]`) and the values they must equal. */
+  json: z.record(z.string().startsWith("$", { message: "a JSON path starts with $" }), z.unknown()).optional(),
+  bodyContains: z.string().optional(),
+});
+
+/** One HTTP request and what its answer must be; container and integration tests share it. */
+const httpCheckFields = {
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET"),
+  path: z.string().startsWith("/", { message: "must start with /" }),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.string().optional(),
+  expect: HttpExpectation.prefault({}),
+};
+
+/** A named test: an http check, a command in a test image (exit 0 passes), or both, within a timeout. */
+function testSchema<Http extends z.ZodType>(http: Http, defaultTimeoutSeconds: number) {
+  return z
+    .strictObject({
+      name: z.string().min(1),
+      http: http.optional(),
+      command: z
+        .strictObject({
+          image: z.string().min(1),
+          run: z.array(z.string()).min(1),
+        })
+        .optional(),
+      timeoutSeconds: positiveSeconds.default(defaultTimeoutSeconds),
+    })
+    .check((ctx) => {
+      if (ctx.value.http === undefined && ctx.value.command === undefined) {
+        ctx.issues.push({ code: "custom", input: ctx.value, message: "needs http, command, or both" });
+      }
+    });
+}
+
+/**
+ * A test of the whole system as deployed in an environment (`slipway test
+ * --env`): an HTTP check against one service's router endpoint, and/or a
+ * command in a test image on the host network, given every service's
+ * endpoint as <SERVICE>_URL and the system's folder, read-only, as its
+ * working directory.
+ */
+const IntegrationTestSchema = testSchema(z.strictObject({ service: z.string().min(1), ...httpCheckFields }), 60);
+
 export const SystemConfigSchema = z.strictObject({
   system: dnsLabel.describe("The system's name; prefixes image repositories and runtime names."),
   /** Where slipway keeps registries' data, logs and its state store; relative to slipway.yaml. */
@@ -158,6 +210,8 @@ export const SystemConfigSchema = z.strictObject({
   services: z.array(z.string().min(1)).min(1).default(["services/*"]),
   /** Who is in each team; service owners may name a team or a person. */
   teams: z.record(teamName, z.array(identity)).default({}),
+  /** Tests of the whole deployed system, run by `slipway test --env <env>`. */
+  integrationTests: z.array(IntegrationTestSchema).default([]),
   /** Absent: the built-in organisation defaults apply (docs/configuration.md). */
   releasePolicy: ReleasePolicySchema.optional(),
 });
@@ -166,6 +220,7 @@ export type SystemConfigInput = z.input<typeof SystemConfigSchema>;
 export type SystemConfig = z.output<typeof SystemConfigSchema>;
 export type RegistryConfig = z.output<typeof RegistrySchema>;
 export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
+export type IntegrationTest = SystemConfig["integrationTests"][number];
 
 // ---------------------------------------------------- slipway.service.yaml
 
@@ -200,39 +255,8 @@ const ReadinessSchema = z
     }
   });
 
-const HttpExpectation = z.strictObject({
-  status: z.number().int().min(100).max(599).default(200),
-  /** JSON paths (`$.a.b[0]`) and the values they must equal. */
-  json: z.record(z.string().startsWith("$", { message: "a JSON path starts with $" }), z.unknown()).optional(),
-  bodyContains: z.string().optional(),
-});
-
-const ContainerTestSchema = z
-  .strictObject({
-    name: z.string().min(1),
-    http: z
-      .strictObject({
-        method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]).default("GET"),
-        path: z.string().startsWith("/", { message: "must start with /" }),
-        headers: z.record(z.string(), z.string()).optional(),
-        body: z.string().optional(),
-        expect: HttpExpectation.prefault({}),
-      })
-      .optional(),
-    /** A command in a test image, given the container's URL as SLIPWAY_TARGET_URL. */
-    command: z
-      .strictObject({
-        image: z.string().min(1),
-        run: z.array(z.string()).min(1),
-      })
-      .optional(),
-    timeoutSeconds: positiveSeconds.default(30),
-  })
-  .check((ctx) => {
-    if (ctx.value.http === undefined && ctx.value.command === undefined) {
-      ctx.issues.push({ code: "custom", input: ctx.value, message: "needs http, command, or both" });
-    }
-  });
+/** The http check goes to the container under test; a command test gets its URL as SLIPWAY_TARGET_URL. */
+const ContainerTestSchema = testSchema(z.strictObject(httpCheckFields), 30);
 
 const MetricProvider = z
   .strictObject({

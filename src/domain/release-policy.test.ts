@@ -243,6 +243,25 @@ describe("evaluateRelease", () => {
       blockers: [[builtIn("requireStages"), "stage push has not passed for this build", "run `slipway ci` until push passes for this build, then release that build"]],
     },
     {
+      name: "integration tests required: their own blocker, saying how to run them",
+      facts: {
+        policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "integration-test"] } }), undefined, undefined),
+        passedStages: ["build"],
+      },
+      blockers: [
+        [
+          "releasePolicy.default.requireStages",
+          "the system's integration tests have not passed with this build deployed",
+          "deploy it to an environment that deploys from the dev registry (`slipway deploy <service> --env <env>`) and run `slipway test --env <env>` until it passes",
+        ],
+      ],
+    },
+    {
+      name: "integration tests that passed satisfy the requirement",
+      facts: { policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "integration-test"] } }), undefined, undefined), passedStages: ["build", "integration-test"] },
+      blockers: [],
+    },
+    {
       name: "a freeze blocks what it does not allow",
       facts: { changeType: "minor", approvals: approvals("bob"), freeze: [hotfixesOnly], now: new Date("2025-12-24T00:00:00Z") },
       blockers: [

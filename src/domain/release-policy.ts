@@ -3,7 +3,7 @@
 // may go out now. Pure: the caller brings the approvals, the stages that
 // passed, the clock and the service's strategy; blockers say which rule holds
 // the release back and what would satisfy it.
-import type { ChangeType, CiStageName, FreezeWindowConfig, PolicySetConfig, ReleasePolicyConfig, ReleaseRuleConfig, Strategy, StrategyKind } from "./config-schema.js";
+import type { ChangeType, FreezeWindowConfig, ReleaseStageName, PolicySetConfig, ReleasePolicyConfig, ReleaseRuleConfig, Strategy, StrategyKind } from "./config-schema.js";
 import { changeTypes, ciStageNames } from "./config-schema.js";
 import { SlipwayError } from "./errors.js";
 import { diffSemver, parseSemver, type SemVer } from "./semver.js";
@@ -20,7 +20,7 @@ export interface ResolvedRule {
 
 export interface EffectivePolicy {
   rules: Record<ChangeType, ResolvedRule>;
-  requireStages: CiStageName[];
+  requireStages: ReleaseStageName[];
   requireStagesOrigin: string;
 }
 
@@ -49,7 +49,7 @@ export function effectivePolicy(systemPolicy: ReleasePolicyConfig | undefined, t
   if (servicePolicy !== undefined) layers.push({ set: servicePolicy, at: (f) => `releasePolicy.${f} in slipway.service.yaml` });
 
   const rules = Object.fromEntries(changeTypes.map((type) => [type, resolveRule(type, layers)])) as Record<ChangeType, ResolvedRule>;
-  let requireStages: CiStageName[] = [];
+  let requireStages: ReleaseStageName[] = [];
   let requireStagesOrigin = "";
   for (const layer of layers) {
     if (layer.set.requireStages === undefined) continue;
@@ -217,15 +217,24 @@ function freezeBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
 
 function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
   const missing = facts.policy.requireStages.filter((stage) => !facts.passedStages.includes(stage));
-  if (missing.length === 0) return [];
-  const plural = missing.length > 1;
-  return [
-    {
+  const ci = missing.filter((stage) => stage !== "integration-test");
+  const blockers: ReleaseBlocker[] = [];
+  if (ci.length > 0) {
+    const plural = ci.length > 1;
+    blockers.push({
       rule: facts.policy.requireStagesOrigin,
-      message: `stage${plural ? "s" : ""} ${joinWords(missing)} ${plural ? "have" : "has"} not passed for this build`,
-      howToSatisfy: `run \`slipway ci\` until ${joinWords(missing)} ${plural ? "pass" : "passes"} for this build, then release that build`,
-    },
-  ];
+      message: `stage${plural ? "s" : ""} ${joinWords(ci)} ${plural ? "have" : "has"} not passed for this build`,
+      howToSatisfy: `run \`slipway ci\` until ${joinWords(ci)} ${plural ? "pass" : "passes"} for this build, then release that build`,
+    });
+  }
+  if (missing.includes("integration-test")) {
+    blockers.push({
+      rule: facts.policy.requireStagesOrigin,
+      message: "the system's integration tests have not passed with this build deployed",
+      howToSatisfy: "deploy it to an environment that deploys from the dev registry (`slipway deploy <service> --env <env>`) and run `slipway test --env <env>` until it passes",
+    });
+  }
+  return blockers;
 }
 
 const strategyPhrases: Record<StrategyKind, string> = { canary: "a canary", blueGreen: "a blue-green switch", rolling: "a rolling update" };

@@ -18,7 +18,7 @@ import { maskSecrets, resolveServiceEnv } from "../domain/service-env.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { describeProbe, probedPort, probeFor } from "../runtime/probes.js";
 import { type Liveness, type ProbeAttempt, type ReadinessOutcome, systemClock, waitUntilReady } from "../runtime/readiness.js";
-import { evaluateJsonPath, formatJsonValue, jsonEqual } from "./json-path.js";
+import { type Check, checkHttp } from "./http-expectation.js";
 import { StageLog } from "./stage-log.js";
 
 export interface ContainerTestOptions {
@@ -84,8 +84,6 @@ interface Target {
   /** Settles when the container's output stream has ended (it exited, or was removed). */
   outputEnded: Promise<void>;
 }
-
-type Check = { passed: boolean; detail: string };
 
 export async function runContainerTests(options: ContainerTestOptions): Promise<ContainerTestReport> {
   const { service, system, runId, signal, engine } = options;
@@ -368,62 +366,6 @@ async function runTest(scope: Scope, test: ContainerTest, index: number, target:
   return { name: test.name, passed, detail, durationMs };
 }
 
-type HttpTest = NonNullable<ContainerTest["http"]>;
-
-async function checkHttp(http: HttpTest, baseUrl: string, timeoutMs: number, signal: AbortSignal): Promise<Check> {
-  const what = `${http.method} ${http.path}`;
-  let status: number;
-  let body: string;
-  try {
-    const res = await fetch(baseUrl + http.path, {
-      method: http.method,
-      headers: http.headers,
-      body: http.body,
-      redirect: "manual",
-      signal: AbortSignal.any([signal, AbortSignal.timeout(Math.ceil(timeoutMs))]),
-    });
-    status = res.status;
-    body = await res.text();
-  } catch (err) {
-    signal.throwIfAborted();
-    return { passed: false, detail: `${what}: ${describeFetchError(err, timeoutMs)}` };
-  }
-  const problems = expectationProblems(http.expect, status, body);
-  return problems.length === 0 ? { passed: true, detail: `${what} → ${status}` } : { passed: false, detail: `${what}: ${problems.join("; ")}` };
-}
-
-function expectationProblems(expect: HttpTest["expect"], status: number, body: string): string[] {
-  const problems: string[] = [];
-  if (status !== expect.status) problems.push(`status: expected ${expect.status}, got ${status} (body: ${excerpt(body)})`);
-  if (expect.json !== undefined) {
-    const document = parseJson(body);
-    if (!document.parsed) problems.push(`body: expected JSON, got ${excerpt(body)}`);
-    else for (const [path, expected] of Object.entries(expect.json)) problems.push(...jsonPathProblems(document.value, path, expected));
-  }
-  if (expect.bodyContains !== undefined && !body.includes(expect.bodyContains)) {
-    problems.push(`body: expected it to contain ${JSON.stringify(expect.bodyContains)}, got ${excerpt(body)}`);
-  }
-  return problems;
-}
-
-function parseJson(text: string): { parsed: true; value: unknown } | { parsed: false } {
-  try {
-    return { parsed: true, value: JSON.parse(text) as unknown };
-  } catch {
-    return { parsed: false };
-  }
-}
-
-function jsonPathProblems(document: unknown, path: string, expected: unknown): string[] {
-  try {
-    const lookup = evaluateJsonPath(document, path);
-    if (!lookup.found) return [`${path}: expected ${formatJsonValue(expected)}, got nothing (${lookup.reason})`];
-    return jsonEqual(lookup.value, expected) ? [] : [`${path}: expected ${formatJsonValue(expected)}, got ${formatJsonValue(lookup.value)}`];
-  } catch (err) {
-    return [err instanceof Error ? err.message : String(err)];
-  }
-}
-
 /** Runs the test image next to the service with SLIPWAY_TARGET_URL pointing at it; exit code 0 passes. */
 async function checkCommand(scope: Scope, test: ContainerTest, command: NonNullable<ContainerTest["command"]>, index: number, network: string, timeoutMs: number): Promise<Check> {
   const what = `${shorten(command.run.join(" "), 60)} in ${command.image}`;
@@ -518,18 +460,6 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) return `no response within ${formatSeconds(timeoutMs)}`;
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  if (cause?.code === "ECONNREFUSED") return "connection refused";
-  if (cause?.code === "ECONNRESET" || cause?.code === "UND_ERR_SOCKET") return "connection closed without a response";
-  return cause?.message ?? (err instanceof Error ? err.message : String(err));
-}
-
-function excerpt(body: string): string {
-  return body === "" ? "an empty body" : JSON.stringify(shorten(body.trim(), 200));
 }
 
 function shorten(text: string, max: number): string {

@@ -13,6 +13,7 @@ import { GitRepo, findRepoRoot } from "../git/git-repo.js";
 import { copyImage } from "../registry/copy-image.js";
 import type { RegistryClient } from "../registry/types.js";
 import type { PipelineRunStore } from "../store/types.js";
+import type { IntegrationRunStore } from "../pipeline/integration-tests.js";
 import type { Identity } from "./identity.js";
 import { nextVersion } from "./next-version.js";
 import { attachProvenance } from "./signing/attach-provenance.js";
@@ -27,6 +28,8 @@ export interface ReleaseDependencies {
   prod: RegistryClient;
   runs: PipelineRunStore;
   releases: ReleaseStore;
+  /** Evidence for the `integration-test` stage: a passed run of `slipway test` with the digest deployed. */
+  integrationRuns: Pick<IntegrationRunStore, "passedWith">;
   identity: Identity;
   now: () => Date;
 }
@@ -220,7 +223,10 @@ function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: Load
     owners: expandOwners(service.config.owners, deps.system.config.teams),
     requester: record.requestedBy,
     approvals: currentApprovals(deps.releases, record),
-    passedStages: (built?.record.stages ?? []).filter((s) => s.status === "passed").map((s) => s.stage),
+    passedStages: [
+      ...(built?.record.stages ?? []).filter((s) => s.status === "passed").map((s) => s.stage),
+      ...(deps.integrationRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["integration-test"]),
+    ],
     now: deps.now(),
     freeze: deps.system.config.releasePolicy?.freeze ?? [],
     strategy: strategyKindOf(service.config.strategy),

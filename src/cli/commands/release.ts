@@ -13,6 +13,7 @@ import { parseImageReference } from "../../registry/reference.js";
 import type { RegistryClient } from "../../registry/types.js";
 import { storePath } from "../../store/store-path.js";
 import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
+import { SqliteIntegrationRunStore } from "../../store/sqlite/integration-run-store.js";
 import { SqliteReleaseStore } from "../../store/sqlite/release-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import { paint, type Output } from "../output.js";
@@ -24,6 +25,7 @@ interface Opened {
   store: SqliteStore;
   runs: SqlitePipelineRunStore;
   releases: SqliteReleaseStore;
+  integrationRuns: SqliteIntegrationRunStore;
   dev: RegistryClient;
   prod: RegistryClient;
   close(): void;
@@ -39,6 +41,7 @@ async function open(config: string): Promise<Opened> {
     store,
     runs: new SqlitePipelineRunStore(store.db),
     releases: new SqliteReleaseStore(store.db),
+    integrationRuns: new SqliteIntegrationRunStore(store.db),
     dev,
     prod,
     close: () => {

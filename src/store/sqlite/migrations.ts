@@ -158,4 +158,22 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 5,
+    name: "integration-runs",
+    sql: `
+      CREATE TABLE integration_runs (
+        id          TEXT PRIMARY KEY,
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('passed', 'failed')),
+        -- {"<service>": "sha256:…"}: what was deployed while the tests ran.
+        deployed    TEXT NOT NULL,
+        results     TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX integration_runs_by_environment ON integration_runs (system, environment, started_at);
+    `,
+  },
 ];
