@@ -16,6 +16,7 @@ const commands = {
   runs: () => import("./commands/runs.js"),
   release: () => import("./commands/release.js"),
   deploy: () => import("./commands/deploy.js"),
+  integrationTest: () => import("./commands/integration-test.js"),
   recovery: () => import("./commands/recovery.js"),
 };
 
@@ -104,6 +105,11 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-n, --limit <n>", "how many of the newest entries", "50")
     .action(run(async (ctx, opts: { limit: string }) => (await commands.release()).auditCommand(ctx, opts)));
   audit.command("verify").description("check the audit log's hash chain; non-zero when a row was edited or deleted").action(run(async (ctx) => (await commands.release()).auditVerifyCommand(ctx)));
+  program
+    .command("test")
+    .description("run the system's integration tests against what is deployed in an environment; records service → digest with the results")
+    .requiredOption("--env <env>", "the environment")
+    .action(run(async (ctx, opts: { env: string }) => (await commands.integrationTest()).integrationTestCommand(ctx, opts)));
   program
     .command("deploy")
     .description("roll a service out to an environment with its strategy (rolling, blue-green or canary); runs until done or paused")
