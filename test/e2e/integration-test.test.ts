@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
-import { pushImage } from "../../src/docker/image-push.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { runCli, type CliResult } from "./helpers.js";
+import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 16490;
 const PROD_REGISTRY = 16491;
@@ -23,33 +23,17 @@ const docker = engine.api;
 const root = mkdtempSync(join(tmpdir(), "slipway-integration-e2e-"));
 const digests: Record<string, string> = {};
 
-const serverPy = `
-import os, urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-NAME = os.environ["APP_NAME"]
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path == "/healthz": status, body = 200, b"ok"
-        elif NAME == "front":
-            with urllib.request.urlopen(os.environ["BACK_URL"] + "/", timeout=5) as r: body = b"front+" + r.read()
-            status = 200
-        else: status, body = 200, NAME.encode()
-        self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-ThreadingHTTPServer.daemon_threads = True
-ThreadingHTTPServer((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler).serve_forever()
-`;
+// front answers "front+" and what back says at BACK_URL; back answers "back".
+const serverPy = pythonServer(
+  'NAME = os.environ["APP_NAME"]',
+  `if self.path == "/healthz": status, body = 200, b"ok"
+elif NAME == "front":
+    with urllib.request.urlopen(os.environ["BACK_URL"] + "/", timeout=5) as r: body = b"front+" + r.read()
+    status = 200
+else: status, body = 200, NAME.encode()`,
+);
 
-async function buildAndPush(name: string): Promise<string> {
-  const context = mkdtempSync(join(root, "context-"));
-  writeFileSync(join(context, "server.py"), serverPy);
-  writeFileSync(join(context, "Dockerfile"), `FROM python:3.11-slim-bookworm\nENV APP_NAME=${name}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
-  const tag = `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/${name}:e2e`;
-  const stream = await docker.buildImage({ context, src: ["Dockerfile", "server.py"] }, { t: tag, rm: true, forcerm: true });
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  return pushImage(engine, tag, () => undefined, AbortSignal.timeout(120_000));
-}
+const buildAndPush = (name: string): Promise<string> => buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/${name}:e2e`, serverPy, { APP_NAME: name });
 
 function writeService(name: string, endpoint: number, dependsOn: string[]): void {
   mkdirSync(join(root, "services", name), { recursive: true });
@@ -68,18 +52,7 @@ dependsOn: [${dependsOn.join(", ")}]
 }
 
 function writeSystem(integrationTests: string): void {
-  writeFileSync(
-    join(root, "slipway.yaml"),
-    `system: ${SYSTEM}
-registries:
-  dev: { url: 127.0.0.1:${DEV_REGISTRY} }
-  prod: { url: 127.0.0.1:${PROD_REGISTRY} }
-environments:
-  - { name: test, registry: dev, portOffset: ${PORT_OFFSET} }
-services: [services/*]
-integrationTests:
-${integrationTests}`,
-  );
+  writeFileSync(join(root, "slipway.yaml"), `${systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [`{ name: test, registry: dev, portOffset: ${PORT_OFFSET} }`])}integrationTests:\n${integrationTests}`);
 }
 
 const passing = `  - name: front-answers
