@@ -17,6 +17,7 @@ const commands = {
   release: () => import("./commands/release.js"),
   deploy: () => import("./commands/deploy.js"),
   integrationTest: () => import("./commands/integration-test.js"),
+  controller: () => import("./commands/controller.js"),
   recovery: () => import("./commands/recovery.js"),
 };
 
@@ -168,6 +169,11 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .argument("<file>", "a lock written by `slipway snapshot`")
     .requiredOption("--env <env>", "the target environment")
     .action(run(async (ctx, file: string, opts: { env: string }) => (await commands.recovery()).restoreCommand(ctx, file, opts)));
+  program
+    .command("controller")
+    .description("run the rollout controller for an environment until stopped: drives every rollout in flight, so pauses and analysis go on while no other command runs")
+    .requiredOption("--env <env>", "the environment")
+    .action(run(async (ctx, opts: { env: string }) => (await commands.controller()).controllerCommand(ctx, opts)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {

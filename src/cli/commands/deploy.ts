@@ -7,7 +7,7 @@ import { loadSystem, type LoadedService, type LoadedSystem } from "../../config/
 import { analysisMetricsFor } from "../../delivery/analysis/create-provider.js";
 import type { AnalysisMetric } from "../../delivery/analysis/analysis-run.js";
 import { alreadyServes, beginRollout, lastGoodRevision, newRolloutId, servingRevision } from "../../delivery/controller/begin-rollout.js";
-import { acquireControllerLock, lockPath, type ControllerLock } from "../../delivery/controller/controller-lock.js";
+import { acquireControllerLock, environmentLockPath, lockHolder, lockPath, type ControllerLock } from "../../delivery/controller/controller-lock.js";
 import { ensureImagePresent } from "../../delivery/controller/image-presence.js";
 import { removeOrphanInstances } from "../../delivery/controller/orphan-cleanup.js";
 import { dependencyUrls, endpointPort, environmentOf, previewPort, routerControlPort } from "../../domain/placement.js";
@@ -90,6 +90,16 @@ export async function routeService(session: EnvironmentSession, service: Service
   return port;
 }
 
+/**
+ * The pid of a `slipway controller` running for the environment in another
+ * process: it is then the only router writer, and this process only records
+ * what it wants in the store and follows.
+ */
+export function otherEnvironmentController(session: EnvironmentSession): number | undefined {
+  const pid = lockHolder(environmentLockPath(session.system.stateDir, session.environment.name));
+  return pid === process.pid ? undefined : pid;
+}
+
 /** "endpoint http://127.0.0.1:4309, preview http://127.0.0.1:14309" */
 export function endpointsText(session: EnvironmentSession, service: ServiceConfig): string {
   const preview = previewPort(service, session.portOffset);
@@ -127,7 +137,7 @@ export async function deployCommand(ctx: CommandContext, serviceName: string, op
     const template = templateOf(session, service);
     await session.engine.ping();
     await ensureImagePresent(session.engine, image);
-    await routeService(session, service.config);
+    if (otherEnvironmentController(session) === undefined) await routeService(session, service.config);
     // Deploying what already runs is a no-op, so scripts (and the quickstart) can run again.
     if (alreadyServes(session.rollouts, { ...scopeOf(session, serviceName), image, template })) {
       ctx.output.out(`${serviceName} in ${opts.env} already runs ${image}; nothing to roll out (${endpointsText(session, service.config)})`);
@@ -201,6 +211,8 @@ export const untilPausedByHand = (s: RolloutState): boolean => s.userPaused || s
  */
 export async function drive(ctx: CommandContext, session: EnvironmentSession, service: LoadedService, rolloutId: string, stopWhen: (s: RolloutState) => boolean, expected: CompletionOutcome = "healthy"): Promise<number> {
   const { output } = ctx;
+  const environmentController = otherEnvironmentController(session);
+  if (environmentController !== undefined) return followFromStore(ctx, session, rolloutId, environmentController, stopWhen, expected);
   const lock = acquireControllerLock(lockPath(session.system.stateDir, session.environment.name, service.config.name));
   if ("heldBy" in lock) return followFromStore(ctx, session, rolloutId, lock.heldBy, stopWhen, expected);
   const controller = controllerFor(session, service);
@@ -348,7 +360,7 @@ export async function undoCommand(ctx: CommandContext, serviceName: string, opts
     const service = serviceOf(session.system, serviceName);
     const current = currentRollout(session, serviceName, false);
     const controller = controllerFor(session, service);
-    await routeService(session, service.config);
+    if (otherEnvironmentController(session) === undefined) await routeService(session, service.config);
     const { observed } = await controller.world.observe(current.id);
     controller.close();
     const lastGood = opts.lastGood === true && opts.toRevision === undefined && current.finished ? lastGoodRevision(session.rollouts, scopeOf(session, serviceName)) : undefined;

@@ -15,6 +15,27 @@ export function lockPath(stateDir: string, environment: string, service: string)
   return join(stateDir, "run", "controllers", `${dnsLabelName(environment, service)}.lock`);
 }
 
+/**
+ * The lock of `slipway controller --env`: while its holder lives, that
+ * process is the environment's only controller and router writer, and every
+ * other slipway command follows rollouts through the store.
+ */
+export function environmentLockPath(stateDir: string, environment: string): string {
+  return join(stateDir, "run", "controllers", `${dnsLabelName(environment)}.environment.lock`);
+}
+
+/** The pid of the live process holding the lock at `path`, if any; never takes it. */
+export function lockHolder(path: string): number | undefined {
+  let identity: string;
+  try {
+    identity = readFileSync(path, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+  const holder = Number(identity.split(":")[0]);
+  return processStillRuns(identity) ? holder : undefined;
+}
+
 /** The lock, or the pid holding it. */
 export function acquireControllerLock(path: string): ControllerLock | { heldBy: number } {
   mkdirSync(dirname(path), { recursive: true });
