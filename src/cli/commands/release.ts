@@ -115,7 +115,7 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
     const keyFile = join(keysDir(o.system), PUBLIC_KEY_FILE);
     const publicKey = existsSync(keyFile) ? loadPublicKey(keyFile) : undefined;
     const prod = parseRegistryUrl(o.system.config.registries.prod.url);
-    const rows: { service: string; dev?: { digest: string; runId: string; commit?: string }; releases: (ReleaseRecord & { approvals: string[]; signature: string })[] }[] = [];
+    const rows: { service: string; dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string } }; releases: (ReleaseRecord & { approvals: string[]; signature: string })[] }[] = [];
     for (const name of names) {
       const svc = o.system.services.find((s) => s.config.name === name);
       if (svc === undefined) throw new SlipwayError("USAGE", `unknown service "${name}"`);
@@ -129,7 +129,12 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
         }
         list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature });
       }
-      rows.push({ service: name, ...(tested?.record.digest ? { dev: { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}) } } : {}), releases: list });
+      const integration = tested?.record.digest === undefined ? undefined : o.integrationRuns.passedWith(o.system.config.system, name, tested.record.digest);
+      rows.push({
+        service: name,
+        ...(tested?.record.digest ? { dev: { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } } : {}),
+        releases: list,
+      });
     }
     if (globals.json) {
       output.out(JSON.stringify({ services: rows }));
@@ -137,7 +142,8 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
     }
     for (const row of rows) {
       output.out(paint(output, "bold", row.service));
-      output.out(`  dev   ${row.dev ? `${row.dev.digest.slice(0, 19)}  commit ${(row.dev.commit ?? "-").slice(0, 7)}  run ${row.dev.runId}` : "no tested image"}`);
+      const integration = row.dev?.integrationRun ? `integration tests passed in ${row.dev.integrationRun.environment} (${row.dev.integrationRun.id})` : "no integration test run with it";
+      output.out(`  dev   ${row.dev ? `${row.dev.digest.slice(0, 19)}  commit ${(row.dev.commit ?? "-").slice(0, 7)}  run ${row.dev.runId}  ${integration}` : "no tested image"}`);
       if (row.releases.length === 0) output.out("  prod  nothing released");
       for (const r of row.releases) {
         const who = r.approvals.length > 0 ? r.approvals.join(", ") : "no approvals";
