@@ -19,6 +19,7 @@ const commands = {
   integrationTest: () => import("./commands/integration-test.js"),
   controller: () => import("./commands/controller.js"),
   recovery: () => import("./commands/recovery.js"),
+  render: () => import("./commands/render.js"),
 };
 
 export interface GlobalOptions {
@@ -169,6 +170,18 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .argument("<file>", "a lock written by `slipway snapshot`")
     .requiredOption("--env <env>", "the target environment")
     .action(run(async (ctx, file: string, opts: { env: string }) => (await commands.recovery()).restoreCommand(ctx, file, opts)));
+  program
+    .command("render")
+    .description("render an environment's system in another form; nothing is applied")
+    .command("kubernetes")
+    .description("the system as Kubernetes manifests (Namespace, Gateway, and per service a Deployment, Service and HTTPRoute), from a lock or from what runs now; no secret values")
+    .requiredOption("--env <env>", "the environment")
+    .option("--lock <file>", "render this system lock (from `slipway snapshot`) instead of what runs now")
+    .option("--namespace <ns>", "the namespace (default: the environment's kubernetes.namespace, else the system's name)")
+    .option("--gateway-class <name>", "the Gateway's gatewayClassName (default: the placeholder slipway-gateway-class)")
+    .option("-o, --out <file>", "write the manifests to this file (default: stdout)")
+    .option("--allow-partial", "without --lock: render the services that serve, leaving out any in a rollout or without a ready instance")
+    .action(run(async (ctx, opts: { env: string; lock?: string; namespace?: string; gatewayClass?: string; out?: string; allowPartial?: boolean }) => (await commands.render()).renderKubernetesCommand(ctx, opts)));
   program
     .command("controller")
     .description("run the rollout controller for an environment until stopped: drives every rollout in flight, so pauses and analysis go on while no other command runs")
