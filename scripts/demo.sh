@@ -18,7 +18,8 @@
 #     (a minor of a critical service) waits for an owner's approval, which is
 #     given, and the new version goes to prod as a canary — 10%, analysis,
 #     50%, analysis against the stable, 100% — under bounded demo traffic;
-#  7. ends with `slipway status`.
+#  7. ends with `slipway status`, and the prod system lock (`slipway
+#     snapshot`) from which `slipway restore` can redeploy it elsewhere.
 #
 # Idempotent: a second run finds everything done and takes seconds.
 set -euo pipefail
@@ -125,6 +126,8 @@ deploy prod ingestion
 integration_tests prod
 
 step "slipway status"; slipway status
+# What runs where, as a file: enough to redeploy the system onto a fresh target (`slipway restore`).
+step "slipway snapshot --env prod"; slipway snapshot --env prod -o "$ws/prod.lock.json" && echo "wrote $ws/prod.lock.json"
 cat <<EOF
 
 The example ran in $ws (a git repository copied from $example).
