@@ -19,9 +19,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
-import { pushImage } from "../../src/docker/image-push.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { assertNoFailures as assertNoFailuresIn, describeLoad, type LoadResult, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
+import { buildAndPushPython, pythonServer } from "./python-service.js";
 
 const DEV_REGISTRY = 16190;
 const PROD_REGISTRY = 16191;
@@ -37,35 +38,11 @@ const root = mkdtempSync(join(tmpdir(), "slipway-rollout-history-e2e-"));
 /** Version → pushed digest. */
 const images: Record<string, string> = {};
 
-// Bridge network: PORT is unset and the server listens on 8080 (the service's port);
-// host network: slipway gives the instance its port in PORT and HOST=127.0.0.1.
-const serverPy = `
-import os, signal, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-VERSION = os.environ["APP_VERSION"]
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"ok" if self.path == "/healthz" else VERSION.encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-server.serve_forever(poll_interval=0.1); server.server_close()
-`;
+const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `body = b"ok" if self.path == "/healthz" else VERSION.encode()
+status = 200`);
 
 const imageTag = (version: string): string => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`;
-
-async function buildAndPush(version: string): Promise<string> {
-  const context = mkdtempSync(join(root, "context-"));
-  writeFileSync(join(context, "server.py"), serverPy);
-  writeFileSync(join(context, "Dockerfile"), `FROM python:3.11-slim-bookworm\nENV APP_VERSION=${version}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
-  const stream = await docker.buildImage({ context, src: ["Dockerfile", "server.py"] }, { t: imageTag(version), rm: true, forcerm: true });
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  return pushImage(engine, imageTag(version), () => undefined, AbortSignal.timeout(120_000));
-}
+const buildAndPush = (version: string): Promise<string> => buildAndPushPython(engine, root, imageTag(version), serverPy, { APP_VERSION: version });
 
 function writeService(strategy: string, extra = ""): void {
   writeFileSync(
@@ -104,102 +81,20 @@ function cliInBackground(...args: string[]): Promise<CliResult> {
   );
 }
 
-// --- load --------------------------------------------------------------
+// --- load (keepalive-load.ts) -------------------------------------------
 
-interface LoadResult {
-  sent: number;
-  ok: number;
-  failures: string[];
-  byBody: Record<string, number>;
-  seconds: number;
-  /** The slowest answer, in ms. */
-  maxLatencyMs: number;
-}
-
-/** Loads still running, stopped in `after` if a failed test left one. */
-const loads = new Set<() => Promise<LoadResult>>();
-
-/** Keep-alive GETs at `rps` through the endpoint until stopped (at most 120 s). */
-function startLoad(rps = 500): { stop: () => Promise<LoadResult> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const result: LoadResult = { sent: 0, ok: 0, failures: [], byBody: {}, seconds: 0, maxLatencyMs: 0 };
-  const started = Date.now();
-  const inFlight = new Set<Promise<void>>();
-  let stopping = false;
-  const tick = setInterval(() => {
-    const elapsed = Date.now() - started;
-    if (stopping || elapsed > 120_000) return;
-    const due = Math.floor((elapsed * rps) / 1000) - result.sent;
-    for (let i = 0; i < due; i++) {
-      result.sent++;
-      const sentAt = Date.now();
-      const p = get(agent).then(
-        ({ status, body }) => {
-          result.maxLatencyMs = Math.max(result.maxLatencyMs, Date.now() - sentAt);
-          const key = status === 200 ? body : `HTTP ${status}`;
-          result.byBody[key] = (result.byBody[key] ?? 0) + 1;
-          if (status >= 200 && status < 300) result.ok++;
-          else result.failures.push(`HTTP ${status} ${body.slice(0, 40)}`);
-        },
-        (err: Error) => void result.failures.push(err.message),
-      );
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-  }, 10);
-  const stop = async (): Promise<LoadResult> => {
-    loads.delete(stop);
-    stopping = true;
-    clearInterval(tick);
-    await Promise.all(inFlight);
-    agent.destroy();
-    result.seconds = (Date.now() - started) / 1000;
-    return result;
-  };
-  loads.add(stop);
-  return { stop };
-}
-
-function get(agent: http.Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port: ENDPOINT, path: "/", agent, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error("client timeout")));
-    req.on("error", reject);
-  });
-}
-
-async function sample(n: number): Promise<Record<string, number>> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const { status, body } = await get(agent);
-    const key = status === 200 ? body : `HTTP ${status}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  agent.destroy();
-  return counts;
-}
-
+const startLoad = (rps?: number): ReturnType<typeof startLoadOn> => startLoadOn(ENDPOINT, rps);
+const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
 const totals = { requests: 0, failed: 0 };
 
 function report(name: string, r: LoadResult): void {
   totals.requests += r.sent;
   totals.failed += r.failures.length;
-  const failures = r.failures.length === 0 ? "" : ` (${[...new Set(r.failures)].slice(0, 3).join("; ")})`;
-  console.log(`# ${name}: ${r.sent} requests in ${r.seconds.toFixed(1)} s (${Math.round(r.sent / r.seconds)} req/s), ${r.failures.length} failed${failures}, slowest ${r.maxLatencyMs} ms, answers ${JSON.stringify(r.byBody)}`);
+  console.log(describeLoad(name, r));
 }
 
-function assertNoFailures(r: LoadResult): void {
-  assert.deepEqual(r.failures.slice(0, 10), [], `${r.failures.length} of ${r.sent} requests failed`);
-  assert.equal(r.ok, r.sent);
-  assert.ok(r.sent >= 500, `the load sent only ${r.sent} requests`);
-}
+/** At least 500 requests in every load window, none failed. */
+const assertNoFailures = (r: LoadResult): void => assertNoFailuresIn(r, 500);
 
 function assertSucceeded(result: CliResult, what: string): void {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
@@ -310,7 +205,7 @@ services: [services/*]
   });
 
   after(async () => {
-    for (const stop of [...loads]) await stop();
+    await stopAllLoads();
     for (const child of [...children]) child.kill("SIGKILL");
     await cli("down");
     for (const c of await containers()) await docker.getContainer(c.id).remove({ force: true }).catch(() => undefined);

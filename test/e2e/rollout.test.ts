@@ -13,9 +13,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
-import { pushImage } from "../../src/docker/image-push.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { assertNoFailures, describeLoad, getOnce, type LoadResult, sample as sampleOn, startLoad as startLoadOn } from "./keepalive-load.js";
+import { buildAndPushPython, pythonServer } from "./python-service.js";
 
 const DEV_REGISTRY = 16090;
 const PROD_REGISTRY = 16091;
@@ -29,36 +30,14 @@ const docker = engine.api;
 const root = mkdtempSync(join(tmpdir(), "slipway-rollout-e2e-"));
 const images: Record<string, string> = {};
 
-const serverPy = `
-import os, signal, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-VERSION = os.environ["APP_VERSION"]; STATUS = int(os.environ["APP_STATUS"]); READY = os.environ["APP_READY"] == "1"
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        if self.path == "/healthz": status, body = (200 if READY else 503), b"ok"
-        else: status, body = STATUS, VERSION.encode()
-        self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-server.serve_forever(poll_interval=0.1); server.server_close()
-`;
+const serverPy = pythonServer(
+  'VERSION = os.environ["APP_VERSION"]; STATUS = int(os.environ["APP_STATUS"]); READY = os.environ["APP_READY"] == "1"',
+  `if self.path == "/healthz": status, body = (200 if READY else 503), b"ok"
+else: status, body = STATUS, VERSION.encode()`,
+);
 
-async function buildAndPush(version: string, status: number, ready: boolean): Promise<string> {
-  const context = mkdtempSync(join(root, "context-"));
-  writeFileSync(join(context, "server.py"), serverPy);
-  writeFileSync(
-    join(context, "Dockerfile"),
-    `FROM python:3.11-slim-bookworm\nENV APP_VERSION=${version} APP_STATUS=${status} APP_READY=${ready ? 1 : 0}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`,
-  );
-  const tag = `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`;
-  const stream = await docker.buildImage({ context, src: ["Dockerfile", "server.py"] }, { t: tag, rm: true, forcerm: true });
-  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-  return pushImage(engine, tag, () => undefined, AbortSignal.timeout(120_000));
-}
+const buildAndPush = (version: string, status: number, ready: boolean): Promise<string> =>
+  buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_STATUS: String(status), APP_READY: ready ? "1" : "0" });
 
 function writeService(strategy: string, extra = ""): void {
   writeFileSync(
@@ -78,94 +57,11 @@ ${extra}`,
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
 
-// --- load --------------------------------------------------------------
+// --- load (keepalive-load.ts) -------------------------------------------
 
-interface LoadResult {
-  sent: number;
-  ok: number;
-  failures: string[];
-  /** When the first and the last failed answer arrived (epoch ms). */
-  failureSpan?: { firstMs: number; lastMs: number };
-  byBody: Record<string, number>;
-  seconds: number;
-}
-
-/** Keep-alive GETs at `rps` until stopped (at most 120 s). */
-function startLoad(rps = 500): { stop: () => Promise<LoadResult> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const result: LoadResult = { sent: 0, ok: 0, failures: [], byBody: {}, seconds: 0 };
-  const started = Date.now();
-  const inFlight = new Set<Promise<void>>();
-  let stopping = false;
-  const tick = setInterval(() => {
-    const elapsed = Date.now() - started;
-    if (stopping || elapsed > 120_000) return;
-    const due = Math.floor((elapsed * rps) / 1000) - result.sent;
-    for (let i = 0; i < due; i++) {
-      result.sent++;
-      const p = get(agent).then(
-        ({ status, body }) => {
-          result.byBody[status === 200 ? body : `HTTP ${status}`] = (result.byBody[status === 200 ? body : `HTTP ${status}`] ?? 0) + 1;
-          if (status >= 200 && status < 300) result.ok++;
-          else {
-            result.failures.push(`HTTP ${status} ${body.slice(0, 40)}`);
-            const now = Date.now();
-            result.failureSpan = { firstMs: result.failureSpan?.firstMs ?? now, lastMs: now };
-          }
-        },
-        (err: Error) => void result.failures.push(err.message),
-      );
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-  }, 10);
-  return {
-    stop: async () => {
-      stopping = true;
-      clearInterval(tick);
-      await Promise.all(inFlight);
-      agent.destroy();
-      result.seconds = (Date.now() - started) / 1000;
-      return result;
-    },
-  };
-}
-
-function get(agent: http.Agent): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port: ENDPOINT, path: "/", agent, timeout: 10_000 }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.on("timeout", () => req.destroy(new Error("client timeout")));
-    req.on("error", reject);
-  });
-}
-
-async function sample(n: number): Promise<Record<string, number>> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const { status, body } = await get(agent);
-    const key = status === 200 ? body : `HTTP ${status}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  agent.destroy();
-  return counts;
-}
-
-function report(name: string, r: LoadResult): void {
-  const failures = r.failures.length === 0 ? "" : ` (${[...new Set(r.failures)].slice(0, 3).join("; ")})`;
-  console.log(`# ${name}: ${r.sent} requests in ${r.seconds.toFixed(1)} s (${Math.round(r.sent / r.seconds)} req/s), ${r.failures.length} failed${failures}, answers ${JSON.stringify(r.byBody)}`);
-}
-
-function assertNoFailures(r: LoadResult): void {
-  assert.deepEqual(r.failures.slice(0, 10), [], `${r.failures.length} of ${r.sent} requests failed`);
-  assert.equal(r.ok, r.sent);
-}
+const startLoad = (rps?: number): ReturnType<typeof startLoadOn> => startLoadOn(ENDPOINT, rps);
+const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
+const report = (name: string, r: LoadResult): void => console.log(describeLoad(name, r));
 
 async function assertSucceeded(result: CliResult, what: string): Promise<void> {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
@@ -396,29 +292,10 @@ services: [services/*]
     assert.match(deployed.stdout, /slipway rollout promote hello --env test/);
     assert.deepEqual(await sample(20), { v2: 20 });
     const agent = new http.Agent({ keepAlive: false });
-    const preview = await new Promise<string>((resolve, reject) =>
-      http.get({ host: "127.0.0.1", port: ENDPOINT, path: "/", agent, headers: { "X-Slipway-Canary": "always" } }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => resolve(body));
-      }).on("error", reject),
-    );
-    assert.equal(preview, "v1");
+    assert.deepEqual(await getOnce(agent, ENDPOINT, { "X-Slipway-Canary": "always" }), { status: 200, body: "v1" });
+    agent.destroy();
     // The preview endpoint reaches only green.
-    const previewAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const onPreview = await Promise.all(
-      Array.from({ length: 5 }, () => new Promise<string>((resolve, reject) =>
-        http.get({ host: "127.0.0.1", port: PREVIEW, path: "/", agent: previewAgent }, (res) => {
-          let body = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => (body += c));
-          res.on("end", () => resolve(body));
-        }).on("error", reject),
-      )),
-    );
-    previewAgent.destroy();
-    assert.deepEqual(onPreview, ["v1", "v1", "v1", "v1", "v1"]);
+    assert.deepEqual(await sampleOn(PREVIEW, 5), { v1: 5 });
     assert.match((await cli("rollout", "status", "hello", "--env", "test")).stdout, /preview http:\/\/127\.0\.0\.1:16011/);
     await assertSucceeded(await cli("rollout", "promote", "hello", "--env", "test"), "rollout promote");
     await sleep(500);
