@@ -17,7 +17,8 @@ import { dnsLabelName } from "../domain/naming.js";
 import { maskSecrets, resolveServiceEnv } from "../domain/service-env.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { describeProbe, probedPort, probeFor } from "../runtime/probes.js";
-import { type Liveness, type ProbeAttempt, type ReadinessOutcome, systemClock, waitUntilReady } from "../runtime/readiness.js";
+import { type Liveness, type ProbeAttempt, type ReadinessOutcome, waitUntilReady } from "../runtime/readiness.js";
+import { waitForExit } from "./container-exit.js";
 import { type Check, checkHttp } from "./http-expectation.js";
 import { StageLog } from "./stage-log.js";
 
@@ -57,7 +58,6 @@ export interface ContainerTestReport {
 
 const LOG_TAIL_LINES = 20;
 const OUTPUT_DRAIN_MS = 2000;
-const EXIT_POLL_MS = 250;
 
 /** What every step needs; built once per stage. */
 interface Scope {
@@ -388,7 +388,7 @@ async function checkCommand(scope: Scope, test: ContainerTest, command: NonNulla
     const output = await attachOutput(scope, container, `test ${test.name}`);
     scope.write(`test ${test.name}: running ${what} with SLIPWAY_TARGET_URL=${targetUrl}\n`);
     await call(scope, container.start());
-    const exitCode = await waitForExit(scope, container, timeoutMs);
+    const exitCode = await waitForExit(() => call(scope, container.inspect()), timeoutMs, scope.signal);
     if (exitCode === undefined) return { passed: false, detail: `${what}: did not finish within ${formatSeconds(timeoutMs)}` };
     await settleWithin(output.ended, OUTPUT_DRAIN_MS);
     if (exitCode === 0) return { passed: true, detail: `${what} exited with code 0` };
@@ -399,16 +399,6 @@ async function checkCommand(scope: Scope, test: ContainerTest, command: NonNulla
   }
 }
 
-/** The exit code, or undefined if it still runs after timeoutMs. */
-async function waitForExit(scope: Scope, container: Docker.Container, timeoutMs: number): Promise<number | undefined> {
-  const giveUpAt = performance.now() + timeoutMs;
-  for (;;) {
-    const { State } = await call(scope, container.inspect());
-    if (!State.Running) return State.ExitCode;
-    if (performance.now() >= giveUpAt) return undefined;
-    await systemClock.sleep(Math.min(EXIT_POLL_MS, giveUpAt - performance.now()), scope.signal);
-  }
-}
 
 // ------------------------------------------------------------ cleanup
 

@@ -12,7 +12,7 @@ import type { IntegrationTest } from "../domain/config-schema.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { dependencyUrlVariable } from "../domain/placement.js";
 import { demultiplexLogs } from "../runtime/docker/log-frames.js";
-import { systemClock } from "../runtime/readiness.js";
+import { waitForExit } from "./container-exit.js";
 import { checkHttp } from "./http-expectation.js";
 
 export interface IntegrationTestResult {
@@ -55,7 +55,6 @@ export interface IntegrationTestOptions {
   onResult?: (result: IntegrationTestResult) => void;
 }
 
-const EXIT_POLL_MS = 200;
 const SYSTEM_MOUNT = "/system";
 
 export async function runIntegrationTests(options: IntegrationTestOptions): Promise<IntegrationTestResult[]> {
@@ -114,7 +113,7 @@ async function runCommand(options: IntegrationTestOptions, test: IntegrationTest
   try {
     appendFileSync(options.logFile, `test ${test.name}: running ${what}\n`);
     await container.start();
-    const exitCode = await waitForExit(container, timeoutMs, options.signal);
+    const exitCode = await waitForExit(() => container.inspect(), timeoutMs, options.signal);
     const output = demultiplexLogs(await container.logs({ stdout: true, stderr: true, follow: false })).toString("utf8");
     appendFileSync(options.logFile, output.endsWith("\n") || output === "" ? output : `${output}\n`);
     if (exitCode === undefined) return { passed: false, detail: `${what}: did not finish within ${test.timeoutSeconds}s` };
@@ -126,16 +125,6 @@ async function runCommand(options: IntegrationTestOptions, test: IntegrationTest
   }
 }
 
-/** The exit code, or undefined if it still runs after timeoutMs. */
-async function waitForExit(container: { inspect(): Promise<{ State: { Running: boolean; ExitCode: number } }> }, timeoutMs: number, signal: AbortSignal): Promise<number | undefined> {
-  const giveUpAt = performance.now() + timeoutMs;
-  for (;;) {
-    const { State } = await container.inspect();
-    if (!State.Running) return State.ExitCode;
-    if (performance.now() >= giveUpAt) return undefined;
-    await systemClock.sleep(Math.min(EXIT_POLL_MS, giveUpAt - performance.now()), signal);
-  }
-}
 
 function shorten(text: string): string {
   return text.length <= 200 ? text : `${text.slice(0, 199)}…`;
