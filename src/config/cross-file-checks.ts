@@ -28,6 +28,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
           ...tierProblems(system, services),
           ...approverCapacityProblems(system, services),
           ...integrationTestProblems(system, systemSource, services, namesWithErrors),
+          ...hostNetworkProbeProblems(system, services),
         ];
   return [
     ...systemProblems,
@@ -225,6 +226,30 @@ function freezeProblems(system: SystemConfig, source: YamlSource): ConfigProblem
       ? []
       : [problemAt(source, ["releasePolicy", "freeze", i, "to"], `the freeze ends (${window.to}) before it starts (${window.from})`, "set `to` after `from`")],
   );
+}
+
+/**
+ * On the host network an instance listens only on the port slipway gives it
+ * (ADR 10): a readiness probe on another fixed port would collide between
+ * instances, so it is refused here rather than at the first deploy.
+ */
+function hostNetworkProbeProblems(system: SystemConfig, services: readonly LoadedService[]): ConfigProblem[] {
+  const onHost = system.environments.filter((e) => e.runtime === "docker" && e.network === "host").map((e) => e.name);
+  if (onHost.length === 0) return [];
+  return services.flatMap((service) => {
+    const { readiness, port } = service.config;
+    const kind = readiness.http !== undefined ? "http" : readiness.tcp !== undefined ? "tcp" : undefined;
+    const probed = kind === undefined ? undefined : readiness[kind]?.port;
+    if (kind === undefined || probed === undefined || probed === port) return [];
+    return [
+      problemAt(
+        service.source,
+        ["readiness", kind, "port"],
+        `probes port ${probed}, but in ${onHost.join(", ")} (network: host) an instance listens only on the port slipway gives it in PORT`,
+        `drop readiness.${kind}.port to probe the service port, or set network: bridge on ${onHost.length === 1 ? "that environment" : "those environments"} in slipway.yaml`,
+      ),
+    ];
+  });
 }
 
 function tierProblems(system: SystemConfig, services: readonly LoadedService[]): ConfigProblem[] {

@@ -198,6 +198,11 @@ describe("loadSystem", () => {
       expected: ['slipway.yaml:11:22 integrationTests[0].http.service: unknown service "aa" | did you mean "a"?'],
     },
     {
+      name: "a readiness probe on another port where instances run on the host network",
+      files: { "services/a/slipway.service.yaml": service("a").replace("http: { path: /healthz }", "http: { path: /healthz, port: 9090 }") },
+      expected: ['services/a/slipway.service.yaml:6:33 readiness.http.port: probes port 9090, but in test, prod (network: host) an instance listens only on the port slipway gives it in PORT | drop readiness.http.port to probe the service port, or set network: bridge on those environments in slipway.yaml'],
+    },
+    {
       name: "registries on the same port",
       files: { "slipway.yaml": SYSTEM.replace("5102", "5101"), "services/a/slipway.service.yaml": service("a") },
       expected: ["slipway.yaml:4:16 registries.prod.url: port 5101 for the prod registry clashes with the dev registry | give each registry its own port"],
