@@ -23,6 +23,14 @@ export interface DaemonSpec {
   /** Writes what the daemon reads (config files, data folders) just before it starts. */
   prepare?: () => void;
   startTimeoutMs?: number;
+  /**
+   * A daemon that runs but does not answer gets this long to answer again
+   * before it is replaced (a supervisor restarting its child); 0 by default.
+   * Replacing it at once is what raced a supervisor's own restart.
+   */
+  settleMs?: number;
+  /** Command lines (prefixes: a reload appends arguments) of processes on the port that the daemon takes over when it starts (its child left by a killed predecessor). */
+  takesOver?: string[];
 }
 
 interface PidRecord {
@@ -51,7 +59,7 @@ export async function startDaemon(spec: DaemonSpec): Promise<StartResult> {
   const state = daemonState(spec);
   let restarted = false;
   if (state.kind === "running") {
-    if (state.port === spec.port && (await spec.healthy())) return "already-running";
+    if (state.port === spec.port && (await healthyWithin(spec, spec.settleMs ?? 0))) return "already-running";
     // Ours but on another port (config changed) or not answering: replace it.
     await stopDaemon(spec);
     restarted = true;
@@ -120,12 +128,23 @@ export async function assertPortsAvailable(specs: readonly DaemonSpec[]): Promis
     if (daemonState(spec).kind === "running") continue;
     if (await isPortFree(spec.port)) continue;
     const owner = findPortOwner(spec.port);
+    if (owner !== undefined && spec.takesOver?.some((command) => owner.command.startsWith(command)) === true) continue;
     conflicts.push(`the ${spec.name} needs port ${spec.port}, held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`);
   }
   if (conflicts.length > 0) {
     throw new SlipwayError("PORT_IN_USE", `cannot start the platform: ${conflicts.join("; ")}`, {
       hint: "stop that process, or give the registry another port in slipway.yaml; nothing was started",
     });
+  }
+}
+
+/** Polls `healthy` until it answers true or `ms` passed (at least one try). */
+async function healthyWithin(spec: DaemonSpec, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await spec.healthy()) return true;
+    if (Date.now() >= deadline || daemonState(spec).kind !== "running") return false;
+    await sleep(50);
   }
 }
 
@@ -162,7 +181,8 @@ function readPidRecord(file: string): PidRecord | undefined {
   }
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+/** Sends a signal to a process that may already be gone. */
+export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {
@@ -170,7 +190,8 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function writeAtomically(file: string, content: string): void {
+/** Readers see the old file or the new one, never a torn one. */
+export function writeAtomically(file: string, content: string): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, content);
   renameSync(tmp, file);

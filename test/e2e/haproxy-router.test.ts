@@ -183,7 +183,7 @@ describe("HAProxy router", { skip: binary === undefined ? "haproxy is not instal
     router = new HaproxyRouter({ environment: "e2e", stateDir, controlPort: CONTROL, drainTimeoutMs: 10_000 });
     await router.ensureService(SERVICE, { endpointPort: WEB, previewPort: WEB_PREVIEW });
     assert.equal(await router.start(), "started");
-    masterPid = (JSON.parse(readFileSync(router.paths.pidFile, "utf8")) as { pid: number }).pid;
+    masterPid = (JSON.parse(readFileSync(router.paths.haproxyPidFile, "utf8")) as { pid: number }).pid;
     workerAtStart = await router.showInfo();
     startedAt = Date.now();
   });

@@ -1,14 +1,18 @@
-// One HAProxy per environment, run by slipway as a daemon (platform/daemon.ts)
-// in master-worker mode: the pid file holds the master, which survives
-// reloads; the master CLI socket reloads it, the admin socket changes it.
-// Its files live in the state directory: routers/<environment>/ for config,
-// route table and sockets, run/ and logs/ as for the registries.
+// One HAProxy per environment, in master-worker mode, run by its supervisor
+// (supervisor.ts), which slipway runs as a daemon (platform/daemon.ts): the
+// pid file holds the supervisor, which restarts HAProxy when it dies; the
+// haproxy pid file holds the current master, which survives reloads. The
+// master CLI socket reloads it, the admin socket changes it. Its files live
+// in the state directory: routers/<environment>/ for config, route table and
+// sockets, run/ and logs/ as for the registries.
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { dnsLabelName } from "../../domain/naming.js";
 import { SlipwayError } from "../../domain/errors.js";
-import type { DaemonSpec } from "../../platform/daemon.js";
+import { writeAtomically, type DaemonSpec } from "../../platform/daemon.js";
+import { haproxyArgs } from "./supervisor.js";
 
 export const HAPROXY_BINARY = "/usr/sbin/haproxy";
 
@@ -23,7 +27,10 @@ export interface HaproxyPaths {
   routesFile: string;
   adminSocket: string;
   masterSocket: string;
+  /** The supervisor's pid file (the daemon slipway starts and stops). */
   pidFile: string;
+  /** The current HAProxy master, written by the supervisor at each start. */
+  haproxyPidFile: string;
   logFile: string;
 }
 
@@ -40,6 +47,7 @@ export function haproxyPaths(stateDir: string, environment: string): HaproxyPath
     adminSocket: join(dir, "admin.sock"),
     masterSocket: join(dir, "master.sock"),
     pidFile: join(stateDir, "run", `router-${env}.pid`),
+    haproxyPidFile: join(stateDir, "run", `router-${env}.haproxy.pid`),
     logFile: join(stateDir, "logs", `router-${env}.log`),
   };
   const long = [paths.adminSocket, paths.masterSocket].find((p) => Buffer.byteLength(p) > MAX_SOCKET_PATH);
@@ -51,18 +59,43 @@ export function haproxyPaths(stateDir: string, environment: string): HaproxyPath
   return paths;
 }
 
+/** The compiled supervisor entry point, beside this file. */
+const SUPERVISOR_SCRIPT = fileURLToPath(new URL("./supervisor-main.js", import.meta.url));
+
+/** A supervisor that runs but whose HAProxy does not answer is given this long to restart it before it is replaced. */
+export const ROUTER_SETTLE_MS = 10_000;
+
 export function haproxyDaemonSpec(environment: string, paths: HaproxyPaths, controlPort: number, binary: string, writeConfig: () => void): DaemonSpec {
   return {
     name: `router (${environment})`,
-    command: binary,
-    // -W: master-worker, foreground; -S: the master CLI, for reloads.
-    args: ["-W", "-f", paths.configFile, "-S", `${paths.masterSocket},mode,600`],
+    command: process.execPath,
+    args: [SUPERVISOR_SCRIPT, binary, paths.configFile, paths.masterSocket, paths.haproxyPidFile],
     pidFile: paths.pidFile,
     logFile: paths.logFile,
     port: controlPort,
     healthy: () => controlPortAnswers(controlPort),
     prepare: writeConfig,
+    settleMs: ROUTER_SETTLE_MS,
+    // A HAProxy left by a supervisor that was killed holds the port; the new supervisor adopts it.
+    takesOver: [[binary, ...haproxyArgs(paths.configFile, paths.masterSocket)].join(" ")],
   };
+}
+
+/**
+ * A router started before it had a supervisor has HAProxy's master in the
+ * pid file. Hand it to the supervisor about to start (which adopts it, so
+ * traffic is not interrupted) by moving it to the haproxy pid file.
+ */
+export function handOverUnsupervisedRouter(paths: HaproxyPaths, binary: string): void {
+  let record: { pid?: unknown; startTicks?: unknown; command?: unknown };
+  try {
+    record = JSON.parse(readFileSync(paths.pidFile, "utf8")) as typeof record;
+  } catch {
+    return;
+  }
+  if (record.command !== binary || typeof record.pid !== "number") return;
+  writeAtomically(paths.haproxyPidFile, JSON.stringify({ pid: record.pid, startTicks: record.startTicks, startedAt: new Date().toISOString(), starts: 0 }));
+  rmSync(paths.pidFile, { force: true });
 }
 
 export async function controlPortAnswers(port: number, timeoutMs = 1_000): Promise<boolean> {

@@ -5,15 +5,16 @@
 // HAProxy 2.6 cannot add frontends at run time.
 // Every change is also written to the route table and the config file, so a
 // restart or reload comes back routing the same way.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { SlipwayError } from "../../domain/errors.js";
-import { daemonState, startDaemon, stopDaemon, type DaemonSpec, type StartResult, type StopResult } from "../../platform/daemon.js";
+import { daemonState, signal, startDaemon, stopDaemon, type DaemonSpec, type StartResult, type StopResult } from "../../platform/daemon.js";
 import { findPortOwner, isPortFree } from "../../platform/port-probe.js";
 import { instanceWeights } from "../revision-weights.js";
 import type { BackendRole, BackendSpec, DrainOptions, RevisionPercentages, RoutedBackend, ServiceEndpoint, ServiceStats, TrafficRouter } from "../types.js";
 import { DEFAULT_SLOTS, REQUEST_LOG_RING, renderHaproxyConfig, serverWeight, slotCount, slotName, slotOf } from "./haproxy-config.js";
-import { checkConfig, haproxyBinary, haproxyDaemonSpec, haproxyPaths, type HaproxyPaths } from "./haproxy-daemon.js";
+import { checkConfig, handOverUnsupervisedRouter, haproxyBinary, haproxyDaemonSpec, haproxyPaths, type HaproxyPaths } from "./haproxy-daemon.js";
+import { runningHaproxy } from "./supervisor.js";
 import { reloadAndWait } from "./master-cli.js";
 import { assertRoutableAddress, assertRoutableName, assertWeight, backendProxy, frontendProxy, MAX_SERVER_WEIGHT, routeKinds, routesForRole, type RouteKind } from "./proxy-names.js";
 import { parseRequestLog, summarizeLatency } from "./request-log.js";
@@ -79,15 +80,30 @@ export class HaproxyRouter implements TrafficRouter {
     return haproxyDaemonSpec(this.environment, this.paths, this.controlPort, this.binary, () => this.writeConfig(this.paths.configFile));
   }
 
-  /** Starts the environment's HAProxy from the route table, unless it already runs. */
+  /**
+   * Starts the environment's HAProxy under its supervisor from the route
+   * table, unless it already runs. A supervisor restarting HAProxy at this
+   * moment is waited for, not raced.
+   */
   async start(): Promise<StartResult> {
     this.writeConfig(this.paths.configFile);
     await checkConfig(this.binary, this.paths.configFile);
+    handOverUnsupervisedRouter(this.paths, this.binary);
     return startDaemon(this.daemonSpec());
   }
 
-  stop(): Promise<StopResult> {
-    return stopDaemon(this.daemonSpec());
+  /** Stops the supervisor, which stops HAProxy; and a HAProxy whose supervisor was killed. */
+  async stop(): Promise<StopResult> {
+    handOverUnsupervisedRouter(this.paths, this.binary);
+    const result = await stopDaemon(this.daemonSpec());
+    const orphan = runningHaproxy(this.paths.haproxyPidFile);
+    if (orphan === undefined) return result;
+    signal(orphan.pid, "SIGTERM");
+    const deadline = Date.now() + 5_000;
+    while (runningHaproxy(this.paths.haproxyPidFile) !== undefined && Date.now() < deadline) await sleep(20);
+    if (runningHaproxy(this.paths.haproxyPidFile) !== undefined) signal(orphan.pid, "SIGKILL");
+    rmSync(this.paths.haproxyPidFile, { force: true });
+    return "stopped";
   }
 
   async close(): Promise<void> {
