@@ -129,8 +129,29 @@ const EnvironmentSchema = z.strictObject({
   portOffset: z.number().int().min(0).max(60000).optional(),
   kubernetes: z
     .strictObject({
+      /** The kubeconfig file; default $KUBECONFIG, else ~/.kube/config. */
+      kubeconfig: z.string().min(1).optional(),
       context: z.string().optional(),
+      /** Default: <system>-<environment>. */
       namespace: dnsLabel.optional(),
+      /** The Gateway API Gateway the environment's HTTPRoutes attach to (docs/runtime-mapping.md). */
+      gateway: z
+        .strictObject({
+          /** The GatewayClass the cluster's Gateway API implementation serves (kubectl get gatewayclass). */
+          className: z.string().min(1),
+          /**
+           * One listener on this port for all services, each route matching the
+           * hostname <service>.<hostnameSuffix>; without it, one listener a
+           * service on its endpoint port.
+           */
+          port: z.number().int().min(1).max(65535).optional(),
+          hostnameSuffix: z.string().min(1).optional(),
+          /** Where clients reach the gateway's listener(s) from this machine, e.g. http://127.0.0.1:8000. */
+          address: z.string().url().optional(),
+        })
+        .optional(),
+      /** Prometheus scraping the gateway's metrics: the router's per-revision counters for analysis. */
+      prometheus: z.strictObject({ address: z.string().url() }).optional(),
     })
     .optional(),
 });

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { loadSystem, type LoadedSystem } from "../../config/load-system.js";
 import { renderManifests, resolveNamespace, serializeManifests, type RenderOptions } from "../../delivery/kubernetes/render-manifests.js";
 import { checkLockFits, parseLock, type SystemLock } from "../../delivery/recovery/system-lock.js";
+import type { EnvironmentConfig } from "../../domain/config-schema.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { endpointPort, environmentOf } from "../../domain/placement.js";
 import type { CommandContext } from "../main.js";
@@ -27,7 +28,7 @@ export async function renderKubernetesCommand(ctx: CommandContext, opts: RenderK
   const { environment, portOffset } = environmentOf(system.config, opts.env);
   const { lock, source } = opts.lock === undefined ? await snapshotNow(ctx, opts) : { lock: readLock(opts.lock), source: `the lock file ${opts.lock}` };
   checkLockFits(lock, system.config.system, system.services.map((s) => s.config.name));
-  const { namespace, from } = resolveNamespace({ flag: opts.namespace, environment: environment.kubernetes?.namespace, system: system.config.system });
+  const { namespace, from } = resolveNamespace({ flag: opts.namespace, configured: environment.kubernetes?.namespace, system: system.config.system, environment: environment.name });
   const version = slipwayVersion();
   const options: RenderOptions = {
     namespace,
@@ -35,7 +36,7 @@ export async function renderKubernetesCommand(ctx: CommandContext, opts: RenderK
     environment: environment.name,
     source: lock.environment === environment.name ? source : `${source} (taken in ${lock.environment})`,
     ...configured(system, portOffset),
-    ...(opts.gatewayClass === undefined ? {} : { gatewayClass: opts.gatewayClass }),
+    ...gatewayOptions(environment.kubernetes?.gateway, opts.gatewayClass),
     ...(version === undefined ? {} : { slipwayVersion: version }),
   };
   const rendered = renderManifests(lock, options);
@@ -74,15 +75,22 @@ async function snapshotNow(ctx: CommandContext, opts: RenderKubernetesOptions): 
   }
 }
 
-/** What the lock does not record: endpoint ports, rolling parameters, ports of dependencies outside it. */
-function configured(system: LoadedSystem, portOffset: number): Pick<RenderOptions, "endpointPorts" | "rolling" | "servicePorts"> {
+/** What the lock does not record: endpoint ports, ports of dependencies outside it. */
+function configured(system: LoadedSystem, portOffset: number): Pick<RenderOptions, "endpointPorts" | "servicePorts"> {
   const configs = system.services.map((s) => s.config);
-  const rolling: Record<string, { maxSurge: number | string; maxUnavailable: number | string }> = {};
-  for (const c of configs) if (c.strategy.rolling !== undefined) rolling[c.name] = { maxSurge: c.strategy.rolling.maxSurge, maxUnavailable: c.strategy.rolling.maxUnavailable };
   return {
     endpointPorts: Object.fromEntries(configs.map((c) => [c.name, endpointPort(c, portOffset)])),
-    rolling,
     servicePorts: Object.fromEntries(configs.map((c) => [c.name, c.port])),
+  };
+}
+
+/** The environment's gateway settings, the same the Kubernetes runtime uses; --gateway-class wins. */
+function gatewayOptions(gateway: NonNullable<EnvironmentConfig["kubernetes"]>["gateway"], flag: string | undefined): Pick<RenderOptions, "gatewayClass" | "sharedPort" | "hostnameSuffix"> {
+  const gatewayClass = flag ?? gateway?.className;
+  return {
+    ...(gatewayClass === undefined ? {} : { gatewayClass }),
+    ...(gateway?.port === undefined ? {} : { sharedPort: gateway.port }),
+    ...(gateway?.hostnameSuffix === undefined ? {} : { hostnameSuffix: gateway.hostnameSuffix }),
   };
 }
 

@@ -1,7 +1,8 @@
-// The Kubernetes rendering of a system lock. No API server is reachable from
-// the tests, so the objects are checked field by field and by
-// `checkStructure` (the cross-references a cluster would resolve: selectors,
-// Services, listeners, Secrets), and a golden file pins the whole output.
+// The Kubernetes rendering of a system lock: the objects the Kubernetes
+// runtime applies (domain/kubernetes-objects.ts), checked field by field and
+// by `checkStructure` (the cross-references a cluster resolves: selectors,
+// Services, listeners, Secrets), and a golden file pins the whole output. The
+// e2e test test/e2e/kubernetes-rollout.test.ts applies them to a real cluster.
 //
 // Golden file: src/delivery/kubernetes/testdata/two-services.golden.yaml.
 // After a deliberate change, refresh it with
@@ -64,7 +65,7 @@ function twoServices(): SystemLock {
   };
 }
 
-const baseOptions: RenderOptions = { namespace: "shop-prod", endpointPorts: { back: 5100, front: 5200, db: 5300 }, rolling: { front: { maxSurge: 1, maxUnavailable: 0 } } };
+const baseOptions: RenderOptions = { namespace: "shop-prod", endpointPorts: { back: 5100, front: 5200, db: 5300 } };
 
 type Obj = Record<string, unknown>;
 const get = (o: unknown, ...path: (string | number)[]): unknown => path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], o);
@@ -78,7 +79,12 @@ function find(list: Obj[], kind: string, name: string): Obj {
   return found;
 }
 function container(list: Obj[], service: string): Obj {
-  return get(find(list, "Deployment", service), "spec", "template", "spec", "containers", 0) as Obj;
+  return get(replicaSet(list, service), "spec", "template", "spec", "containers", 0) as Obj;
+}
+function replicaSet(list: Obj[], service: string): Obj {
+  const found = list.find((o) => o["kind"] === "ReplicaSet" && get(o, "metadata", "labels", "org.slipway.service") === service);
+  assert.ok(found, `no ReplicaSet of ${service}`);
+  return found;
 }
 function env(list: Obj[], service: string): Obj[] {
   return container(list, service)["env"] as Obj[];
@@ -102,7 +108,7 @@ function checkStructure(list: Obj[]): void {
     if (o["kind"] !== "Namespace") assert.equal(get(o, "metadata", "namespace"), namespace);
     for (const v of Object.values((get(o, "metadata", "labels") ?? {}) as Obj)) assert.match(String(v), labelValue);
   }
-  for (const d of list.filter((o) => o["kind"] === "Deployment")) {
+  for (const d of list.filter((o) => o["kind"] === "ReplicaSet")) {
     const podLabels = get(d, "spec", "template", "metadata", "labels") as Record<string, string>;
     for (const v of Object.values(podLabels)) assert.match(v, labelValue);
     for (const [k, v] of Object.entries(get(d, "spec", "selector", "matchLabels") as Record<string, string>)) assert.equal(podLabels[k], v, "the selector selects the pod template");
@@ -114,47 +120,67 @@ function checkStructure(list: Obj[]): void {
       assert.equal(("value" in e ? 1 : 0) + ("valueFrom" in e ? 1 : 0), 1, `${String(e["name"])}: value or valueFrom`);
       if ("value" in e) assert.equal(typeof e["value"], "string");
       const ref = get(e, "valueFrom", "secretKeyRef", "name");
-      if (ref !== undefined) assert.equal(ref, `${String(get(d, "metadata", "name"))}-secrets`);
+      if (ref !== undefined) assert.equal(ref, `${String(get(d, "metadata", "labels", "org.slipway.service"))}-secrets`);
     }
     const probe = c["readinessProbe"] as Obj;
     assert.equal(["httpGet", "tcpSocket", "exec"].filter((k) => k in probe).length, 1);
     for (const k of ["initialDelaySeconds", "periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"]) assert.ok(Number.isInteger(probe[k]), `${k} is whole`);
-    const svc = services.get(get(d, "metadata", "name") as string);
-    assert.ok(svc, "each Deployment has its Service");
-    for (const [k, v] of Object.entries(get(svc, "spec", "selector") as Record<string, string>)) assert.equal(podLabels[k], v, "the Service selects the pods");
-    assert.equal(get(svc, "spec", "ports", 0, "targetPort"), get(c, "ports", 0, "containerPort"));
+    for (const name of [get(d, "metadata", "name") as string, get(d, "metadata", "labels", "org.slipway.service") as string]) {
+      const svc = services.get(name);
+      assert.ok(svc, `each ReplicaSet has its Service ${name}`);
+      for (const [k, v] of Object.entries(get(svc, "spec", "selector") as Record<string, string>)) assert.equal(podLabels[k], v, "the Service selects the pods");
+      assert.equal(get(svc, "spec", "ports", 0, "targetPort"), get(c, "ports", 0, "containerPort"));
+    }
   }
   for (const r of list.filter((o) => o["kind"] === "HTTPRoute")) {
     const parent = get(r, "spec", "parentRefs", 0) as Obj;
     const gw = gateways.find((g) => get(g, "metadata", "name") === parent["name"]);
     assert.ok(gw, "the route's Gateway is rendered");
     assert.ok((get(gw, "spec", "listeners") as Obj[]).some((l) => l["name"] === parent["sectionName"]), "the route's listener exists");
-    const ref = get(r, "spec", "rules", 0, "backendRefs", 0) as Obj;
+    const ref = get(r, "spec", "rules", -1 + (get(r, "spec", "rules") as Obj[]).length, "backendRefs", 0) as Obj;
     assert.equal(get(services.get(ref["name"] as string), "spec", "ports", 0, "port"), ref["port"], "the backendRef names a Service port");
   }
 }
 
 describe("renderManifests", () => {
-  it("renders a Namespace, the Gateway, then per service in dependency order a Deployment, a Service and an HTTPRoute", () => {
+  it("renders a Namespace, the Gateway, then per service in dependency order the revision's ReplicaSet and Service, the stable Service and an HTTPRoute", () => {
     const list = objects(twoServices());
     assert.deepEqual(
       list.map((o) => `${String(o["kind"])}/${String(get(o, "metadata", "name"))}`),
-      ["Namespace/shop-prod", "Gateway/shop", "Deployment/back", "Service/back", "HTTPRoute/back", "Deployment/front", "Service/front", "HTTPRoute/front"],
+      [
+        "Namespace/shop-prod",
+        "Gateway/shop",
+        "ReplicaSet/back-r-a2b47c1a02",
+        "Service/back-r-a2b47c1a02",
+        "Service/back",
+        "HTTPRoute/back",
+        "ReplicaSet/front-r-5382ebc7bd",
+        "Service/front-r-5382ebc7bd",
+        "Service/front",
+        "HTTPRoute/front",
+      ],
     );
     checkStructure(list);
   });
 
   it("maps the pod template: labels, image by digest, port, PORT, literal env, limits, readiness, grace period, replicas", () => {
     const list = objects(twoServices());
-    const d = find(list, "Deployment", "back");
+    const d = replicaSet(list, "back");
     assert.equal(get(d, "spec", "replicas"), 2);
-    assert.deepEqual(get(d, "spec", "selector", "matchLabels"), { "app.kubernetes.io/name": "back", "app.kubernetes.io/part-of": "shop" });
+    assert.deepEqual(get(d, "spec", "selector", "matchLabels"), { "org.slipway.service": "back", "org.slipway.revision": "r-a2b47c1a02" });
     assert.deepEqual(get(d, "spec", "template", "metadata", "labels"), {
       "app.kubernetes.io/name": "back",
+      "app.kubernetes.io/instance": "shop-prod-back",
       "app.kubernetes.io/part-of": "shop",
+      "app.kubernetes.io/managed-by": "slipway",
+      "org.slipway.system": "shop",
+      "org.slipway.environment": "prod",
+      "org.slipway.service": "back",
       "org.slipway.revision": "r-a2b47c1a02",
       "app.kubernetes.io/version": "1.4.0",
+      "org.slipway.serving": "true",
     });
+    assert.deepEqual(get(d, "spec", "template", "spec", "containers", 0, "lifecycle"), { preStop: { sleep: { seconds: 2 } } }, "a pause before SIGTERM while gateways drop the pod");
     assert.equal(get(d, "spec", "template", "spec", "terminationGracePeriodSeconds"), 30);
     assert.equal(get(d, "spec", "template", "spec", "restartPolicy"), "Always");
     const c = container(list, "back");
@@ -174,7 +200,8 @@ describe("renderManifests", () => {
     const exec = locked("exec", { template: { ...locked("exec").template, readiness: probe({ exec: { command: ["/bin/check", "--ready"] } }) } });
     const list = objects({ ...lock, services: [tcp, exec] }, { ...baseOptions, endpointPorts: { tcp: 5001, exec: 5002 } });
     assert.deepEqual(container(list, "tcp")["readinessProbe"], { tcpSocket: { port: 9000 }, initialDelaySeconds: 1, periodSeconds: 1, timeoutSeconds: 3, successThreshold: 2, failureThreshold: 7 });
-    assert.equal(get(find(list, "Deployment", "tcp"), "spec", "template", "spec", "terminationGracePeriodSeconds"), 3);
+    assert.equal(get(replicaSet(list, "tcp"), "spec", "template", "spec", "terminationGracePeriodSeconds"), 3);
+    assert.deepEqual(get(replicaSet(list, "tcp"), "spec", "template", "spec", "containers", 0, "lifecycle"), { preStop: { sleep: { seconds: 1 } } }, "the pause is at most half the grace period");
     assert.deepEqual(container(list, "exec")["readinessProbe"], { exec: { command: ["/bin/check", "--ready"] }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 });
     assert.deepEqual(get(container(objects(twoServices()), "front"), "readinessProbe", "tcpSocket"), { port: 3000 }, "a tcp probe without a port probes the service port");
     checkStructure(list);
@@ -189,34 +216,22 @@ describe("renderManifests", () => {
     assert.equal(memoryQuantity("1.5Gi"), "1.5Gi");
   });
 
-  it("a rolling service gets RollingUpdate with the configuration's maxSurge and maxUnavailable, and says where they came from", () => {
+  it("a comment above each ReplicaSet names the revision and the strategy slipway rolls it out with", () => {
     const rendered = renderManifests(twoServices(), baseOptions);
-    const front = rendered.documents.find((d) => d.object["kind"] === "Deployment" && get(d.object, "metadata", "name") === "front");
-    assert.deepEqual(get(front?.object, "spec", "strategy"), { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
-    assert.match(front?.comment ?? "", /records only the strategy's kind.*from the service's configuration/);
-    const defaulted = renderManifests(twoServices(), { ...baseOptions, rolling: {} }).documents.find((d) => get(d.object, "metadata", "name") === "front" && d.object["kind"] === "Deployment");
-    assert.deepEqual(get(defaulted?.object, "spec", "strategy", "rollingUpdate"), { maxSurge: "25%", maxUnavailable: "25%" });
-    assert.match(defaulted?.comment ?? "", /Kubernetes' defaults/);
+    const back = rendered.documents.find((d) => d.object["kind"] === "ReplicaSet" && get(d.object, "metadata", "name") === "back-r-a2b47c1a02");
+    assert.match(back?.comment ?? "", /^back: revision r-a2b47c1a02 \(canary\)\. What slipway's Kubernetes runtime applies once a rollout has settled/);
   });
 
-  it("a canary or blue-green service is the stable revision only, with a comment about Argo Rollouts", () => {
-    for (const strategy of ["canary", "blueGreen"] as const) {
-      const lock = { ...twoServices(), services: [locked("back", { strategy })] };
-      const d = renderManifests(lock, baseOptions).documents.find((m) => m.object["kind"] === "Deployment");
-      assert.equal(get(d?.object, "spec", "strategy"), undefined);
-      assert.match(d?.comment ?? "", /stable revision only: progressive delivery on a cluster needs Argo Rollouts or a Gateway controller/);
-      assert.match(serializeManifests(renderManifests(lock, baseOptions)), /# back: (canary|blue-green)\. This Deployment is the stable revision only/);
-    }
-  });
-
-  it("a ClusterIP Service on the service port, and an HTTPRoute with one backendRef of weight 100 on the system's Gateway", () => {
+  it("ClusterIP Services of the revision and the stable one select its serving pods; an HTTPRoute gives the revision's Service weight 100 on the system's Gateway", () => {
     const list = objects(twoServices());
-    assert.deepEqual(get(find(list, "Service", "front"), "spec"), {
-      type: "ClusterIP",
-      selector: { "app.kubernetes.io/name": "front", "app.kubernetes.io/part-of": "shop" },
-      ports: [{ name: "http", port: 3000, targetPort: 3000, protocol: "TCP" }],
+    const selector = { "org.slipway.service": "front", "org.slipway.revision": "r-5382ebc7bd", "org.slipway.serving": "true" };
+    const ports = [{ name: "http", port: 3000, targetPort: 3000, protocol: "TCP" }];
+    assert.deepEqual(get(find(list, "Service", "front"), "spec"), { type: "ClusterIP", selector, ports });
+    assert.deepEqual(get(find(list, "Service", "front-r-5382ebc7bd"), "spec"), { type: "ClusterIP", selector, ports });
+    assert.deepEqual(get(find(list, "HTTPRoute", "front"), "spec"), {
+      parentRefs: [{ name: "shop", sectionName: "front" }],
+      rules: [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "front-r-5382ebc7bd", port: 3000, weight: 100 }] }],
     });
-    assert.deepEqual(get(find(list, "HTTPRoute", "front"), "spec"), { parentRefs: [{ name: "shop", sectionName: "front" }], rules: [{ backendRefs: [{ name: "front", port: 3000, weight: 100 }] }] });
     assert.equal(get(find(list, "HTTPRoute", "front"), "spec", "hostnames"), undefined, "hostname-less");
   });
 
@@ -232,8 +247,21 @@ describe("renderManifests", () => {
     assert.throws(() => objects(twoServices(), { ...baseOptions, endpointPorts: { back: 5100 } }), /no endpoint port for front/);
   });
 
+  it("with a shared port: one listener, and each route matches <service>.<namespace> (or the hostname suffix)", () => {
+    const list = objects(twoServices(), { ...baseOptions, sharedPort: 8000 });
+    assert.deepEqual(get(find(list, "Gateway", "shop"), "spec", "listeners"), [{ name: "http", protocol: "HTTP", port: 8000, allowedRoutes: { namespaces: { from: "Same" } } }]);
+    assert.deepEqual(get(find(list, "HTTPRoute", "back"), "spec", "parentRefs"), [{ name: "shop", sectionName: "http" }]);
+    assert.deepEqual(get(find(list, "HTTPRoute", "back"), "spec", "hostnames"), ["back.shop-prod"]);
+    assert.deepEqual(get(find(objects(twoServices(), { ...baseOptions, sharedPort: 8000, hostnameSuffix: "shop.test" }), "HTTPRoute", "front"), "spec", "hostnames"), ["front.shop.test"]);
+    checkStructure(list);
+  });
+
   it("the Namespace is labelled with the system and the environment rendered for", () => {
-    assert.deepEqual(objects(twoServices())[0], { apiVersion: "v1", kind: "Namespace", metadata: { name: "shop-prod", labels: { "app.kubernetes.io/part-of": "shop", "org.slipway.environment": "prod" } } });
+    assert.deepEqual(objects(twoServices())[0], {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: "shop-prod", labels: { "app.kubernetes.io/part-of": "shop", "app.kubernetes.io/managed-by": "slipway", "org.slipway.system": "shop", "org.slipway.environment": "prod" } },
+    });
     assert.equal(get(objects(twoServices(), { ...baseOptions, environment: "staging" })[0], "metadata", "labels", "org.slipway.environment"), "staging");
   });
 });
@@ -255,9 +283,9 @@ describe("secrets", () => {
     }
   });
 
-  it("a variable both literal and secret stays literal once", () => {
+  it("a variable both literal and secret is the secret, once", () => {
     const lock = { ...twoServices(), services: [locked("back", { env: { TOKEN: "x" }, secretEnv: { TOKEN: "BACK_TOKEN" } })] };
-    assert.deepEqual(env(objects(lock), "back").filter((e) => e["name"] === "TOKEN"), [{ name: "TOKEN", value: "x" }]);
+    assert.deepEqual(env(objects(lock), "back").filter((e) => e["name"] === "TOKEN"), [{ name: "TOKEN", valueFrom: { secretKeyRef: { name: "back-secrets", key: "BACK_TOKEN" } } }]);
   });
 });
 
@@ -333,10 +361,10 @@ describe("determinism and YAML", () => {
 });
 
 describe("names", () => {
-  it("the namespace is --namespace, else the environment's kubernetes.namespace, else the system's name", () => {
-    assert.deepEqual(resolveNamespace({ flag: "a", environment: "b", system: "shop" }), { namespace: "a", from: "--namespace" });
-    assert.deepEqual(resolveNamespace({ environment: "b", system: "shop" }), { namespace: "b", from: "the environment's kubernetes.namespace" });
-    assert.deepEqual(resolveNamespace({ system: "shop" }), { namespace: "shop", from: "the system's name" });
+  it("the namespace is --namespace, else the environment's kubernetes.namespace, else <system>-<environment>", () => {
+    assert.deepEqual(resolveNamespace({ flag: "a", configured: "b", system: "shop", environment: "prod" }), { namespace: "a", from: "--namespace" });
+    assert.deepEqual(resolveNamespace({ configured: "b", system: "shop", environment: "prod" }), { namespace: "b", from: "the environment's kubernetes.namespace" });
+    assert.deepEqual(resolveNamespace({ system: "shop", environment: "prod" }), { namespace: "shop-prod", from: "the system's and the environment's names" });
   });
 
   it("refuses names Kubernetes would refuse, saying which and why", () => {
@@ -347,8 +375,8 @@ describe("names", () => {
         assert.match(err.message, pattern);
         return true;
       });
-    refused(() => resolveNamespace({ flag: "Shop_Prod", system: "shop" }), /namespace \(--namespace\) "Shop_Prod" is not a valid Kubernetes name: a DNS label/);
-    refused(() => resolveNamespace({ flag: `a${"b".repeat(63)}`, system: "shop" }), /is not a valid Kubernetes name/);
+    refused(() => resolveNamespace({ flag: "Shop_Prod", system: "shop", environment: "prod" }), /namespace \(--namespace\) "Shop_Prod" is not a valid Kubernetes name: a DNS label/);
+    refused(() => resolveNamespace({ flag: `a${"b".repeat(63)}`, system: "shop", environment: "prod" }), /is not a valid Kubernetes name/);
     refused(() => objects(twoServices(), { ...baseOptions, namespace: "-x" }), /namespace "-x" is not a valid Kubernetes name/);
     refused(() => objects({ ...twoServices(), services: [locked("1api")] }, { ...baseOptions, endpointPorts: { "1api": 1 } }), /service "1api" is not a valid Kubernetes name: Service names are RFC 1035 labels/);
     refused(() => objects({ ...twoServices(), services: [locked("Api")] }), /service "Api" is not a valid Kubernetes name/);

@@ -1,29 +1,39 @@
 // A system lock rendered as Kubernetes manifests, per docs/runtime-mapping.md
-// (docs/kubernetes.md): per service a Deployment (the revision's pod
-// template), a ClusterIP Service and a Gateway API HTTPRoute; one Namespace
-// and one Gateway for the system. Pure: `renderManifests` returns the
-// objects, in a fixed key order and dependency order, and
+// (docs/kubernetes.md): exactly the objects slipway's Kubernetes runtime and
+// Gateway API router apply once a rollout has settled, built by the same
+// functions (domain/kubernetes-objects.ts): one Namespace and one Gateway;
+// per service its revision's ReplicaSet and Service, the stable Service and an
+// HTTPRoute with all weight on the revision. Pure: `renderManifests` returns
+// the objects, in a fixed key order and dependency order, and
 // `serializeManifests` writes them as multi-document YAML. Secrets are
 // referenced by name (a Secret `<service>-secrets`, keyed by the host
 // variable's name); no value is ever read or written.
 import { Document } from "yaml";
 import { dependencyUrlVariable } from "../../domain/placement.js";
 import { SlipwayError } from "../../domain/errors.js";
-import type { InstanceTemplate } from "../controller/store-port.js";
+import {
+  clusterServiceUrl,
+  type ClusterScope,
+  gatewayListeners,
+  type GatewayLayout,
+  gatewayObject,
+  httpRouteObject,
+  type KubernetesObject,
+  namespaceName,
+  namespaceObject,
+  type PodTemplateInput,
+  replicaSetObject,
+  revisionServiceObject,
+  routeAttachment,
+  secretName,
+  stableServiceObject,
+} from "../../domain/kubernetes-objects.js";
 import { restoreOrder, type LockedService, type SystemLock } from "../recovery/system-lock.js";
+
+export { cpuQuantity, memoryQuantity } from "../../domain/kubernetes-objects.js";
 
 /** The gatewayClassName when none is given: a placeholder to replace with the cluster's class. */
 export const DEFAULT_GATEWAY_CLASS = "slipway-gateway-class";
-/** Kubernetes' own defaults for a Deployment's rolling update, used when the configuration has none for a service. */
-export const DEFAULT_ROLLING = { maxSurge: "25%", maxUnavailable: "25%" } as const;
-
-const NAME = "app.kubernetes.io/name";
-const PART_OF = "app.kubernetes.io/part-of";
-const VERSION = "app.kubernetes.io/version";
-const REVISION = "org.slipway.revision";
-const ENVIRONMENT = "org.slipway.environment";
-
-export type IntOrPercent = number | string;
 
 export interface RenderOptions {
   /** Where the system goes: see `resolveNamespace`. */
@@ -31,10 +41,11 @@ export interface RenderOptions {
   /** The environment rendered for (its Namespace's label); default: the lock's. */
   environment?: string;
   gatewayClass?: string;
+  /** One Gateway listener on this port for every service, each route matching `<service>.<hostnameSuffix>` (the environment's kubernetes.gateway.port). */
+  sharedPort?: number;
+  hostnameSuffix?: string;
   /** Per service: its Gateway listener's port — the stable endpoint port slipway's router publishes it on in this environment. */
   endpointPorts: Readonly<Record<string, number>>;
-  /** Per service: maxSurge and maxUnavailable from its configuration (the lock records only the strategy's kind). */
-  rolling?: Readonly<Record<string, { maxSurge: IntOrPercent; maxUnavailable: IntOrPercent }>>;
   /** Ports of dependencies the lock does not carry (from the configuration), for their `<DEPENDENCY>_URL`. */
   servicePorts?: Readonly<Record<string, number>>;
   /** What the lock came from, for the header, e.g. "the lock file prod.lock.json". */
@@ -47,7 +58,7 @@ export interface RenderOptions {
 /** One Kubernetes object and the comment written above it. */
 export interface Manifest {
   comment?: string;
-  object: Record<string, unknown>;
+  object: KubernetesObject;
 }
 
 export interface RenderedManifests {
@@ -73,9 +84,10 @@ function checkName(value: string, what: string, pattern: RegExp, rule: string, h
 
 const labelRule = "a DNS label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit";
 
-/** The namespace: --namespace, else the environment's `kubernetes.namespace`, else the system's name; refused unless a DNS label. */
-export function resolveNamespace(input: { flag?: string | undefined; environment?: string | undefined; system: string }): { namespace: string; from: string } {
-  const [namespace, from] = input.flag !== undefined ? [input.flag, "--namespace"] : input.environment !== undefined ? [input.environment, "the environment's kubernetes.namespace"] : [input.system, "the system's name"];
+/** The namespace: --namespace, else the environment's `kubernetes.namespace`, else `<system>-<environment>` (as the Kubernetes runtime chooses); refused unless a DNS label. */
+export function resolveNamespace(input: { flag?: string | undefined; configured?: string | undefined; system: string; environment: string }): { namespace: string; from: string } {
+  const [namespace, from] =
+    input.flag !== undefined ? [input.flag, "--namespace"] : input.configured !== undefined ? [input.configured, "the environment's kubernetes.namespace"] : [namespaceName(input.system, input.environment), "the system's and the environment's names"];
   checkName(namespace, `namespace (${from})`, dns1123Label, labelRule, "pass --namespace <name> with a valid name");
   return { namespace, from };
 }
@@ -100,13 +112,16 @@ export function renderManifests(lock: SystemLock, options: RenderOptions): Rende
   }
   const services = restoreOrder(lock.services);
   const ports = new Map<string, number>([...Object.entries(options.servicePorts ?? {}), ...services.map((s): [string, number] => [s.service, s.template.port])]);
+  const scope: ClusterScope = { system, environment, namespace };
+  const layout: GatewayLayout = { name: system, className: options.gatewayClass ?? DEFAULT_GATEWAY_CLASS, sharedPort: options.sharedPort, hostnameSuffix: options.hostnameSuffix };
 
-  const documents: Manifest[] = [{ object: namespaceObject(system, environment, namespace) }, { object: gateway(system, namespace, options.gatewayClass ?? DEFAULT_GATEWAY_CLASS, services, options.endpointPorts) }];
+  const documents: Manifest[] = [{ object: namespaceObject(scope) }, { object: gateway(scope, layout, services, options.endpointPorts) }];
   for (const s of services) {
-    const { strategy, comment } = strategyOf(s, options.rolling?.[s.service]);
-    documents.push({ comment, object: deployment(s, system, namespace, strategy, dependencyEnv(s, namespace, ports)) });
-    documents.push({ object: service(s, system, namespace) });
-    documents.push({ object: httpRoute(s, system, namespace) });
+    const template: PodTemplateInput = { service: s.service, revision: s.revision, version: s.version, image: s.image, ...s.template, env: dependencyEnv(s, scope, ports) };
+    documents.push({ comment: strategyComment(s), object: replicaSetObject(scope, template, s.replicas) });
+    documents.push({ object: revisionServiceObject(scope, s.service, s.revision, s.template.port) });
+    documents.push({ object: stableServiceObject(scope, s.service, s.revision, s.template.port) });
+    documents.push({ object: httpRouteObject(scope, { service: s.service, port: s.template.port, ...routeAttachment(layout, scope, s.service), weights: [{ revision: s.revision, weight: 100 }] }) });
   }
   return { header: header(lock, environment, options, services), documents };
 }
@@ -130,61 +145,32 @@ function header(lock: SystemLock, environment: string, options: RenderOptions, s
   return lines;
 }
 
-function labels(service: string, system: string): Record<string, string> {
-  return { [NAME]: service, [PART_OF]: system };
-}
-
-function metadata(name: string, namespace: string, labels: Record<string, string>): Record<string, unknown> {
-  return { name, namespace, labels };
-}
-
-function secretName(service: string): string {
-  return `${service}-secrets`;
-}
-
-function namespaceObject(system: string, environment: string, namespace: string): Record<string, unknown> {
-  return { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels: { [PART_OF]: system, [ENVIRONMENT]: environment } } };
-}
-
-/** One listener a service, on its endpoint port: hostname-less routes on one listener would all claim "/", and only one would win. */
-function gateway(system: string, namespace: string, gatewayClass: string, services: readonly LockedService[], endpointPorts: Readonly<Record<string, number>>): Record<string, unknown> {
-  const listeners = services.map((s) => {
-    const port = endpointPorts[s.service];
-    if (port === undefined) refuse(`no endpoint port for ${s.service}`, "render with the configuration the lock was taken with");
-    return { name: s.service, protocol: "HTTP", port, allowedRoutes: { namespaces: { from: "Same" } } };
-  });
+/** One listener a service on its endpoint port, or one shared listener (hostnames tell the services apart). */
+function gateway(scope: ClusterScope, layout: GatewayLayout, services: readonly LockedService[], endpointPorts: Readonly<Record<string, number>>): KubernetesObject {
+  const listeners = gatewayListeners(
+    layout,
+    services.map((s) => {
+      const port = endpointPorts[s.service];
+      if (port === undefined && layout.sharedPort === undefined) refuse(`no endpoint port for ${s.service}`, "render with the configuration the lock was taken with");
+      return { service: s.service, endpointPort: port ?? 0 };
+    }),
+  );
   const taken = new Map<number, string>();
   for (const l of listeners) {
     const other = taken.get(l.port);
     if (other !== undefined) refuse(`${other} and ${l.name} would share the Gateway listener port ${l.port}`, "give the services distinct endpoint.port values");
     taken.set(l.port, l.name);
   }
-  return {
-    apiVersion: "gateway.networking.k8s.io/v1",
-    kind: "Gateway",
-    metadata: metadata(system, namespace, { [PART_OF]: system }),
-    spec: { gatewayClassName: gatewayClass, listeners },
-  };
+  return gatewayObject(scope, layout.name, layout.className, listeners);
 }
 
-function strategyOf(s: LockedService, rolling: { maxSurge: IntOrPercent; maxUnavailable: IntOrPercent } | undefined): { strategy: Record<string, unknown> | undefined; comment: string } {
-  if (s.strategy === "rolling") {
-    const { maxSurge, maxUnavailable } = rolling ?? DEFAULT_ROLLING;
-    const from = rolling === undefined ? "Kubernetes' defaults (the configuration has no rolling strategy for it)" : "the service's configuration";
-    return {
-      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge, maxUnavailable } },
-      comment: `${s.service}: rolling. The lock records only the strategy's kind; maxSurge and maxUnavailable are from ${from}.`,
-    };
-  }
-  const kind = s.strategy === "canary" ? "canary" : "blue-green";
-  return {
-    strategy: undefined,
-    comment: `${s.service}: ${kind}. This Deployment is the stable revision only: progressive delivery on a cluster needs Argo Rollouts or a Gateway controller steering HTTPRoute weights; a plain Deployment replaces its pods with Kubernetes' default RollingUpdate.`,
-  };
+function strategyComment(s: LockedService): string {
+  const kind = s.strategy === "canary" ? "canary" : s.strategy === "blueGreen" ? "blue-green" : "rolling";
+  return `${s.service}: revision ${s.revision} (${kind}). What slipway's Kubernetes runtime applies once a rollout has settled: the revision's ReplicaSet and Service, the stable Service, and the route with all weight on it.`;
 }
 
-/** `<DEPENDENCY>_URL` → the dependency's Service DNS name; a loopback value (slipway's router on one machine) is replaced, any other value the service set stays. */
-function dependencyEnv(s: LockedService, namespace: string, ports: ReadonlyMap<string, number>): Record<string, string> {
+/** `<DEPENDENCY>_URL` → the dependency's stable Service DNS name; a loopback value (slipway's router on one machine) is replaced, any other value the service set stays. */
+function dependencyEnv(s: LockedService, scope: ClusterScope, ports: ReadonlyMap<string, number>): Record<string, string> {
   const env = { ...s.template.env };
   for (const dependency of s.dependsOn) {
     const variable = dependencyUrlVariable(dependency);
@@ -192,124 +178,13 @@ function dependencyEnv(s: LockedService, namespace: string, ports: ReadonlyMap<s
     if (current !== undefined && !isLoopbackUrl(current)) continue;
     const port = ports.get(dependency);
     if (port === undefined) refuse(`${s.service} depends on ${dependency}, whose port is unknown`, "render with the configuration the lock was taken with");
-    env[variable] = `http://${dependency}.${namespace}.svc.cluster.local:${port}`;
+    env[variable] = clusterServiceUrl(scope, dependency, port);
   }
   return env;
 }
 
 export function isLoopbackUrl(value: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/i.test(value);
-}
-
-function envList(s: LockedService, literal: Record<string, string>): Record<string, unknown>[] {
-  const port = String(s.template.port);
-  const fieldRef = (label: string) => ({ valueFrom: { fieldRef: { fieldPath: `metadata.labels['${label}']` } } });
-  const list: Record<string, unknown>[] = [{ name: "PORT", value: port }, { name: "SLIPWAY_REVISION", ...fieldRef(REVISION) }];
-  if (s.version !== undefined) list.push({ name: "SLIPWAY_VERSION", ...fieldRef(VERSION) });
-  const reserved = new Set(list.map((e) => e.name));
-  for (const [name, value] of sortedEntries(literal)) {
-    if (reserved.has(name)) continue;
-    reserved.add(name);
-    list.push({ name, value });
-  }
-  for (const [name, hostVariable] of sortedEntries(s.template.secretEnv)) {
-    if (!reserved.has(name)) list.push({ name, valueFrom: { secretKeyRef: { name: secretName(s.service), key: hostVariable } } });
-  }
-  return list;
-}
-
-function sortedEntries(record: Readonly<Record<string, string>>): [string, string][] {
-  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Kubernetes quantities: 0.5 CPUs → "500m"; memory as written, but the decimal kilo is "k" (Slipway also accepts "K"). */
-export function cpuQuantity(cpus: number): string {
-  return `${Math.max(1, Math.round(cpus * 1000))}m`;
-}
-
-export function memoryQuantity(memory: string): string {
-  return memory.endsWith("K") ? `${memory.slice(0, -1)}k` : memory;
-}
-
-function resources(template: InstanceTemplate): Record<string, unknown> | undefined {
-  const limits: Record<string, string> = {};
-  if (template.resources.cpus !== undefined) limits["cpu"] = cpuQuantity(template.resources.cpus);
-  if (template.resources.memory !== undefined) limits["memory"] = memoryQuantity(template.resources.memory);
-  if (Object.keys(limits).length === 0) return undefined;
-  return { limits, requests: { ...limits } };
-}
-
-/** The kubelet takes whole seconds: durations are rounded up, and period and timeout are at least 1. */
-function readinessProbe(template: InstanceTemplate): Record<string, unknown> {
-  const r = template.readiness;
-  const handler =
-    r.http !== undefined
-      ? { httpGet: { path: r.http.path, port: r.http.port ?? template.port } }
-      : r.tcp !== undefined
-        ? { tcpSocket: { port: r.tcp.port ?? template.port } }
-        : { exec: { command: [...(r.exec?.command ?? [])] } };
-  return {
-    ...handler,
-    initialDelaySeconds: Math.ceil(r.initialDelaySeconds),
-    periodSeconds: Math.max(1, Math.ceil(r.periodSeconds)),
-    timeoutSeconds: Math.max(1, Math.ceil(r.timeoutSeconds)),
-    successThreshold: r.successThreshold,
-    failureThreshold: r.failureThreshold,
-  };
-}
-
-function deployment(s: LockedService, system: string, namespace: string, strategy: Record<string, unknown> | undefined, env: Record<string, string>): Record<string, unknown> {
-  const selector = labels(s.service, system);
-  const podLabels = { ...selector, [REVISION]: s.revision, ...(s.version === undefined ? {} : { [VERSION]: s.version }) };
-  const limits = resources(s.template);
-  const container = {
-    name: s.service,
-    image: s.image,
-    imagePullPolicy: "IfNotPresent",
-    ports: [{ name: "http", containerPort: s.template.port, protocol: "TCP" }],
-    env: envList(s, env),
-    ...(limits === undefined ? {} : { resources: limits }),
-    readinessProbe: readinessProbe(s.template),
-  };
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: metadata(s.service, namespace, selector),
-    spec: {
-      replicas: s.replicas,
-      selector: { matchLabels: selector },
-      ...(strategy === undefined ? {} : { strategy }),
-      template: {
-        metadata: { labels: podLabels },
-        spec: {
-          restartPolicy: "Always",
-          terminationGracePeriodSeconds: Math.ceil(s.template.terminationGracePeriodSeconds),
-          containers: [container],
-        },
-      },
-    },
-  };
-}
-
-function service(s: LockedService, system: string, namespace: string): Record<string, unknown> {
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: metadata(s.service, namespace, labels(s.service, system)),
-    spec: { type: "ClusterIP", selector: labels(s.service, system), ports: [{ name: "http", port: s.template.port, targetPort: s.template.port, protocol: "TCP" }] },
-  };
-}
-
-function httpRoute(s: LockedService, system: string, namespace: string): Record<string, unknown> {
-  return {
-    apiVersion: "gateway.networking.k8s.io/v1",
-    kind: "HTTPRoute",
-    metadata: metadata(s.service, namespace, labels(s.service, system)),
-    spec: {
-      parentRefs: [{ name: system, sectionName: s.service }],
-      rules: [{ backendRefs: [{ name: s.service, port: s.template.port, weight: 100 }] }],
-    },
-  };
 }
 
 // ------------------------------------------------------------ YAML

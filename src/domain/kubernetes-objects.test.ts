@@ -1,0 +1,79 @@
+// The object builders the renderer and the Kubernetes runtime share. The
+// renderer's golden file (src/delivery/kubernetes/testdata) pins the objects
+// of a settled rollout; these pin what only a rollout in flight makes: a
+// split route with the canary header rule, the preview Service, the Secret.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
+
+const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
+
+describe("Kubernetes object builders", () => {
+  it("a canary route: the header rule first, then one weighted backendRef per revision's Service", () => {
+    const route = httpRouteObject(scope, {
+      service: "api",
+      port: 8080,
+      gateway: { name: "shop", sectionName: "http" },
+      hostnames: ["api.shop-k8s"],
+      weights: [
+        { revision: "r-aaaaaaaaaa", weight: 90 },
+        { revision: "r-bbbbbbbbbb", weight: 10 },
+      ],
+      headerRevisions: ["r-bbbbbbbbbb"],
+      annotations: { "org.slipway.percentages": '{"r-aaaaaaaaaa":90,"r-bbbbbbbbbb":10}' },
+    });
+    assert.deepEqual(route, {
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "HTTPRoute",
+      metadata: {
+        name: "api",
+        namespace: "shop-k8s",
+        labels: {
+          "app.kubernetes.io/name": "api",
+          "app.kubernetes.io/instance": "shop-k8s-api",
+          "app.kubernetes.io/part-of": "shop",
+          "app.kubernetes.io/managed-by": "slipway",
+          "org.slipway.system": "shop",
+          "org.slipway.environment": "k8s",
+          "org.slipway.service": "api",
+        },
+        annotations: { "org.slipway.percentages": '{"r-aaaaaaaaaa":90,"r-bbbbbbbbbb":10}' },
+      },
+      spec: {
+        parentRefs: [{ name: "shop", sectionName: "http" }],
+        hostnames: ["api.shop-k8s"],
+        rules: [
+          { matches: [{ headers: [{ type: "Exact", name: "X-Slipway-Canary", value: "always" }] }], backendRefs: [{ name: "api-r-bbbbbbbbbb", port: 8080, weight: 1 }] },
+          {
+            matches: [{ path: { type: "PathPrefix", value: "/" } }],
+            backendRefs: [
+              { name: "api-r-aaaaaaaaaa", port: 8080, weight: 90 },
+              { name: "api-r-bbbbbbbbbb", port: 8080, weight: 10 },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  it("the preview Service selects the previewed revision's serving pods", () => {
+    const preview = previewServiceObject(scope, "api", "r-bbbbbbbbbb", 8080);
+    assert.equal(preview.metadata.name, "api-preview");
+    assert.deepEqual((preview["spec"] as { selector: unknown }).selector, { "org.slipway.service": "api", "org.slipway.revision": "r-bbbbbbbbbb", "org.slipway.serving": "true" });
+  });
+
+  it("the Secret carries the host variables' values as stringData under their names", () => {
+    const secret = secretObject(scope, "api", { SHOP_DB_PASSWORD: "x" });
+    assert.equal(secret.metadata.name, "api-secrets");
+    assert.deepEqual(secret["stringData"], { SHOP_DB_PASSWORD: "x" });
+    assert.equal(secret["type"], "Opaque");
+  });
+
+  it("names: the namespace, revision objects, selectors, and the preStop pause", () => {
+    assert.equal(namespaceName("shop", "k8s"), "shop-k8s");
+    assert.equal(revisionObjectName("api", "r-0123456789"), "api-r-0123456789");
+    assert.ok(revisionObjectName("a".repeat(60), "r-0123456789").length <= 63);
+    assert.equal(podSelector(scope, "api"), "app.kubernetes.io/managed-by=slipway,org.slipway.system=shop,org.slipway.environment=k8s,org.slipway.service=api");
+    assert.deepEqual([0, 1, 2, 3, 4, 30].map(preStopSeconds), [0, 0, 1, 1, 2, 2]);
+  });
+});
