@@ -36,7 +36,7 @@ describe("slipway render kubernetes --lock (the compiled CLI)", () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  it("writes YAML that parses into a Namespace, a Gateway and a Deployment, Service and HTTPRoute per service, dependencies first", async () => {
+  it("writes YAML that parses into a Namespace, a Gateway and per service, dependencies first, the revision's ReplicaSet and Service, the stable Service and an HTTPRoute", async () => {
     const result = await runCli(["-c", root, "render", "kubernetes", "--env", "test", "--lock", join(root, "lock.json")], { WEB_API_KEY: "value-that-must-not-appear" });
     assert.equal(result.code, 0, result.stderr);
     const docs = parseAllDocuments(result.stdout, { version: "1.1" });
@@ -44,11 +44,11 @@ describe("slipway render kubernetes --lock (the compiled CLI)", () => {
     const objects = docs.map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string } });
     assert.deepEqual(
       objects.map((o) => `${o.kind}/${o.metadata.name}`),
-      ["Namespace/e2e", "Gateway/e2e", "Deployment/hello", "Service/hello", "HTTPRoute/hello", "Deployment/web", "Service/web", "HTTPRoute/web"],
+      ["Namespace/e2e-test", "Gateway/e2e", "ReplicaSet/hello-r-hello", "Service/hello-r-hello", "Service/hello", "HTTPRoute/hello", "ReplicaSet/web-r-web", "Service/web-r-web", "Service/web", "HTTPRoute/web"],
     );
-    assert.ok(objects.slice(1).every((o) => o.metadata.namespace === "e2e"), "the namespace defaults to the system's name");
+    assert.ok(objects.slice(1).every((o) => o.metadata.namespace === "e2e-test"), "the namespace defaults to <system>-<environment>");
     assert.match(result.stdout, /^# Kubernetes manifests of system e2e, environment test, rendered by slipway \d+\.\d+\.\d+/);
-    assert.match(result.stdout, /value: http:\/\/hello\.e2e\.svc\.cluster\.local:8080/);
+    assert.match(result.stdout, /value: http:\/\/hello\.e2e-test\.svc\.cluster\.local:8080/);
     assert.match(result.stdout, /secretKeyRef:\n\s+name: web-secrets\n\s+key: WEB_API_KEY/);
     assert.doesNotMatch(result.stdout, /value-that-must-not-appear/);
   });
