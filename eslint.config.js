@@ -1,10 +1,13 @@
 // Lint, including the layering rules of ARCHITECTURE.md: arrows point down
-// only, so domain/ does no I/O and imports nothing of ours, and nothing below
-// the faces (cli/, server/) imports them.
+// only, so domain/ does no I/O and imports nothing of ours, nothing below
+// the faces (cli/, server/, web/) imports them, and the faces reach adapters
+// only through the application layer (app/), the one place that composes them.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const faces = ["**/cli/**", "**/server/**", "**/web/**"];
+// Concrete adapters: constructed in src/app/ (and bench/, tests), never by a face.
+const adapters = ["**/docker/**", "**/registry/**", "**/router/haproxy/**", "**/runtime/docker/**", "**/runtime/kubernetes/**", "**/router/gateway-api/**", "**/store/sqlite/**", "**/platform/**"];
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "examples/**", "test/fixtures/**", ".slipway/**", ".demo/**"] },
@@ -22,6 +25,19 @@ export default tseslint.config(
     ignores: ["src/cli/**", "src/server/**", "src/web/**"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: faces, message: "Only faces import faces: arrows point down (ARCHITECTURE.md)." }] }],
+    },
+  },
+  {
+    files: ["src/cli/**/*.ts", "src/server/**/*.ts", "src/web/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: adapters, message: "Faces reach adapters only through src/app/, which composes them (ARCHITECTURE.md)." }] }],
+    },
+  },
+  {
+    // The application layer composes adapters and engines for the faces; it never imports a face.
+    files: ["src/app/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ group: faces, message: "src/app/ serves the faces and never imports them: arrows point down (ARCHITECTURE.md)." }] }],
     },
   },
   {

@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { pathToFileURL } from "node:url";
-import { registryClient } from "../src/cli/registry-clients.js";
+import { registryClient } from "../src/app/registry-clients.js";
 import type { LoadedSystem } from "../src/config/load-system.js";
 import { parseRegistryUrl } from "../src/domain/registry-address.js";
 import { daemonState, startDaemon, stopDaemon, type DaemonSpec } from "../src/platform/daemon.js";
@@ -89,7 +89,7 @@ const megabytes = (bytes: number): string => (bytes / MB).toFixed(1);
 
 // ------------------------------------------------------------ registries and clients
 
-/** The clients `slipway release` builds (cli/registry-clients.ts), from a stand-in for slipway.yaml: two URLs, no credentials. */
+/** The clients `slipway release` builds (app/registry-clients.ts), from a stand-in for slipway.yaml: two URLs, no credentials. */
 function clients(): { dev: RegistryClient; prod: RegistryClient } {
   const system = { config: { registries: { dev: { url: SRC }, prod: { url: DST } } } } as unknown as LoadedSystem;
   return { dev: registryClient(system, "dev"), prod: registryClient(system, "prod") };
@@ -104,7 +104,7 @@ function copyScript(): string {
   const url = (path: string): string => JSON.stringify(pathToFileURL(join(repoRoot, "dist", "src", path)).href);
   return [
     `const started = performance.now();`,
-    `const { registryClient } = await import(${url("cli/registry-clients.js")});`,
+    `const { registryClient } = await import(${url("app/registry-clients.js")});`,
     `const { copyImage } = await import(${url("registry/copy-image.js")});`,
     `const loaded = performance.now();`,
     `const [srcUrl, dstUrl, srcRepo, reference, dstRepo, tag, concurrency] = process.argv.slice(2);`,

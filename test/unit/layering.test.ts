@@ -24,8 +24,29 @@ describe("layering lint rules", () => {
     const messages = await ruleMessages("src/docker/example.ts", 'import { main } from "../cli/main.js";\nexport const f = main;\n');
     assert.ok(messages.some((m) => m.includes("Only faces import faces")), messages.join("\n"));
   });
-  it("let faces import adapters", async () => {
-    const messages = await ruleMessages("src/cli/example.ts", 'import { DockerEngine } from "../docker/engine.js";\nexport const f = DockerEngine;\n');
+  for (const [face, adapter] of [
+    ["src/cli/commands/example.ts", "../../docker/engine.js"],
+    ["src/cli/example.ts", "../store/sqlite/sqlite-store.js"],
+    ["src/server/example.ts", "../router/haproxy/haproxy-router.js"],
+    ["src/server/routes/example.ts", "../../runtime/docker/docker-runtime.js"],
+    ["src/cli/example.ts", "../registry/oci/oci-registry-client.js"],
+    ["src/server/example.ts", "../platform/platform.js"],
+  ]) {
+    it(`keep ${face} from importing the adapter ${adapter}`, async () => {
+      const messages = await ruleMessages(face as string, `import * as adapter from "${adapter}";\nexport const f = adapter;\n`);
+      assert.ok(messages.some((m) => m.includes("only through src/app/")), messages.join("\n"));
+    });
+  }
+  it("let faces import the application layer", async () => {
+    const messages = await ruleMessages("src/cli/example.ts", 'import { deploy } from "../app/deploy.js";\nexport const f = deploy;\n');
     assert.deepEqual(messages.filter((m) => m.startsWith("no-restricted")), []);
+  });
+  it("let the application layer compose adapters", async () => {
+    const messages = await ruleMessages("src/app/example.ts", 'import { DockerEngine } from "../docker/engine.js";\nexport const f = DockerEngine;\n');
+    assert.deepEqual(messages.filter((m) => m.startsWith("no-restricted")), []);
+  });
+  it("keep the application layer from importing faces", async () => {
+    const messages = await ruleMessages("src/app/example.ts", 'import { main } from "../cli/main.js";\nexport const f = main;\n');
+    assert.ok(messages.some((m) => m.includes("never imports them")), messages.join("\n"));
   });
 });

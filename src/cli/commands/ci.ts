@@ -1,23 +1,12 @@
 import { availableParallelism } from "node:os";
-import { loadSystem } from "../../config/load-system.js";
+import { runCiPipeline } from "../../app/pipeline.js";
 import { SlipwayError } from "../../domain/errors.js";
-import { DockerEngine } from "../../docker/engine.js";
-import { runCi } from "../../pipeline/ci-pipeline.js";
 import { chooseMode, createProgressRenderer } from "../../pipeline/progress/index.js";
-import { storePath } from "../../store/store-path.js";
-import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { CommandContext } from "../main.js";
-import { devRegistryClient } from "../registry-clients.js";
 
 export async function ciCommand({ output, globals }: CommandContext, services: string[], opts: { concurrency?: string }): Promise<number> {
   const concurrency = opts.concurrency === undefined ? availableParallelism() : Number(opts.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new SlipwayError("USAGE", `--concurrency must be a whole number of at least 1, got "${opts.concurrency}"`);
-  const system = await loadSystem(globals.config);
-  const engine = new DockerEngine();
-  await engine.ping();
-  const store = SqliteStore.open(storePath(system));
-  const registry = devRegistryClient(system);
   const renderer = createProgressRenderer({
     mode: chooseMode({ isTTY: process.stdout.isTTY === true, json: globals.json, ci: process.env["CI"] !== undefined }),
     write: (text) => process.stdout.write(text),
@@ -39,16 +28,11 @@ export async function ciCommand({ output, globals }: CommandContext, services: s
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const result = await runCi(
-      { system, engine, devRegistry: registry, runs: new SqlitePipelineRunStore(store.db), listener: renderer.listener, hostEnv: process.env },
-      { services, concurrency, signal: controller.signal },
-    );
+    const result = await runCiPipeline(globals.config, { services, concurrency, listener: renderer.listener, signal: controller.signal });
     return result.status === "passed" ? 0 : result.status === "cancelled" ? 130 : 1;
   } finally {
     renderer.dispose();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    registry.close();
-    store.close();
   }
 }

@@ -1,13 +1,9 @@
-import { loadSystem, type LoadedSystem } from "../../config/load-system.js";
-import { ConfigError, SlipwayError } from "../../domain/errors.js";
-import { DockerEngine } from "../../docker/engine.js";
-import { runDoctor, type CheckResult } from "../../platform/doctor.js";
+import { checkHost } from "../../app/platform.js";
 import { paint } from "../output.js";
 import type { CommandContext } from "../main.js";
 
 export async function doctorCommand({ output, globals }: CommandContext): Promise<number> {
-  const { system, configCheck } = await tryLoad(globals.config);
-  const results = [...(configCheck ? [configCheck] : []), ...(await runDoctor(new DockerEngine(), system))];
+  const results = await checkHost(globals.config);
   const failed = results.some((r) => r.level === "fail");
   if (globals.json) {
     output.out(JSON.stringify({ ok: !failed, checks: results }));
@@ -21,16 +17,4 @@ export async function doctorCommand({ output, globals }: CommandContext): Promis
   }
   output.out(failed ? "doctor: some checks failed" : "doctor: all required checks passed");
   return failed ? 1 : 0;
-}
-
-/** Doctor works without a system too (host checks only); a broken one is a failed check, not a crash. */
-async function tryLoad(config: string): Promise<{ system?: LoadedSystem; configCheck?: CheckResult }> {
-  try {
-    const system = await loadSystem(config);
-    return { system, configCheck: { name: "configuration", level: "ok", detail: `${system.config.system}: ${system.services.length} services` } };
-  } catch (err) {
-    if (err instanceof ConfigError) return { configCheck: { name: "configuration", level: "fail", detail: err.message, fix: "slipway validate" } };
-    if (err instanceof SlipwayError && err.code === "CONFIG_NOT_FOUND") return { configCheck: { name: "configuration", level: "warn", detail: "no slipway.yaml here; host checks only" } };
-    throw err;
-  }
 }

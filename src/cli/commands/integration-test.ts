@@ -1,118 +1,31 @@
 // `slipway test --env <env>`: the system's integration tests against what is
-// deployed in an environment. Every service must be deployed, settled (no
-// rollout in flight) and ready; what ran where (service → digest) is recorded
-// with the results, so a release policy can require `integration-test` for
-// the exact digest being released.
-import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { loadSystem, type LoadedSystem } from "../../config/load-system.js";
-import { servingRevision } from "../../delivery/controller/begin-rollout.js";
-import { DockerEngine } from "../../docker/engine.js";
-import { SlipwayError } from "../../domain/errors.js";
-import { endpointPort, environmentOf } from "../../domain/placement.js";
-import { runIntegrationTests, type IntegrationRun } from "../../pipeline/integration-tests.js";
-import { DockerRuntime } from "../../runtime/docker/docker-runtime.js";
-import { SqliteIntegrationRunStore } from "../../store/sqlite/integration-run-store.js";
-import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
-import { storePath } from "../../store/store-path.js";
+// deployed in an environment (src/app/integration.ts).
+import { runSystemIntegrationTests } from "../../app/integration.js";
 import type { CommandContext } from "../main.js";
+import { lineReporter } from "../app-events.js";
 import { paint } from "../output.js";
 
 export async function integrationTestCommand(ctx: CommandContext, opts: { env: string }): Promise<number> {
   const { output, globals } = ctx;
-  const system = await loadSystem(globals.config);
-  const tests = system.config.integrationTests;
-  if (tests.length === 0) throw new SlipwayError("USAGE", "slipway.yaml has no integrationTests", { hint: "add integrationTests (an http check of a service, or a command in a test image); see docs/configuration.md" });
-  const { environment, portOffset } = environmentOf(system.config, opts.env);
-  if (environment.runtime !== "docker") throw new SlipwayError("USAGE", `environment ${environment.name} runs on ${environment.runtime}; this slipway tests Docker environments only`);
-  const store = SqliteStore.open(storePath(system));
   const stop = new AbortController();
   const onSignal = (): void => stop.abort(new Error("interrupted"));
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const engine = new DockerEngine();
-    await engine.ping();
-    const deployed = await deployedSystem(system, environment.name, new SqliteRolloutStore(store.db), new DockerRuntime(engine, { network: environment.network }));
-    const endpoints = Object.fromEntries(system.services.map((s) => [s.config.name, `http://127.0.0.1:${endpointPort(s.config, portOffset)}`]));
-    const startedAt = new Date();
-    const id = `${startedAt.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${randomBytes(2).toString("hex")}`;
-    const logDir = join(system.stateDir, "logs", "integration");
-    mkdirSync(logDir, { recursive: true });
-    const logFile = join(logDir, `${id}.log`);
-    if (!globals.json) output.out(`integration tests ${id} in ${environment.name}: ${Object.entries(deployed).map(([s, d]) => `${s} ${d.slice(0, 19)}`).join(", ")}`);
-    const results = await runIntegrationTests({
-      engine,
-      system: system.config.system,
-      systemRoot: system.root,
-      environment: environment.name,
-      endpoints,
-      tests,
-      logFile,
-      signal: stop.signal,
-      onResult: (r) => {
-        if (!globals.json) output.out(`${r.passed ? paint(output, "green", "✓") : paint(output, "red", "✗")} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s): ${r.detail}`);
-      },
-    }).catch((err: unknown) => {
-      if (stop.signal.aborted) return undefined;
-      throw err;
-    });
-    if (results === undefined) {
+    const done = await runSystemIntegrationTests(globals.config, opts.env, { reporter: lineReporter(output, globals), signal: stop.signal });
+    if (done === undefined) {
       output.err("interrupted: nothing recorded; the test container, if one ran, was removed");
       return 130;
     }
-    const run: IntegrationRun = {
-      id,
-      system: system.config.system,
-      environment: environment.name,
-      status: results.every((r) => r.passed) ? "passed" : "failed",
-      deployed,
-      results,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-    };
-    new SqliteIntegrationRunStore(store.db).save(run);
+    const { run, logFile } = done;
     if (globals.json) output.out(JSON.stringify(run));
     else {
-      const failed = results.filter((r) => !r.passed).length;
-      output.out(`${run.status === "passed" ? paint(output, "green", "passed") : paint(output, "red", "failed")}: ${results.length - failed} of ${results.length} tests passed; log ${logFile}`);
+      const failed = run.results.filter((r) => !r.passed).length;
+      output.out(`${run.status === "passed" ? paint(output, "green", "passed") : paint(output, "red", "failed")}: ${run.results.length - failed} of ${run.results.length} tests passed; log ${logFile}`);
     }
     return run.status === "passed" ? 0 : 1;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    store.close();
   }
-}
-
-/** Service → the digest it serves; refuses a system that is not fully deployed, settled and ready. */
-async function deployedSystem(system: LoadedSystem, environment: string, rollouts: SqliteRolloutStore, runtime: DockerRuntime): Promise<Record<string, string>> {
-  const deployed: Record<string, string> = {};
-  const problems: string[] = [];
-  for (const service of system.services) {
-    const scope = { system: system.config.system, environment, service: service.config.name };
-    const latest = rollouts.latestRollout(scope);
-    const revision = rollouts.listRevisions(scope).find((r) => r.name === servingRevision(latest));
-    if (latest === undefined || revision === undefined) {
-      problems.push(`${scope.service} is not deployed (\`slipway deploy ${scope.service} --env ${environment}\`)`);
-      continue;
-    }
-    if (!latest.finished) {
-      problems.push(`${scope.service} has a rollout in progress (${latest.id}; \`slipway rollout status ${scope.service} --env ${environment}\`)`);
-      continue;
-    }
-    const instances = (await runtime.listInstances({ ...scope, revision: revision.name })).filter((i) => i.phase === "running");
-    const ready = await Promise.all(instances.map((i) => runtime.probeOnce(i, revision.template.readiness).catch(() => false)));
-    if (!ready.some(Boolean)) {
-      problems.push(`${scope.service} has no ready instance of ${revision.name}`);
-      continue;
-    }
-    deployed[scope.service] = revision.image.split("@")[1] ?? revision.image;
-  }
-  if (problems.length > 0) {
-    throw new SlipwayError("USAGE", `cannot test the system in ${environment}: ${problems.join("; ")}`, { hint: "integration tests run against the whole system, deployed and settled" });
-  }
-  return deployed;
 }

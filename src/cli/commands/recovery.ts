@@ -1,251 +1,49 @@
-// `slipway snapshot` and `slipway restore`: disaster recovery. A snapshot is
-// the system lock of an environment — each service's serving revision from
-// the store, checked against the running instances — and a restore
-// redeploys exactly those digests onto a target environment through the
-// rollout controller, dependencies first, as `slipway deploy` does.
-import { readFileSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
-import { alreadyServes, beginRollout, servingRevision } from "../../delivery/controller/begin-rollout.js";
-import { ensureImagePresent } from "../../delivery/controller/image-presence.js";
-import { revisionName } from "../../delivery/controller/revision-template.js";
-import type { InstanceTemplate, ServiceScope } from "../../delivery/controller/store-port.js";
-import {
-  buildLock,
-  checkLockFits,
-  dependenciesOutsideLock,
-  lockService,
-  parseLock,
-  restoreOrder,
-  targetTemplate,
-  type LockedService,
-  type OmittedService,
-} from "../../delivery/recovery/system-lock.js";
-import type { ReadinessProbe } from "../../domain/config-schema.js";
-import { SlipwayError, asSlipwayError } from "../../domain/errors.js";
-import { dependencyUrls, endpointPort } from "../../domain/placement.js";
+// `slipway snapshot` and `slipway restore`: faces over src/app/recovery.ts.
+import { writeFileSync } from "node:fs";
+import { withEnvironment } from "../../app/environment.js";
+import { readLock, restore, takeSnapshot } from "../../app/recovery.js";
 import type { CommandContext } from "../main.js";
+import { lineReporter } from "../app-events.js";
 import { paint } from "../output.js";
-import { drive, endpointsText, openEnvironment, routeService, scopeOf, serviceOf, untilPausedByHand } from "./deploy.js";
-
-type Session = Awaited<ReturnType<typeof openEnvironment>>;
-
-/** Instances of a revision that answer their readiness probe now. */
-async function readyInstances(session: Session, scope: ServiceScope, revision: string, readiness: ReadinessProbe): Promise<number> {
-  const instances = (await session.runtime.listInstances({ ...scope, revision })).filter((i) => i.phase !== "exited");
-  const ready = await Promise.all(instances.map((i) => session.runtime.probeOnce(i, readiness).catch(() => false)));
-  return ready.filter(Boolean).length;
-}
-
-/** The `<DEPENDENCY>_URL` variables slipway gives a service in this environment (host network only). */
-function injectedUrls(session: Session, service: { name: string; dependsOn: readonly string[] }): Record<string, string> {
-  if (session.environment.network !== "host") return {};
-  const known = session.system.services.map((s) => s.config);
-  return dependencyUrls({ name: service.name, dependsOn: service.dependsOn.filter((d) => known.some((k) => k.name === d)) }, known, session.portOffset);
-}
-
-// --------------------------------------------------------------- snapshot
 
 export async function snapshotCommand(ctx: CommandContext, opts: { env: string; out?: string; allowPartial?: boolean }): Promise<number> {
-  const session = await openEnvironment(ctx.globals.config, opts.env);
-  try {
-    await session.engine.ping();
-    const locked: LockedService[] = [];
-    const omitted: OmittedService[] = [];
-    for (const name of session.system.graph.topologicalOrder()) {
-      const service = serviceOf(session.system, name);
-      const scope = scopeOf(session, name);
-      const latest = session.rollouts.latestRollout(scope);
-      const revisions = session.rollouts.listRevisions(scope);
-      const serving = revisions.find((r) => r.name === servingRevision(latest));
-      const ready = serving === undefined ? 0 : await readyInstances(session, scope, serving.name, serving.template.readiness);
-      const result = lockService({ service: name, latest, revisions, readyInstances: ready, dependsOn: service.config.dependsOn, injectedUrls: injectedUrls(session, service.config) });
-      if ("locked" in result) locked.push(result.locked);
-      else omitted.push(result.omitted);
-    }
-    const where = `${session.system.config.system} in ${session.environment.name}`;
-    if (omitted.length > 0 && opts.allowPartial !== true) {
-      throw new SlipwayError("USAGE", `cannot take a complete snapshot of ${where}:\n  ${omitted.map((o) => `${o.service}: ${o.reason}`).join("\n  ")}`, {
-        hint: `deploy or settle ${omitted.length === 1 ? "that service" : "those services"} (\`slipway status --env ${session.environment.name}\`), or pass --allow-partial to lock only the others`,
-      });
-    }
-    const lock = buildLock({ system: session.system.config.system, environment: session.environment.name, takenAt: new Date(), services: locked, omitted });
+  const { output, globals } = ctx;
+  return withEnvironment(globals.config, opts.env, async (session) => {
+    const { lock, locked, omitted } = await takeSnapshot(session, opts);
     const text = `${JSON.stringify(lock, null, 2)}\n`;
     if (opts.out === undefined) {
       process.stdout.write(text);
     } else {
       writeFileSync(opts.out, text);
-      if (ctx.globals.json) ctx.output.out(JSON.stringify({ file: opts.out, services: locked.map((s) => ({ service: s.service, image: s.image })), omitted }));
+      if (globals.json) output.out(JSON.stringify({ file: opts.out, services: locked.map((s) => ({ service: s.service, image: s.image })), omitted }));
       else {
-        ctx.output.out(`wrote ${opts.out}: ${locked.length} service(s) of ${where}`);
-        for (const s of locked) ctx.output.out(`  ${s.service} ${s.version ?? "-"} ${s.image}`);
+        output.out(`wrote ${opts.out}: ${locked.length} service(s) of ${lock.system} in ${lock.environment}`);
+        for (const s of locked) output.out(`  ${s.service} ${s.version ?? "-"} ${s.image}`);
       }
     }
-    for (const o of omitted) ctx.output.err(paint(ctx.output, "yellow", `left out ${o.service}: ${o.reason}`));
+    for (const o of omitted) output.err(paint(output, "yellow", `left out ${o.service}: ${o.reason}`));
     return 0;
-  } finally {
-    session.close();
-  }
-}
-
-// ---------------------------------------------------------------- restore
-
-interface Step {
-  locked: LockedService;
-  image: string;
-  template: InstanceTemplate;
-  skip: boolean;
+  });
 }
 
 export async function restoreCommand(ctx: CommandContext, file: string, opts: { env: string }): Promise<number> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new SlipwayError("USAGE", `cannot read the lock ${file}: ${(err as Error).message}`, { hint: "take one with `slipway snapshot --env <env> -o <file>`" });
-  }
-  const lock = parseLock(text, file);
-  const session = await openEnvironment(ctx.globals.config, opts.env);
-  const { output } = ctx;
-  try {
-    const system = session.system.config.system;
+  const { output, globals } = ctx;
+  const lock = readLock(file);
+  return withEnvironment(globals.config, opts.env, async (session) => {
     const target = session.environment.name;
-    checkLockFits(lock, system, session.system.services.map((s) => s.config.name));
-    const inFlight = session.rollouts.unfinishedRollouts(system, target);
-    if (inFlight.length > 0) {
-      const list = inFlight.map((r) => `${r.state.service} (${r.id}, ${r.state.phase})`).join(", ");
-      throw new SlipwayError("ROLLOUT_IN_PROGRESS", `${target} has ${inFlight.length === 1 ? "a rollout" : "rollouts"} in progress: ${list}; nothing was restored`, {
-        hint: `let ${inFlight.length === 1 ? "it" : "them"} finish (\`slipway rollout watch <service> --env ${target}\`) or abort (\`slipway rollout abort <service> --env ${target}\`), then restore again`,
-      });
-    }
-    await session.engine.ping();
-    for (const { service, dependency } of dependenciesOutsideLock(lock)) output.err(paint(output, "yellow", `${service} depends on ${dependency}, which the lock does not carry: it must already run in ${target}`));
-    if (lock.omitted !== undefined) output.err(paint(output, "yellow", `the lock is partial: ${lock.omitted.map((o) => o.service).join(", ")} left out when it was taken`));
-
-    // Plan every service first: what already runs is skipped, and every image is pulled before anything starts.
-    const steps: Step[] = [];
-    for (const locked of restoreOrder(lock.services)) {
-      const scope = scopeOf(session, locked.service);
-      const template = targetTemplate(locked, injectedUrls(session, { name: locked.service, dependsOn: locked.dependsOn }));
-      const request = { ...scope, image: locked.image, template };
-      let skip = false;
-      if (alreadyServes(session.rollouts, request)) {
-        const name = revisionName(locked.image, template);
-        if ((await readyInstances(session, scope, name, template.readiness)) === 0) {
-          throw new SlipwayError("USAGE", `the state store says ${locked.service} runs ${locked.image} (${name}) in ${target}, but none of its instances is ready; nothing was restored`, {
-            hint: `slipway cannot re-create the instances of a settled rollout (README, Limitations): restore onto a fresh state store, or deploy another revision of ${locked.service} first`,
-          });
-        }
-        skip = true;
-      }
-      steps.push({ locked, image: locked.image, template, skip });
-    }
-    for (const step of steps.filter((s) => !s.skip)) {
-      try {
-        const how = await ensureImagePresent(session.engine, step.image);
-        if (how === "pulled") output.err(`pulled ${step.image}`);
-      } catch (err) {
-        const cause = asSlipwayError(err);
-        throw new SlipwayError(cause.code, `cannot pull ${step.locked.service}'s image ${step.image}; nothing was restored`, {
-          cause: err,
-          hint: `the lock pins that digest: its registry must hold it (recover the registry's data, or push that digest), then restore again`,
-        });
-      }
-    }
-
-    const restored: string[] = [];
-    const skipped: string[] = [];
-    for (const [index, step] of steps.entries()) {
-      const name = step.locked.service;
-      const service = serviceOf(session.system, name);
-      if (step.skip) {
-        output.out(`${name}: already runs ${step.image} in ${target}; skipped`);
-        skipped.push(name);
-        continue;
-      }
-      await routeService(session, service.config);
-      const rollout = beginRollout(session.rollouts, {
-        ...scopeOf(session, name),
-        image: step.image,
-        ...(step.locked.version === undefined ? {} : { version: step.locked.version }),
-        template: step.template,
-        strategy: service.config.strategy,
-        replicas: step.locked.replicas,
-        nowMs: Date.now(),
-      });
-      output.out(`rollout ${rollout.id}: ${name} → ${step.image} (${rollout.state.targetRevision}) in ${target}; ${endpointsText(session, service.config)}`);
-      await drive(ctx, session, service, rollout.id, untilPausedByHand);
-      const end = session.rollouts.getRollout(rollout.id);
-      if (end?.finished === true && end.outcome === "healthy") {
-        restored.push(name);
-        continue;
-      }
-      const why = end === undefined ? "its rollout record is gone" : end.finished ? `its rollout ended ${end.outcome ?? "finished"}${end.state.abortReason ? ` (${end.state.abortReason})` : end.state.message ? ` (${end.state.message})` : ""}` : `its rollout ${rollout.id} stopped ${end.state.phase}${end.state.userPaused || end.state.pause?.kind === "manual" ? " (paused for a person)" : ""}`;
-      const cleaned = end?.finished === true && end.outcome !== "healthy" && end.state.stableRevision === undefined ? await removeFailedFirstDeploy(session, name, rollout.state.targetRevision) : 0;
-      const notRestored = steps.slice(index + 1).map((s) => s.locked.service);
-      output.err(paint(output, "red", `${name} was not restored: ${why}${cleaned > 0 ? `; removed its ${cleaned} instance(s)` : ""}`));
-      output.err(`restored: ${restored.join(", ") || "none"}; skipped (already running): ${skipped.join(", ") || "none"}; not restored: ${[name, ...notRestored].join(", ")}`);
-      if (ctx.globals.json) output.out(JSON.stringify({ restored, skipped, failed: name, reason: why, notRestored }));
+    const result = await restore(session, lock, lineReporter(output, globals));
+    const { restored, skipped } = result;
+    if (result.kind === "failed") {
+      output.err(paint(output, "red", `${result.failed} was not restored: ${result.reason}${result.cleaned > 0 ? `; removed its ${result.cleaned} instance(s)` : ""}`));
+      output.err(`restored: ${restored.join(", ") || "none"}; skipped (already running): ${skipped.join(", ") || "none"}; not restored: ${[result.failed, ...result.notRestored].join(", ")}`);
+      if (globals.json) output.out(JSON.stringify({ restored, skipped, failed: result.failed, reason: result.reason, notRestored: result.notRestored }));
       return 1;
     }
-
-    const unanswered = await checkEndpoints(session, steps.map((s) => s.locked));
-    if (ctx.globals.json) output.out(JSON.stringify({ restored, skipped, unanswered }));
-    for (const u of unanswered) output.err(paint(output, "red", `${u}`));
-    if (unanswered.length > 0) return 1;
+    if (globals.json) output.out(JSON.stringify({ restored, skipped, unanswered: result.unanswered }));
+    for (const u of result.unanswered) output.err(paint(output, "red", `${u}`));
+    if (result.unanswered.length > 0) return 1;
     if (restored.length === 0) output.out(`nothing to restore: every service of the lock already runs its digest in ${target}`);
     else output.out(`${paint(output, "green", "restored")} ${restored.join(", ")} in ${target}${skipped.length > 0 ? ` (already running: ${skipped.join(", ")})` : ""}; every endpoint answers`);
     return 0;
-  } finally {
-    session.close();
-  }
-}
-
-/**
- * A first deploy that did not become healthy ends degraded with its
- * instances left for diagnosis (there is no stable revision to go back to).
- * Restore leaves nothing half-done: they are taken out of the router and
- * removed; the store keeps the degraded rollout as the record of what failed.
- */
-async function removeFailedFirstDeploy(session: Session, service: string, revision: string): Promise<number> {
-  const instances = await session.runtime.listInstances({ ...scopeOf(session, service), revision });
-  for (const instance of instances) {
-    await session.router.removeBackend(service, instance.name).catch(() => undefined);
-    await session.runtime.removeInstance(instance, 0);
-  }
-  await session.router.close();
-  return instances.length;
-}
-
-/** Each restored service's endpoint, through the router: its readiness path for http probes, else any answer below 500. */
-async function checkEndpoints(session: Session, services: readonly LockedService[]): Promise<string[]> {
-  const problems: string[] = [];
-  for (const locked of services) {
-    const port = endpointPort(serviceOf(session.system, locked.service).config, session.portOffset);
-    const path = locked.template.readiness.http?.path ?? "/";
-    const strict = locked.template.readiness.http !== undefined;
-    let last = "";
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const status = await getStatus(port, path).catch((err: Error) => err.message);
-      if (typeof status === "number" && (strict ? status >= 200 && status < 400 : status < 500)) {
-        last = "";
-        break;
-      }
-      last = typeof status === "number" ? `HTTP ${status}` : status;
-      await sleep(250);
-    }
-    if (last !== "") problems.push(`${locked.service} does not answer through the router at http://127.0.0.1:${port}${path}: ${last}`);
-  }
-  return problems;
-}
-
-function getStatus(port: number, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, agent: false, signal: AbortSignal.timeout(2000) }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
-    req.on("error", reject);
-    req.end();
   });
 }

@@ -1,81 +1,23 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { loadSystem, type LoadedSystem } from "../../config/load-system.js";
-import { repositoryPath } from "../../domain/image-names.js";
+// `slipway release`, `approve`, `releases`, `verify`, `audit`: faces over
+// src/app/release.ts. The identity acting is the local claim
+// (SLIPWAY_IDENTITY, git user.email or the OS user); the server passes an
+// authenticated one instead.
+import { approveRelease, auditLog, listReleases, releaseServices, verifyAuditLog, verifyRelease } from "../../app/release.js";
 import { SlipwayError } from "../../domain/errors.js";
-import { parseRegistryUrl } from "../../domain/registry-address.js";
 import { currentIdentity } from "../../release/identity.js";
-import { approve, keysDir, release, servicesToRelease, type ReleaseOutcome } from "../../release/release-service.js";
-import { PUBLIC_KEY_FILE, loadPublicKey } from "../../release/signing/keys.js";
-import { verificationError, verifyImage, type VerifyReport } from "../../release/signing/verify.js";
-import type { ReleaseRecord } from "../../release/types.js";
-import { parseImageReference } from "../../registry/reference.js";
-import type { RegistryClient } from "../../registry/types.js";
-import { storePath } from "../../store/store-path.js";
-import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
-import { SqliteIntegrationRunStore } from "../../store/sqlite/integration-run-store.js";
-import { SqliteReleaseStore } from "../../store/sqlite/release-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import type { ReleaseOutcome } from "../../release/release-service.js";
 import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
-import { registryClient } from "../registry-clients.js";
-
-interface Opened {
-  system: LoadedSystem;
-  store: SqliteStore;
-  runs: SqlitePipelineRunStore;
-  releases: SqliteReleaseStore;
-  integrationRuns: SqliteIntegrationRunStore;
-  dev: RegistryClient;
-  prod: RegistryClient;
-  close(): void;
-}
-
-async function open(config: string): Promise<Opened> {
-  const system = await loadSystem(config);
-  const store = SqliteStore.open(storePath(system));
-  const dev = registryClient(system, "dev");
-  const prod = registryClient(system, "prod");
-  return {
-    system,
-    store,
-    runs: new SqlitePipelineRunStore(store.db),
-    releases: new SqliteReleaseStore(store.db),
-    integrationRuns: new SqliteIntegrationRunStore(store.db),
-    dev,
-    prod,
-    close: () => {
-      dev.close();
-      prod.close();
-      store.close();
-    },
-  };
-}
 
 export async function releaseCommand({ output, globals }: CommandContext, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }): Promise<number> {
-  const o = await open(globals.config);
-  try {
-    const names = opts.all === true ? servicesToRelease(o) : services;
-    if (names.length === 0) {
-      if (opts.all !== true) throw new SlipwayError("USAGE", "name a service to release, or pass --all");
-      output.out("nothing to release: every service's tested digest is already its newest release");
-      return 0;
-    }
-    if (names.length > 1 && opts.version !== undefined) throw new SlipwayError("USAGE", "--version applies to one service at a time");
-    const deps = { ...o, identity: currentIdentity(), now: () => new Date() };
-    let exit = 0;
-    const outcomes: ReleaseOutcome[] = [];
-    for (const service of names) {
-      const outcome = await release(deps, { service, ...(opts.version ? { version: opts.version } : {}), ...(opts.prerelease ? { prerelease: opts.prerelease } : {}) });
-      outcomes.push(outcome);
-      if (outcome.kind === "blocked") exit = new SlipwayError("RELEASE_BLOCKED", "").exitCode;
-      if (!globals.json) printOutcome(output, outcome);
-    }
-    if (globals.json) output.out(JSON.stringify({ outcomes }));
-    return exit;
-  } finally {
-    o.close();
+  const result = await releaseServices(globals.config, currentIdentity(), services, opts);
+  if (result.kind === "nothing-to-release") {
+    output.out("nothing to release: every service's tested digest is already its newest release");
+    return 0;
   }
+  if (globals.json) output.out(JSON.stringify({ outcomes: result.outcomes }));
+  else for (const outcome of result.outcomes) printOutcome(output, outcome);
+  return result.outcomes.some((o) => o.kind === "blocked") ? new SlipwayError("RELEASE_BLOCKED", "").exitCode : 0;
 }
 
 function printOutcome(output: Output, outcome: ReleaseOutcome): void {
@@ -92,126 +34,64 @@ function printOutcome(output: Output, outcome: ReleaseOutcome): void {
 }
 
 export async function approveCommand({ output, globals }: CommandContext, releaseId: string, opts: { comment?: string }): Promise<number> {
-  const o = await open(globals.config);
-  try {
-    const result = approve({ ...o, identity: currentIdentity(), now: () => new Date() }, releaseId, opts.comment);
-    if (globals.json) {
-      output.out(JSON.stringify(result));
-      return 0;
-    }
-    output.out(`${paint(output, "green", "✓")} approved ${releaseId} as ${currentIdentity().name} (${result.evaluation.approvalsCounted}/${result.evaluation.approvalsNeeded} approvals)`);
-    if (result.evaluation.allowed) output.out(`  ready: \`slipway release ${result.release.service} --version ${result.release.version}\` promotes it`);
-    else for (const b of result.evaluation.blockers) output.out(`  still waiting: ${b.message} (${b.howToSatisfy})`);
+  const identity = currentIdentity();
+  const result = await approveRelease(globals.config, identity, releaseId, opts.comment);
+  if (globals.json) {
+    output.out(JSON.stringify(result));
     return 0;
-  } finally {
-    o.close();
   }
+  output.out(`${paint(output, "green", "✓")} approved ${releaseId} as ${identity.name} (${result.evaluation.approvalsCounted}/${result.evaluation.approvalsNeeded} approvals)`);
+  if (result.evaluation.allowed) output.out(`  ready: \`slipway release ${result.release.service} --version ${result.release.version}\` promotes it`);
+  else for (const b of result.evaluation.blockers) output.out(`  still waiting: ${b.message} (${b.howToSatisfy})`);
+  return 0;
 }
 
 export async function releasesCommand({ output, globals }: CommandContext, service: string | undefined): Promise<number> {
-  const o = await open(globals.config);
-  try {
-    const names = service === undefined ? o.system.services.map((s) => s.config.name) : [service];
-    const keyFile = join(keysDir(o.system), PUBLIC_KEY_FILE);
-    const publicKey = existsSync(keyFile) ? loadPublicKey(keyFile) : undefined;
-    const prod = parseRegistryUrl(o.system.config.registries.prod.url);
-    const rows: { service: string; dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string } }; releases: (ReleaseRecord & { approvals: string[]; signature: string })[] }[] = [];
-    for (const name of names) {
-      const svc = o.system.services.find((s) => s.config.name === name);
-      if (svc === undefined) throw new SlipwayError("USAGE", `unknown service "${name}"`);
-      const tested = o.runs.latestSuccessful(name);
-      const list = [];
-      for (const r of o.releases.listReleases(name)) {
-        let signature = "-";
-        if (r.status === "released") {
-          const report = publicKey === undefined ? undefined : await verifyImage(o.prod, repositoryPath(o.system.config, svc.config, prod), r.digest, publicKey);
-          signature = report === undefined ? "no key" : report.signature.ok ? "verified" : `FAILED (${report.signature.reason ?? report.signature.detail})`;
-        }
-        list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature });
-      }
-      const integration = tested?.record.digest === undefined ? undefined : o.integrationRuns.passedWith(o.system.config.system, name, tested.record.digest);
-      rows.push({
-        service: name,
-        ...(tested?.record.digest ? { dev: { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } } : {}),
-        releases: list,
-      });
-    }
-    if (globals.json) {
-      output.out(JSON.stringify({ services: rows }));
-      return 0;
-    }
-    for (const row of rows) {
-      output.out(paint(output, "bold", row.service));
-      const integration = row.dev?.integrationRun ? `integration tests passed in ${row.dev.integrationRun.environment} (${row.dev.integrationRun.id})` : "no integration test run with it";
-      output.out(`  dev   ${row.dev ? `${row.dev.digest.slice(0, 19)}  commit ${(row.dev.commit ?? "-").slice(0, 7)}  run ${row.dev.runId}  ${integration}` : "no tested image"}`);
-      if (row.releases.length === 0) output.out("  prod  nothing released");
-      for (const r of row.releases) {
-        const who = r.approvals.length > 0 ? r.approvals.join(", ") : "no approvals";
-        output.out(`  prod  ${r.version.padEnd(12)} ${r.digest.slice(0, 19)}  commit ${(r.commit ?? "-").slice(0, 7)}  run ${r.runId ?? "-"}  ${r.status}  approvals: ${who}  signature: ${r.signature}`);
-      }
-    }
+  const rows = await listReleases(globals.config, service);
+  if (globals.json) {
+    output.out(JSON.stringify({ services: rows }));
     return 0;
-  } finally {
-    o.close();
   }
+  for (const row of rows) {
+    output.out(paint(output, "bold", row.service));
+    const integration = row.dev?.integrationRun ? `integration tests passed in ${row.dev.integrationRun.environment} (${row.dev.integrationRun.id})` : "no integration test run with it";
+    output.out(`  dev   ${row.dev ? `${row.dev.digest.slice(0, 19)}  commit ${(row.dev.commit ?? "-").slice(0, 7)}  run ${row.dev.runId}  ${integration}` : "no tested image"}`);
+    if (row.releases.length === 0) output.out("  prod  nothing released");
+    for (const r of row.releases) {
+      const who = r.approvals.length > 0 ? r.approvals.join(", ") : "no approvals";
+      output.out(`  prod  ${r.version.padEnd(12)} ${r.digest.slice(0, 19)}  commit ${(r.commit ?? "-").slice(0, 7)}  run ${r.runId ?? "-"}  ${r.status}  approvals: ${who}  signature: ${r.signature}`);
+    }
+  }
+  return 0;
 }
 
 export async function verifyCommand({ output, globals }: CommandContext, image: string, opts: { key?: string }): Promise<number> {
-  const o = await open(globals.config);
-  try {
-    const ref = parseImageReference(image);
-    const role = (["prod", "dev"] as const).find((r) => parseRegistryUrl(o.system.config.registries[r].url).authority === ref.registry);
-    const reference = ref.digest ?? ref.tag;
-    if (reference === undefined) throw new SlipwayError("USAGE", `${image} names no tag or digest`, { hint: "e.g. 127.0.0.1:5102/system/service:1.2.0" });
-    if (role === undefined) throw new SlipwayError("USAGE", `${ref.registry} is neither the dev nor the prod registry of ${o.system.config.system}`, { hint: `prod is ${parseRegistryUrl(o.system.config.registries.prod.url).authority}` });
-    const client = role === "prod" ? o.prod : o.dev;
-    const key = loadPublicKey(opts.key ?? join(keysDir(o.system), PUBLIC_KEY_FILE));
-    const report = await verifyImage(client, ref.repository, reference, key);
-    // The provenance artifact carries a signature of its own (see release-service).
-    let provenanceSignature: VerifyReport["signature"] | undefined;
-    if (report.provenance.artifactDigest !== undefined) {
-      provenanceSignature = (await verifyImage(client, ref.repository, report.provenance.artifactDigest, key)).signature;
-    }
-    const ok = report.ok && provenanceSignature?.ok === true;
-    if (globals.json) output.out(JSON.stringify({ ...report, provenanceSignature, ok }));
-    else {
-      const mark = (good: boolean): string => (good ? paint(output, "green", "✓") : paint(output, "red", "✗"));
-      output.out(`${image} → ${report.digest ?? "?"}`);
-      output.out(`  ${mark(report.signature.ok)} signature: ${report.signature.detail}`);
-      output.out(`  ${mark(report.provenance.ok)} provenance: ${report.provenance.detail}`);
-      output.out(`  ${mark(provenanceSignature?.ok === true)} provenance signature: ${provenanceSignature?.detail ?? "no provenance to check"}`);
-    }
-    if (ok) return 0;
-    return (verificationError(report) ?? new SlipwayError("SIGNATURE_INVALID", "the provenance's signature does not verify")).exitCode;
-  } finally {
-    o.close();
+  const { error, ...report } = await verifyRelease(globals.config, image, opts);
+  if (globals.json) output.out(JSON.stringify(report));
+  else {
+    const mark = (good: boolean): string => (good ? paint(output, "green", "✓") : paint(output, "red", "✗"));
+    output.out(`${image} → ${report.digest ?? "?"}`);
+    output.out(`  ${mark(report.signature.ok)} signature: ${report.signature.detail}`);
+    output.out(`  ${mark(report.provenance.ok)} provenance: ${report.provenance.detail}`);
+    output.out(`  ${mark(report.provenanceSignature?.ok === true)} provenance signature: ${report.provenanceSignature?.detail ?? "no provenance to check"}`);
   }
+  return error === undefined ? 0 : error.exitCode;
 }
 
 export async function auditCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
-  const o = await open(globals.config);
-  try {
-    const entries = o.releases.listAudit(Number(opts.limit) || 50);
-    if (globals.json) output.out(JSON.stringify({ entries }));
-    else for (const e of entries) output.out(`${String(e.seq).padStart(5)}  ${e.at.slice(0, 19).replace("T", " ")}  ${e.actor.padEnd(24)} ${e.action.padEnd(18)} ${e.subject}  ${JSON.stringify(e.detail)}`);
-    return 0;
-  } finally {
-    o.close();
-  }
+  const entries = await auditLog(globals.config, Number(opts.limit) || 50);
+  if (globals.json) output.out(JSON.stringify({ entries }));
+  else for (const e of entries) output.out(`${String(e.seq).padStart(5)}  ${e.at.slice(0, 19).replace("T", " ")}  ${e.actor.padEnd(24)} ${e.action.padEnd(18)} ${e.subject}  ${JSON.stringify(e.detail)}`);
+  return 0;
 }
 
 export async function auditVerifyCommand({ output, globals }: CommandContext): Promise<number> {
-  const o = await open(globals.config);
-  try {
-    const result = o.releases.verifyAudit();
-    if (globals.json) output.out(JSON.stringify(result));
-    else if (result.ok) output.out(`${paint(output, "green", "✓")} audit log intact: ${result.entries} entries, hash chain verified`);
-    else {
-      output.out(`${paint(output, "red", "✗")} audit log tampered with:`);
-      for (const p of result.problems) output.out(`  ${p}`);
-    }
-    return result.ok ? 0 : new SlipwayError("AUDIT_TAMPERED", "").exitCode;
-  } finally {
-    o.close();
+  const result = await verifyAuditLog(globals.config);
+  if (globals.json) output.out(JSON.stringify(result));
+  else if (result.ok) output.out(`${paint(output, "green", "✓")} audit log intact: ${result.entries} entries, hash chain verified`);
+  else {
+    output.out(`${paint(output, "red", "✗")} audit log tampered with:`);
+    for (const p of result.problems) output.out(`  ${p}`);
   }
+  return result.ok ? 0 : new SlipwayError("AUDIT_TAMPERED", "").exitCode;
 }

@@ -1,22 +1,9 @@
-import { loadSystem } from "../../config/load-system.js";
-import { SlipwayError } from "../../domain/errors.js";
-import { storePath } from "../../store/store-path.js";
-import { SqlitePipelineRunStore } from "../../store/sqlite/pipeline-run-store.js";
-import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import { getRun, listRuns } from "../../app/pipeline.js";
 import type { RunRecord } from "../../store/types.js";
 import type { CommandContext } from "../main.js";
 
-async function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): Promise<T> {
-  const store = SqliteStore.open(storePath(await loadSystem(config)));
-  try {
-    return use(new SqlitePipelineRunStore(store.db));
-  } finally {
-    store.close();
-  }
-}
-
 export async function runsListCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
-  const runs = await withRuns(globals.config, (r) => r.listRuns(Number(opts.limit) || 20));
+  const runs = await listRuns(globals.config, Number(opts.limit) || 20);
   if (globals.json) {
     output.out(JSON.stringify({ runs }));
     return 0;
@@ -35,8 +22,7 @@ export async function runsListCommand({ output, globals }: CommandContext, opts:
 }
 
 export async function runsShowCommand({ output, globals }: CommandContext, id: string): Promise<number> {
-  const run = await withRuns(globals.config, (r) => r.getRun(id));
-  if (run === undefined) throw new SlipwayError("USAGE", `no pipeline run "${id}"`, { hint: "`slipway runs` lists them" });
+  const run = await getRun(globals.config, id);
   if (globals.json) {
     output.out(JSON.stringify({ run }));
     return 0;

@@ -1,19 +1,15 @@
-import { loadSystem } from "../../config/load-system.js";
-import { DockerEngine } from "../../docker/engine.js";
-import { platformDown, platformUp, type ComponentReport } from "../../platform/platform.js";
+import { startPlatform, stopPlatform, type ComponentReport } from "../../app/platform.js";
 import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
 
 export async function upCommand({ output, globals }: CommandContext): Promise<number> {
-  const system = await loadSystem(globals.config);
-  const reports = await platformUp(system, new DockerEngine());
+  const reports = await startPlatform(globals.config);
   print(output, globals.json, reports);
   return 0;
 }
 
 export async function downCommand({ output, globals }: CommandContext): Promise<number> {
-  const system = await loadSystem(globals.config);
-  const reports = await platformDown(system);
+  const reports = await stopPlatform(globals.config);
   print(output, globals.json, reports);
   return 0;
 }

@@ -1,0 +1,99 @@
+// Driving a rollout: runs the service's rollout controller in this process
+// until the rollout completes or `stopWhen` holds, or — when another process
+// (a `slipway controller`, `slipway serve`, or a command holding the
+// service's lock) drives it — follows it through the store.
+import type { LoadedService } from "../config/load-system.js";
+import { acquireControllerLock, lockPath, type ControllerLock } from "../delivery/controller/controller-lock.js";
+import { removeOrphanInstances } from "../delivery/controller/orphan-cleanup.js";
+import type { LoopEnd } from "../delivery/controller/rollout-loop.js";
+import type { RolloutRecord } from "../delivery/controller/store-port.js";
+import type { CompletionOutcome, RolloutState } from "../delivery/types.js";
+import { controllerFor, otherEnvironmentController, routeService, type EnvironmentSession } from "./environment.js";
+import type { Reporter } from "./events.js";
+
+export const untilPausedByHand = (s: RolloutState): boolean => s.userPaused || s.pause?.kind === "manual";
+
+export interface DriveOptions {
+  reporter: Reporter;
+  /** The outcome the caller wants (healthy; aborted for an abort). */
+  expected?: CompletionOutcome;
+  /** Stops driving (the rollout stays where it is). Without one, SIGINT and SIGTERM stop it. */
+  signal?: AbortSignal;
+}
+
+export interface DriveResult {
+  rolloutId: string;
+  end: LoopEnd;
+  expected: CompletionOutcome;
+  /** The pid of the process that drove it while this one followed. */
+  followedFrom?: number;
+}
+
+/** Whether a drive ended as the caller wanted: as expected, or stopped (paused) as asked. */
+export function driveSucceeded(result: DriveResult): boolean {
+  return result.end.kind === "complete" ? result.end.outcome === result.expected : result.end.kind === "stopped";
+}
+
+export async function drive(session: EnvironmentSession, service: LoadedService, rolloutId: string, stopWhen: (s: RolloutState) => boolean, options: DriveOptions): Promise<DriveResult> {
+  const expected = options.expected ?? "healthy";
+  const environmentController = otherEnvironmentController(session);
+  if (environmentController !== undefined) return followFromStore(session, service, rolloutId, environmentController, stopWhen, options.reporter, expected);
+  const lock = acquireControllerLock(lockPath(session.system.stateDir, session.environment.name, service.config.name));
+  if ("heldBy" in lock) return followFromStore(session, service, rolloutId, lock.heldBy, stopWhen, options.reporter, expected);
+  const controller = controllerFor(session, service);
+  const { signal, detach } = options.signal === undefined ? processSignals() : { signal: options.signal, detach: () => undefined };
+  const where = { service: service.config.name, environment: session.environment.name, rolloutId };
+  try {
+    await routeService(session, service.config);
+    const orphans = await removeOrphanInstances({ runtime: session.runtime, router: session.router, store: session.rollouts }, session.system.config.system, session.environment.name);
+    if (orphans.length > 0) options.reporter.emit({ type: "instances.orphansRemoved", service: where.service, environment: where.environment, names: orphans.map((o) => o.name) });
+    const stepCount = service.config.strategy.canary?.steps.length;
+    const end = await controller.loop.run(rolloutId, {
+      signal,
+      stopWhen,
+      onPlan: (report) => {
+        if (report.error !== undefined) options.reporter.emit({ type: "rollout.retrying", ...where, message: report.error.message });
+        else options.reporter.emit({ type: "rollout.progress", ...where, state: report.state, observed: report.observed, ...(stepCount === undefined ? {} : { stepCount }) });
+      },
+    });
+    return { rolloutId, end, expected };
+  } finally {
+    detach();
+    controller.close();
+    (lock as ControllerLock).release();
+    await session.router.close();
+  }
+}
+
+/** A signal aborted by SIGINT or SIGTERM, as a command run by hand is stopped. */
+function processSignals(): { signal: AbortSignal; detach: () => void } {
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort(new Error("interrupted"));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    signal: stop.signal,
+    detach: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+/** Another process runs the controller: report what the store says until it ends or stopWhen holds. */
+async function followFromStore(session: EnvironmentSession, service: LoadedService, rolloutId: string, pid: number, stopWhen: (s: RolloutState) => boolean, reporter: Reporter, expected: CompletionOutcome): Promise<DriveResult> {
+  const where = { service: service.config.name, environment: session.environment.name, rolloutId };
+  reporter.emit({ type: "rollout.following", ...where, pid });
+  for (;;) {
+    const record = session.rollouts.getRollout(rolloutId) as RolloutRecord;
+    reporter.emit({ type: "rollout.followed", ...where, state: record.state });
+    if (record.finished) return { rolloutId, end: { kind: "complete", outcome: record.outcome ?? "healthy", state: record.state }, expected, followedFrom: pid };
+    if (stopWhen(record.state) && session.rollouts.nextCommand(rolloutId) === undefined) return { rolloutId, end: { kind: "stopped", state: record.state }, expected, followedFrom: pid };
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** For callers whose process runs the environment's controller: record what is wanted in the store and return. */
+export interface RecordOnly {
+  recordOnly?: boolean;
+}

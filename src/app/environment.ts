@@ -1,0 +1,122 @@
+// Opening an environment: the composition root of the rollout controller's
+// adapters (Docker runtime, the environment's HAProxy router, the state
+// store) for one environment of the system, and the small helpers every use
+// case that acts in an environment shares.
+import { loadSystem, type LoadedService, type LoadedSystem } from "../config/load-system.js";
+import { analysisMetricsFor } from "../delivery/analysis/create-provider.js";
+import type { AnalysisMetric } from "../delivery/analysis/analysis-run.js";
+import { environmentLockPath, lockHolder } from "../delivery/controller/controller-lock.js";
+import { createServiceController, type ServiceController } from "../delivery/controller/service-controller.js";
+import type { ServiceScope } from "../delivery/controller/store-port.js";
+import { DockerEngine } from "../docker/engine.js";
+import type { EnvironmentConfig, ServiceConfig } from "../domain/config-schema.js";
+import { SlipwayError } from "../domain/errors.js";
+import { endpointPort, environmentOf, previewPort, routerControlPort } from "../domain/placement.js";
+import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
+import { DockerRuntime } from "../runtime/docker/docker-runtime.js";
+import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { storePath } from "../store/store-path.js";
+import type { Endpoints } from "./events.js";
+
+export interface EnvironmentSession {
+  system: LoadedSystem;
+  environment: EnvironmentConfig;
+  portOffset: number;
+  store: SqliteStore;
+  rollouts: SqliteRolloutStore;
+  engine: DockerEngine;
+  runtime: DockerRuntime;
+  router: HaproxyRouter;
+  close(): void;
+}
+
+export async function openEnvironment(config: string, envName: string): Promise<EnvironmentSession> {
+  return openEnvironmentOf(await loadSystem(config), envName);
+}
+
+/** As openEnvironment, for a system already loaded (the server loads it once per request). */
+export function openEnvironmentOf(system: LoadedSystem, envName: string, shared?: SqliteStore): EnvironmentSession {
+  const { environment, portOffset } = environmentOf(system.config, envName);
+  if (environment.runtime !== "docker") throw new SlipwayError("USAGE", `environment ${envName} runs on ${environment.runtime}; this slipway deploys to Docker only`);
+  const store = shared ?? SqliteStore.open(storePath(system));
+  const engine = new DockerEngine();
+  const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerControlPort(portOffset) });
+  return {
+    system,
+    environment,
+    portOffset,
+    store,
+    rollouts: new SqliteRolloutStore(store.db),
+    engine,
+    runtime: new DockerRuntime(engine, { network: environment.network }),
+    router,
+    // A shared store belongs to whoever opened it.
+    close: () => (shared === undefined ? store.close() : undefined),
+  };
+}
+
+/** Runs `use` with the environment open, and closes it after. */
+export async function withEnvironment<T>(config: string, envName: string, use: (session: EnvironmentSession) => Promise<T>): Promise<T> {
+  const session = await openEnvironment(config, envName);
+  try {
+    return await use(session);
+  } finally {
+    session.close();
+  }
+}
+
+export function serviceOf(system: LoadedSystem, name: string): LoadedService {
+  const service = system.services.find((s) => s.config.name === name);
+  if (service === undefined) throw new SlipwayError("USAGE", `there is no service "${name}"`, { hint: `services: ${system.services.map((s) => s.config.name).join(", ")}` });
+  return service;
+}
+
+export function scopeOf(session: EnvironmentSession, service: string): ServiceScope {
+  return { system: session.system.config.system, environment: session.environment.name, service };
+}
+
+/** Starts the environment's router when it is not running and declares the service's endpoints. */
+export async function routeService(session: EnvironmentSession, service: ServiceConfig): Promise<number> {
+  const port = endpointPort(service, session.portOffset);
+  const preview = previewPort(service, session.portOffset);
+  await session.router.ensureService(service.name, { endpointPort: port, ...(preview === undefined ? {} : { previewPort: preview }) });
+  await session.router.start();
+  return port;
+}
+
+/**
+ * The pid of a `slipway controller` (or `slipway serve`) running for the
+ * environment in another process: it is then the only router writer, and
+ * this process only records what it wants in the store and follows.
+ */
+export function otherEnvironmentController(session: EnvironmentSession): number | undefined {
+  const pid = lockHolder(environmentLockPath(session.system.stateDir, session.environment.name));
+  return pid === process.pid ? undefined : pid;
+}
+
+export function endpointsOf(session: Pick<EnvironmentSession, "portOffset">, service: ServiceConfig): Endpoints {
+  const preview = previewPort(service, session.portOffset);
+  return { endpoint: `http://127.0.0.1:${endpointPort(service, session.portOffset)}`, ...(preview === undefined ? {} : { preview: `http://127.0.0.1:${preview}` }) };
+}
+
+/** The rollout controller of one service, its analysis reading the environment's router counters. */
+export function controllerFor(session: EnvironmentSession, service: LoadedService): ServiceController {
+  const metricsFor = (names: readonly string[]): AnalysisMetric[] =>
+    analysisMetricsFor(names, service.config.analysis?.metrics ?? [], {
+      system: session.system.config.system,
+      engine: session.engine,
+      readRouterCounters: async (revision) => {
+        const stats = await session.router.revisionStats(service.config.name);
+        const r = stats.revisions[revision];
+        return {
+          requests: r?.requests ?? 0,
+          responses5xx: r?.responses5xx ?? 0,
+          connectionErrors: r?.connectionErrors ?? 0,
+          countersSince: stats.countersSince,
+          ...(r?.latency === undefined ? {} : { latencyMs: { p50: r.latency.p50Ms, p95: r.latency.p95Ms, p99: r.latency.p99Ms, average: r.avgResponseMs } }),
+        };
+      },
+    });
+  return createServiceController({ scope: scopeOf(session, service.config.name), runtime: session.runtime, router: session.router, store: session.rollouts, metricsFor });
+}

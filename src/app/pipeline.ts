@@ -1,0 +1,64 @@
+// CI and its records: run the pipeline for the services that changed, say
+// which would build and why, and list or show pipeline runs.
+import { loadSystem } from "../config/load-system.js";
+import { DockerEngine } from "../docker/engine.js";
+import { SlipwayError } from "../domain/errors.js";
+import { affectedByRegistry, affectedSince, type AffectedService } from "../pipeline/affected.js";
+import { runCi, type CiResult } from "../pipeline/ci-pipeline.js";
+import type { PipelineListener } from "../pipeline/events.js";
+import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { storePath } from "../store/store-path.js";
+import type { RunRecord } from "../store/types.js";
+import { devRegistryClient } from "./registry-clients.js";
+
+export async function runCiPipeline(config: string, options: { services: readonly string[]; concurrency: number; listener: PipelineListener; signal: AbortSignal }): Promise<CiResult> {
+  const system = await loadSystem(config);
+  const engine = new DockerEngine();
+  await engine.ping();
+  const store = SqliteStore.open(storePath(system));
+  const registry = devRegistryClient(system);
+  try {
+    return await runCi(
+      { system, engine, devRegistry: registry, runs: new SqlitePipelineRunStore(store.db), listener: options.listener, hostEnv: process.env },
+      { services: options.services, concurrency: options.concurrency, signal: options.signal },
+    );
+  } finally {
+    registry.close();
+    store.close();
+  }
+}
+
+/** Against the dev registry (what CI pushed), or against a git ref with `since`. */
+export async function affectedServices(config: string, opts: { since?: string }): Promise<AffectedService[]> {
+  const system = await loadSystem(config);
+  if (opts.since !== undefined) return affectedSince(system, opts.since);
+  const engine = new DockerEngine();
+  const store = SqliteStore.open(storePath(system));
+  const registry = devRegistryClient(system);
+  try {
+    return await affectedByRegistry(system, registry, new SqlitePipelineRunStore(store.db), async (image) => (await engine.imageId(image)) ?? "missing");
+  } finally {
+    registry.close();
+    store.close();
+  }
+}
+
+async function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): Promise<T> {
+  const store = SqliteStore.open(storePath(await loadSystem(config)));
+  try {
+    return use(new SqlitePipelineRunStore(store.db));
+  } finally {
+    store.close();
+  }
+}
+
+export async function listRuns(config: string, limit: number): Promise<RunRecord[]> {
+  return withRuns(config, (r) => r.listRuns(limit));
+}
+
+export async function getRun(config: string, id: string): Promise<RunRecord> {
+  const run = await withRuns(config, (r) => r.getRun(id));
+  if (run === undefined) throw new SlipwayError("USAGE", `no pipeline run "${id}"`, { hint: "`slipway runs` lists them" });
+  return run;
+}

@@ -1,0 +1,150 @@
+// Releases: promote the digest CI tested to the prod registry under the
+// release policy, approve a waiting release, list what is released (with
+// signature status), verify an image, and read or verify the audit log.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { loadSystem, type LoadedSystem } from "../config/load-system.js";
+import { repositoryPath } from "../domain/image-names.js";
+import { SlipwayError } from "../domain/errors.js";
+import { parseRegistryUrl } from "../domain/registry-address.js";
+import type { Identity } from "../release/identity.js";
+import { approve, keysDir, release, servicesToRelease, type ApproveResult, type ReleaseOutcome } from "../release/release-service.js";
+import { PUBLIC_KEY_FILE, loadPublicKey } from "../release/signing/keys.js";
+import { verificationError, verifyImage, type VerifyReport } from "../release/signing/verify.js";
+import type { ReleaseRecord } from "../release/types.js";
+import { parseImageReference } from "../registry/reference.js";
+import type { RegistryClient } from "../registry/types.js";
+import { storePath } from "../store/store-path.js";
+import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
+import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
+import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { registryClient } from "./registry-clients.js";
+
+interface Opened {
+  system: LoadedSystem;
+  store: SqliteStore;
+  runs: SqlitePipelineRunStore;
+  releases: SqliteReleaseStore;
+  integrationRuns: SqliteIntegrationRunStore;
+  dev: RegistryClient;
+  prod: RegistryClient;
+}
+
+async function withReleases<T>(config: string, use: (o: Opened) => Promise<T> | T): Promise<T> {
+  const system = await loadSystem(config);
+  const store = SqliteStore.open(storePath(system));
+  const dev = registryClient(system, "dev");
+  const prod = registryClient(system, "prod");
+  try {
+    return await use({ system, store, runs: new SqlitePipelineRunStore(store.db), releases: new SqliteReleaseStore(store.db), integrationRuns: new SqliteIntegrationRunStore(store.db), dev, prod });
+  } finally {
+    dev.close();
+    prod.close();
+    store.close();
+  }
+}
+
+export type ReleaseServicesResult = { kind: "nothing-to-release" } | { kind: "done"; outcomes: ReleaseOutcome[] };
+
+export async function releaseServices(config: string, identity: Identity, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }): Promise<ReleaseServicesResult> {
+  return withReleases(config, async (o) => {
+    const names = opts.all === true ? servicesToRelease(o) : services;
+    if (names.length === 0) {
+      if (opts.all !== true) throw new SlipwayError("USAGE", "name a service to release, or pass --all");
+      return { kind: "nothing-to-release" };
+    }
+    if (names.length > 1 && opts.version !== undefined) throw new SlipwayError("USAGE", "--version applies to one service at a time");
+    const deps = { ...o, identity, now: () => new Date() };
+    const outcomes: ReleaseOutcome[] = [];
+    for (const service of names) outcomes.push(await release(deps, { service, ...(opts.version ? { version: opts.version } : {}), ...(opts.prerelease ? { prerelease: opts.prerelease } : {}) }));
+    return { kind: "done", outcomes };
+  });
+}
+
+/** Approves a waiting release as `identity`; the release policy decides whether that approval counts. */
+export async function approveRelease(config: string, identity: Identity, releaseId: string, comment?: string): Promise<ApproveResult> {
+  return withReleases(config, (o) => approve({ ...o, identity, now: () => new Date() }, releaseId, comment));
+}
+
+export interface ServiceReleases {
+  service: string;
+  dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string } };
+  releases: (ReleaseRecord & { approvals: string[]; signature: string })[];
+}
+
+export async function listReleases(config: string, service: string | undefined): Promise<ServiceReleases[]> {
+  return withReleases(config, async (o) => {
+    const names = service === undefined ? o.system.services.map((s) => s.config.name) : [service];
+    const keyFile = join(keysDir(o.system), PUBLIC_KEY_FILE);
+    const publicKey = existsSync(keyFile) ? loadPublicKey(keyFile) : undefined;
+    const prod = parseRegistryUrl(o.system.config.registries.prod.url);
+    const rows: ServiceReleases[] = [];
+    for (const name of names) {
+      const svc = o.system.services.find((s) => s.config.name === name);
+      if (svc === undefined) throw new SlipwayError("USAGE", `unknown service "${name}"`);
+      const tested = o.runs.latestSuccessful(name);
+      const list = [];
+      for (const r of o.releases.listReleases(name)) {
+        let signature = "-";
+        if (r.status === "released") {
+          const report = publicKey === undefined ? undefined : await verifyImage(o.prod, repositoryPath(o.system.config, svc.config, prod), r.digest, publicKey);
+          signature = report === undefined ? "no key" : report.signature.ok ? "verified" : `FAILED (${report.signature.reason ?? report.signature.detail})`;
+        }
+        list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature });
+      }
+      const integration = tested?.record.digest === undefined ? undefined : o.integrationRuns.passedWith(o.system.config.system, name, tested.record.digest);
+      rows.push({
+        service: name,
+        ...(tested?.record.digest ? { dev: { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } } : {}),
+        releases: list,
+      });
+    }
+    return rows;
+  });
+}
+
+export interface VerifyResult extends VerifyReport {
+  provenanceSignature: VerifyReport["signature"] | undefined;
+  ok: boolean;
+  /** Why it failed, with its exit code; undefined when ok. */
+  error?: SlipwayError;
+}
+
+export async function verifyRelease(config: string, image: string, opts: { key?: string }): Promise<VerifyResult> {
+  return withReleases(config, async (o) => {
+    const ref = parseImageReference(image);
+    const role = (["prod", "dev"] as const).find((r) => parseRegistryUrl(o.system.config.registries[r].url).authority === ref.registry);
+    const reference = ref.digest ?? ref.tag;
+    if (reference === undefined) throw new SlipwayError("USAGE", `${image} names no tag or digest`, { hint: "e.g. 127.0.0.1:5102/system/service:1.2.0" });
+    if (role === undefined) throw new SlipwayError("USAGE", `${ref.registry} is neither the dev nor the prod registry of ${o.system.config.system}`, { hint: `prod is ${parseRegistryUrl(o.system.config.registries.prod.url).authority}` });
+    const client = role === "prod" ? o.prod : o.dev;
+    const key = loadPublicKey(opts.key ?? join(keysDir(o.system), PUBLIC_KEY_FILE));
+    const report = await verifyImage(client, ref.repository, reference, key);
+    // The provenance artifact carries a signature of its own (see release-service).
+    let provenanceSignature: VerifyReport["signature"] | undefined;
+    if (report.provenance.artifactDigest !== undefined) {
+      provenanceSignature = (await verifyImage(client, ref.repository, report.provenance.artifactDigest, key)).signature;
+    }
+    const ok = report.ok && provenanceSignature?.ok === true;
+    const error = ok ? undefined : (verificationError(report) ?? new SlipwayError("SIGNATURE_INVALID", "the provenance's signature does not verify"));
+    return { ...report, provenanceSignature, ok, ...(error === undefined ? {} : { error }) };
+  });
+}
+
+async function withReleaseStore<T>(config: string, use: (releases: SqliteReleaseStore) => T): Promise<T> {
+  const store = SqliteStore.open(storePath(await loadSystem(config)));
+  try {
+    return use(new SqliteReleaseStore(store.db));
+  } finally {
+    store.close();
+  }
+}
+
+export async function auditLog(config: string, limit: number) {
+  return withReleaseStore(config, (r) => r.listAudit(limit));
+}
+
+export async function verifyAuditLog(config: string) {
+  return withReleaseStore(config, (r) => r.verifyAudit());
+}

@@ -1,0 +1,86 @@
+// Rendering an environment's system as Kubernetes manifests
+// (docs/kubernetes.md), from a system lock file or from what runs now — a
+// lock taken exactly as a snapshot takes it. Renders only: nothing is
+// applied, and no cluster is needed.
+import { readFileSync } from "node:fs";
+import { loadSystem, type LoadedSystem } from "../config/load-system.js";
+import { renderManifests, resolveNamespace, serializeManifests, type RenderOptions } from "../delivery/kubernetes/render-manifests.js";
+import { checkLockFits, parseLock, type OmittedService, type SystemLock } from "../delivery/recovery/system-lock.js";
+import type { EnvironmentConfig } from "../domain/config-schema.js";
+import { endpointPort, environmentOf } from "../domain/placement.js";
+import { withEnvironment } from "./environment.js";
+import { readLock, takeSnapshot } from "./recovery.js";
+
+export interface RenderKubernetesRequest {
+  env: string;
+  lock?: string;
+  namespace?: string;
+  gatewayClass?: string;
+  allowPartial?: boolean;
+}
+
+export interface RenderedKubernetes {
+  text: string;
+  /** kind/name of each object, in order. */
+  objects: string[];
+  namespace: string;
+  system: string;
+  environment: string;
+  /** Services a snapshot of what runs now left out (with --allow-partial). */
+  omitted: OmittedService[];
+}
+
+export async function renderKubernetes(config: string, opts: RenderKubernetesRequest): Promise<RenderedKubernetes> {
+  const system = await loadSystem(config);
+  const { environment, portOffset } = environmentOf(system.config, opts.env);
+  const { lock, source, omitted } = opts.lock === undefined ? await snapshotNow(config, opts) : { lock: readLock(opts.lock), source: `the lock file ${opts.lock}`, omitted: [] };
+  checkLockFits(lock, system.config.system, system.services.map((s) => s.config.name));
+  const { namespace, from } = resolveNamespace({ flag: opts.namespace, configured: environment.kubernetes?.namespace, system: system.config.system, environment: environment.name });
+  const version = slipwayVersion();
+  const options: RenderOptions = {
+    namespace,
+    namespaceSource: from,
+    environment: environment.name,
+    source: lock.environment === environment.name ? source : `${source} (taken in ${lock.environment})`,
+    ...configured(system, portOffset),
+    ...gatewayOptions(environment.kubernetes?.gateway, opts.gatewayClass),
+    ...(version === undefined ? {} : { slipwayVersion: version }),
+  };
+  const rendered = renderManifests(lock, options);
+  const objects = rendered.documents.map((d) => `${String(d.object["kind"])}/${String((d.object["metadata"] as { name: string }).name)}`);
+  return { text: serializeManifests(rendered), objects, namespace, system: system.config.system, environment: environment.name, omitted };
+}
+
+/** What runs now: a snapshot, read back as a lock file would be. */
+async function snapshotNow(config: string, opts: RenderKubernetesRequest): Promise<{ lock: SystemLock; source: string; omitted: OmittedService[] }> {
+  const snapshot = await withEnvironment(config, opts.env, (session) => takeSnapshot(session, { allowPartial: opts.allowPartial === true }));
+  return { lock: parseLock(JSON.stringify(snapshot.lock), "snapshot"), source: `what ran in ${opts.env} (a snapshot taken when rendering)`, omitted: snapshot.omitted };
+}
+
+/** What the lock does not record: endpoint ports, ports of dependencies outside it. */
+function configured(system: LoadedSystem, portOffset: number): Pick<RenderOptions, "endpointPorts" | "servicePorts"> {
+  const configs = system.services.map((s) => s.config);
+  return {
+    endpointPorts: Object.fromEntries(configs.map((c) => [c.name, endpointPort(c, portOffset)])),
+    servicePorts: Object.fromEntries(configs.map((c) => [c.name, c.port])),
+  };
+}
+
+/** The environment's gateway settings, the same the Kubernetes runtime uses; --gateway-class wins. */
+function gatewayOptions(gateway: NonNullable<EnvironmentConfig["kubernetes"]>["gateway"], flag: string | undefined): Pick<RenderOptions, "gatewayClass" | "sharedPort" | "hostnameSuffix"> {
+  const gatewayClass = flag ?? gateway?.className;
+  return {
+    ...(gatewayClass === undefined ? {} : { gatewayClass }),
+    ...(gateway?.port === undefined ? {} : { sharedPort: gateway.port }),
+    ...(gateway?.hostnameSuffix === undefined ? {} : { hostnameSuffix: gateway.hostnameSuffix }),
+  };
+}
+
+export function slipwayVersion(): string | undefined {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { name?: unknown; version?: unknown };
+    return pkg.name === "slipway" && typeof pkg.version === "string" ? pkg.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
