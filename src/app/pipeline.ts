@@ -11,6 +11,7 @@ import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { storePath } from "../store/store-path.js";
 import type { RunRecord } from "../store/types.js";
 import { devRegistryClient } from "./registry-clients.js";
+import { withStateStore } from "./state-store.js";
 
 export async function runCiPipeline(config: string, options: { services: readonly string[]; concurrency: number; listener: PipelineListener; signal: AbortSignal }): Promise<CiResult> {
   const system = await loadSystem(config);
@@ -44,13 +45,8 @@ export async function affectedServices(config: string, opts: { since?: string })
   }
 }
 
-async function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): Promise<T> {
-  const store = SqliteStore.open(storePath(await loadSystem(config)));
-  try {
-    return use(new SqlitePipelineRunStore(store.db));
-  } finally {
-    store.close();
-  }
+function withRuns<T>(config: string, use: (runs: SqlitePipelineRunStore) => T): Promise<T> {
+  return withStateStore(config, (store) => use(new SqlitePipelineRunStore(store.db)));
 }
 
 export async function listRuns(config: string, limit: number): Promise<RunRecord[]> {

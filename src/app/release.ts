@@ -20,6 +20,7 @@ import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { registryClient } from "./registry-clients.js";
+import { withStateStore } from "./state-store.js";
 
 interface Opened {
   system: LoadedSystem;
@@ -132,13 +133,8 @@ export async function verifyRelease(config: string, image: string, opts: { key?:
   });
 }
 
-async function withReleaseStore<T>(config: string, use: (releases: SqliteReleaseStore) => T): Promise<T> {
-  const store = SqliteStore.open(storePath(await loadSystem(config)));
-  try {
-    return use(new SqliteReleaseStore(store.db));
-  } finally {
-    store.close();
-  }
+function withReleaseStore<T>(config: string, use: (releases: SqliteReleaseStore) => T): Promise<T> {
+  return withStateStore(config, (store) => use(new SqliteReleaseStore(store.db)));
 }
 
 export async function auditLog(config: string, limit: number) {
