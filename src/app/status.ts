@@ -1,9 +1,13 @@
 // Status of a system: per environment × service, the version and digest
-// serving, ready instances, the traffic split and the rollout's state.
+// serving, its health from the runtime and router now (desired vs running vs
+// ready — not how the last rollout ended), the traffic split and the
+// rollout's state.
 import type { LoadedService } from "../config/load-system.js";
 import { loadSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
+import { serviceHealth } from "../delivery/controller/service-health.js";
 import { endpointPort } from "../domain/placement.js";
+import { untilPausedByHand } from "./drive.js";
 import { openEnvironmentOf, scopeOf, type EnvironmentSession } from "./environment.js";
 
 /** One row of `slipway status`; every cell is text (as the CLI prints it and `--json` gives it). */
@@ -13,12 +17,17 @@ export interface ServiceStatusRow {
   endpoint: string;
   version: string;
   digest: string;
+  /** healthy, or degraded/progressing/paused with the reason; see delivery/controller/service-health.ts. */
+  health?: string;
   rollout?: string;
+  /** "<ready>/<desired>": instances answering readiness now, of the replica count the last rollout recorded. */
   ready?: string;
+  /** Instances the runtime reports running (any revision). */
+  running?: string;
   traffic?: string;
 }
 
-export const STATUS_COLUMNS = ["environment", "service", "version", "digest", "ready", "traffic", "rollout", "endpoint"] as const;
+export const STATUS_COLUMNS = ["environment", "service", "version", "digest", "health", "ready", "running", "traffic", "rollout", "endpoint"] as const;
 
 export async function systemStatus(config: string, opts: { env?: string }): Promise<ServiceStatusRow[]> {
   const system = await loadSystem(config);
@@ -42,8 +51,12 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
   const revisions = session.rollouts.listRevisions(scope);
   const serving = revisions.find((r) => r.name === servingRevision(latest));
   const row: ServiceStatusRow = { environment: session.environment.name, service: name, endpoint: `127.0.0.1:${endpointPort(service.config, session.portOffset)}`, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
-  if (latest === undefined) return row;
+  if (latest === undefined) {
+    row.health = "not deployed";
+    return row;
+  }
   row.rollout = latest.finished ? (latest.outcome ?? "finished") : `${latest.state.phase}${latest.state.userPaused ? " (paused)" : ""}`;
+  // From the runtime itself, not from how the last rollout ended.
   const instances = (await session.runtime.listInstances(scope)).filter((i) => i.phase !== "exited");
   const ready = await Promise.all(
     instances.map(async (i) => {
@@ -51,15 +64,28 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
       return readiness !== undefined && (await session.runtime.probeOnce(i, readiness).catch(() => false));
     }),
   );
-  row.ready = `${ready.filter(Boolean).length}/${instances.length}`;
+  const ofServing = (i: { revision: string }): boolean => i.revision === serving?.name;
+  const desired = latest.state.desiredReplicas;
+  row.ready = `${ready.filter(Boolean).length}/${desired}`;
+  row.running = String(instances.length);
+  let servingPercent: number | undefined;
   try {
     const backends = (await session.router.listBackends(name)).filter((b) => b.state === "ready");
     const total = backends.reduce((n, b) => n + b.weight, 0);
     const byRevision = new Map<string, number>();
     for (const b of backends) byRevision.set(b.revision, (byRevision.get(b.revision) ?? 0) + b.weight);
     row.traffic = total === 0 ? "none" : [...byRevision].filter(([, w]) => w > 0).map(([r, w]) => `${revisions.find((x) => x.name === r)?.version ?? r} ${Math.round((w * 100) / total)}%`).join(", ");
+    servingPercent = total === 0 ? 0 : Math.round(((byRevision.get(serving?.name ?? "") ?? 0) * 100) / total);
   } catch {
     row.traffic = "router not running";
   }
+  const verdict = serviceHealth({
+    rollout: { finished: latest.finished, ...(latest.outcome === undefined ? {} : { outcome: latest.outcome }), userPaused: latest.state.userPaused, pausedForPerson: untilPausedByHand(latest.state) },
+    desired,
+    running: instances.filter(ofServing).length,
+    ready: instances.filter((i, k) => ofServing(i) && ready[k] === true).length,
+    trafficPercent: servingPercent,
+  });
+  row.health = verdict.reason === undefined ? verdict.health : `${verdict.health}: ${verdict.reason}`;
   return row;
 }

@@ -4,7 +4,6 @@
 // Docker; a service with a rollout paused for a person is not touched.
 // Loopback ports 16601-16699 only.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
@@ -13,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { runCli, startControllerProcess, until, type CliResult, type ControllerProcess } from "./helpers.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 /** Registries 16690/16691; portOffset 14700, so endpoint 1910 → 16610 and the router's control port 14700 + 1999 = 16699. */
@@ -56,14 +55,6 @@ async function rollout(): Promise<{ finished: boolean; outcome?: string; state: 
   return (JSON.parse(status.stdout) as { rollout: Awaited<ReturnType<typeof rollout>> }).rollout;
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, ms: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    assert.ok(Date.now() - started < ms, `timed out after ${ms} ms waiting until ${what}`);
-    await sleep(200);
-  }
-  return Date.now() - started;
-}
 
 /** Keep-alive GETs through the endpoint from `workers` loops, each one request per `everyMs`, until stopped. */
 function steadyLoad(workers = 4, everyMs = 40): { stop: () => Promise<{ sent: number; failures: string[]; seconds: number }> } {
@@ -102,7 +93,7 @@ function steadyLoad(workers = 4, everyMs = 40): { stop: () => Promise<{ sent: nu
 }
 
 describe("slipway controller --env: replica repair of settled services", { skip: haproxyBinary() === undefined ? "haproxy is not installed" : false }, () => {
-  let controller: { child: ChildProcess; output: () => string } | undefined;
+  let controller: ControllerProcess | undefined;
 
   before(async () => {
     mkdirSync(join(root, "services", "hello"), { recursive: true });
@@ -113,12 +104,7 @@ describe("slipway controller --env: replica repair of settled services", { skip:
     const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
     for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(engine, root, tagOf(version), server, { APP_VERSION: version }));
     ok(await cli("deploy", "hello", "--env", "test", "--digest", digests.get("v1") ?? ""), "deploy of v1");
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "controller", "--env", "test"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
-    let text = "";
-    child.stdout.on("data", (d: Buffer) => (text += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (text += d.toString()));
-    controller = { child, output: () => text };
-    await until("the controller is up", () => text.includes("keeping settled services at their replica counts"), 20_000);
+    controller = await startControllerProcess(root, "test");
   });
 
   after(async () => {

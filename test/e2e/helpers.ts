@@ -1,9 +1,11 @@
 // Shared by the e2e tests: scratch systems on their own loopback ports and a
 // way to run the real CLI as a user would.
-import { execFile } from "node:child_process";
+import assert from "node:assert/strict";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -49,4 +51,30 @@ readiness: { tcp: {} }
 `,
   );
   return root;
+}
+
+/** Polls `check` every `everyMs` until it holds; fails the test after `ms`. Resolves with the time it took. */
+export async function until(what: string, check: () => Promise<boolean> | boolean, ms: number, everyMs = 200): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    assert.ok(Date.now() - started < ms, `timed out after ${ms} ms waiting until ${what}`);
+    await sleep(everyMs);
+  }
+  return Date.now() - started;
+}
+
+export interface ControllerProcess {
+  child: ChildProcess;
+  /** Everything it printed so far, stdout and stderr. */
+  output: () => string;
+}
+
+/** `slipway controller --env <env>` for the system at `root`, once it says it is up. */
+export async function startControllerProcess(root: string, env: string): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, [cliPath, "--config", root, "controller", "--env", env], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let text = "";
+  child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (text += d.toString()));
+  await until("the controller is up", () => text.includes("keeping settled services at their replica counts"), 20_000);
+  return { child, output: () => text };
 }

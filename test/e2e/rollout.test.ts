@@ -245,7 +245,7 @@ services: [services/*]
     const status = await cli("status");
     await assertSucceeded(status, "status");
     const digest = (images["v2"] as string).slice(0, 19);
-    assert.match(status.stdout, new RegExp(`test\\s+hello\\s+-\\s+${digest}\\s+2/2\\s+r-[0-9a-f]{10} 100%\\s+healthy`), status.stdout);
+    assert.match(status.stdout, new RegExp(`test\\s+hello\\s+-\\s+${digest}\\s+healthy\\s+2/2\\s+2\\s+r-[0-9a-f]{10} 100%\\s+healthy`), status.stdout);
     const load = startLoad();
     const rolledBack = await cli("rollback", "hello", "--env", "test");
     await sleep(500);

@@ -7,7 +7,7 @@
 // Prints the outage and the requests lost (docs/reliability.md).
 // Loopback ports 26001-26030 only.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,9 +15,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { HaproxyRouter } from "../../src/router/haproxy/haproxy-router.js";
-import { HaproxySocketClient } from "../../src/router/haproxy/runtime-api.js";
 import { runningHaproxy } from "../../src/router/haproxy/supervisor.js";
-import { describeLoad, getOnce, sample, startLoad, stopAllLoads, type LoadResult } from "./keepalive-load.js";
+import { describeLoad, sample, startLoad, stopAllLoads, type LoadResult } from "./keepalive-load.js";
+import { haproxyMasters, haproxyProcesses, killHaproxy as kill, routedServers as routedOn, untilServing as untilServingOn } from "./router-faults.js";
 
 const CONTROL = 26001;
 const WEB = 26002;
@@ -42,68 +42,11 @@ function pidIn(file: string): number {
   return (JSON.parse(readFileSync(file, "utf8")) as { pid: number }).pid;
 }
 
-/** Every HAProxy process of this router (master and workers), from /proc: what "no double start" is checked on. */
-function haproxyProcesses(): { pid: number; ppid: number }[] {
-  const found: { pid: number; ppid: number }[] = [];
-  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
-      if (argv[0] !== binary || !argv.includes(router.paths.configFile)) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (fields[0] === "Z") continue;
-      found.push({ pid: Number(entry), ppid: Number(fields[1]) });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return found;
-}
-
-/** Masters are the HAProxy processes whose parent is not one. */
-function masters(): number[] {
-  const all = haproxyProcesses();
-  const pids = new Set(all.map((p) => p.pid));
-  return all.filter((p) => !pids.has(p.ppid)).map((p) => p.pid);
-}
-
-/** What HAProxy itself routes now: every usable server of the service with its address and weight. */
-async function routedServers(): Promise<string[]> {
-  const csv = await new HaproxySocketClient(router.paths.adminSocket, { label: "admin" }).send("show stat");
-  const lines = csv.split("\n").filter((l) => l.trim() !== "");
-  const columns = (lines[0] ?? "").slice(2).split(",");
-  const col = (cells: string[], name: string): string => cells[columns.indexOf(name)] ?? "";
-  return lines
-    .slice(1)
-    .map((l) => l.split(","))
-    .filter((c) => col(c, "pxname").startsWith(`${SERVICE}.`) && !["FRONTEND", "BACKEND"].includes(col(c, "svname")) && col(c, "status") !== "MAINT")
-    .map((c) => `${col(c, "pxname")}/${col(c, "svname")} ${col(c, "addr")} weight ${col(c, "weight")} ${col(c, "status")}`)
-    .sort();
-}
-
-/** Kills master and workers with SIGKILL at once (as `kill -9` of both); resolves with the kill time. */
-async function killHaproxy(): Promise<number> {
-  const procs = haproxyProcesses();
-  assert.ok(procs.length >= 2, `a master and a worker run: ${JSON.stringify(procs)}`);
-  const at = Date.now();
-  for (const { pid } of procs) process.kill(pid, "SIGKILL");
-  return at;
-}
-
-/** A fresh connection every 5 ms until the endpoint answers 200: ms from `since`. Bounded by 15 s. */
-async function untilServing(since: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: false });
-  try {
-    for (;;) {
-      const answer = await getOnce(agent, WEB).catch(() => undefined);
-      if (answer?.status === 200) return Date.now() - since;
-      assert.ok(Date.now() - since < 15_000, "the router did not come back within 15 s");
-      await sleep(5);
-    }
-  } finally {
-    agent.destroy();
-  }
-}
+const processes = (): { pid: number; ppid: number }[] => haproxyProcesses(binary ?? "", router.paths.configFile);
+const masters = (): number[] => haproxyMasters(binary ?? "", router.paths.configFile);
+const killHaproxy = async (): Promise<number> => kill(binary ?? "", router.paths.configFile);
+const untilServing = (since: number): Promise<number> => untilServingOn(WEB, since);
+const routedServers = (): Promise<string[]> => routedOn(router.paths.adminSocket, SERVICE);
 
 function report(what: string, outageMs: number, load: LoadResult): void {
   console.log(`# ${what}: traffic back ${outageMs} ms after the kill; ${load.failures.length} of ${load.sent} requests failed`);
@@ -129,7 +72,7 @@ describe("router crash (no controller): HAProxy supervised", { skip: binary === 
   after(async () => {
     await stopAllLoads();
     await router?.stop();
-    assert.deepEqual(haproxyProcesses(), [], "HAProxy processes left after stop");
+    assert.deepEqual(processes(), [], "HAProxy processes left after stop");
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
     rmSync(stateDir, { recursive: true, force: true });
   });
