@@ -11,7 +11,7 @@ import type { ServiceScope } from "../delivery/controller/store-port.js";
 import { DockerEngine } from "../docker/engine.js";
 import type { EnvironmentConfig, ServiceConfig } from "../domain/config-schema.js";
 import { SlipwayError } from "../domain/errors.js";
-import { endpointPort, environmentOf, previewPort, routerControlPort } from "../domain/placement.js";
+import { endpointPort, environmentOf, previewPort, routerPortSetting } from "../domain/placement.js";
 import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
 import { DockerRuntime } from "../runtime/docker/docker-runtime.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
@@ -37,11 +37,11 @@ export async function openEnvironment(config: string, envName: string): Promise<
 
 /** As openEnvironment, for a system already loaded (the server loads it once per request). */
 export function openEnvironmentOf(system: LoadedSystem, envName: string, shared?: SqliteStore): EnvironmentSession {
-  const { environment, portOffset } = environmentOf(system.config, envName);
+  const { environment, portOffset, routerPort } = environmentOf(system.config, envName);
   if (environment.runtime !== "docker") throw new SlipwayError("USAGE", `environment ${envName} runs on ${environment.runtime}; this slipway deploys to Docker only`);
   const store = shared ?? SqliteStore.open(storePath(system));
   const engine = new DockerEngine();
-  const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerControlPort(portOffset) });
+  const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerPort, controlPortSetting: routerPortSetting(environment) });
   return {
     system,
     environment,

@@ -8,9 +8,9 @@ import { didYouMean } from "../domain/did-you-mean.js";
 import type { ConfigProblem } from "../domain/errors.js";
 import { checkTemplate, type TemplateKind } from "../domain/naming.js";
 import { effectivePolicy, expandOwners } from "../domain/release-policy.js";
-import { parseRegistryUrl, type RegistryAddress } from "../domain/registry-address.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import type { ParsedService as LoadedService } from "./parse-system.js";
+import { portProblems } from "./port-checks.js";
 import type { YamlSource } from "./yaml-source.js";
 import { formatPath } from "./zod-problems.js";
 
@@ -24,9 +24,10 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
           ...environmentProblems(system, systemSource),
           ...portProblems(system, systemSource, services),
           ...teamProblems(system, systemSource),
+          ...ownerProblems(system, services),
           ...freezeProblems(system, systemSource),
           ...tierProblems(system, services),
-          ...approverCapacityProblems(system, services),
+          ...approverCapacityProblems(system, services.filter((s) => !hasMisspelledTeam(system, s))),
           ...integrationTestProblems(system, systemSource, services, namesWithErrors),
           ...hostNetworkProbeProblems(system, services),
         ];
@@ -139,50 +140,6 @@ function cycleProblems(services: readonly LoadedService[]): ConfigProblem[] {
   });
 }
 
-interface PortClaim {
-  port: number;
-  owner: string;
-  source: YamlSource;
-  path: (string | number)[];
-}
-
-function portProblems(system: SystemConfig, systemSource: YamlSource, services: readonly LoadedService[]): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const claims: PortClaim[] = [];
-  for (const role of ["dev", "prod"] as const) {
-    let address: RegistryAddress;
-    try {
-      address = parseRegistryUrl(system.registries[role].url);
-    } catch (err) {
-      problems.push(problemAt(systemSource, ["registries", role, "url"], (err as Error).message));
-      continue;
-    }
-    if (address.isLoopback) claims.push({ port: address.port, owner: `the ${role} registry`, source: systemSource, path: ["registries", role, "url"] });
-  }
-  system.environments.forEach((env, envIndex) => {
-    const offset = env.portOffset ?? envIndex * 1000;
-    for (const service of services) {
-      const endpoint = service.config.endpoint;
-      if (endpoint === undefined) continue;
-      claims.push({ port: endpoint.port + offset, owner: `service "${service.config.name}" in environment "${env.name}"`, source: service.source, path: ["endpoint", "port"] });
-      if (endpoint.previewPort !== undefined) {
-        claims.push({ port: endpoint.previewPort + offset, owner: `the preview of service "${service.config.name}" in environment "${env.name}"`, source: service.source, path: ["endpoint", "previewPort"] });
-      }
-    }
-  });
-  const byPort = new Map<number, PortClaim>();
-  for (const claim of claims) {
-    const earlier = byPort.get(claim.port);
-    if (earlier === undefined) {
-      byPort.set(claim.port, claim);
-      continue;
-    }
-    const hint = claim.source === systemSource ? "give each registry its own port" : "choose another endpoint port, or another portOffset for the environment";
-    problems.push(problemAt(claim.source, claim.path, `port ${claim.port} for ${claim.owner} clashes with ${earlier.owner}`, hint));
-  }
-  return problems;
-}
-
 function analysisReferenceProblems(services: readonly LoadedService[]): ConfigProblem[] {
   return services.flatMap((service) => {
     const { config, source } = service;
@@ -218,6 +175,29 @@ function teamProblems(system: SystemConfig, source: YamlSource): ConfigProblem[]
   return Object.entries(system.teams).flatMap(([team, members]) =>
     members.length > 0 ? [] : [problemAt(source, ["teams", team], `team "${team}" has no members`, "list its people (e-mail addresses or user names), or remove the team")],
   );
+}
+
+/**
+ * An owner that is no team but is one slip away from one is a misspelled team
+ * (its people could never approve); other names are people.
+ */
+function ownerProblems(system: SystemConfig, services: readonly LoadedService[]): ConfigProblem[] {
+  return services.flatMap(({ config, source }) =>
+    config.owners.flatMap((owner, i) => {
+      const team = misspelledTeam(system, owner);
+      if (team === undefined) return [];
+      return [problemAt(source, ["owners", i], `"${owner}" is not a team of slipway.yaml`, `did you mean "${team}"? (a person who owns the service is written as an e-mail address)`)];
+    }),
+  );
+}
+
+function misspelledTeam(system: SystemConfig, owner: string): string | undefined {
+  if (Object.hasOwn(system.teams, owner) || owner.includes("@")) return undefined;
+  return didYouMean(owner, Object.keys(system.teams));
+}
+
+function hasMisspelledTeam(system: SystemConfig, service: LoadedService): boolean {
+  return service.config.owners.some((owner) => misspelledTeam(system, owner) !== undefined);
 }
 
 function freezeProblems(system: SystemConfig, source: YamlSource): ConfigProblem[] {

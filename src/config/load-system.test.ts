@@ -93,6 +93,25 @@ describe("loadSystem", () => {
     assert.equal(system.services[0]?.config.tier, "critical");
   });
 
+  it("reads durations in seconds or with units (ms, s, m, h), as seconds", async () => {
+    const system = await loadSystem(
+      writeSystem({
+        "services/a/slipway.service.yaml": service(
+          "a",
+          "analysis:\n  metrics:\n    - { name: errors, provider: { router: { metric: errorRate } }, successCondition: result < 0.01, interval: 5s }\n" +
+            "strategy:\n  canary:\n    steps: [{ setWeight: 10 }, { pause: { duration: 1m30s } }, { analysis: { metrics: [errors] } }]\n    scaleDownDelaySeconds: 500ms\n" +
+            "terminationGracePeriodSeconds: 2m\n",
+        ).replace("http: { path: /healthz }", "http: { path: /healthz }\n  periodSeconds: 0.5"),
+      }),
+    );
+    const a = system.services[0]?.config;
+    assert.equal(a?.analysis?.metrics[0]?.interval, 5);
+    assert.equal(a?.strategy.canary?.steps[1]?.pause?.duration, 90);
+    assert.equal(a?.strategy.canary?.scaleDownDelaySeconds, 0.5);
+    assert.equal(a?.terminationGracePeriodSeconds, 120);
+    assert.equal(a?.readiness.periodSeconds, 0.5);
+  });
+
   it("finds slipway.yaml from a folder below it", async () => {
     const file = writeSystem({ "services/api/slipway.service.yaml": service("api") });
     const system = await loadSystem(join(dirname(file), "services", "api"));
@@ -180,16 +199,108 @@ describe("loadSystem", () => {
       name: "clashing endpoint ports",
       files: { "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\n"), "services/b/slipway.service.yaml": service("b", "endpoint: { port: 9000 }\n") },
       expected: [
-        'services/b/slipway.service.yaml:7:19 endpoint.port: port 9000 for service "b" in environment "test" clashes with service "a" in environment "test" | choose another endpoint port, or another portOffset for the environment',
-        'services/b/slipway.service.yaml:7:19 endpoint.port: port 10000 for service "b" in environment "prod" clashes with service "a" in environment "prod" | choose another endpoint port, or another portOffset for the environment',
+        'services/b/slipway.service.yaml:7:19 endpoint.port: port 9000 for service "b" in environment "test" clashes with service "a" in environment "test" | choose another endpoint.port, or another port for service "a"',
+        'services/b/slipway.service.yaml:7:19 endpoint.port: port 10000 for service "b" in environment "prod" clashes with service "a" in environment "prod" | choose another endpoint.port, or another port for service "a"',
       ],
     },
     {
       name: "a preview port on another service's endpoint",
       files: { "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\n"), "services/b/slipway.service.yaml": service("b", "endpoint: { port: 9100, previewPort: 9000 }\n") },
       expected: [
-        'services/b/slipway.service.yaml:7:38 endpoint.previewPort: port 9000 for the preview of service "b" in environment "test" clashes with service "a" in environment "test" | choose another endpoint port, or another portOffset for the environment',
-        'services/b/slipway.service.yaml:7:38 endpoint.previewPort: port 10000 for the preview of service "b" in environment "prod" clashes with service "a" in environment "prod" | choose another endpoint port, or another portOffset for the environment',
+        'services/b/slipway.service.yaml:7:38 endpoint.previewPort: port 9000 for the preview of service "b" in environment "test" clashes with service "a" in environment "test" | choose another endpoint.previewPort, or another port for service "a"',
+        'services/b/slipway.service.yaml:7:38 endpoint.previewPort: port 10000 for the preview of service "b" in environment "prod" clashes with service "a" in environment "prod" | choose another endpoint.previewPort, or another port for service "a"',
+      ],
+    },
+    {
+      name: "an endpoint on a router's control port",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: test, registry: dev }", "{ name: test, registry: dev, routerPort: 5000 }"),
+        "services/a/slipway.service.yaml": service("a", "endpoint: { port: 5000 }\n"),
+      },
+      expected: [
+        'services/a/slipway.service.yaml:7:19 endpoint.port: port 5000 for service "a" in environment "test" clashes with the router of environment "test" | choose another endpoint.port, or set routerPort on environment "test" in slipway.yaml',
+      ],
+    },
+    {
+      name: "a default preview port on another environment's router",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, routerPort: 19000 }"),
+        "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\nstrategy: { blueGreen: {} }\n"),
+      },
+      expected: [
+        'services/a/slipway.service.yaml:7:19 endpoint.previewPort: port 19000 for the preview of service "a" in environment "test" clashes with the router of environment "prod" | set endpoint.previewPort (default: the endpoint port + 10000), or set routerPort on environment "prod" in slipway.yaml',
+      ],
+    },
+    {
+      name: "two environments on one router port",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: test, registry: dev }", "{ name: test, registry: dev, routerPort: 7000 }").replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, routerPort: 7000 }"),
+        "services/a/slipway.service.yaml": service("a"),
+      },
+      expected: ['slipway.yaml:7:47 environments[1].routerPort: port 7000 for the router of environment "prod" clashes with the router of environment "test" | give each environment its own routerPort'],
+    },
+    {
+      name: "two environments on one portOffset: one problem at the offset, not one per service",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: test, registry: dev }", "{ name: test, registry: dev, portOffset: 0 }").replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, portOffset: 0 }"),
+        "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\n"),
+        "services/b/slipway.service.yaml": service("b", "endpoint: { port: 9100 }\n"),
+        "services/c/slipway.service.yaml": service("c"),
+      },
+      expected: [
+        'slipway.yaml:7:47 environments[1].portOffset: environment "prod" puts its ports on those of environment "test" (portOffset 0, "test" 0): port 1999 for the router of environment "prod" (portOffset + 1999) is also the router of environment "test" (portOffset + 1999) (and 3 more ports) | give environment "prod" a portOffset that keeps its ports apart, e.g. portOffset: 1000',
+      ],
+    },
+    {
+      name: "environments whose default offsets put one's endpoints on the other's",
+      files: { "services/a/slipway.service.yaml": service("a", "endpoint: { port: 5000 }\n"), "services/b/slipway.service.yaml": service("b", "endpoint: { port: 6000 }\n") },
+      expected: [
+        'slipway.yaml:7:13 environments[1].portOffset: environment "prod" puts its ports on those of environment "test" (portOffset 1000 by default, "test" 0): port 6000 for service "a" in environment "prod" is also service "b" in environment "test" | give environment "prod" a portOffset that keeps its ports apart, e.g. portOffset: 2000',
+      ],
+    },
+    {
+      name: "an endpoint port above 65535 once offset",
+      files: { "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, portOffset: 60000 }"), "services/a/slipway.service.yaml": service("a", "endpoint: { port: 9000 }\n") },
+      expected: [
+        `services/a/slipway.service.yaml:7:19 endpoint.port: in environment "prod": a's endpoint would be port 69000, above 65535 | lower endpoint.port, or the portOffset of environment "prod" in slipway.yaml`,
+      ],
+    },
+    {
+      name: "an unquoted version YAML reads as a number, with how to quote it",
+      files: { "services/a/slipway.service.yaml": service("a", "version: 1.0\n") },
+      expected: ['services/a/slipway.service.yaml:7:10 version: expected a string, found number 1.0 | YAML reads 1.0 as a number; write a semantic version in quotes, e.g. version: "1.0.0"'],
+    },
+    {
+      name: "a yes-like word where a string is wanted",
+      files: { "services/a/slipway.service.yaml": service("a", "build: { image: node:20-bookworm-slim, commands: [true] }\n").replace("build: { image: node:20-bookworm-slim }\n", "") },
+      expected: ['services/a/slipway.service.yaml:6:51 build.commands[0]: expected a string, found boolean true | YAML reads true as a boolean; quote it: "true"'],
+    },
+    {
+      name: "a misspelled team among the owners, with a did-you-mean",
+      files: { "slipway.yaml": SYSTEM + "teams:\n  team-payments: [alice@shop.example, bob@shop.example]\n", "services/a/slipway.service.yaml": service("a").replace("[team-a]", "[team-paymnts, carol@shop.example]") },
+      expected: ['services/a/slipway.service.yaml:2:10 owners[0]: "team-paymnts" is not a team of slipway.yaml | did you mean "team-payments"? (a person who owns the service is written as an e-mail address)'],
+    },
+    {
+      name: "a duration that is neither seconds nor a number with a unit",
+      files: { "services/a/slipway.service.yaml": service("a").replace("http: { path: /healthz }", "http: { path: /healthz }\n  periodSeconds: 5 sec") },
+      expected: ['services/a/slipway.service.yaml:7:18 readiness.periodSeconds: must be a duration: seconds as a number (30) or with a unit ("500ms", "30s", "5m", "1h"), found string "5 sec"'],
+    },
+    {
+      name: "a zero duration where it must be positive, also with a unit",
+      files: { "services/a/slipway.service.yaml": service("a").replace("http: { path: /healthz }", "http: { path: /healthz }\n  periodSeconds: 0s") },
+      expected: ['services/a/slipway.service.yaml:7:18 readiness.periodSeconds: must be more than 0, found string "0s"'],
+    },
+    {
+      name: "a nested mapping as an env value",
+      files: { "services/a/slipway.service.yaml": service("a", "env:\n  DB: { host: db, port: 5432 }\n") },
+      expected: ['services/a/slipway.service.yaml:8:7 env.DB: a nested mapping (host, port) is not an environment variable value; give each value its own variable, or quote the whole value as one string (a value is a string, number or boolean, or { fromEnv: HOST_VARIABLE } to read a secret from the host)'],
+    },
+    {
+      name: "a secret reference with more beside it, and an env value that is a list",
+      files: { "services/a/slipway.service.yaml": service("a", "env:\n  DB_PASSWORD: { fromEnv: DB_PASSWORD, default: x }\n  HOSTS: [a, b]\n") },
+      expected: [
+        'services/a/slipway.service.yaml:8:40 env.DB_PASSWORD.default: unknown field "default" | allowed here: fromEnv',
+        'services/a/slipway.service.yaml:9:10 env.HOSTS: a list is not an environment variable value; write it as one string, e.g. "a,b,c" (a value is a string, number or boolean, or { fromEnv: HOST_VARIABLE } to read a secret from the host)',
       ],
     },
     {

@@ -42,6 +42,12 @@ export class YamlSource {
     return { file: this.file, line: 1, col: 1 };
   }
 
+  /** The text of the scalar at `path` as written ("1.0" where the value is the number 1), if it is one. */
+  scalarSource(path: readonly PathSegment[]): string | undefined {
+    const node = path.length === 0 ? this.doc.contents : this.doc.getIn(path, true);
+    return isScalar(node) && typeof node.source === "string" ? node.source : undefined;
+  }
+
   private keyNode(path: readonly PathSegment[]): Node | undefined {
     const parent = path.length === 1 ? this.doc.contents : this.doc.getIn(path.slice(0, -1), true);
     if (!isMap(parent)) return undefined;

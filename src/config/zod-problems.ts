@@ -29,14 +29,19 @@ function problemsFromIssue(issue: Issue, source: YamlSource, schema: z.ZodType):
     });
   }
 
+  // What the user wrote, for scalars YAML turned into something else ("1.0" became 1).
+  const written = source.scalarSource(path);
   const problem: ConfigProblem = {
     position: source.positionOf(path, { key: found === undefined }),
     path: formatPath(path),
-    message: describeIssue(issue, found),
+    message: describeIssue(issue, found, written),
   };
   if (issue.code === "invalid_value" && typeof found === "string") {
     const suggestion = didYouMean(found, issue.values.map(String));
     if (suggestion !== undefined) problem.hint = `did you mean "${suggestion}"?`;
+  }
+  if (issue.code === "invalid_type" && issue.expected === "string" && (typeof found === "number" || typeof found === "boolean")) {
+    problem.hint = quoteHint(path, found, written ?? String(found));
   }
   if (issue.code === "invalid_key") {
     problem.position = source.positionOf(path, { key: true });
@@ -44,8 +49,8 @@ function problemsFromIssue(issue: Issue, source: YamlSource, schema: z.ZodType):
   return [problem];
 }
 
-function describeIssue(issue: Issue, found: unknown): string {
-  const foundText = describeValue(found);
+function describeIssue(issue: Issue, found: unknown, written: string | undefined): string {
+  const foundText = typeof found === "number" && written !== undefined ? `number ${written}` : describeValue(found);
   switch (issue.code) {
     case "invalid_type":
       return found === undefined ? `is required (expected ${article(issue.expected)})` : `expected ${article(issue.expected)}, found ${foundText}`;
@@ -56,7 +61,7 @@ function describeIssue(issue: Issue, found: unknown): string {
         ? `needs at least ${String(issue.minimum)} item${issue.minimum === 1 ? "" : "s"}, found ${Array.isArray(found) ? found.length : 0}`
         : issue.origin === "string"
           ? `must not be empty`
-          : `must be at least ${String(issue.minimum)}, found ${foundText}`;
+          : `must be ${issue.inclusive === false ? "more than" : "at least"} ${String(issue.minimum)}, found ${foundText}`;
     case "too_big":
       return `must be at most ${String(issue.maximum)}, found ${foundText}`;
     case "invalid_format":
@@ -66,10 +71,24 @@ function describeIssue(issue: Issue, found: unknown): string {
     case "invalid_key":
       return `key ${foundKey(issue.path)} ${issue.issues[0]?.message ?? "is not allowed"}`;
     case "invalid_union":
-      return `does not match any allowed form, found ${foundText}`;
+      // A schema that knows what its forms mean says so (env values, durations).
+      return /^[a-z]/.test(issue.message) ? issue.message : `does not match any allowed form, found ${foundText}`;
     default:
       return issue.message;
   }
+}
+
+/**
+ * YAML reads unquoted 1.0 as a number and yes/no-like words as booleans; a
+ * field that wants a string says how to keep what was written.
+ */
+function quoteHint(path: readonly PathSegment[], found: number | boolean, written: string): string {
+  if (path[path.length - 1] === "version" && typeof found === "number") {
+    const parts = written.split(".");
+    const semver = [...parts, "0", "0"].slice(0, 3).join(".");
+    return `YAML reads ${written} as a number; write a semantic version in quotes, e.g. version: "${semver}"`;
+  }
+  return `YAML reads ${written} as a ${typeof found}; quote it: "${written}"`;
 }
 
 /** zod's stock messages start with a capital ("Invalid ..."); ours are lower-case clauses. */
@@ -113,10 +132,14 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PathSegment[]): st
   for (const seg of path) {
     node = node === undefined ? undefined : childOf(unwrap(node), seg);
   }
-  const target = node === undefined ? undefined : unwrap(node);
-  if (target?._zod.def.type === "object") {
-    return Object.keys((target._zod.def as z.core.$ZodObjectDef).shape);
-  }
+  return node === undefined ? [] : objectKeys(unwrap(node));
+}
+
+/** An object's keys; a union's are those of its object forms (`{ fromEnv }` beside plain values). */
+function objectKeys(schema: z.core.$ZodType): string[] {
+  const def = schema._zod.def as { type: string; options?: z.core.$ZodType[] };
+  if (def.type === "object") return Object.keys((def as z.core.$ZodObjectDef).shape);
+  if (def.type === "union") return [...new Set((def.options ?? []).flatMap((o) => objectKeys(unwrap(o))))];
   return [];
 }
 

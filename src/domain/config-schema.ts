@@ -2,8 +2,9 @@
 // key is an error (with a did-you-mean), never silently ignored. Parsed once at
 // load time; everything downstream works with the inferred types.
 //
-// Durations are whole or fractional seconds; ports are numbers; memory is a
-// Kubernetes-style quantity ("128Mi", "1Gi", "500M").
+// Durations are seconds (whole or fractional) or strings with units ("500ms",
+// "30s", "5m", "1h", "1m30s"), always seconds once parsed; ports are numbers;
+// memory is a Kubernetes-style quantity ("128Mi", "1Gi", "500M").
 import { z } from "zod";
 
 const dnsLabel = z
@@ -17,8 +18,30 @@ const envVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name such as REGISTRY_PASSWORD" });
 
 const port = z.number().int().min(1).max(65535);
-const seconds = z.number().min(0);
-const positiveSeconds = z.number().positive();
+
+/** "500ms", "30s", "5m", "1h", "1m30s": one or more numbers with a unit each. */
+export const durationPattern = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
+const unitSeconds: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** A duration with units in seconds; plain numbers are already seconds. */
+export function durationSeconds(value: number | string): number {
+  if (typeof value === "number") return value;
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(amount) * (unitSeconds[unit ?? "s"] ?? 1);
+  // Rounded to the millisecond, so "0.1s" is 0.1 and not 0.1000000001.
+  return Math.round(total * 1000) / 1000;
+}
+
+/** Seconds, or a string with units (Argo Rollouts writes "5m"); parsed to seconds, so everything downstream sees a number. */
+function duration(positive: boolean) {
+  const unitMessage = 'must be a duration: seconds as a number (30) or with a unit ("500ms", "30s", "5m", "1h")';
+  return z
+    .union([z.number(), z.string().regex(durationPattern, { message: unitMessage })], { error: unitMessage })
+    .transform(durationSeconds)
+    .pipe(positive ? z.number().positive() : z.number().min(0));
+}
+const seconds = duration(false);
+const positiveSeconds = duration(true);
 
 /** A semantic version without build metadata, e.g. 1.4.0 or 1.4.0-rc.1. */
 export const semverPattern = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
@@ -127,6 +150,8 @@ const EnvironmentSchema = z.strictObject({
   registry: z.enum(["dev", "prod"]),
   /** Added to every service's endpoint port in this environment; defaults to 1000 × its position. */
   portOffset: z.number().int().min(0).max(60000).optional(),
+  /** The loopback port of the environment's router for /healthz and /metrics; default portOffset + 1999. */
+  routerPort: port.optional().describe("The router's control port (/healthz, /metrics) on loopback. Default: portOffset + 1999. Set it when two systems share a machine."),
   kubernetes: z
     .strictObject({
       /** The kubeconfig file; default $KUBECONFIG, else ~/.kube/config. */
@@ -387,7 +412,20 @@ const StrategySchema = z
   });
 
 /** An env var's value: a literal, or the name of a host environment variable (for secrets; never stored). */
-const EnvValue = z.union([z.string(), z.number(), z.boolean(), z.strictObject({ fromEnv: envVarName })]);
+const EnvValue = z.union([z.string(), z.number(), z.boolean(), z.strictObject({ fromEnv: envVarName })], { error: (issue) => envValueMessage(issue.input) });
+
+/** Why a value is not one an environment variable can hold, and what to write instead. */
+function envValueMessage(input: unknown): string {
+  const forms = 'a value is a string, number or boolean, or { fromEnv: HOST_VARIABLE } to read a secret from the host';
+  if (input === null || input === undefined) return `has no value; write "" for an empty string (${forms})`;
+  if (Array.isArray(input)) return `a list is not an environment variable value; write it as one string, e.g. "a,b,c" (${forms})`;
+  if (typeof input === "object") {
+    const keys = Object.keys(input);
+    if (keys.includes("fromEnv")) return `a secret is { fromEnv: HOST_VARIABLE } with nothing beside it, found keys ${keys.join(", ")}`;
+    return `a nested mapping (${keys.join(", ")}) is not an environment variable value; give each value its own variable, or quote the whole value as one string (${forms})`;
+  }
+  return forms;
+}
 
 export const ServiceConfigSchema = z.strictObject({
   name: dnsLabel,

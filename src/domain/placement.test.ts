@@ -31,7 +31,9 @@ describe("placement", () => {
     const port = endpointPort({ name: "delivery" }, 0);
     assert.ok(port >= 3000 && port < 4000, String(port));
     assert.equal(endpointPort({ name: "delivery" }, 2000), port + 2000);
-    assert.equal(routerControlPort(14100), 16099);
+    assert.equal(routerControlPort({}, 14100), 16099);
+    assert.equal(routerControlPort({ routerPort: 21999 }, 14100), 21999);
+    assert.throws(() => routerControlPort({}, 64000), /the router's control port would be port 65999, above 65535/);
     assert.throws(() => endpointPort({ name: "x", endpoint: { port: 65000 } }, 1000), /above 65535/);
   });
 

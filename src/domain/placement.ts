@@ -1,6 +1,7 @@
 // Where an environment's services are reached: the stable endpoint port of a
-// service and the router's control port. Deterministic, so every slipway
-// process (deploy, watch, a restart after a crash) computes the same ports.
+// service and the router's control port (`routerPort`, default portOffset +
+// 1999). Deterministic, so every slipway process (deploy, watch, a restart
+// after a crash) computes the same ports.
 import type { EnvironmentConfig, ServiceConfig, SystemConfig } from "./config-schema.js";
 import { SlipwayError } from "./errors.js";
 
@@ -12,13 +13,39 @@ const PREVIEW_PORT_DISTANCE = 10000;
 /** The router's control port sits this far above the environment's offset. */
 const CONTROL_PORT_DISTANCE = 1999;
 
-export function environmentOf(system: SystemConfig, name: string): { environment: EnvironmentConfig; portOffset: number } {
-  const index = system.environments.findIndex((e) => e.name === name);
-  const environment = system.environments[index];
-  if (environment === undefined) {
+/** Where an environment sits on this machine: its port offset and its router's control port. */
+export interface EnvironmentPlacement {
+  environment: EnvironmentConfig;
+  /** Its position in slipway.yaml's environments. */
+  index: number;
+  portOffset: number;
+  /** The router's /healthz and /metrics port: `routerPort`, else portOffset + 1999. */
+  routerPort: number;
+}
+
+export function environmentOf(system: SystemConfig, name: string): EnvironmentPlacement {
+  const placement = environmentPlacements(system).find((p) => p.environment.name === name);
+  if (placement === undefined) {
     throw new SlipwayError("USAGE", `there is no environment "${name}"`, { hint: `slipway.yaml defines: ${system.environments.map((e) => e.name).join(", ")}` });
   }
-  return { environment, portOffset: environment.portOffset ?? 1000 * index };
+  return placement;
+}
+
+export function environmentPlacements(system: SystemConfig): EnvironmentPlacement[] {
+  return system.environments.map((environment, index) => {
+    const portOffset = portOffsetOf(environment, index);
+    return { environment, index, portOffset, routerPort: routerControlPort(environment, portOffset) };
+  });
+}
+
+/** `portOffset`, else 1000 × the environment's position in slipway.yaml. */
+export function portOffsetOf(environment: Pick<EnvironmentConfig, "portOffset">, index: number): number {
+  return environment.portOffset ?? 1000 * index;
+}
+
+/** Names the key that moves an environment's router control port, for hints: `routerPort of environment "test" in slipway.yaml`. */
+export function routerPortSetting(environment: Pick<EnvironmentConfig, "name">): string {
+  return `routerPort of environment "${environment.name}" in slipway.yaml`;
 }
 
 /** `endpoint.port` + the environment's offset; without endpoint.port, 3000 + fnv1a(name) mod 1000 + offset. */
@@ -57,13 +84,13 @@ export function dependencyUrlVariable(service: string): string {
   return `${service.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_URL`;
 }
 
-/** The environment router's /healthz and /metrics port: its portOffset + 1999. */
-export function routerControlPort(portOffset: number): number {
-  return checkedPort(portOffset + CONTROL_PORT_DISTANCE, "the router's control port");
+/** The environment router's /healthz and /metrics port: its `routerPort`, else its portOffset + 1999. */
+export function routerControlPort(environment: Pick<EnvironmentConfig, "routerPort">, portOffset: number): number {
+  return environment.routerPort ?? checkedPort(portOffset + CONTROL_PORT_DISTANCE, "the router's control port", "set the environment's routerPort, or lower its portOffset");
 }
 
-function checkedPort(port: number, what: string): number {
-  if (port > 65535) throw new SlipwayError("CONFIG_INVALID", `${what} would be port ${port}, above 65535`, { hint: "lower the environment's portOffset or the service's endpoint.port" });
+function checkedPort(port: number, what: string, hint = "lower the environment's portOffset or the service's endpoint.port"): number {
+  if (port > 65535) throw new SlipwayError("CONFIG_INVALID", `${what} would be port ${port}, above 65535`, { hint });
   return port;
 }
 

@@ -18,6 +18,8 @@ export interface DaemonSpec {
   pidFile: string;
   logFile: string;
   port: number;
+  /** The setting that moves `port`, for hints: `registries.dev.url in slipway.yaml`. */
+  portSetting: string;
   /** Answers true once the daemon serves. */
   healthy: () => Promise<boolean>;
   /** Writes what the daemon reads (config files, data folders) just before it starts. */
@@ -123,17 +125,20 @@ function writePidRecord(spec: DaemonSpec, pid: number): void {
 
 /** Throws PORT_IN_USE naming every port (and its holder) that a daemon not yet running would need. */
 export async function assertPortsAvailable(specs: readonly DaemonSpec[]): Promise<void> {
-  const conflicts: string[] = [];
+  const conflicts: DaemonSpec[] = [];
+  const holders: string[] = [];
   for (const spec of specs) {
     if (daemonState(spec).kind === "running") continue;
     if (await isPortFree(spec.port)) continue;
     const owner = findPortOwner(spec.port);
     if (owner !== undefined && spec.takesOver?.some((command) => owner.command.startsWith(command)) === true) continue;
-    conflicts.push(`the ${spec.name} needs port ${spec.port}, held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`);
+    conflicts.push(spec);
+    holders.push(`the ${spec.name} needs port ${spec.port}, held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`);
   }
   if (conflicts.length > 0) {
-    throw new SlipwayError("PORT_IN_USE", `cannot start the platform: ${conflicts.join("; ")}`, {
-      hint: "stop that process, or give the registry another port in slipway.yaml; nothing was started",
+    const one = conflicts.length === 1;
+    throw new SlipwayError("PORT_IN_USE", `cannot start ${conflicts.map((s) => `the ${s.name}`).join(" and ")}: ${holders.join("; ")}`, {
+      hint: `stop ${one ? "that process" : "those processes"}, or change ${conflicts.map((s) => s.portSetting).join(" and ")}; nothing was started`,
     });
   }
 }

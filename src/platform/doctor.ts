@@ -4,7 +4,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { LoadedSystem } from "../config/load-system.js";
 import { SlipwayError } from "../domain/errors.js";
+import { endpointPort, environmentPlacements, previewPort, routerPortSetting, type EnvironmentPlacement } from "../domain/placement.js";
 import type { DockerEngine } from "../docker/engine.js";
+import { haproxyPaths } from "../router/haproxy/haproxy-daemon.js";
 import { isPortFree, findPortOwner } from "./port-probe.js";
 import { registryAnswers, registryBinary } from "./registry-daemon.js";
 import { registryStatus } from "./platform.js";
@@ -30,6 +32,9 @@ export async function runDoctor(engine: DockerEngine, system: LoadedSystem | und
   if (system !== undefined) {
     if (engineResult.level === "ok") results.push(...(await baseImageChecks(engine, system)));
     results.push(...(await registryChecks(system)));
+    for (const placement of environmentPlacements(system.config)) {
+      if (placement.environment.runtime === "docker") results.push(...(await environmentPortChecks(system, placement)));
+    }
   }
   return results;
 }
@@ -120,4 +125,47 @@ async function registryChecks(system: LoadedSystem): Promise<CheckResult[]> {
     }
   }
   return results;
+}
+
+interface PortNeed {
+  port: number;
+  /** For messages: `the router's control port`, `service "api"'s endpoint`. */
+  what: string;
+  /** The key that moves it. */
+  setting: string;
+}
+
+/**
+ * Every loopback port an environment's router listens on must be free or
+ * held by that router: another process there (another system's router, say)
+ * makes the next deploy fail, so doctor names it and the key that moves ours.
+ */
+async function environmentPortChecks(system: LoadedSystem, placement: EnvironmentPlacement): Promise<CheckResult[]> {
+  const { environment, portOffset, routerPort } = placement;
+  const needs: PortNeed[] = [{ port: routerPort, what: "the router's control port", setting: routerPortSetting(environment) }];
+  const offsetSetting = `portOffset of environment "${environment.name}" in slipway.yaml`;
+  for (const { config, dir } of system.services) {
+    const file = relative(process.cwd(), join(dir, "slipway.service.yaml"));
+    // Validation refuses ports above 65535, so these do not throw for a loaded system.
+    needs.push({ port: endpointPort(config, portOffset), what: `service "${config.name}"'s endpoint`, setting: `endpoint.port in ${file}, or ${offsetSetting}` });
+    const preview = previewPort(config, portOffset);
+    if (preview !== undefined) needs.push({ port: preview, what: `service "${config.name}"'s preview endpoint`, setting: `endpoint.previewPort in ${file}, or ${offsetSetting}` });
+  }
+  const router = haproxyPaths(system.stateDir, environment.name);
+  const problems: CheckResult[] = [];
+  for (const need of needs) {
+    if (await isPortFree(need.port)) continue;
+    const owner = findPortOwner(need.port);
+    // This environment's own HAProxy (master or worker) runs with its config file on the command line.
+    if (owner !== undefined && owner.command.includes(router.configFile)) continue;
+    problems.push({
+      name: `router (${environment.name}) port ${need.port}`,
+      level: "fail",
+      detail: `${need.what} is port ${need.port}, held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`,
+      fix: `stop that process, or change ${need.setting}`,
+    });
+  }
+  if (problems.length > 0) return problems;
+  const endpoints = needs.length - 1;
+  return [{ name: `router (${environment.name}) ports`, level: "ok", detail: `control port ${routerPort} and ${endpoints} endpoint port${endpoints === 1 ? "" : "s"}: free, or held by this environment's router` }];
 }

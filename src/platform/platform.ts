@@ -8,7 +8,7 @@ import type { DockerEngine } from "../docker/engine.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { assertPortsAvailable, daemonState, isOwnOrphan, startDaemon, stopDaemon, type DaemonSpec } from "./daemon.js";
 import { registryBinary, registryDaemonSpec } from "./registry-daemon.js";
-import { routerControlPort } from "../domain/placement.js";
+import { environmentPlacements, routerPortSetting } from "../domain/placement.js";
 import { haproxyBinary } from "../router/haproxy/haproxy-daemon.js";
 import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
 
@@ -78,12 +78,12 @@ export async function platformDown(system: LoadedSystem): Promise<ComponentRepor
   return reports;
 }
 
-/** The routers the rollout controller started, one per environment (ports as in delivery/controller/placement.ts). */
+/** The routers the rollout controller started, one per environment (ports as in domain/placement.ts). */
 async function stopRouters(system: LoadedSystem): Promise<ComponentReport[]> {
   if (haproxyBinary() === undefined) return [];
   const reports: ComponentReport[] = [];
-  for (const [index, environment] of system.config.environments.entries()) {
-    const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerControlPort(environment.portOffset ?? 1000 * index) });
+  for (const { environment, routerPort } of environmentPlacements(system.config)) {
+    const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerPort, controlPortSetting: routerPortSetting(environment) });
     const result = await router.stop();
     if (result === "stopped") reports.push({ component: `router (${environment.name})`, status: result, detail: router.paths.dir });
   }

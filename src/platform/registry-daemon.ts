@@ -24,6 +24,7 @@ export function registryDaemonSpec(stateDir: string, role: "dev" | "prod", addre
     pidFile: join(stateDir, "run", `registry-${role}.pid`),
     logFile: join(stateDir, "logs", `registry-${role}.log`),
     port: address.port,
+    portSetting: `registries.${role}.url in slipway.yaml`,
     healthy: () => registryAnswers(address),
     prepare: () => {
       mkdirSync(dataDir, { recursive: true });

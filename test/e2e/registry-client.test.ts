@@ -506,6 +506,7 @@ function authRegistrySpec(binary: string, name: string, port: number, authLines:
     pidFile: join(dir, "registry.pid"),
     logFile: join(dir, "registry.log"),
     port,
+    portSetting: "the test's registry port",
     healthy: () => registryAnswers(parseRegistryUrl(`127.0.0.1:${port}`)),
     prepare: () => {
       mkdirSync(join(dir, "data"), { recursive: true });

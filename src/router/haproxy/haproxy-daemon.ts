@@ -65,7 +65,7 @@ const SUPERVISOR_SCRIPT = fileURLToPath(new URL("./supervisor-main.js", import.m
 /** A supervisor that runs but whose HAProxy does not answer is given this long to restart it before it is replaced. */
 export const ROUTER_SETTLE_MS = 10_000;
 
-export function haproxyDaemonSpec(environment: string, paths: HaproxyPaths, controlPort: number, binary: string, writeConfig: () => void): DaemonSpec {
+export function haproxyDaemonSpec(environment: string, paths: HaproxyPaths, controlPort: number, binary: string, writeConfig: () => void, controlPortSetting = "the router's control port"): DaemonSpec {
   return {
     name: `router (${environment})`,
     command: process.execPath,
@@ -73,6 +73,7 @@ export function haproxyDaemonSpec(environment: string, paths: HaproxyPaths, cont
     pidFile: paths.pidFile,
     logFile: paths.logFile,
     port: controlPort,
+    portSetting: controlPortSetting,
     healthy: () => controlPortAnswers(controlPort),
     prepare: writeConfig,
     settleMs: ROUTER_SETTLE_MS,

@@ -29,6 +29,8 @@ export interface HaproxyRouterOptions {
   stateDir: string;
   /** Loopback port for /healthz and Prometheus /metrics; also how the daemon is recognised. */
   controlPort: number;
+  /** Where a user moves the control port, for the hint when another process holds it (`routerPort of environment "test" in slipway.yaml`). */
+  controlPortSetting?: string;
   binary?: string;
   commandTimeoutMs?: number;
   /** Default for drainBackend/removeBackend. */
@@ -47,6 +49,7 @@ export class HaproxyRouter implements TrafficRouter {
   readonly paths: HaproxyPaths;
   private readonly environment: string;
   private readonly controlPort: number;
+  private readonly controlPortSetting: string | undefined;
   private readonly binary: string;
   private readonly drainTimeoutMs: number;
   private readonly slotsPerBackend: number;
@@ -64,6 +67,7 @@ export class HaproxyRouter implements TrafficRouter {
     this.binary = binary;
     this.environment = options.environment;
     this.controlPort = options.controlPort;
+    this.controlPortSetting = options.controlPortSetting;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
     this.slotsPerBackend = options.slotsPerBackend ?? slotsFromEnv() ?? DEFAULT_SLOTS;
     if (!Number.isInteger(this.slotsPerBackend) || this.slotsPerBackend < 1 || this.slotsPerBackend > 4096) {
@@ -77,7 +81,7 @@ export class HaproxyRouter implements TrafficRouter {
 
   /** What `slipway up`/`down`/`doctor` need to manage the process. */
   daemonSpec(): DaemonSpec {
-    return haproxyDaemonSpec(this.environment, this.paths, this.controlPort, this.binary, () => this.writeConfig(this.paths.configFile));
+    return haproxyDaemonSpec(this.environment, this.paths, this.controlPort, this.binary, () => this.writeConfig(this.paths.configFile), this.controlPortSetting);
   }
 
   /**
@@ -457,7 +461,7 @@ export class HaproxyRouter implements TrafficRouter {
       if (port === undefined || ours.has(port) || (await isPortFree(port))) continue;
       const owner = findPortOwner(port);
       throw new SlipwayError("PORT_IN_USE", `service ${service} needs port ${port} in the ${this.environment} router, held by ${owner ? `pid ${owner.pid} (${owner.command})` : "another process"}`, {
-        hint: "give the service another endpoint port, or stop that process; the router was left unchanged",
+        hint: `stop that process, or change the service's endpoint.port${endpoint.previewPort === undefined ? "" : " (or endpoint.previewPort)"} in its slipway.service.yaml, or the environment's portOffset in slipway.yaml; the router was left unchanged`,
       });
     }
   }
