@@ -5,6 +5,11 @@ import { DockerEngine } from "../docker/engine.js";
 import { SlipwayError } from "../domain/errors.js";
 import { affectedByRegistry, affectedSince, type AffectedService } from "../pipeline/affected.js";
 import { runCi, type CiResult } from "../pipeline/ci-pipeline.js";
+import { parseRegistryUrl } from "../domain/registry-address.js";
+import { stageAttestor } from "../release/attestations/attest-stages.js";
+import { keysDir } from "../release/release-service.js";
+import { signingKeyFor } from "../release/signing/keys.js";
+import { slipwayVersion } from "./version.js";
 import type { PipelineListener } from "../pipeline/events.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -17,11 +22,15 @@ export async function runCiPipeline(config: string, options: { services: readonl
   const system = await loadSystem(config);
   const engine = new DockerEngine();
   await engine.ping();
+  // The signing key: SLIPWAY_SIGNING_KEY on a CI runner (from its secret store), else the state directory's pair.
+  const key = signingKeyFor(process.env, keysDir(system));
+  const docker = await engine.version().then((v) => v.version, () => "unknown");
   const store = SqliteStore.open(storePath(system));
   const registry = devRegistryClient(system);
+  const attest = stageAttestor({ client: registry, registryName: parseRegistryUrl(system.config.registries.dev.url).authority, privateKey: key.privateKey, tools: { slipway: slipwayVersion() ?? "unknown", node: process.version, docker } });
   try {
     return await runCi(
-      { system, engine, devRegistry: registry, runs: new SqlitePipelineRunStore(store.db), listener: options.listener, hostEnv: process.env },
+      { system, engine, devRegistry: registry, runs: new SqlitePipelineRunStore(store.db), listener: options.listener, hostEnv: process.env, attest },
       { services: options.services, concurrency: options.concurrency, signal: options.signal },
     );
   } finally {

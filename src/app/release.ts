@@ -19,6 +19,12 @@ import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { DockerEngine } from "../docker/engine.js";
+import { findPushedDigest } from "../pipeline/pushed-digest.js";
+import type { VerifiedAttestationCache } from "../release/attestations/evidence.js";
+import type { TrustedKey } from "../release/attestations/read-evidence.js";
+import { trustedKeys } from "../release/attestations/trust.js";
+import { SqliteAttestationCache } from "../store/sqlite/attestation-cache.js";
 import { registryClient } from "./registry-clients.js";
 import { withStateStore } from "./state-store.js";
 
@@ -30,6 +36,10 @@ interface Opened {
   integrationRuns: SqliteIntegrationRunStore;
   dev: RegistryClient;
   prod: RegistryClient;
+  /** With trust: in slipway.yaml, evidence is read from signed attestations in the registry. */
+  attestations?: { trust: readonly TrustedKey[]; cache: VerifiedAttestationCache };
+  /** With no CI run in the local store: what the dev registry holds for the checkout. */
+  locateTested: (service: LoadedSystem["services"][number]) => Promise<{ digest: string; contentHash: string } | undefined>;
 }
 
 async function withReleases<T>(config: string, use: (o: Opened) => Promise<T> | T): Promise<T> {
@@ -37,8 +47,19 @@ async function withReleases<T>(config: string, use: (o: Opened) => Promise<T> | 
   const store = SqliteStore.open(storePath(system));
   const dev = registryClient(system, "dev");
   const prod = registryClient(system, "prod");
+  const trust = trustedKeys(system);
   try {
-    return await use({ system, store, runs: new SqlitePipelineRunStore(store.db), releases: new SqliteReleaseStore(store.db), integrationRuns: new SqliteIntegrationRunStore(store.db), dev, prod });
+    return await use({
+      system,
+      store,
+      runs: new SqlitePipelineRunStore(store.db),
+      releases: new SqliteReleaseStore(store.db),
+      integrationRuns: new SqliteIntegrationRunStore(store.db),
+      dev,
+      prod,
+      ...(trust === undefined ? {} : { attestations: { trust, cache: new SqliteAttestationCache(store.db) } }),
+      locateTested: (service) => findPushedDigest(system, new DockerEngine(), dev, service),
+    });
   } finally {
     dev.close();
     prod.close();

@@ -66,6 +66,9 @@ export type CiStageName = (typeof ciStageNames)[number];
 /** What a release policy can require: CI's stages, and the system's integration tests passing with this digest deployed. */
 export const releaseStageNames = [...ciStageNames, "integration-test"] as const;
 export type ReleaseStageName = (typeof releaseStageNames)[number];
+/** What a signed attestation can be evidence of: a release stage, or an approval. */
+export const evidenceKinds = [...releaseStageNames, "approval"] as const;
+export type EvidenceKindName = (typeof evidenceKinds)[number];
 
 export const strategyKinds = ["canary", "blueGreen", "rolling"] as const;
 export type StrategyKind = (typeof strategyKinds)[number];
@@ -73,6 +76,12 @@ export type StrategyKind = (typeof strategyKinds)[number];
 /** Who is asking or approving: an e-mail-like name or a user name. */
 const identity = z.string().regex(/^\S+$/, { message: "must be an identity such as alice@example.com or alice, without spaces" });
 const teamName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: "must be a team name: letters, digits, '.', '_' and '-'" });
+
+/** One signer the organisation trusts: its public key and the evidence it may sign. */
+const TrustedSignerSchema = z.strictObject({
+  publicKey: z.string().min(1).describe("The signer's ECDSA P-256 public key (cosign.pub): a path relative to slipway.yaml, or the PEM text itself."),
+  may: z.array(z.enum(evidenceKinds)).min(1, { message: "name at least one kind of evidence this key may sign" }).describe("The kinds of evidence this key may sign: CI stages, integration-test, approval."),
+});
 
 // Rule fields have no zod defaults on purpose: an unset field is inherited from
 // the layer below (organisation defaults ← default ← tier ← service), so a tier
@@ -260,6 +269,12 @@ export const SystemConfigSchema = z.strictObject({
   integrationTests: z.array(IntegrationTestSchema).default([]),
   /** Absent: the built-in organisation defaults apply (docs/configuration.md). */
   releasePolicy: ReleasePolicySchema.optional(),
+  /**
+   * Signers by team or CI identity. Set: releases count a stage only when a
+   * signed attestation in the registry, by a key allowed that kind, says it
+   * passed for the exact digest (docs/attestations.md).
+   */
+  trust: z.record(teamName, TrustedSignerSchema).optional(),
 });
 
 export type SystemConfigInput = z.input<typeof SystemConfigSchema>;

@@ -136,6 +136,8 @@ export interface ReleaseFacts {
   approvals: readonly { approver: string }[];
   /** CI stages that passed for the build being released. */
   passedStages: readonly string[];
+  /** Why a stage that did not pass does not count (e.g. its attestation was refused), by stage. */
+  stageReasons?: Readonly<Record<string, string>>;
   now: Date;
   freeze: readonly FreezeWindowConfig[];
   /** The rollout strategy the service is configured with. */
@@ -223,18 +225,24 @@ function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
     const plural = ci.length > 1;
     blockers.push({
       rule: facts.policy.requireStagesOrigin,
-      message: `stage${plural ? "s" : ""} ${joinWords(ci)} ${plural ? "have" : "has"} not passed for this build`,
+      message: `stage${plural ? "s" : ""} ${joinWords(ci)} ${plural ? "have" : "has"} not passed for this build${because(facts, ci)}`,
       howToSatisfy: `run \`slipway ci\` until ${joinWords(ci)} ${plural ? "pass" : "passes"} for this build, then release that build`,
     });
   }
   if (missing.includes("integration-test")) {
     blockers.push({
       rule: facts.policy.requireStagesOrigin,
-      message: "the system's integration tests have not passed with this build deployed",
+      message: `the system's integration tests have not passed with this build deployed${because(facts, ["integration-test"])}`,
       howToSatisfy: "deploy it to an environment that deploys from the dev registry (`slipway deploy <service> --env <env>`) and run `slipway test --env <env>` until it passes",
     });
   }
   return blockers;
+}
+
+/** The reasons recorded for these stages, as a parenthesis; empty when there are none. */
+function because(facts: ReleaseFacts, stages: readonly string[]): string {
+  const reasons = stages.flatMap((stage) => (facts.stageReasons?.[stage] === undefined ? [] : [facts.stageReasons[stage]]));
+  return reasons.length === 0 ? "" : ` (${reasons.join("; ")})`;
 }
 
 const strategyPhrases: Record<StrategyKind, string> = { canary: "a canary", blueGreen: "a blue-green switch", rolling: "a rolling update" };

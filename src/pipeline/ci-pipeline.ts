@@ -18,6 +18,7 @@ import { sweepOrphans } from "../docker/orphans.js";
 import { GitRepo, findRepoRoot, type Commit } from "../git/git-repo.js";
 import type { RegistryClient } from "../registry/types.js";
 import type { PipelineRunStore, RunStatus, ServiceRunRecord, StageRecord } from "../store/types.js";
+import type { StageAttestor, StageOutcome } from "./attestor-port.js";
 import { ContentHasher, explainChange, readDockerIgnore, type ContentHash } from "./content-hash.js";
 import { runContainerTests } from "./container-test.js";
 import { runDag } from "./dag-scheduler.js";
@@ -31,6 +32,8 @@ export interface CiDependencies {
   runs: PipelineRunStore;
   listener: PipelineListener;
   hostEnv: Readonly<Record<string, string | undefined>>;
+  /** Signs and attaches each stage's evidence to the pushed digest; none: nothing is attested. */
+  attest?: StageAttestor;
 }
 
 export interface CiOptions {
@@ -67,7 +70,8 @@ export async function runCi(deps: CiDependencies, options: CiOptions): Promise<C
   await sweepOrphans(deps.engine, system.config.system);
   const repoRoot = findRepoRoot(system.root);
   const repo = repoRoot === undefined ? undefined : new GitRepo(repoRoot);
-  const [commit, source] = await Promise.all([repo?.head(), repo?.remoteUrl()]);
+  const commit = await repo?.head();
+  const sources = await serviceSources(selected, system.root);
   const hashes = await new ContentHasher(system, (image) => buildImageId(deps.engine, image)).hashAll();
 
   deps.runs.startRun({ id: runId, startedAt: new Date(started).toISOString(), ...(commit ? { commit: commit.sha } : {}) });
@@ -79,7 +83,7 @@ export async function runCi(deps: CiDependencies, options: CiOptions): Promise<C
     selected.map(async (service) => {
       const hash = mustGet(hashes, service.config.name);
       const repository = repositoryPath(system.config, service.config, devAddress);
-      const immutableTag = renderTag(system.config.conventions.tags.immutable, tagValues(service, hash, commit));
+      const immutableTag = renderTag(system.config.conventions.tags.immutable, tagValues(service, hash, mustGet(sources, service.config.name).commit));
       const existing = await deps.devRegistry.headManifest(repository, immutableTag);
       if (existing === undefined) {
         queued.push(service);
@@ -97,7 +101,7 @@ export async function runCi(deps: CiDependencies, options: CiOptions): Promise<C
     listener({ type: "service-queued", service: service.config.name, hash: hash.hash, reasons: explainChange(previous === undefined ? undefined : (JSON.parse(previous) as ContentHash), hash) });
   }
 
-  const context: ServiceContext = { deps, runId, commit, source, devAddress, hashes, signal: options.signal };
+  const context: ServiceContext = { deps, runId, sources, devAddress, hashes, signal: options.signal };
   const queuedByName = new Map(queued.map((s) => [s.config.name, s]));
   const outcomes = await runDag(
     queued.map((s) => ({ id: s.config.name, dependsOn: s.config.build.dependsOn })),
@@ -140,21 +144,23 @@ export async function runCi(deps: CiDependencies, options: CiOptions): Promise<C
 interface ServiceContext {
   deps: CiDependencies;
   runId: string;
-  commit: Commit | undefined;
-  source: string | undefined;
+  /** Each service's own repository: its commit and remote label the image and its provenance. */
+  sources: ReadonlyMap<string, ServiceSource>;
   devAddress: ReturnType<typeof parseRegistryUrl>;
   hashes: ReadonlyMap<string, ContentHash>;
   signal: AbortSignal;
 }
 
 async function runServicePipeline(ctx: ServiceContext, service: LoadedService): Promise<ServiceRunRecord> {
-  const { deps, runId, commit, devAddress, signal } = ctx;
+  const { deps, runId, devAddress, signal } = ctx;
   const { system, engine, listener } = deps;
   const name = service.config.name;
   const config = service.config;
   const hash = mustGet(ctx.hashes, name);
+  const { commit, source } = mustGet(ctx.sources, name);
   const started = Date.now();
   const stages: StageRecord[] = [];
+  const outcomes: StageOutcome[] = [];
   const secretsEnv = resolveServiceEnv(config.env, deps.hostEnv, `service ${name}`);
   const logDir = join(system.stateDir, "logs", "runs", runId, name);
   const repository = imageRepository(system.config, config, devAddress);
@@ -172,6 +178,7 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
       await log.close();
       listener({ type: "stage-finished", service: name, stage: stageName, status: "skipped", durationMs: 0, logFile: log.path, detail: skip });
       stages.push({ stage: stageName, status: "skipped", durationMs: 0, logFile: log.path });
+      outcomes.push({ stage: stageName, status: "skipped", startedAt: new Date(at).toISOString(), finishedAt: new Date(at).toISOString(), durationMs: 0, logFile: log.path });
       return;
     }
     listener({ type: "stage-started", service: name, stage: stageName, at: new Date(at).toISOString() });
@@ -181,6 +188,7 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
       const durationMs = Date.now() - at;
       listener({ type: "stage-finished", service: name, stage: stageName, status: "passed", durationMs, logFile: log.path, ...(detail ? { detail } : {}) });
       stages.push({ stage: stageName, status: "passed", durationMs, logFile: log.path });
+      outcomes.push({ stage: stageName, status: "passed", startedAt: new Date(at).toISOString(), finishedAt: new Date(at + durationMs).toISOString(), durationMs, logFile: log.path });
     } catch (err) {
       const cancelled = signal.aborted;
       const detail = err instanceof SlipwayError ? err.message : err instanceof Error ? err.message : String(err);
@@ -225,7 +233,7 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
           dockerfile: config.image.dockerfile,
           tags: [immutableRef],
           labels: {
-            "org.opencontainers.image.source": ctx.source ?? `file://${system.root}`,
+            "org.opencontainers.image.source": source ?? `file://${service.dir}`,
             "org.opencontainers.image.revision": commit?.sha ?? "uncommitted",
             "org.opencontainers.image.version": config.version,
             "org.opencontainers.image.created": created,
@@ -271,6 +279,25 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
       deps.runs.recordHashInputs(name, hash.hash, JSON.stringify(hash));
       return digest;
     });
+    if (deps.attest !== undefined && digest !== undefined) {
+      const pushed = digest;
+      try {
+        await deps.attest({
+          service: name,
+          repository: repositoryPath(system.config, config, devAddress),
+          digest: pushed,
+          runId,
+          ...(commit ? { commit: commit.sha } : {}),
+          contentHash: hash.hash,
+          sourceRepository: source ?? `file://${service.dir}`,
+          buildImage: config.build.image,
+          stages: outcomes,
+        });
+      } catch (err) {
+        // Without its attestations the push proves nothing elsewhere: the service fails, and a rerun attests again.
+        throw new StageFailure(`attest: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   } catch (err) {
     if (!(err instanceof StageFailure)) throw err;
     const durationMs = Date.now() - started;
@@ -281,6 +308,31 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
   const durationMs = Date.now() - started;
   listener({ type: "service-finished", service: name, outcome: "built", durationMs, ...(digest ? { digest } : {}), references });
   return { service: name, outcome: "built", contentHash: hash.hash, ...(digest ? { digest } : {}), references, stages, reasons: [], durationMs };
+}
+
+interface ServiceSource {
+  commit: Commit | undefined;
+  source: string | undefined;
+}
+
+/**
+ * The git repository holding each service's folder — its own when services
+ * live in other repositories than slipway.yaml — read once per repository.
+ */
+async function serviceSources(services: readonly LoadedService[], systemRoot: string): Promise<Map<string, ServiceSource>> {
+  const byRoot = new Map<string, Promise<ServiceSource>>();
+  const read = (root: string | undefined): Promise<ServiceSource> => {
+    const key = root ?? "";
+    let found = byRoot.get(key);
+    if (found === undefined) {
+      const repo = root === undefined ? undefined : new GitRepo(root);
+      found = Promise.all([repo?.head(), repo?.remoteUrl()]).then(([commit, remote]) => ({ commit, source: remote ?? (root === undefined ? undefined : `file://${root}`) }));
+      byRoot.set(key, found);
+    }
+    return found;
+  };
+  const entries = await Promise.all(services.map(async (s) => [s.config.name, await read(findRepoRoot(s.dir) ?? findRepoRoot(systemRoot))] as const));
+  return new Map(entries);
 }
 
 /** The selected services plus, transitively, what their builds depend on. */

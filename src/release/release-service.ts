@@ -15,6 +15,9 @@ import type { RegistryClient } from "../registry/types.js";
 import type { PipelineRunStore } from "../store/types.js";
 import type { IntegrationRunStore } from "../pipeline/integration-tests.js";
 import type { Identity } from "./identity.js";
+import { evidenceFor, type EvidenceReport, type VerifiedAttestationCache } from "./attestations/evidence.js";
+import { standingOf, type TrustedKey } from "./attestations/read-evidence.js";
+import type { EvidenceKind } from "./attestations/statements.js";
 import { nextVersion } from "./next-version.js";
 import { attachProvenance } from "./signing/attach-provenance.js";
 import { ensureSigningKey } from "./signing/keys.js";
@@ -32,6 +35,14 @@ export interface ReleaseDependencies {
   integrationRuns: Pick<IntegrationRunStore, "passedWith">;
   identity: Identity;
   now: () => Date;
+  /**
+   * Set when slipway.yaml has `trust:`: stages count only by signed
+   * attestations of the digest in the dev registry, verified against these
+   * keys; what verified is cached here.
+   */
+  attestations?: { trust: readonly TrustedKey[]; cache: VerifiedAttestationCache };
+  /** With no CI run in the local store: the digest CI pushed for the checkout as it is (its content hash's immutable tag), if any. */
+  locateTested?: (service: LoadedService) => Promise<{ digest: string; contentHash: string } | undefined>;
 }
 
 export interface ReleaseRequest {
@@ -58,9 +69,10 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   const devRepo = repositoryPath(system.config, service.config, dev);
   const prodRepo = repositoryPath(system.config, service.config, prod);
 
-  // What CI tested: the newest run that built this service or found it up to date.
-  const tested = deps.runs.latestSuccessful(name);
-  if (tested?.record.digest === undefined) {
+  // What CI tested: the newest run that built this service or found it up to date,
+  // or — on a machine that did not run CI — what the registry holds for this checkout.
+  const tested = await testedBuild(deps, service);
+  if (tested === undefined) {
     throw new SlipwayError("RELEASE_REFUSED", `${name} has no image that passed CI`, { hint: "run `slipway ci` first; a release promotes what CI pushed, it never builds" });
   }
   const digest = tested.record.digest;
@@ -105,7 +117,9 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   const changeType = changeTypeOf(latest?.version, version);
   // Point the record at the run that built and tested the digest, not a later run that found it up to date.
   const built = deps.runs.findBuild(name, tested.record.contentHash);
-  const origin = built ?? tested;
+  const evidence = deps.attestations === undefined ? undefined : await evidenceFor({ client: deps.dev, ...deps.attestations }, devRepo, digest, requiredKinds(deps, service));
+  const attested = evidence?.standings.get("push")?.accepted?.facts ?? evidence?.standings.get("build")?.accepted?.facts;
+  const origin = built ?? (tested.runId === "" && attested?.runId !== undefined ? { runId: attested.runId, ...(attested.commit ? { commit: attested.commit } : {}) } : tested);
   const record: ReleaseRecord = {
     id,
     service: name,
@@ -121,7 +135,7 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
     status: "awaiting-approval",
   };
 
-  const evaluation = evaluate(deps, service, record);
+  const evaluation = evaluate(deps, service, record, evidence);
   if (!evaluation.allowed) {
     record.statusDetail = evaluation.blockers.map((b) => b.message).join("; ");
     releases.saveRelease(record);
@@ -138,6 +152,8 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   // Everything by digest first; the tag is written last.
   const copy = await copyImage(deps.dev, devRepo, digest, deps.prod, prodRepo, {});
   if (copy.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `copying ${name} gave ${copy.digest}, not ${digest}`);
+  // The evidence goes with the image: prod holds the whole story of each release.
+  for (const artifact of countedArtifacts(evidence)) await copyImage(deps.dev, devRepo, artifact, deps.prod, prodRepo, {});
   const key = ensureSigningKey(keysDir(system));
   record.signatureDigest = await signImage(deps.prod, prodRepo, digest, key.privateKey);
   const statement = buildProvenanceStatement(
@@ -214,19 +230,68 @@ export function approve(deps: Omit<ReleaseDependencies, "dev" | "prod">, release
   return { release: record, evaluation: evaluate(deps, service, record) };
 }
 
-function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: LoadedService, record: ReleaseRecord): ReleaseEvaluation {
-  const policy = effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy);
+/**
+ * With trust: the stages and integration tests that passed by verified
+ * attestations — fetched (`evidence`) or, where none was fetched (approve),
+ * as cached — and why each other one did not count. Else the local records.
+ */
+function stageFacts(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: LoadedService, record: ReleaseRecord, evidence: EvidenceReport | undefined): { passedStages: string[]; stageReasons: Record<string, string> } {
+  if (deps.attestations !== undefined) {
+    const kinds = requiredKinds(deps, service);
+    const cached = deps.attestations.cache.verified(record.digest).filter((c) => deps.attestations?.trust.some((t) => t.keyId === c.keyId && t.may.includes(c.kind)));
+    const standings = evidence?.standings ?? new Map(kinds.map((k) => [k, standingOf(cached.map((c) => ({ ok: true as const, ...c, detail: "" })), k, record.digest)]));
+    const passedStages = kinds.filter((k) => standings.get(k)?.passed === true);
+    const stageReasons = Object.fromEntries(kinds.flatMap((k) => { const reason = standings.get(k)?.reason; return reason === undefined ? [] : [[k, reason]]; }));
+    return { passedStages, stageReasons };
+  }
   const built = record.contentHash === undefined ? undefined : deps.runs.findBuild(record.service, record.contentHash);
+  return {
+    passedStages: [
+      ...(built?.record.stages ?? []).filter((s) => s.status === "passed").map((s) => s.stage),
+      ...(deps.integrationRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["integration-test"]),
+    ],
+    stageReasons: {},
+  };
+}
+
+/** The kinds of evidence the service's release policy requires. */
+function requiredKinds(deps: Pick<ReleaseDependencies, "system">, service: LoadedService): EvidenceKind[] {
+  return effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy).requireStages;
+}
+
+/** The attestation artifacts that counted, to copy to prod with the image. */
+function countedArtifacts(evidence: EvidenceReport | undefined): string[] {
+  if (evidence === undefined) return [];
+  const fromStandings = [...evidence.standings.values()].flatMap((s) => (s.accepted === undefined ? [] : [s.accepted.artifact]));
+  const verified = evidence.verdicts.filter((v) => v.ok).map((v) => v.artifact);
+  return [...new Set([...fromStandings, ...verified])];
+}
+
+interface TestedBuild {
+  /** "" when no local run knows the digest (found in the registry by its content hash). */
+  runId: string;
+  commit?: string;
+  record: { digest: string; contentHash: string };
+}
+
+async function testedBuild(deps: ReleaseDependencies, service: LoadedService): Promise<TestedBuild | undefined> {
+  const local = deps.runs.latestSuccessful(service.config.name);
+  if (local?.record.digest !== undefined) return { runId: local.runId, ...(local.commit ? { commit: local.commit } : {}), record: { digest: local.record.digest, contentHash: local.record.contentHash } };
+  const located = await deps.locateTested?.(service);
+  return located === undefined ? undefined : { runId: "", record: located };
+}
+
+function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: LoadedService, record: ReleaseRecord, evidence?: EvidenceReport): ReleaseEvaluation {
+  const policy = effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy);
+  const { passedStages, stageReasons } = stageFacts(deps, service, record, evidence);
   return evaluateRelease({
     changeType: record.changeType,
     policy,
     owners: expandOwners(service.config.owners, deps.system.config.teams),
     requester: record.requestedBy,
     approvals: currentApprovals(deps.releases, record),
-    passedStages: [
-      ...(built?.record.stages ?? []).filter((s) => s.status === "passed").map((s) => s.stage),
-      ...(deps.integrationRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["integration-test"]),
-    ],
+    passedStages,
+    stageReasons,
     now: deps.now(),
     freeze: deps.system.config.releasePolicy?.freeze ?? [],
     strategy: strategyKindOf(service.config.strategy),

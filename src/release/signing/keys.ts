@@ -164,3 +164,26 @@ function keyError(message: string, hint: string, cause?: unknown): SlipwayError 
 function shellQuote(path: string): string {
   return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
 }
+
+/** The environment variable a CI runner puts its signing key (PKCS#8 PEM) in, from its secret store. */
+export const SIGNING_KEY_ENV = "SLIPWAY_SIGNING_KEY";
+
+/**
+ * The key CI and releases sign with: SLIPWAY_SIGNING_KEY when set (a CI
+ * secret; never a file in the repository), else the pair kept in `dir`.
+ * Never puts the key's text into a message.
+ */
+export function signingKeyFor(env: Readonly<Record<string, string | undefined>>, dir: string): SigningKey {
+  const pem = env[SIGNING_KEY_ENV];
+  if (pem === undefined || pem.trim() === "") return ensureSigningKey(dir);
+  if (pem.includes("ENCRYPTED")) throw keyError(`${SIGNING_KEY_ENV} holds an encrypted key; slipway signs unattended and reads only an unencrypted PKCS#8 PEM key`, "store the key unencrypted in the CI system's secret store");
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: pem, format: "pem" });
+  } catch (err) {
+    throw keyError(`${SIGNING_KEY_ENV} is set but is not a PEM private key`, "put the whole of cosign.key (-----BEGIN PRIVATE KEY----- …) in the secret", err);
+  }
+  assertP256(privateKey, SIGNING_KEY_ENV);
+  const publicKey = createPublicKey(privateKey);
+  return { privateKey, publicKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString(), keyId: keyIdOf(publicKey), created: false };
+}

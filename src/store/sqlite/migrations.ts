@@ -176,4 +176,21 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX integration_runs_by_environment ON integration_runs (system, environment, started_at);
     `,
   },
+  {
+    version: 6,
+    name: "verified-attestations",
+    sql: `
+      -- Attestations of image digests that verified against trust: in slipway.yaml: a cache, the registry holds the originals.
+      CREATE TABLE verified_attestations (
+        artifact    TEXT PRIMARY KEY,
+        digest      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        signer      TEXT NOT NULL,
+        key_id      TEXT NOT NULL,
+        facts       TEXT NOT NULL,
+        verified_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX verified_attestations_by_digest ON verified_attestations (digest);
+    `,
+  },
 ];
