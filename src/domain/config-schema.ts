@@ -367,6 +367,8 @@ const MetricSchema = z.strictObject({
   count: z.number().int().min(1).default(5),
   failureLimit: z.number().int().min(0).default(0),
   inconclusiveLimit: z.number().int().min(0).default(0),
+  /** Measurement errors in a row (the metrics source unreachable or answering garbage) before the metric errors, which aborts the rollout as Argo Rollouts does. */
+  consecutiveErrorLimit: z.number().int().min(0).default(4),
 });
 
 const AnalysisRef = z.strictObject({ metrics: z.array(z.string().min(1)).min(1) });

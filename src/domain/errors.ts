@@ -12,6 +12,7 @@ export const ErrorCodes = {
   COMPONENT_MISSING: { exit: 3, summary: "a platform component is not installed" },
   COMPONENT_FAILED: { exit: 3, summary: "a platform component did not start" },
   STATE_STORE: { exit: 4, summary: "the state store could not be opened or migrated" },
+  WRITE_FAILED: { exit: 4, summary: "a file in the state directory could not be written: the disk is full, read-only, or not writable by this user" },
   CHILD_PROCESS: { exit: 1, summary: "a command failed" },
   REGISTRY_UNAVAILABLE: { exit: 5, summary: "a registry could not be reached or answered with a server error" },
   REGISTRY_AUTH: { exit: 5, summary: "a registry refused the credentials, or needs some" },

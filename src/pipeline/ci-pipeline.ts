@@ -175,7 +175,7 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
     const log = new StageLog(join(logDir, `${stageName}.log`), secretsEnv.secretValues);
     const at = Date.now();
     if (skip !== undefined) {
-      await log.close();
+      await log.close().catch(() => undefined);
       listener({ type: "stage-finished", service: name, stage: stageName, status: "skipped", durationMs: 0, logFile: log.path, detail: skip });
       stages.push({ stage: stageName, status: "skipped", durationMs: 0, logFile: log.path });
       outcomes.push({ stage: stageName, status: "skipped", startedAt: new Date(at).toISOString(), finishedAt: new Date(at).toISOString(), durationMs: 0, logFile: log.path });
@@ -193,7 +193,8 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
       const cancelled = signal.aborted;
       const detail = err instanceof SlipwayError ? err.message : err instanceof Error ? err.message : String(err);
       log.write(`\n${detail}\n`);
-      await log.close();
+      // The log's own write failure was reported by the close() in the try; nothing more to say.
+      await log.close().catch(() => undefined);
       const durationMs = Date.now() - at;
       listener({ type: "stage-finished", service: name, stage: stageName, status: cancelled ? "cancelled" : "failed", durationMs, logFile: log.path, detail, logTail: log.tail(20) });
       stages.push({ stage: stageName, status: cancelled ? "cancelled" : "failed", durationMs, logFile: log.path });

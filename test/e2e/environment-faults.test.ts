@@ -2,10 +2,14 @@
 // real CLI: the router (HAProxy master and worker) killed with -9 under a
 // keep-alive load with `slipway controller` running and without it, and the
 // instances removed by hand — `slipway status` must then say degraded, not
-// healthy, with or without a controller. Prints outage and requests lost
+// healthy, with or without a controller; and a canary whose metrics source
+// is unreachable or answers garbage: the analysis errors (Argo Rollouts'
+// consecutiveErrorLimit), the rollout is aborted back to stable and never
+// promoted, and `rollout status` says why. Prints outage and requests lost
 // (docs/reliability.md). Loopback ports 26100-26199 only.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary, haproxyPaths } from "../../src/router/haproxy/haproxy-daemon.js";
 import { runCli, startControllerProcess, until, type CliResult, type ControllerProcess } from "./helpers.js";
-import { describeLoad, startLoad, stopAllLoads } from "./keepalive-load.js";
+import { describeLoad, sample, startLoad, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 import { haproxyMasters, killHaproxy, routedServers, untilServing } from "./router-faults.js";
 
@@ -24,9 +28,24 @@ const binary = haproxyBinary() ?? "";
 const engine = new DockerEngine();
 const root = mkdtempSync(join(tmpdir(), "slipway-faults-e2e-"));
 const paths = haproxyPaths(join(root, ".slipway"), "test");
-const tag = `127.0.0.1:${PORTS.registries.dev}/${SYSTEM}/hello:v1`;
+const tagOf = (version: string): string => `127.0.0.1:${PORTS.registries.dev}/${SYSTEM}/hello:${version}`;
+const digests = new Map<string, string>();
+/** Nothing listens here: an unreachable Prometheus. */
+const CLOSED_PORT = 26150;
+/** Answers every request with an HTML page: a metrics source answering garbage. */
+const GARBAGE_PORT = 26151;
+const garbage = http.createServer((req, res) => {
+  req.resume();
+  res.writeHead(200, { "content-type": "text/html" }).end("<html><body>502 Bad Gateway (nginx)</body></html>");
+});
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
 const LOAD_RPS = 200;
+
+/** slipway.service.yaml as JSON (a YAML document too), with the given strategy and analysis metrics. */
+function writeService(strategy: object, metrics: object[] = []): void {
+  const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy, ...(metrics.length === 0 ? {} : { analysis: { metrics } }) };
+  writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
+}
 
 function ok(result: CliResult, what: string): void {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
@@ -93,24 +112,25 @@ describe("environment faults: router crash, instances removed (real Docker, HAPr
   }
 
   before(async () => {
+    await new Promise<void>((resolve) => garbage.listen(GARBAGE_PORT, "127.0.0.1", resolve));
     mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, PORTS.registries, [`{ name: test, registry: dev, portOffset: ${PORTS.offset} }`]));
-    const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy: { rolling: {} } };
-    writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
+    writeService({ rolling: {} });
     ok(await cli("up"), "slipway up");
     const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
-    const digest = await buildAndPushPython(engine, root, tag, server, { APP_VERSION: "v1" });
-    ok(await cli("deploy", "hello", "--env", "test", "--digest", digest), "deploy of v1");
+    for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(engine, root, tagOf(version), server, { APP_VERSION: version }));
+    ok(await cli("deploy", "hello", "--env", "test", "--digest", digests.get("v1") ?? ""), "deploy of v1");
   });
 
   after(async () => {
+    garbage.close();
     await stopAllLoads();
     const output = await stopController();
     if (output !== "") console.log(output.trimEnd().replace(/^/gm, "controller: "));
     await cli("down");
     assert.deepEqual(haproxyMasters(binary, paths.configFile), [], "HAProxy left after `slipway down`");
     for (const c of await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } })) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    await engine.api.getImage(tag).remove({ force: true }).catch(() => undefined);
+    for (const version of digests.keys()) await engine.api.getImage(tagOf(version)).remove({ force: true }).catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -161,4 +181,28 @@ describe("environment faults: router crash, instances removed (real Docker, HAPr
     assert.match(seen[0] ?? "", /^degraded/);
     await stopController();
   });
+
+  for (const [what, address] of [
+    ["unreachable", `http://127.0.0.1:${CLOSED_PORT}`],
+    ["answering garbage", `http://127.0.0.1:${GARBAGE_PORT}`],
+  ] as const) {
+    it(`a canary whose Prometheus is ${what}: the analysis errors, the rollout is aborted back to stable, never promoted; rollout status says why`, async () => {
+      const metric = { name: "error-rate", provider: { prometheus: { address, query: 'sum(rate(http_errors{revision="{{revision}}"}[1m]))' } }, successCondition: "result[0] < 0.01", interval: 0.3, count: 3, consecutiveErrorLimit: 2 };
+      writeService({ canary: { steps: [{ setWeight: 50 }, { analysis: { metrics: ["error-rate"] } }, { setWeight: 100 }], scaleDownDelaySeconds: 1 } }, [metric]);
+      const load = startLoad(PORTS.endpoint, LOAD_RPS);
+      const deploy = await cli("deploy", "hello", "--env", "test", "--digest", digests.get("v2") ?? "");
+      const served = await load.stop();
+      console.log(describeLoad(`canary with Prometheus ${what}`, served));
+      assert.equal(deploy.code, 1, `the deploy should end aborted\n${deploy.stdout}\n${deploy.stderr}`);
+      const status = await cli("rollout", "status", "hello", "--env", "test");
+      console.log(status.stdout.trimEnd().replace(/^/gm, "# rollout status: "));
+      assert.match(status.stdout, /aborted/);
+      assert.match(status.stdout, /kept erroring: consecutive errors \(3\) > consecutiveErrorLimit \(2\)/);
+      assert.match(status.stdout, what === "unreachable" ? /connection refused/ : /not Prometheus' JSON/);
+      assert.deepEqual(served.failures.slice(0, 5), [], "requests failed during the canary and its abort");
+      assert.deepEqual(Object.keys(served.byBody).sort(), ["v1", "v2"], "the canary did serve before the analysis");
+      const after = await sample(PORTS.endpoint, 50);
+      assert.deepEqual(Object.keys(after), ["v1"], "all traffic back on the stable version");
+    });
+  }
 });

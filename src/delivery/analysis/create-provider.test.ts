@@ -8,7 +8,7 @@ import { RouterMetricProvider } from "./router-provider.js";
 import { WebMetricProvider } from "./web-provider.js";
 
 const deps = { system: "shop", readRouterCounters: async () => ({ requests: 0, responses5xx: 0, connectionErrors: 0 }) };
-const base = { interval: 10, count: 5, failureLimit: 0, inconclusiveLimit: 0 };
+const base = { interval: 10, count: 5, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 4 };
 const metrics: MetricConfig[] = [
   { ...base, name: "error-rate", provider: { router: { metric: "errorRate", compareWithStable: false } }, successCondition: "result < 0.01" },
   { ...base, name: "p99", provider: { prometheus: { address: "http://127.0.0.1:9090", query: 'histogram_quantile(0.99, rate(x{revision="{{revision}}"}[1m]))' } } },
