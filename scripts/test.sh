@@ -9,6 +9,7 @@ source scripts/lib.sh
 step "host setup";   as_root bash scripts/setup-host.sh
 step "base images";  as_root bash scripts/base-images.sh
 step "node modules"; install_node_modules
+step "interop tools (oras, crane)"; as_root bash scripts/interop-tools.sh
 step "typecheck and build"; npm run --silent build
 step "lint";         npm run --silent lint
 step "unit tests";   node --test dist/src/ dist/test/unit/

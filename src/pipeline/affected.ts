@@ -7,6 +7,7 @@ import { join, relative, sep } from "node:path";
 import type { LoadedSystem } from "../config/load-system.js";
 import { SERVICE_FILE } from "../config/load-system.js";
 import { repositoryPath, renderTag } from "../domain/image-names.js";
+import { SlipwayError } from "../domain/errors.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import { GitRepo, findRepoRoot } from "../git/git-repo.js";
 import type { RegistryClient } from "../registry/types.js";
@@ -40,7 +41,16 @@ export async function affectedByRegistry(system: LoadedSystem, registry: Registr
 export async function affectedSince(system: LoadedSystem, ref: string): Promise<AffectedService[]> {
   const root = findRepoRoot(system.root);
   if (root === undefined) throw new Error(`${system.root} is not in a git repository; --since needs one`);
-  const changed = (await new GitRepo(root).changedSince(ref)).map((f) => join(root, f));
+  // Services may live in other repositories than slipway.yaml: ask each repository about its own history.
+  const roots = [...new Set([root, ...system.services.map((s) => findRepoRoot(s.dir) ?? root)])];
+  const changedIn = async (r: string): Promise<string[]> => {
+    try {
+      return (await new GitRepo(r).changedSince(ref)).map((f) => join(r, f));
+    } catch (err) {
+      throw new SlipwayError("USAGE", `--since ${ref}: git cannot compare ${r} with it`, { hint: "name a ref every repository holding services has, e.g. origin/main", cause: err });
+    }
+  };
+  const changed = (await Promise.all(roots.map(changedIn))).flat();
   const reasons = new Map<string, string[]>(system.services.map((s) => [s.config.name, []]));
   for (const service of system.services) {
     const context = join(service.dir, service.config.image.context);

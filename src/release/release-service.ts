@@ -158,7 +158,7 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   record.signatureDigest = await signImage(deps.prod, prodRepo, digest, key.privateKey);
   const statement = buildProvenanceStatement(
     {
-      sourceRepository: await sourceRepository(system),
+      sourceRepository: await sourceRepository(service.dir),
       commit: origin.commit ?? "uncommitted",
       service: name,
       version,
@@ -318,9 +318,10 @@ async function decideVersion(deps: ReleaseDependencies, service: LoadedService, 
   }).version;
 }
 
-async function sourceRepository(system: LoadedSystem): Promise<string> {
-  const root = findRepoRoot(system.root);
-  return (root === undefined ? undefined : await new GitRepo(root).remoteUrl()) ?? `file://${root ?? system.root}`;
+/** The repository holding the service's folder: its own, when it lives elsewhere than slipway.yaml. */
+async function sourceRepository(serviceDir: string): Promise<string> {
+  const root = findRepoRoot(serviceDir);
+  return (root === undefined ? undefined : await new GitRepo(root).remoteUrl()) ?? `file://${root ?? serviceDir}`;
 }
 
 function findService(system: LoadedSystem, name: string): LoadedService {

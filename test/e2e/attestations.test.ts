@@ -21,7 +21,15 @@ import { computeDigest } from "../../src/registry/digest.js";
 import { OciRegistryClient } from "../../src/registry/oci/oci-registry-client.js";
 import { referrersTag } from "../../src/registry/referrers.js";
 import { MediaTypes, type Descriptor, type Index } from "../../src/registry/types.js";
+import { existsSync } from "node:fs";
+import { keyIdOf } from "../../src/release/signing/keys.js";
+import { verifyEnvelope } from "../../src/release/attestations/dsse.js";
 import { runCli } from "./helpers.js";
+
+/** Where scripts/interop-tools.sh installs oras and crane (go install, outside the clone). */
+const TOOLS = process.env["SLIPWAY_TOOLS_DIR"] ?? "/var/cache/slipway/tools";
+const tool = (name: string): string | undefined => (existsSync(join(TOOLS, name)) ? join(TOOLS, name) : undefined);
+const run = (bin: string, ...args: string[]): string => execFileSync(bin, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 const DEV = 27001;
 const PROD = 27002;
@@ -151,6 +159,30 @@ describe("attestations: CI on one machine, release on another", () => {
     }
     const inProd = await prod.referrers(REPO, first, { artifactType: DSSE_MEDIA_TYPE });
     assert.equal(inProd.length, 5, "prod holds the whole story of the release");
+  });
+
+  describe("other tools read them", () => {
+    const trusted = new Map([[keyIdOf(ciKey.publicKey), ciKey.publicKey]]);
+
+    it("oras discover lists the five attestations in prod, and oras blob fetch gets an envelope that verifies", { skip: tool("oras") === undefined ? `no oras in ${TOOLS} (scripts/interop-tools.sh installs it)` : false }, () => {
+      const oras = tool("oras") as string;
+      const listed = JSON.parse(run(oras, "discover", "--plain-http", "--distribution-spec", "v1.1-referrers-tag", "--artifact-type", DSSE_MEDIA_TYPE, "--format", "json", `127.0.0.1:${PROD}/${REPO}@${first}`)) as { referrers: { digest: string; artifactType: string; annotations?: Record<string, string> }[] };
+      assert.deepEqual(listed.referrers.map((r) => r.annotations?.["dev.slipway.evidence"]).sort(), ["build", "container-test", "image", "push", "unit-test"]);
+      const manifest = JSON.parse(run(oras, "manifest", "fetch", "--plain-http", `127.0.0.1:${PROD}/${REPO}@${listed.referrers[0]?.digest ?? ""}`)) as { layers: Descriptor[] };
+      const envelope = parseEnvelope(Buffer.from(run(oras, "blob", "fetch", "--plain-http", "--output", "-", `127.0.0.1:${PROD}/${REPO}@${manifest.layers[0]?.digest ?? ""}`)));
+      assert.equal(verifyEnvelope(envelope, trusted).ok, true);
+    });
+
+    it("crane reads the referrers index (tag schema) and fetches an envelope that verifies", { skip: tool("crane") === undefined ? `no crane in ${TOOLS} (scripts/interop-tools.sh installs it)` : false }, () => {
+      const crane = tool("crane") as string;
+      const index = JSON.parse(run(crane, "manifest", "--insecure", `127.0.0.1:${PROD}/${REPO}:${referrersTag(first)}`)) as Index;
+      const attestations = index.manifests.filter((m) => m.artifactType === DSSE_MEDIA_TYPE);
+      assert.equal(attestations.length, 5);
+      const manifest = JSON.parse(run(crane, "manifest", "--insecure", `127.0.0.1:${PROD}/${REPO}@${attestations[0]?.digest ?? ""}`)) as { layers: Descriptor[]; subject: Descriptor };
+      assert.equal(manifest.subject.digest, first);
+      const envelope = parseEnvelope(Buffer.from(run(crane, "blob", "--insecure", `127.0.0.1:${PROD}/${REPO}@${manifest.layers[0]?.digest ?? ""}`)));
+      assert.equal(verifyEnvelope(envelope, trusted).ok, true);
+    });
   });
 
   describe("a stage whose attestation does not count blocks the release, naming the stage", () => {
