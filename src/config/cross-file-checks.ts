@@ -3,6 +3,7 @@
 // templates and registry addresses valid, analysis references resolvable,
 // release policies that can be met (tiers known, teams with people, freeze
 // windows that end after they start, enough owners to give the approvals).
+// Analysis (analysis-checks.ts) and ports (port-checks.ts) have their own modules.
 import type { SystemConfig } from "../domain/config-schema.js";
 import { didYouMean } from "../domain/did-you-mean.js";
 import type { ConfigProblem } from "../domain/errors.js";
@@ -10,9 +11,10 @@ import { checkTemplate, type TemplateKind } from "../domain/naming.js";
 import { effectivePolicy, expandOwners } from "../domain/release-policy.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import type { ParsedService as LoadedService } from "./parse-system.js";
+import { analysisProblems } from "./analysis-checks.js";
 import { portProblems } from "./port-checks.js";
+import { problemAt } from "./problem-at.js";
 import type { YamlSource } from "./yaml-source.js";
-import { formatPath } from "./zod-problems.js";
 
 /** `system` is undefined when slipway.yaml itself is invalid: the services are still checked against each other. */
 export function crossFileProblems(system: SystemConfig | undefined, systemSource: YamlSource, services: readonly LoadedService[], namesWithErrors: ReadonlySet<string> = new Set()): ConfigProblem[] {
@@ -36,18 +38,8 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
     ...duplicateNameProblems(services),
     ...dependsOnProblems(services, namesWithErrors),
     ...cycleProblems(services),
-    ...analysisReferenceProblems(services),
+    ...analysisProblems(services),
   ];
-}
-
-function problemAt(source: YamlSource, path: (string | number)[], message: string, hint?: string): ConfigProblem {
-  const problem: ConfigProblem = {
-    position: source.positionOf(path),
-    path: formatPath(path),
-    message,
-  };
-  if (hint !== undefined) problem.hint = hint;
-  return problem;
 }
 
 function templateProblems(system: SystemConfig, source: YamlSource): ConfigProblem[] {
@@ -137,37 +129,6 @@ function cycleProblems(services: readonly LoadedService[]): ConfigProblem[] {
       const index = field.of(service).indexOf(next);
       return [problemAt(service.source, [...field.path, index], `dependency cycle: ${cycle.join(" → ")}`, `remove one of these ${field.path.join(".")} entries`)];
     });
-  });
-}
-
-function analysisReferenceProblems(services: readonly LoadedService[]): ConfigProblem[] {
-  return services.flatMap((service) => {
-    const { config, source } = service;
-    const defined = new Set(config.analysis?.metrics.map((m) => m.name) ?? []);
-    const refs: { path: (string | number)[]; names: string[] }[] = [];
-    const canary = config.strategy.canary;
-    if (canary !== undefined) {
-      canary.steps.forEach((step, i) => {
-        if (step.analysis !== undefined) refs.push({ path: ["strategy", "canary", "steps", i, "analysis", "metrics"], names: step.analysis.metrics });
-      });
-      if (canary.analysis !== undefined) refs.push({ path: ["strategy", "canary", "analysis", "metrics"], names: canary.analysis.metrics });
-    }
-    const preview = config.strategy.blueGreen?.prePromotionAnalysis;
-    if (preview !== undefined) refs.push({ path: ["strategy", "blueGreen", "prePromotionAnalysis", "metrics"], names: preview.metrics });
-    return refs.flatMap(({ path, names }) =>
-      names.flatMap((name, j) => {
-        if (defined.has(name)) return [];
-        const suggestion = didYouMean(name, defined);
-        return [
-          problemAt(
-            source,
-            [...path, j],
-            `unknown analysis metric "${name}"`,
-            suggestion !== undefined ? `did you mean "${suggestion}"?` : "define it under analysis.metrics in this file",
-          ),
-        ];
-      }),
-    );
   });
 }
 

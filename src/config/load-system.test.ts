@@ -37,6 +37,14 @@ readiness:
 ${extra}`;
 }
 
+/** One analysis metric named errors; `condition` is its condition line(s), indented by the helper. */
+function metric(condition: string, provider = "{ router: { metric: errorRate } }"): string {
+  return `analysis:\n  metrics:\n    - name: errors\n      provider: ${provider}\n      ${condition}\n`;
+}
+
+const CONDITION_HINT =
+  "conditions compare result (and baseline) with numbers or strings, e.g. result < 0.01, result[0] >= 0.95 && len(result) == 1, isNaN(result) || result <= baseline * 1.2";
+
 let counter = 0;
 /** Writes a system into a fresh folder; returns the path of its slipway.yaml. */
 function writeSystem(files: Record<string, string>): string {
@@ -337,6 +345,60 @@ describe("loadSystem", () => {
         ),
       },
       expected: ['services/a/slipway.service.yaml:14:31 strategy.canary.steps[0].analysis.metrics[0]: unknown analysis metric "eror-rate" | did you mean "error-rate"?'],
+    },
+    {
+      name: "a condition with a syntax error, at its column",
+      files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result <")) },
+      expected: [`services/a/slipway.service.yaml:11:33 analysis.metrics[0].successCondition: expected a value (a number, a string, result, baseline, a function or "("), found the end of the condition | ${CONDITION_HINT}`],
+    },
+    {
+      name: "a condition naming an unknown variable, with a did-you-mean",
+      files: { "services/a/slipway.service.yaml": service("a", metric('successCondition: "reslt < 0.01"')) },
+      expected: [`services/a/slipway.service.yaml:11:26 analysis.metrics[0].successCondition: unknown name "reslt" (did you mean result?); a condition reads result and baseline | ${CONDITION_HINT}`],
+    },
+    {
+      name: "a condition that indexes a router metric's number",
+      files: { "services/a/slipway.service.yaml": service("a", metric("failureCondition: result[0] > 0.05")) },
+      expected: [`services/a/slipway.service.yaml:11:25 analysis.metrics[0].failureCondition: result is a number here, which cannot be indexed | ${CONDITION_HINT}`],
+    },
+    {
+      name: "a condition that is a number, not true or false",
+      files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result")) },
+      expected: [`services/a/slipway.service.yaml:11:25 analysis.metrics[0].successCondition: a condition must be true or false, but this one is a number (compare it, e.g. result < 0.01) | ${CONDITION_HINT}`],
+    },
+    {
+      name: "a condition comparing a router metric's number with a string",
+      files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result < 0.01 || result == 'none'")) },
+      expected: [`services/a/slipway.service.yaml:11:42 analysis.metrics[0].successCondition: result is a number and "none" is a string, so == is always false | ${CONDITION_HINT}`],
+    },
+    {
+      name: "a job metric's condition reading a baseline it never has",
+      files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result == true && baseline", "{ job: { image: debian:bookworm-slim, command: ['true'] } }")) },
+      expected: ["services/a/slipway.service.yaml:11:43 analysis.metrics[0].successCondition: reads baseline, but a job metric's result is whether its container exited 0 | compare result with true or false"],
+    },
+    {
+      name: "a condition the router's judge never evaluates",
+      files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result < 1.5", "{ router: { metric: latencyP95, compareWithStable: true } }")) },
+      expected: ["services/a/slipway.service.yaml:11:25 analysis.metrics[0].successCondition: is never evaluated: with compareWithStable: true the router judges the canary against the stable itself | remove successCondition, or set compareWithStable: false to judge by it"],
+    },
+    {
+      name: "a misspelled placeholder in a Prometheus query",
+      files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result[0] < 0.01", "{ prometheus: { address: 'http://127.0.0.1:9090', query: 'rate(errors{rev=\"{{revison}}\"}[1m])' } }")) },
+      expected: ['services/a/slipway.service.yaml:10:92 analysis.metrics[0].provider.prometheus.query: {{revison}} is not a placeholder slipway fills | did you mean {{revision}}?'],
+    },
+    {
+      name: "a metric defined twice, and named twice in one analysis",
+      files: {
+        "services/a/slipway.service.yaml": service(
+          "a",
+          metric("successCondition: result < 0.01") +
+            "    - { name: errors, provider: { router: { metric: errorRate } } }\nstrategy:\n  canary:\n    steps:\n      - analysis: { metrics: [errors, errors] }\n",
+        ),
+      },
+      expected: [
+        'services/a/slipway.service.yaml:12:15 analysis.metrics[1].name: metric "errors" is defined twice (first at analysis.metrics[0]) | give each metric its own name',
+        'services/a/slipway.service.yaml:16:39 strategy.canary.steps[0].analysis.metrics[1]: names metric "errors" twice | name each metric once per analysis',
+      ],
     },
     {
       name: "unknown release tier, with a did-you-mean",

@@ -9,8 +9,8 @@ import type { ConfigProblem } from "../domain/errors.js";
 import { endpointPort, portOffsetOf, previewPort, routerControlPort } from "../domain/placement.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import type { ParsedService } from "./parse-system.js";
+import { problemAt } from "./problem-at.js";
 import type { PathSegment, YamlSource } from "./yaml-source.js";
-import { formatPath } from "./zod-problems.js";
 
 interface PortClaim {
   port: number;
@@ -40,7 +40,7 @@ export function portProblems(system: SystemConfig, systemSource: YamlSource, ser
       const address = parseRegistryUrl(system.registries[role].url);
       if (address.isLoopback) claims.push({ port: address.port, owner: `the ${role} registry`, kind: "registry", followsOffset: false, source: systemSource, at: path, path, fix: `give the ${role} registry another port` });
     } catch (err) {
-      problems.push(problemAt(systemSource, path, path, (err as Error).message));
+      problems.push(problemAt(systemSource, path, (err as Error).message));
     }
   }
   const placements = portPlacements(system);
@@ -63,7 +63,7 @@ export function portProblems(system: SystemConfig, systemSource: YamlSource, ser
       else seen.count++;
       continue;
     }
-    problems.push(problemAt(claim.source, claim.at, claim.path, `port ${claim.port} for ${claim.owner} clashes with ${earlier.owner}`, clashHint(claim, earlier)));
+    problems.push(problemAt(claim.source, claim.path, `port ${claim.port} for ${claim.owner} clashes with ${earlier.owner}`, clashHint(claim, earlier), claim.at));
   }
   for (const clash of between.values()) problems.push(offsetProblem(systemSource, services, placements, clash, claims));
   return problems;
@@ -89,7 +89,7 @@ function routerClaims(placement: Placement, source: YamlSource, problems?: Confi
     const port = routerControlPort(environment, portOffset);
     return [{ port, owner: `the router of environment "${environment.name}"${explicit ? "" : ` (portOffset + 1999)`}`, kind: "router", followsOffset: !explicit, env: index, source, at, path, fix: `set routerPort on environment "${environment.name}"` }];
   } catch (err) {
-    problems?.push(problemAt(source, at, path, (err as Error).message, `set routerPort on environment "${environment.name}" to a free port, or lower its portOffset`));
+    problems?.push(problemAt(source, path, (err as Error).message, `set routerPort on environment "${environment.name}" to a free port, or lower its portOffset`, at));
     return [];
   }
 }
@@ -121,7 +121,7 @@ function serviceClaims(placement: Placement, portOffset: number, services: reado
         });
       }
     } catch (err) {
-      problems?.push(problemAt(source, endpointAt, ["endpoint", "port"], `in environment "${environment.name}": ${(err as Error).message}`, `lower endpoint.port, or the portOffset of environment "${environment.name}" in slipway.yaml`));
+      problems?.push(problemAt(source, ["endpoint", "port"], `in environment "${environment.name}": ${(err as Error).message}`, `lower endpoint.port, or the portOffset of environment "${environment.name}" in slipway.yaml`, endpointAt));
     }
   }
   return claims;
@@ -158,15 +158,9 @@ function offsetProblem(source: YamlSource, services: readonly ParsedService[], p
   const offsets = `portOffset ${placement.portOffset}${explicit ? "" : " by default"}, "${other.environment.name}" ${other.portOffset}`;
   return problemAt(
     source,
-    ["environments", placement.index, explicit ? "portOffset" : "name"],
     ["environments", placement.index, "portOffset"],
     `environment "${name}" puts its ports on those of environment "${other.environment.name}" (${offsets}): port ${later.port} for ${later.owner} is also ${earlier.owner}${more}`,
     `give environment "${name}" a portOffset that keeps its ports apart${suggestion === undefined ? "" : `, e.g. portOffset: ${suggestion}`}`,
+    ["environments", placement.index, explicit ? "portOffset" : "name"],
   );
-}
-
-function problemAt(source: YamlSource, at: PathSegment[], path: PathSegment[], message: string, hint?: string): ConfigProblem {
-  const problem: ConfigProblem = { position: source.positionOf(at), path: formatPath(path), message };
-  if (hint !== undefined) problem.hint = hint;
-  return problem;
 }

@@ -11,9 +11,11 @@ export class YamlSource {
   readonly parseProblems: ConfigProblem[];
   private readonly doc: Document.Parsed;
   private readonly lines: LineCounter;
+  private readonly text: string;
 
   constructor(file: string, text: string) {
     this.file = file;
+    this.text = text;
     this.lines = new LineCounter();
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
     this.parseProblems = [...this.doc.errors, ...this.doc.warnings].map((e) => ({
@@ -40,6 +42,23 @@ export class YamlSource {
       if (isNodeWithRange(node)) return this.at(node.range[0]);
     }
     return { file: this.file, line: 1, col: 1 };
+  }
+
+  /**
+   * Position of the character at `offset` inside the string at `path`, so a
+   * problem in a condition or query points at its column. Exact for one-line
+   * plain and quoted scalars without escapes before the offset; otherwise the
+   * string's start.
+   */
+  positionInString(path: readonly PathSegment[], value: string, offset: number): SourcePosition {
+    const node = this.doc.getIn(path, true);
+    if (isScalar(node) && node.range !== undefined && node.range !== null) {
+      const start = node.range[0] + (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE" ? 1 : 0);
+      // Up to and including the character at offset (or the whole string, for its end): unchanged by escapes or folding.
+      const written = Math.min(offset + 1, value.length);
+      if (this.text.slice(start, start + written) === value.slice(0, written)) return this.at(start + offset);
+    }
+    return this.positionOf(path);
   }
 
   /** The text of the scalar at `path` as written ("1.0" where the value is the number 1), if it is one. */

@@ -2,7 +2,7 @@
 // type coercion, so `"5" < 10` is an error a person sees, not a silent false
 // that fails a rollout; `&&` and `||` short-circuit, so
 // `len(result) == 0 || result[0] < 1` never indexes an empty vector.
-import type { FunctionName, Located, Node } from "./condition-parser.js";
+import type { FunctionName, Located, Node } from "../../domain/condition-parser.js";
 
 /** Builds the error for a value that does not fit, at the node's column. */
 export type EvaluationFailure = (message: string, node: Located) => Error;

@@ -5,10 +5,10 @@
 // Syntax in condition-parser.ts, evaluation in condition-evaluator.ts.
 import { SlipwayError } from "../../domain/errors.js";
 import { describeValue, evaluateTree } from "./condition-evaluator.js";
-import { parseConditionTree } from "./condition-parser.js";
+import { parseConditionTree } from "../../domain/condition-parser.js";
 
 export { describeValue } from "./condition-evaluator.js";
-export { ConditionSyntaxError } from "./condition-parser.js";
+export { ConditionSyntaxError } from "../../domain/condition-parser.js";
 
 /** Names a condition may read unless the caller says otherwise. */
 export const conditionNames = ["result", "baseline"] as const;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { SlipwayError } from "../../domain/errors.js";
 import { analysisMetricsFor, createMetricProvider, type MetricConfig } from "./create-provider.js";
 import { PrometheusMetricProvider } from "./prometheus-provider.js";
-import { fillRevisions } from "./revision-template.js";
+import { fillRevisions } from "../../domain/revision-placeholders.js";
 import { RouterMetricProvider } from "./router-provider.js";
 import { WebMetricProvider } from "./web-provider.js";
 

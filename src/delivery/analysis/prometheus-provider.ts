@@ -6,7 +6,7 @@
 import { SlipwayError } from "../../domain/errors.js";
 import { getJson, redact } from "./http-json.js";
 import type { MeasureContext, MeasureResult, MetricProvider } from "./metric-provider.js";
-import { checkRevisionTemplate, fillRevisions, mentionsRevision, mentionsStableRevision } from "./revision-template.js";
+import { checkRevisionTemplate, fillRevisions, mentionsRevision, mentionsStableRevision } from "../../domain/revision-placeholders.js";
 
 export interface PrometheusSpec {
   /** e.g. http://127.0.0.1:9090 or https://host/prometheus */

@@ -4,7 +4,7 @@ import { SlipwayError } from "../../domain/errors.js";
 import { evaluateJsonPath, parseJsonPath } from "../../pipeline/json-path.js";
 import { getJson, redact } from "./http-json.js";
 import type { MeasureContext, MeasureResult, MetricProvider } from "./metric-provider.js";
-import { checkRevisionTemplate, fillRevisions } from "./revision-template.js";
+import { checkRevisionTemplate, fillRevisions } from "../../domain/revision-placeholders.js";
 
 export interface WebSpec {
   /** May name {{revision}} and {{stableRevision}}. */

@@ -1,5 +1,6 @@
 // The condition language's syntax: tokens, then a recursive-descent parser
-// into a tree the evaluator walks. Never eval or Function: a condition comes
+// into a tree the evaluator (delivery/analysis) walks and validate type-checks
+// (condition-types.ts). Never eval or Function: a condition comes
 // from a config file and must not be able to run code.
 //
 //   or     := and (("||" | "or") and)*
@@ -10,8 +11,8 @@
 //   unary  := ("!" | "not" | "-") unary | postfix
 //   postfix:= primary ("[" or "]" | "." name)*
 //   primary:= number | string | true | false | null | name | name "(" or ")" | "(" or ")"
-import { didYouMean } from "../../domain/did-you-mean.js";
-import { SlipwayError } from "../../domain/errors.js";
+import { didYouMean } from "./did-you-mean.js";
+import { SlipwayError } from "./errors.js";
 
 export const conditionFunctions = ["len", "isNaN", "abs"] as const;
 export type FunctionName = (typeof conditionFunctions)[number];
@@ -19,6 +20,8 @@ export type FunctionName = (typeof conditionFunctions)[number];
 /** A condition that is not valid; `column` is 1-based within the condition's text. */
 export class ConditionSyntaxError extends SlipwayError {
   readonly source: string;
+  /** What is wrong, without the label and the condition (config problems say those by position). */
+  readonly problem: string;
   readonly column: number;
 
   constructor(label: string, source: string, problem: string, column: number) {
@@ -26,6 +29,7 @@ export class ConditionSyntaxError extends SlipwayError {
       hint: "conditions compare result (and baseline) with numbers or strings, e.g. result < 0.01, result[0] >= 0.95 && len(result) == 1, isNaN(result) || result <= baseline * 1.2",
     });
     this.source = source;
+    this.problem = problem;
     this.column = column;
   }
 
