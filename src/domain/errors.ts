@@ -164,9 +164,35 @@ export class ChildProcessError extends SlipwayError {
 /** Wraps anything thrown into a SlipwayError, keeping ours as they are. */
 export function asSlipwayError(err: unknown): SlipwayError {
   if (err instanceof SlipwayError) return err;
+  const known = storageFault(err);
+  if (known !== undefined) return known;
   const message = err instanceof Error ? err.message : String(err);
   return new SlipwayError("INTERNAL", message, {
     cause: err,
     hint: "this is a bug in slipway; rerun with --debug and report the stack",
   });
+}
+
+/**
+ * Faults of the machine rather than bugs, from wherever they surface (SQLite
+ * through better-sqlite3, Node's fs): a full disk, a store held locked past
+ * the busy timeout, a damaged file. Said as such, never as "a bug in slipway".
+ */
+export function storageFault(err: unknown): SlipwayError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === "SQLITE_FULL" || code === "ENOSPC") {
+    return new SlipwayError("WRITE_FAILED", `no space left on the device: ${message}`, { cause: err, hint: "free space on the file system that holds the state directory (`df` shows it), then run again; the state store keeps its last committed state" });
+  }
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) {
+    return new SlipwayError("STATE_STORE", `the state store stayed locked by another slipway process for longer than its 5 s busy timeout: ${message}`, { cause: err, retryable: true, hint: "run the command again; `fuser -v .slipway/state.db` shows who holds it" });
+  }
+  if (code.startsWith("SQLITE_CORRUPT") || code === "SQLITE_NOTADB") {
+    return new SlipwayError("STATE_STORE", `the state store file is damaged: ${message}`, { cause: err, hint: "restore .slipway/state.db from a backup; `slipway restore` redeploys an environment from a system lock" });
+  }
+  if (code.startsWith("SQLITE_READONLY") || code.startsWith("SQLITE_IOERR") || code === "EROFS" || code === "EACCES") {
+    return new SlipwayError("WRITE_FAILED", `cannot write the state directory: ${message}`, { cause: err, hint: "check the state directory's file system (read-only? failing?) and its permissions" });
+  }
+  return undefined;
 }
