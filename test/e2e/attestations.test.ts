@@ -107,7 +107,7 @@ trust:
   writeFileSync(
     join(machineA, "services", "api", "slipway.service.yaml"),
     `name: api
-owners: [dev@shop.example]
+owners: [ann@shop.example, bob@shop.example, cy@shop.example]
 version: 1.0.0
 build: { image: debian:bookworm-slim, commands: ["test -f main.sh"], test: ["test -s main.sh"] }
 port: 8080
