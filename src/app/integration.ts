@@ -18,6 +18,7 @@ import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { storePath } from "../store/store-path.js";
 import type { Reporter } from "./events.js";
+import { signEvidence } from "./evidence-signing.js";
 
 /** The recorded run, with its log file; undefined when interrupted (nothing recorded). */
 export async function runSystemIntegrationTests(config: string, envName: string, options: { reporter: Reporter; signal: AbortSignal }): Promise<{ run: IntegrationRun; logFile: string } | undefined> {
@@ -64,6 +65,17 @@ export async function runSystemIntegrationTests(config: string, envName: string,
       finishedAt: new Date().toISOString(),
     };
     new SqliteIntegrationRunStore(store.db).save(run);
+    // The result travels with each digest it ran against, for releases decided elsewhere.
+    if (run.status === "passed") {
+      await signEvidence(
+        system,
+        Object.entries(run.deployed).map(([service, digest]) => ({
+          service,
+          digest,
+          evidence: { kind: "integration-test", status: "passed", service, runId: run.id, startedOn: run.startedAt, finishedOn: run.finishedAt, durationMs: Date.parse(run.finishedAt) - Date.parse(run.startedAt), environment: run.environment, lock: run.deployed },
+        })),
+      );
+    }
     return { run, logFile };
   } finally {
     store.close();

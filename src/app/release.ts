@@ -25,6 +25,7 @@ import type { VerifiedAttestationCache } from "../release/attestations/evidence.
 import type { TrustedKey } from "../release/attestations/read-evidence.js";
 import { trustedKeys } from "../release/attestations/trust.js";
 import { SqliteAttestationCache } from "../store/sqlite/attestation-cache.js";
+import { signEvidence } from "./evidence-signing.js";
 import { registryClient } from "./registry-clients.js";
 import { withStateStore } from "./state-store.js";
 
@@ -86,7 +87,16 @@ export async function releaseServices(config: string, identity: Identity, servic
 
 /** Approves a waiting release as `identity`; the release policy decides whether that approval counts. */
 export async function approveRelease(config: string, identity: Identity, releaseId: string, comment?: string): Promise<ApproveResult> {
-  return withReleases(config, (o) => approve({ ...o, identity, now: () => new Date() }, releaseId, comment));
+  return withReleases(config, async (o) => {
+    const now = new Date();
+    const result = approve({ ...o, identity, now: () => now }, releaseId, comment);
+    // With trust:, the approval is signed and travels with the digest, so a release elsewhere counts it.
+    if (o.attestations !== undefined) {
+      const r = result.release;
+      await signEvidence(o.system, [{ service: r.service, digest: r.digest, evidence: { kind: "approval", status: "passed", service: r.service, finishedOn: now.toISOString(), approver: identity.name, version: r.version, ...(comment ? { comment } : {}) } }]);
+    }
+    return result;
+  });
 }
 
 export interface ServiceReleases {

@@ -117,7 +117,8 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   const changeType = changeTypeOf(latest?.version, version);
   // Point the record at the run that built and tested the digest, not a later run that found it up to date.
   const built = deps.runs.findBuild(name, tested.record.contentHash);
-  const evidence = deps.attestations === undefined ? undefined : await evidenceFor({ client: deps.dev, ...deps.attestations }, devRepo, digest, requiredKinds(deps, service));
+  const needsApprovals = effectivePolicy(system.config.releasePolicy, service.config.tier, service.config.releasePolicy).rules[changeTypeOf(latest?.version, version)].approvals > 0;
+  const evidence = deps.attestations === undefined ? undefined : await evidenceFor({ client: deps.dev, ...deps.attestations }, devRepo, digest, requiredKinds(deps, service), needsApprovals);
   const attested = evidence?.standings.get("push")?.accepted?.facts ?? evidence?.standings.get("build")?.accepted?.facts;
   const origin = built ?? (tested.runId === "" && attested?.runId !== undefined ? { runId: attested.runId, ...(attested.commit ? { commit: attested.commit } : {}) } : tested);
   const record: ReleaseRecord = {
@@ -289,13 +290,26 @@ function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: Load
     policy,
     owners: expandOwners(service.config.owners, deps.system.config.teams),
     requester: record.requestedBy,
-    approvals: currentApprovals(deps.releases, record),
+    approvals: [...currentApprovals(deps.releases, record), ...attestedApprovals(deps, record)],
     passedStages,
     stageReasons,
     now: deps.now(),
     freeze: deps.system.config.releasePolicy?.freeze ?? [],
     strategy: strategyKindOf(service.config.strategy),
   });
+}
+
+/**
+ * With trust: approvals signed by a key allowed to sign approvals, for this
+ * digest (the statement's subject) and version, as verified into the cache.
+ */
+function attestedApprovals(deps: Omit<ReleaseDependencies, "dev" | "prod">, record: ReleaseRecord): { approver: string }[] {
+  const trust = deps.attestations?.trust;
+  if (trust === undefined || deps.attestations === undefined) return [];
+  return deps.attestations.cache
+    .verified(record.digest)
+    .filter((c) => c.kind === "approval" && c.facts["version"] === record.version && typeof c.facts["approver"] === "string" && trust.some((t) => t.keyId === c.keyId && t.may.includes("approval")))
+    .map((c) => ({ approver: c.facts["approver"] as string }));
 }
 
 /** Approvals given since this digest was requested: older ones were for another digest. */

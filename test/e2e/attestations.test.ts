@@ -85,6 +85,7 @@ async function readEnvelope(artifact: string): Promise<DsseEnvelope> {
   return parseEnvelope(Buffer.concat(chunks));
 }
 
+const pickFacts = (s: Statement): Record<string, unknown> => ({ approver: s.predicate["approver"], version: s.predicate["version"], subject: s.subject[0]?.digest["sha256"] });
 const statementOf = (envelope: DsseEnvelope): Statement => JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as Statement;
 
 before(async () => {
@@ -263,6 +264,35 @@ describe("attestations: CI on one machine, release on another", () => {
       const result = await releaseOnB();
       assert.equal(result.code, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /released api@1\.0\.1/);
+    });
+  });
+
+  describe("approvals travel too", () => {
+    it("an approval is signed with the approver's key, attached to the digest, verified and cached before it counts", async () => {
+      appendFileSync(join(machineA, "services", "api", "main.sh"), "# feat: a new endpoint\n");
+      gitIn(machineA, "commit", "-qam", "feat: a new endpoint");
+      await ciOnA();
+      gitIn(machineB, "pull", "-q");
+      const third = await testedDigest();
+      const waiting = await releaseOnB();
+      assert.equal(waiting.code, 6, waiting.stdout + waiting.stderr);
+      assert.match(waiting.stdout, /api@1\.1\.0 \(minor/);
+      const approved = await runCli(["-c", machineB, "approve", "api@1.1.0"], { SLIPWAY_IDENTITY: "ann@shop.example", SLIPWAY_SIGNING_KEY: pem(reviewerKey.privateKey, "pkcs8") });
+      assert.equal(approved.code, 0, approved.stdout + approved.stderr);
+      const approval = (await dev.referrers(REPO, third, { artifactType: DSSE_MEDIA_TYPE })).find((r) => r.annotations?.["dev.slipway.evidence"] === "approval");
+      assert.ok(approval, "the approval is attached to the digest");
+      const envelope = await readEnvelope(approval.digest);
+      assert.equal(verifyEnvelope(envelope, new Map([[keyIdOf(reviewerKey.publicKey), reviewerKey.publicKey]])).ok, true);
+      assert.deepEqual(pickFacts(statementOf(envelope)), { approver: "ann@shop.example", version: "1.1.0", subject: third.slice(7) });
+      const released = await releaseOnB();
+      assert.equal(released.code, 0, released.stdout + released.stderr);
+      assert.match(released.stdout, /released api@1\.1\.0/);
+      const db = new Database(join(machineB, ".slipway", "state.db"), { readonly: true });
+      try {
+        assert.deepEqual(db.prepare("SELECT signer FROM verified_attestations WHERE digest = ? AND kind = 'approval'").all(third), [{ signer: "reviewers" }]);
+      } finally {
+        db.close();
+      }
     });
   });
 });

@@ -34,13 +34,15 @@ export async function evidenceFor(
   repository: string,
   digest: string,
   kinds: readonly EvidenceKind[],
+  /** Read the registry even when the cache answers for `kinds`: e.g. to find approvals given since. */
+  fresh = false,
 ): Promise<EvidenceReport> {
   const cached = deps.cache
     .verified(digest)
     .filter((c) => deps.trust.some((t) => t.keyId === c.keyId && t.may.includes(c.kind)))
     .map((c): AttestationVerdict => ({ ok: true, ...c, detail: `${c.kind} ${c.facts.status}, signed by ${c.signer} (verified earlier)` }));
   const fromCache = kinds.map((k) => standingOf(cached, k, digest));
-  if (fromCache.every((s) => s.passed)) return { digest, standings: new Map(kinds.map((k, i) => [k, fromCache[i] as KindStanding])), verdicts: [], fromCache: true };
+  if (!fresh && fromCache.every((s) => s.passed)) return { digest, standings: new Map(kinds.map((k, i) => [k, fromCache[i] as KindStanding])), verdicts: [], fromCache: true };
 
   const verdicts = await readEvidence(deps.client, repository, digest, deps.trust);
   for (const v of verdicts) if (v.ok) deps.cache.remember(digest, { artifact: v.artifact, kind: v.kind, signer: v.signer, keyId: v.keyId, facts: v.facts });
