@@ -63,7 +63,7 @@ async function runLoop(config: string, session: EnvironmentSession, { reporter, 
   const failedAt = new Map<string, number>();
   const repairs = new ReplicaRepairs(config, session, reporter);
   try {
-    await session.engine.ping();
+    if (session.kubernetes === undefined) await session.engine.ping();
     while (!signal.aborted) {
       const unfinished = session.rollouts.unfinishedRollouts(session.system.config.system, environment);
       for (const rollout of unfinished) {
@@ -83,7 +83,8 @@ async function runLoop(config: string, session: EnvironmentSession, { reporter, 
           .finally(() => driving.delete(rollout.id));
         driving.set(rollout.id, { service: rollout.state.service, run });
       }
-      repairs.tick(new Set([...unfinished.map((r) => r.state.service), ...[...driving.values()].map((d) => d.service)]));
+      // On Kubernetes each revision's ReplicaSet keeps its replicas: no repair passes.
+      if (session.kubernetes === undefined) repairs.tick(new Set([...unfinished.map((r) => r.state.service), ...[...driving.values()].map((d) => d.service)]));
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     // drive() stops on the same signal; wait for each to save where it is.

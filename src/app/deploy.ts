@@ -2,6 +2,7 @@
 // for environments deploying from the prod registry, CI's newest build or a
 // given digest otherwise), records the rollout and drives it.
 import type { LoadedService } from "../config/load-system.js";
+import { clusterDependencyUrls } from "./kubernetes-environment.js";
 import { alreadyServes, beginRollout } from "../delivery/controller/begin-rollout.js";
 import { ensureImagePresent } from "../delivery/controller/image-presence.js";
 import type { InstanceTemplate } from "../delivery/controller/store-port.js";
@@ -34,8 +35,11 @@ export async function deploy(session: EnvironmentSession, request: DeployRequest
   const service = serviceOf(session.system, request.service);
   const { image, version } = resolveImage(session, service, request);
   const template = templateOf(session, service);
-  await session.engine.ping();
-  await ensureImagePresent(session.engine, image);
+  // A cluster pulls the pinned image itself (by digest, with its own credentials); Docker gets it first.
+  if (session.kubernetes === undefined) {
+    await session.engine.ping();
+    await ensureImagePresent(session.engine, image);
+  }
   if (otherEnvironmentController(session) === undefined) await routeService(session, service.config);
   const endpoints = endpointsOf(session, service.config);
   // Deploying what already runs is a no-op, so scripts (and the quickstart) can run again.
@@ -89,7 +93,11 @@ function templateOf(session: EnvironmentSession, service: LoadedService): Instan
   const c = service.config;
   resolveServiceEnv(c.env, process.env, `service ${c.name}`);
   const env: Record<string, string> =
-    session.environment.network === "host" ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset) : {};
+    session.kubernetes !== undefined
+      ? clusterDependencyUrls(session.kubernetes.scope, c.dependsOn, session.system)
+      : session.environment.network === "host"
+        ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset)
+        : {};
   const secretEnv: Record<string, string> = {};
   for (const [variable, value] of Object.entries(c.env)) {
     if (typeof value === "object") secretEnv[variable] = value.fromEnv;

@@ -1,7 +1,9 @@
 // Opening an environment: the composition root of the rollout controller's
-// adapters (Docker runtime, the environment's HAProxy router, the state
-// store) for one environment of the system, and the small helpers every use
-// case that acts in an environment shares.
+// adapters for one environment of the system — on Docker the Docker runtime
+// and the environment's HAProxy router, on Kubernetes the Kubernetes runtime
+// and the Gateway API router (kubernetes-environment.ts) — with the state
+// store, and the small helpers every use case that acts in an environment
+// shares.
 import { loadSystem, type LoadedService, type LoadedSystem } from "../config/load-system.js";
 import { analysisMetricsFor } from "../delivery/analysis/create-provider.js";
 import type { AnalysisMetric } from "../delivery/analysis/analysis-run.js";
@@ -13,11 +15,19 @@ import type { EnvironmentConfig, ServiceConfig } from "../domain/config-schema.j
 import { SlipwayError } from "../domain/errors.js";
 import { endpointPort, environmentOf, previewPort, routerPortSetting } from "../domain/placement.js";
 import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
+import type { TrafficRouter } from "../router/types.js";
 import { DockerRuntime } from "../runtime/docker/docker-runtime.js";
+import type { Runtime } from "../runtime/types.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { storePath } from "../store/store-path.js";
 import type { Endpoints } from "./events.js";
+import { type KubernetesAdapters, openKubernetes } from "./kubernetes-environment.js";
+
+/** The environment's router, with what starting it means (HAProxy's process; the Gateway on a cluster). */
+export interface EnvironmentRouter extends TrafficRouter {
+  start(): Promise<unknown>;
+}
 
 export interface EnvironmentSession {
   system: LoadedSystem;
@@ -26,8 +36,10 @@ export interface EnvironmentSession {
   store: SqliteStore;
   rollouts: SqliteRolloutStore;
   engine: DockerEngine;
-  runtime: DockerRuntime;
-  router: HaproxyRouter;
+  runtime: Runtime;
+  router: EnvironmentRouter;
+  /** Set where the environment runs on Kubernetes. */
+  kubernetes?: KubernetesAdapters;
   close(): void;
 }
 
@@ -38,21 +50,30 @@ export async function openEnvironment(config: string, envName: string): Promise<
 /** As openEnvironment, for a system already loaded (the server loads it once per request). */
 export function openEnvironmentOf(system: LoadedSystem, envName: string, shared?: SqliteStore): EnvironmentSession {
   const { environment, portOffset, routerPort } = environmentOf(system.config, envName);
-  if (environment.runtime !== "docker") throw new SlipwayError("USAGE", `environment ${envName} runs on ${environment.runtime}; this slipway deploys to Docker only`);
   const store = shared ?? SqliteStore.open(storePath(system));
   const engine = new DockerEngine();
-  const router = new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerPort, controlPortSetting: routerPortSetting(environment) });
+  // A shared store belongs to whoever opened it.
+  const closeStore = (): void => (shared === undefined ? store.close() : undefined);
+  const common = { system, environment, portOffset, store, rollouts: new SqliteRolloutStore(store.db), engine };
+  if (environment.runtime === "kubernetes") {
+    const kubernetes = openKubernetes(system, environment, portOffset);
+    return {
+      ...common,
+      runtime: kubernetes.runtime,
+      router: kubernetes.router,
+      kubernetes,
+      close: () => {
+        // The pod watches would keep the process alive.
+        void kubernetes.cluster.close();
+        closeStore();
+      },
+    };
+  }
   return {
-    system,
-    environment,
-    portOffset,
-    store,
-    rollouts: new SqliteRolloutStore(store.db),
-    engine,
+    ...common,
     runtime: new DockerRuntime(engine, { network: environment.network }),
-    router,
-    // A shared store belongs to whoever opened it.
-    close: () => (shared === undefined ? store.close() : undefined),
+    router: new HaproxyRouter({ environment: environment.name, stateDir: system.stateDir, controlPort: routerPort, controlPortSetting: routerPortSetting(environment) }),
+    close: closeStore,
   };
 }
 

@@ -28,6 +28,12 @@ export interface InstanceSpec extends RevisionRef {
   terminationGracePeriodSeconds: number;
   /** Extra labels (Kubernetes: pod labels). */
   labels?: Readonly<Record<string, string>>;
+  /**
+   * Which variables of `env` are secrets: variable → the host variable it was
+   * read from. Docker passes them like the rest; Kubernetes keeps them in a
+   * Secret keyed by the host variable's name, never in the pod template.
+   */
+  secretEnv?: Readonly<Record<string, string>>;
 }
 
 export type InstancePhase = "starting" | "running" | "exited";
@@ -58,7 +64,28 @@ export interface ReadinessOutcome {
   detail?: string;
 }
 
+/** An instance's readiness as the platform itself tracks it (Kubernetes: the kubelet's Ready condition). */
+export interface PlatformReadiness {
+  ready: boolean;
+  /** When it last turned ready, epoch ms. */
+  readySinceMs?: number;
+}
+
+/**
+ * Readiness the platform probes by itself, delivered as it changes (a watch).
+ * A runtime that offers it is not probed by slipway: the controller reads
+ * these verdicts instead of calling probeOnce on every period.
+ */
+export interface ReadinessFeed {
+  /** The verdict now; undefined for an instance the feed does not know (yet). */
+  readinessOf(instanceId: string): PlatformReadiness | undefined;
+  /** Called after any instance's readiness changed; returns how to stop listening. */
+  onChange(listener: () => void): () => void;
+}
+
 export interface Runtime {
+  /** Present where the platform probes readiness itself (Kubernetes); absent where slipway probes (Docker). */
+  readonly readinessFeed?: ReadinessFeed;
   /** Creates and starts one instance; returns once it runs (not necessarily ready). */
   createInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<Instance>;
   listInstances(filter: InstanceFilter): Promise<Instance[]>;

@@ -2,6 +2,9 @@
 // readinessProbe after the first success: successThreshold consecutive
 // passes make it ready, failureThreshold consecutive failures make it not
 // ready again. The planner's `ready` and `readySinceMs` come from here.
+// Where the platform probes by itself (Kubernetes: the runtime's
+// readinessFeed, watched from the kubelet's pod conditions), nothing is
+// probed here: its verdicts are read, and each change wakes the controller.
 import type { ReadinessProbe } from "../../domain/config-schema.js";
 import type { Instance, Runtime } from "../../runtime/types.js";
 
@@ -22,12 +25,15 @@ interface Probed {
 
 export class ReadinessTracker {
   private readonly probed = new Map<string, Probed>();
+  private readonly unsubscribe: (() => void) | undefined;
 
   /** onChange: an instance turned ready or not ready (the controller plans again). */
   constructor(
     private readonly runtime: Runtime,
     private readonly onChange: () => void,
-  ) {}
+  ) {
+    this.unsubscribe = runtime.readinessFeed?.onChange(onChange);
+  }
 
   /**
    * Starts probing an instance unless it already is. One the router already
@@ -36,7 +42,7 @@ export class ReadinessTracker {
    * the last verdict, instead of being pulled from the router while unknown.
    */
   track(instance: Instance, probe: ReadinessProbe, assumeReady = false): void {
-    if (this.probed.has(instance.id)) return;
+    if (this.runtime.readinessFeed !== undefined || this.probed.has(instance.id)) return;
     const entry: Probed = { instance, probe, ready: assumeReady, passes: 0, failures: 0, stop: new AbortController() };
     if (assumeReady) entry.readySinceMs = Date.now();
     this.probed.set(instance.id, entry);
@@ -54,13 +60,17 @@ export class ReadinessTracker {
   }
 
   readinessOf(id: string): Readiness {
+    const feed = this.runtime.readinessFeed;
+    if (feed !== undefined) return feed.readinessOf(id) ?? { ready: false };
     const entry = this.probed.get(id);
     if (entry === undefined || !entry.ready) return { ready: false };
     return entry.readySinceMs === undefined ? { ready: true } : { ready: true, readySinceMs: entry.readySinceMs };
   }
 
+  /** Stops probing everything, and listening to the platform's feed. */
   stopAll(): void {
     for (const id of [...this.probed.keys()]) this.forget(id);
+    this.unsubscribe?.();
   }
 
   private async probeLoop(entry: Probed): Promise<void> {

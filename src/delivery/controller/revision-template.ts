@@ -42,5 +42,6 @@ export function instanceSpecFor(revision: RevisionRecord, hostEnv: Readonly<Reco
     resources: revision.template.resources,
     readiness: revision.template.readiness,
     terminationGracePeriodSeconds: revision.template.terminationGracePeriodSeconds,
+    ...(Object.keys(revision.template.secretEnv).length === 0 ? {} : { secretEnv: { ...revision.template.secretEnv } }),
   };
 }

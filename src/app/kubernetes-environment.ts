@@ -1,0 +1,51 @@
+// The adapters of an environment with `runtime: kubernetes`: one cluster
+// client (kubeconfig and context from the configuration), the Kubernetes
+// runtime and the Gateway API router, sharing the namespace's pod watch.
+import type { LoadedSystem } from "../config/load-system.js";
+import type { EnvironmentConfig } from "../domain/config-schema.js";
+import { SlipwayError } from "../domain/errors.js";
+import { clusterServiceUrl, type ClusterScope, type GatewayLayout, namespaceName } from "../domain/kubernetes-objects.js";
+import { dependencyUrlVariable, endpointPort } from "../domain/placement.js";
+import { KubernetesCluster } from "../kubernetes/cluster.js";
+import { GatewayApiRouter } from "../router/gateway-api/gateway-api-router.js";
+import { KubernetesRuntime } from "../runtime/kubernetes/kubernetes-runtime.js";
+
+export interface KubernetesAdapters {
+  cluster: KubernetesCluster;
+  scope: ClusterScope;
+  layout: GatewayLayout;
+  runtime: KubernetesRuntime;
+  router: GatewayApiRouter;
+}
+
+export function openKubernetes(system: LoadedSystem, environment: EnvironmentConfig, portOffset: number): KubernetesAdapters {
+  const settings = environment.kubernetes;
+  const gateway = settings?.gateway;
+  if (gateway === undefined) {
+    throw new SlipwayError("CONFIG_INVALID", `environment ${environment.name} runs on Kubernetes but names no gateway`, {
+      hint: "add kubernetes.gateway.className (kubectl get gatewayclass) to the environment in slipway.yaml",
+    });
+  }
+  const cluster = new KubernetesCluster({ kubeconfig: settings?.kubeconfig, context: settings?.context });
+  const scope: ClusterScope = { system: system.config.system, environment: environment.name, namespace: settings?.namespace ?? namespaceName(system.config.system, environment.name) };
+  const layout: GatewayLayout = { name: system.config.system, className: gateway.className, sharedPort: gateway.port, hostnameSuffix: gateway.hostnameSuffix };
+  const services = system.services.map((s) => ({ name: s.config.name, port: s.config.port, endpointPort: endpointPort(s.config, portOffset) }));
+  return {
+    cluster,
+    scope,
+    layout,
+    runtime: new KubernetesRuntime(cluster, scope),
+    router: new GatewayApiRouter({ cluster, scope, layout, services, prometheus: settings?.prometheus }),
+  };
+}
+
+/** `<DEPENDENCY>_URL` on the cluster: each dependency's stable Service by its DNS name. */
+export function clusterDependencyUrls(scope: ClusterScope, dependsOn: readonly string[], system: LoadedSystem): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const name of dependsOn) {
+    const dependency = system.services.find((s) => s.config.name === name);
+    if (dependency === undefined) throw new SlipwayError("CONFIG_INVALID", `dependsOn names "${name}", which is not a service of this system`);
+    urls[dependencyUrlVariable(name)] = clusterServiceUrl(scope, name, dependency.config.port);
+  }
+  return urls;
+}

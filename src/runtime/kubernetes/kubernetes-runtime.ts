@@ -1,0 +1,239 @@
+// The runtime port on a Kubernetes cluster (docs/runtime-mapping.md): a
+// revision is a ReplicaSet `<service>-<revision>` pinned by digest, an
+// instance one of its pods. The port speaks of single instances, so
+//
+//   createInstance  applies the revision's ReplicaSet (server-side apply,
+//                   built by domain/kubernetes-objects.ts) with one replica
+//                   more than it has live pods, and returns the pod the
+//                   ReplicaSet controller creates;
+//   removeInstance  marks the pod as the cheapest to delete, scales the
+//                   ReplicaSet down by one and deletes that pod with the grace
+//                   period (preStop pause, SIGTERM, SIGKILL);
+//   readiness       is the kubelet's: the pod's Ready condition, delivered by
+//                   a watch (pod-book.ts) — slipway probes nothing here.
+//
+// Per ReplicaSet, changes run one at a time, so concurrent creates of a
+// revision each get their own pod.
+import { SlipwayError } from "../../domain/errors.js";
+import {
+  type ClusterScope,
+  namespaceObject,
+  podSelector,
+  type PodTemplateInput,
+  replicaSetObject,
+  revisionObjectName,
+  revisionServiceObject,
+  secretObject,
+} from "../../domain/kubernetes-objects.js";
+import type { ReadinessProbe } from "../../domain/config-schema.js";
+import { type KubernetesCluster, type PodWatch, statusOf } from "../../kubernetes/cluster.js";
+import type { Instance, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../types.js";
+import { PodBook } from "./pod-book.js";
+
+/** How long the ReplicaSet controller may take to create a pod, and the API to show a deletion. */
+const POD_APPEARS_MS = 60_000;
+const POD_DELETION_SEEN_MS = 15_000;
+/** controller.kubernetes.io/pod-deletion-cost: the lowest goes first when a ReplicaSet scales down. */
+const DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
+
+export class KubernetesRuntime implements Runtime {
+  readonly readinessFeed = new PodBook();
+  private watch: Promise<PodWatch> | undefined;
+  private namespaceReady: Promise<void> | undefined;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Pods already handed out by createInstance, so each call returns a pod of its own. */
+  private readonly claimed = new Set<string>();
+
+  constructor(
+    private readonly cluster: KubernetesCluster,
+    readonly scope: ClusterScope,
+  ) {}
+
+  async createInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<Instance> {
+    this.assertInScope(spec);
+    await this.started();
+    const name = revisionObjectName(spec.service, spec.revision);
+    return this.serially(name, async () => {
+      signal?.throwIfAborted();
+      await this.applySecrets(spec);
+      const before = new Set(this.livePods(spec.service, spec.revision).map((i) => i.id));
+      await this.cluster.apply(replicaSetObject(this.scope, templateOf(spec), before.size + 1));
+      // The revision's Service beside it, so its endpoints exist before any weight moves to it.
+      await this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port));
+      const pod = await this.waitFor(
+        () => this.livePods(spec.service, spec.revision).find((i) => !before.has(i.id) && !this.claimed.has(i.id)),
+        POD_APPEARS_MS,
+        signal,
+      );
+      if (pod === undefined) {
+        throw new SlipwayError("COMPONENT_FAILED", `ReplicaSet ${this.scope.namespace}/${name} created no pod within ${POD_APPEARS_MS / 1000} s`, {
+          retryable: true,
+          hint: `kubectl -n ${this.scope.namespace} describe replicaset ${name} (quota, admission, a missing Secret or ServiceAccount)`,
+        });
+      }
+      this.claimed.add(pod.id);
+      return pod;
+    });
+  }
+
+  async listInstances(filter: InstanceFilter): Promise<Instance[]> {
+    if (filter.system !== this.scope.system || filter.environment !== this.scope.environment) return [];
+    await this.started();
+    return this.readinessFeed.instances(filter);
+  }
+
+  async waitReady(instance: Instance, _probe: ReadinessProbe, deadlineMs: number, signal?: AbortSignal): Promise<ReadinessOutcome> {
+    await this.started();
+    const start = Date.now();
+    const restartsBefore = this.readinessFeed.state(instance.id)?.restarts ?? 0;
+    let why: string | undefined;
+    const verdict = await this.waitFor(
+      () => {
+        const state = this.readinessFeed.state(instance.id);
+        if (state === undefined) return { ready: false, detail: `${instance.name} did not become ready: the pod was deleted` };
+        if (state.readiness.ready) return { ready: true, detail: `${instance.name} ready (the kubelet's Ready condition)` };
+        if (state.instance.phase === "exited" || state.restarts > restartsBefore) return { ready: false, detail: `${instance.name} did not become ready: it ${state.down ?? "restarted"}` };
+        why = state.down;
+        return undefined;
+      },
+      deadlineMs,
+      signal,
+    );
+    return { afterMs: Date.now() - start, ...(verdict ?? { ready: false, detail: `${instance.name} not ready within ${Math.round(deadlineMs / 1000)} s${why === undefined ? "" : `: ${why}`}` }) };
+  }
+
+  async probeOnce(instance: Instance): Promise<boolean> {
+    await this.started();
+    return this.readinessFeed.readinessOf(instance.id)?.ready ?? false;
+  }
+
+  async removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<void> {
+    await this.started();
+    const name = revisionObjectName(instance.service, instance.revision);
+    await this.serially(name, async () => {
+      if (this.readinessFeed.state(instance.id) === undefined) return; // already deleted or going
+      const live = this.livePods(instance.service, instance.revision).length;
+      const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: instance.name, namespace: this.scope.namespace } };
+      await this.cluster.apply({ ...pod, metadata: { ...pod.metadata, annotations: { [DELETION_COST]: "-2147483647" } } }).catch((err: unknown) => {
+        if (statusOf((err as { cause?: unknown }).cause) !== 404) throw err;
+      });
+      try {
+        await this.cluster.apps.replaceNamespacedReplicaSetScale({
+          name,
+          namespace: this.scope.namespace,
+          fieldManager: "slipway",
+          body: { apiVersion: "autoscaling/v1", kind: "Scale", metadata: { name, namespace: this.scope.namespace }, spec: { replicas: Math.max(0, live - 1) } },
+        });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw this.cluster.failure(`scale ReplicaSet ${this.scope.namespace}/${name} to ${live - 1}`, err);
+      }
+      await this.cluster.remove(pod, Math.ceil(gracePeriodSeconds));
+      this.claimed.delete(instance.id);
+      // The next listing must not count it: wait for the watch to show the deletion.
+      await this.waitFor(() => (this.readinessFeed.state(instance.id) === undefined ? true : undefined), POD_DELETION_SEEN_MS);
+    });
+  }
+
+  async logs(instance: Instance, lines: number): Promise<string> {
+    const tailLines = Math.floor(lines);
+    if (tailLines <= 0) return "";
+    try {
+      return await this.cluster.core.readNamespacedPodLog({ name: instance.name, namespace: this.scope.namespace, tailLines });
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 400) return "";
+      throw this.cluster.failure(`read the log of pod ${this.scope.namespace}/${instance.name}`, err);
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** The namespace exists and the pod watch has listed once. */
+  private async started(): Promise<void> {
+    this.namespaceReady ??= this.cluster.apply(namespaceObject(this.scope)).then(() => undefined);
+    await this.namespaceReady.catch((err: unknown) => {
+      this.namespaceReady = undefined;
+      throw err;
+    });
+    this.watch ??= this.cluster.pods(this.scope.namespace, podSelector(this.scope)).then((watch) => {
+      for (const pod of watch.list()) this.readinessFeed.apply("add", pod);
+      watch.subscribe((event, pod) => this.readinessFeed.apply(event, pod));
+      return watch;
+    });
+    await this.watch.catch((err: unknown) => {
+      this.watch = undefined;
+      throw err;
+    });
+  }
+
+  private livePods(service: string, revision: string): Instance[] {
+    return this.readinessFeed.instances({ system: this.scope.system, environment: this.scope.environment, service, revision });
+  }
+
+  /** The service's Secret from the values the controller read from the host; keyed by host variable name. */
+  private async applySecrets(spec: InstanceSpec): Promise<void> {
+    const secretEnv = spec.secretEnv ?? {};
+    if (Object.keys(secretEnv).length === 0) return;
+    const data: Record<string, string> = {};
+    for (const [variable, hostVariable] of Object.entries(secretEnv)) {
+      const value = spec.env[variable];
+      if (value !== undefined) data[hostVariable] = value;
+    }
+    await this.cluster.apply(secretObject(this.scope, spec.service, data));
+  }
+
+  /** Resolves with check()'s first defined answer, re-checked on every pod event; undefined at the deadline. */
+  private waitFor<T>(check: () => T | undefined, timeoutMs: number, signal?: AbortSignal): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      const first = check();
+      if (first !== undefined) return resolve(first);
+      const finish = (value: T | undefined, error?: unknown): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        signal?.removeEventListener("abort", onAbort);
+        if (error !== undefined) reject(error);
+        else resolve(value);
+      };
+      const onAbort = (): void => finish(undefined, signal?.reason);
+      const unsubscribe = this.readinessFeed.onChange(() => {
+        const value = check();
+        if (value !== undefined) finish(value);
+      });
+      const timer = setTimeout(() => finish(check()), timeoutMs);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private serially<T>(key: string, step: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(key) ?? Promise.resolve();
+    const run = previous.then(step, step);
+    this.queues.set(
+      key,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private assertInScope(spec: InstanceSpec): void {
+    if (spec.system !== this.scope.system || spec.environment !== this.scope.environment) {
+      throw new SlipwayError("INTERNAL", `the Kubernetes runtime of ${this.scope.system}/${this.scope.environment} was asked to run ${spec.service} of ${spec.system}/${spec.environment}`);
+    }
+  }
+}
+
+/** The instance spec as the pod template the object builders take: secrets by name, Slipway's own variables from labels. */
+function templateOf(spec: InstanceSpec): PodTemplateInput {
+  const secretEnv = spec.secretEnv ?? {};
+  const env = Object.fromEntries(Object.entries(spec.env).filter(([name]) => secretEnv[name] === undefined));
+  return {
+    service: spec.service,
+    revision: spec.revision,
+    version: spec.env["SLIPWAY_VERSION"],
+    image: spec.image,
+    port: spec.port,
+    env,
+    secretEnv,
+    resources: spec.resources,
+    readiness: spec.readiness,
+    terminationGracePeriodSeconds: spec.terminationGracePeriodSeconds,
+  };
+}

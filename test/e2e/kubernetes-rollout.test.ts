@@ -1,0 +1,273 @@
+// The rollout controller on a real Kubernetes cluster (scripts/test-cluster.sh):
+// the real CLI (`slipway deploy`, `rollout …`) with an environment of
+// `runtime: kubernetes`, the Kubernetes runtime (ReplicaSets pinned by digest,
+// readiness from pod conditions by watch) and the Gateway API router (Traefik
+// on the host: HTTPRoute weights, confirmed by the route's status). A tiny
+// Python image in variants (v1, v2, one answering 500) is built with Docker,
+// pushed to a loopback registry, and pulled by the cluster by digest. During
+// each operation a bounded keep-alive load runs through the gateway's
+// listener for the service; every non-2xx answer or connection error counts.
+// Loopback ports: registries 24090-24091 (this file's range, 24000-24999);
+// the gateway listener 23085 (one of the test cluster's gateway entry points).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { DockerEngine } from "../../src/docker/engine.js";
+import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { assertNoFailures, describeLoad, getOnce, type LoadResult, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
+import { buildAndPushPython, pythonServer } from "./python-service.js";
+
+const DEV_REGISTRY = 24090;
+const PROD_REGISTRY = 24091;
+/** portOffset 23000: the service's endpoint port 85 → the gateway listener 23085. */
+const PORT_OFFSET = 23000;
+const ENDPOINT = 23085;
+const SYSTEM = "e2e-k8s";
+const NAMESPACE = "e2e-k8s-k8s";
+const engine = new DockerEngine();
+const root = mkdtempSync(join(tmpdir(), "slipway-k8s-e2e-"));
+const images: Record<string, string> = {};
+
+/** The test cluster's settings (`scripts/test-cluster.sh env`, or already exported as it prints them), or why there is none. */
+function clusterEnv(): Record<string, string> | string {
+  const env: Record<string, string> = {};
+  if (process.env["SLIPWAY_K8S_GATEWAY_CLASS"] !== undefined && process.env["KUBECONFIG"] !== undefined) {
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (k === "KUBECONFIG" || k.startsWith("SLIPWAY_K8S_"))) env[k] = v;
+  } else {
+    const script = join(repoRoot, "scripts", "test-cluster.sh");
+    if (!existsSync(script)) return "scripts/test-cluster.sh is not in this checkout";
+    let text: string;
+    try {
+      text = execFileSync("bash", [script, "env"], { encoding: "utf8", timeout: 30_000 });
+    } catch (err) {
+      return `scripts/test-cluster.sh env failed: ${(err as Error).message}`;
+    }
+    for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = (m[2] as string).replace(/^'(.*)'$/, "$1");
+  }
+  if (env["KUBECONFIG"] === undefined) return "scripts/test-cluster.sh env printed no KUBECONFIG";
+  try {
+    execFileSync(env["SLIPWAY_K8S_KUBECTL"] ?? "kubectl", ["--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"], { encoding: "utf8", timeout: 10_000, stdio: "pipe" });
+  } catch {
+    return "the test cluster is not up (bash scripts/test-cluster.sh up)";
+  }
+  return env;
+}
+
+const settings = clusterEnv();
+const skip = typeof settings === "string" ? settings : false;
+const k8s = typeof settings === "string" ? {} : settings;
+
+const serverPy = pythonServer(
+  'VERSION = os.environ["APP_VERSION"]; STATUS = int(os.environ["APP_STATUS"]); READY = os.environ["APP_READY"] == "1"',
+  `if self.path == "/healthz": status, body = (200 if READY else 503), b"ok"
+else: status, body = STATUS, VERSION.encode()`,
+);
+
+const buildAndPush = (version: string, status: number, ready: boolean): Promise<string> =>
+  buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_STATUS: String(status), APP_READY: ready ? "1" : "0" });
+
+function writeService(strategy: string, extra = ""): void {
+  writeFileSync(
+    join(root, "services", "hello", "slipway.service.yaml"),
+    `name: hello
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: 85 }
+readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
+replicas: 2
+terminationGracePeriodSeconds: 5
+resources: { memory: 64Mi, cpus: 0.2 }
+strategy: ${strategy}
+${extra}`,
+  );
+}
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
+const startLoad = (rps = 100): ReturnType<typeof startLoadOn> => startLoadOn(ENDPOINT, rps);
+const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
+const report = (name: string, r: LoadResult): void => console.log(describeLoad(name, r));
+
+function assertSucceeded(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
+/** Pods of the system by revision label, as the API server lists them (terminating ones too). */
+async function pods(cluster: KubernetesCluster): Promise<{ name: string; revision: string; terminating: boolean }[]> {
+  const list = await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` });
+  return list.items.map((p) => ({ name: p.metadata?.name ?? "?", revision: p.metadata?.labels?.["org.slipway.revision"] ?? "?", terminating: p.metadata?.deletionTimestamp !== undefined }));
+}
+
+/** The weights of the service's HTTPRoute's weighted rule, by backend Service. */
+async function routeWeights(cluster: KubernetesCluster): Promise<Record<string, number>> {
+  const route = (await cluster.custom.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", namespace: NAMESPACE, plural: "httproutes", name: "hello" })) as {
+    spec: { rules: { matches?: { headers?: unknown[] }[]; backendRefs?: { name: string; weight?: number }[] }[] };
+  };
+  const weighted = route.spec.rules.find((r) => (r.matches ?? []).every((m) => m.headers === undefined));
+  return Object.fromEntries((weighted?.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1]));
+}
+
+describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", { skip }, () => {
+  let cluster: KubernetesCluster;
+
+  before(async () => {
+    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
+    mkdirSync(join(root, "services", "hello"), { recursive: true });
+    writeFileSync(
+      join(root, "slipway.yaml"),
+      `system: ${SYSTEM}
+registries:
+  dev: { url: 127.0.0.1:${DEV_REGISTRY} }
+  prod: { url: 127.0.0.1:${PROD_REGISTRY} }
+environments:
+  - name: k8s
+    registry: dev
+    runtime: kubernetes
+    portOffset: ${PORT_OFFSET}
+    kubernetes:
+      kubeconfig: ${k8s["KUBECONFIG"]}
+      gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"} }
+      prometheus: { address: ${k8s["SLIPWAY_K8S_PROMETHEUS_URL"] ?? "http://127.0.0.1:23090"} }
+services: [services/*]
+`,
+    );
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0 } }");
+    // A namespace left by an earlier run that failed half-way.
+    await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+    for (let i = 0; i < 120 && (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) !== undefined; i++) await sleep(500);
+    assertSucceeded(await cli("up"), "slipway up");
+    images["v1"] = await buildAndPush("v1", 200, true);
+    images["v2"] = await buildAndPush("v2", 200, true);
+    images["bad"] = await buildAndPush("bad", 500, true);
+    const started = Date.now();
+    assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
+    console.log(`# first deploy (image pull, 2 pods ready, route accepted): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The gateway may take a moment to serve a brand-new listener.
+    for (let i = 0; i < 50; i++) {
+      const counts = await sample(1).catch(() => ({}));
+      if ("v1" in counts) break;
+      await sleep(200);
+    }
+    assert.deepEqual(await sample(20), { v1: 20 });
+  });
+
+  after(async () => {
+    await stopAllLoads();
+    await cli("down");
+    await cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+    await cluster?.close();
+    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("rolling update v1 → v2 (maxUnavailable 0) under load: no failed request; the old ReplicaSet's pods go", async () => {
+    const load = startLoad();
+    const started = Date.now();
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v2"] as string);
+    const tookMs = Date.now() - started;
+    await sleep(1000);
+    const r = await load.stop();
+    report("rolling update", r);
+    console.log(`# rolling update of 2 pods: ${(tookMs / 1000).toFixed(1)} s`);
+    assertSucceeded(deployed, "deploy v2");
+    assertNoFailures(r);
+    assert.deepEqual(await sample(20), { v2: 20 });
+    const live = (await pods(cluster)).filter((p) => !p.terminating);
+    assert.equal(live.length, 2, JSON.stringify(live));
+  });
+
+  it("canary v2 → v1 with steps 25% → 50% → 100% under load: the route's weights move, both versions answer, no failed request", async () => {
+    writeService("{ canary: { steps: [{ setWeight: 25 }, { pause: { duration: 3 } }, { setWeight: 50 }, { pause: { duration: 3 } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    const load = startLoad();
+    const seen: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        const weights = JSON.stringify(await routeWeights(cluster).catch(() => ({})));
+        if (seen.at(-1) !== weights) seen.push(weights);
+        await sleep(200);
+      }
+    })();
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string);
+    watching = false;
+    await watcher;
+    await sleep(1000);
+    const r = await load.stop();
+    report("canary 0→100", r);
+    console.log(`# route weights seen: ${seen.join(" → ")}`);
+    assertSucceeded(deployed, "canary deploy of v1");
+    assert.match(deployed.stdout, /25%/);
+    assert.match(deployed.stdout, /50%/);
+    assert.ok(seen.some((w) => /":25\b/.test(w) && /":75\b/.test(w)), `a 25/75 split was applied: ${seen.join(" → ")}`);
+    assert.ok(seen.some((w) => /":50\b/.test(w)), `a 50/50 split was applied: ${seen.join(" → ")}`);
+    assertNoFailures(r);
+    assert.ok((r.byBody["v2"] ?? 0) > 0 && (r.byBody["v1"] ?? 0) > 0, JSON.stringify(r.byBody));
+    assert.deepEqual(await sample(20), { v1: 20 });
+  });
+
+  it("a canary answering 5xx is aborted by analysis of the gateway's metrics through Prometheus; stable gets all traffic back", async () => {
+    writeService(
+      "{ canary: { steps: [{ setWeight: 20 }, { pause: { duration: 120 } }], analysis: { metrics: [error-rate] }, scaleDownDelaySeconds: 0 } }",
+      `analysis:
+  metrics:
+    - name: error-rate
+      provider: { router: { metric: errorRate } }
+      failureCondition: "result > 0.05"
+      interval: 2
+      count: 100
+      failureLimit: 1
+`,
+    );
+    const load = startLoad();
+    const started = Date.now();
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["bad"] as string);
+    const tookMs = Date.now() - started;
+    await sleep(1500);
+    const r = await load.stop();
+    report("canary 5xx aborted by analysis", r);
+    assert.equal(deployed.code, 1, deployed.stdout + deployed.stderr);
+    assert.match(deployed.stdout, /aborted/);
+    assert.deepEqual([...new Set(r.failures)], ["HTTP 500 bad"], "only the canary's own 500s: no gateway error");
+    const span = r.failureSpan ?? { firstMs: 0, lastMs: 0 };
+    console.log(`# 5xx canary: deploy ended after ${(tookMs / 1000).toFixed(1)} s; the canary answered ${r.failures.length} of ${r.sent} requests with 500 during ${((span.lastMs - span.firstMs) / 1000).toFixed(1)} s`);
+    assert.deepEqual(await sample(20), { v1: 20 });
+    const weights = await routeWeights(cluster);
+    assert.deepEqual(Object.values(weights), [100], JSON.stringify(weights));
+  });
+
+  it("blue-green: green answers the X-Slipway-Canary header before the switch; `rollout promote` switches at once: no failed request", async () => {
+    writeService("{ blueGreen: { scaleDownDelaySeconds: 0 } }");
+    const load = startLoad();
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v2"] as string);
+    assertSucceeded(deployed, "blue-green deploy up to the promotion");
+    assert.match(deployed.stdout, /slipway rollout promote hello --env k8s/);
+    assert.deepEqual(await sample(20), { v1: 20 });
+    const agent = new http.Agent({ keepAlive: false });
+    assert.deepEqual(await getOnce(agent, ENDPOINT, { "X-Slipway-Canary": "always" }), { status: 200, body: "v2" });
+    agent.destroy();
+    assertSucceeded(await cli("rollout", "promote", "hello", "--env", "k8s"), "rollout promote");
+    await sleep(1000);
+    const r = await load.stop();
+    report("blue-green", r);
+    assertNoFailures(r);
+    assert.deepEqual(await sample(20), { v2: 20 });
+  });
+
+  it("`rollout undo` goes back to the previous revision under load: no failed request", async () => {
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0 } }");
+    const load = startLoad();
+    const undone = await cli("rollout", "undo", "hello", "--env", "k8s");
+    await sleep(1000);
+    const r = await load.stop();
+    report("undo", r);
+    assertSucceeded(undone, "rollout undo");
+    assertNoFailures(r);
+    assert.deepEqual(await sample(20), { v1: 20 });
+  });
+});
