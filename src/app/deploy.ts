@@ -12,6 +12,7 @@ import { dependencyUrls } from "../domain/placement.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import { resolveServiceEnv } from "../domain/service-env.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
+import { chooseRelease, describeAborted } from "../release/deploy-choice.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { drive, untilPausedByHand, type DriveOptions, type DriveResult, type RecordOnly } from "./drive.js";
 import { endpointsOf, otherEnvironmentController, routeService, scopeOf, serviceOf, type EnvironmentSession } from "./environment.js";
@@ -33,7 +34,8 @@ export type DeployResult = { kind: "already-serves"; service: string; environmen
 export async function deploy(session: EnvironmentSession, request: DeployRequest, options: DriveOptions & RecordOnly): Promise<DeployResult> {
   if (request.version !== undefined && request.digest !== undefined) throw new SlipwayError("USAGE", "give --version or --digest, not both");
   const service = serviceOf(session.system, request.service);
-  const { image, version } = resolveImage(session, service, request);
+  const { image, version, notes } = resolveImage(session, service, request);
+  for (const message of notes) options.reporter.emit({ type: "deploy.note", service: request.service, environment: session.environment.name, message });
   const template = templateOf(session, service);
   // A cluster pulls the pinned image itself (by digest, with its own credentials); Docker gets it first.
   if (session.kubernetes === undefined) {
@@ -52,36 +54,63 @@ export async function deploy(session: EnvironmentSession, request: DeployRequest
   return { kind: "rolled-out", ...(await drive(session, service, rollout.id, untilPausedByHand, options)) };
 }
 
-/** The pinned image: a prod environment deploys released digests only; a dev one CI's newest or the one given. */
-function resolveImage(session: EnvironmentSession, service: LoadedService, opts: { version?: string; digest?: string }): { image: string; version?: string } {
+/**
+ * The pinned image: a prod environment deploys released digests only; a dev
+ * one CI's newest or the one given. Without --version/--digest, a digest
+ * whose rollout was aborted in this environment is not chosen again; `notes`
+ * say what was passed over (or that an aborted one was asked for).
+ */
+function resolveImage(session: EnvironmentSession, service: LoadedService, opts: { version?: string; digest?: string }): { image: string; version?: string; notes: string[] } {
   const role = session.environment.registry;
   const registry = parseRegistryUrl(session.system.config.registries[role].url);
   const repository = imageRepository(session.system.config, service.config, registry);
   const name = service.config.name;
+  const env = session.environment.name;
+  const aborted = session.rollouts.abortedImages({ system: session.system.config.system, service: name, environment: env });
+  const askedFor = (digest: string, version: string | undefined): string[] => {
+    const mark = aborted.find((a) => a.digest === digest);
+    return mark === undefined ? [] : [`note: ${version ?? digest.slice(0, 19)} was ${describeAborted(mark, env)}; deploying it because it was asked for by name`];
+  };
   if (role === "prod") {
     const releases = new SqliteReleaseStore(session.store.db);
-    const release =
-      opts.version !== undefined
-        ? releases.findRelease(name, opts.version)
-        : opts.digest !== undefined
-          ? releases.listReleases(name).find((r) => r.digest === opts.digest && r.status === "released")
-          : releases.latestReleased(name);
-    if (release === undefined || release.status !== "released") {
-      const what = opts.version ?? opts.digest ?? "any version";
-      throw new SlipwayError("USAGE", `${name} ${what} is not released, and ${session.environment.name} deploys from the prod registry`, {
-        hint: `release it first (\`slipway release ${name}${opts.version ? ` --version ${opts.version}` : ""}\`); \`slipway releases ${name}\` lists what is released`,
+    if (opts.version !== undefined || opts.digest !== undefined) {
+      const release =
+        opts.version !== undefined ? releases.findRelease(name, opts.version) : releases.listReleases(name).find((r) => r.digest === opts.digest && r.status === "released");
+      if (release === undefined || release.status !== "released") {
+        throw new SlipwayError("USAGE", `${name} ${opts.version ?? opts.digest ?? ""} is not released, and ${env} deploys from the prod registry`, {
+          hint: `release it first (\`slipway release ${name}${opts.version ? ` --version ${opts.version}` : ""}\`); \`slipway releases ${name}\` lists what is released`,
+        });
+      }
+      return { image: `${repository}@${release.digest}`, version: release.version, notes: askedFor(release.digest, release.version) };
+    }
+    const choice = chooseRelease(releases.listReleases(name), aborted);
+    if (choice.kind === "none-released") {
+      throw new SlipwayError("USAGE", `${name} has no release yet, and ${env} deploys from the prod registry`, {
+        hint: `release it first (\`slipway release ${name}\`); \`slipway releases ${name}\` lists what is released`,
       });
     }
-    return { image: `${repository}@${release.digest}`, version: release.version };
+    if (choice.kind === "all-aborted") {
+      throw new SlipwayError("USAGE", `every release of ${name} was aborted in ${env}: ${choice.skipped.map((s) => `${s.release.version} (rollout ${s.aborted.rolloutId})`).join(", ")}`, {
+        hint: `release a fixed build (\`slipway ci\`, \`slipway release ${name}\`), or deploy one anyway with --version`,
+      });
+    }
+    const notes = choice.skipped.map((s) => `skipping ${s.release.version}: ${describeAborted(s.aborted, env)}; \`--version ${s.release.version}\` deploys it anyway`);
+    return { image: `${repository}@${choice.release.digest}`, version: choice.release.version, notes };
   }
-  if (opts.version !== undefined) throw new SlipwayError("USAGE", `${session.environment.name} deploys from the dev registry: pass --digest, or nothing for CI's newest build`);
+  if (opts.version !== undefined) throw new SlipwayError("USAGE", `${env} deploys from the dev registry: pass --digest, or nothing for CI's newest build`);
   if (opts.digest !== undefined) {
     if (!/^sha256:[0-9a-f]{64}$/.test(opts.digest)) throw new SlipwayError("REFERENCE_INVALID", `--digest ${opts.digest} is not sha256:<64 hex digits>`);
-    return { image: `${repository}@${opts.digest}` };
+    return { image: `${repository}@${opts.digest}`, notes: askedFor(opts.digest, undefined) };
   }
   const built = new SqlitePipelineRunStore(session.store.db).latestSuccessful(name);
   if (built?.record.digest === undefined) throw new SlipwayError("USAGE", `CI has not built ${name} yet`, { hint: `run \`slipway ci ${name}\`, or pass --digest` });
-  return { image: `${repository}@${built.record.digest}` };
+  const mark = aborted.find((a) => a.digest === built.record.digest);
+  if (mark !== undefined) {
+    throw new SlipwayError("USAGE", `CI's newest build of ${name} (${built.record.digest.slice(0, 19)}) was ${describeAborted(mark, env)}`, {
+      hint: `push a fixed build with \`slipway ci ${name}\`, or deploy it anyway with --digest ${built.record.digest}`,
+    });
+  }
+  return { image: `${repository}@${built.record.digest}`, notes: [] };
 }
 
 /**

@@ -13,6 +13,7 @@ import type { ServiceScope } from "../delivery/controller/store-port.js";
 import { DockerEngine } from "../docker/engine.js";
 import type { EnvironmentConfig, ServiceConfig } from "../domain/config-schema.js";
 import { SlipwayError } from "../domain/errors.js";
+import { findNamed } from "../domain/unknown-name.js";
 import { endpointPort, environmentOf, previewPort, routerPortSetting } from "../domain/placement.js";
 import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
 import type { TrafficRouter } from "../router/types.js";
@@ -88,9 +89,7 @@ export async function withEnvironment<T>(config: string, envName: string, use: (
 }
 
 export function serviceOf(system: LoadedSystem, name: string): LoadedService {
-  const service = system.services.find((s) => s.config.name === name);
-  if (service === undefined) throw new SlipwayError("USAGE", `there is no service "${name}"`, { hint: `services: ${system.services.map((s) => s.config.name).join(", ")}` });
-  return service;
+  return findNamed("service", name, system.services, (s) => s.config.name, system.config.system);
 }
 
 export function scopeOf(session: EnvironmentSession, service: string): ServiceScope {

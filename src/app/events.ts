@@ -30,6 +30,8 @@ export type AppEvent =
   | { type: "restore.skipped"; service: string; environment: string; image: string }
   | { type: "integration.started"; id: string; environment: string; deployed: Record<string, string> }
   | { type: "integration.result"; id: string; result: IntegrationTestResult }
+  /** What a deploy chose and why, e.g. a release passed over because its rollout was aborted in this environment. */
+  | { type: "deploy.note"; service: string; environment: string; message: string }
   /** A warning a person should read (a partial lock, a dependency outside it, …). */
   | { type: "warning"; message: string };
 

@@ -8,7 +8,9 @@ import { repositoryPath } from "../domain/image-names.js";
 import { SlipwayError } from "../domain/errors.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import type { Identity } from "../release/identity.js";
-import { approve, keysDir, release, servicesToRelease, type ApproveResult, type ReleaseOutcome } from "../release/release-service.js";
+import { waitingLabel, type ReleaseBlocker } from "../domain/release-policy.js";
+import { findNamed } from "../domain/unknown-name.js";
+import { approve, evaluateWaiting, keysDir, release, servicesToRelease, type ApproveResult, type ReleaseOutcome } from "../release/release-service.js";
 import { PUBLIC_KEY_FILE, loadPublicKey } from "../release/signing/keys.js";
 import { verificationError, verifyImage, type VerifyReport } from "../release/signing/verify.js";
 import type { ReleaseRecord } from "../release/types.js";
@@ -18,6 +20,7 @@ import { storePath } from "../store/store-path.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
+import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { DockerEngine } from "../docker/engine.js";
 import { findPushedDigest } from "../pipeline/pushed-digest.js";
@@ -102,7 +105,16 @@ export async function approveRelease(config: string, identity: Identity, release
 export interface ServiceReleases {
   service: string;
   dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string } };
-  releases: (ReleaseRecord & { approvals: string[]; signature: string })[];
+  releases: (ReleaseRecord & {
+    approvals: string[];
+    signature: string;
+    /** The status for a person: a waiting release labelled by what holds it back (waitingLabel), plus "ABORTED in <env>" marks. */
+    state: string;
+    /** Environments where a rollout of this digest was aborted (a plain deploy there passes it over). */
+    abortedIn: { environment: string; rolloutId: string; reason?: string; abortedAt: string }[];
+    /** What holds a waiting release back, judged now. */
+    blockers?: ReleaseBlocker[];
+  })[];
 }
 
 export async function listReleases(config: string, service: string | undefined): Promise<ServiceReleases[]> {
@@ -112,9 +124,9 @@ export async function listReleases(config: string, service: string | undefined):
     const publicKey = existsSync(keyFile) ? loadPublicKey(keyFile) : undefined;
     const prod = parseRegistryUrl(o.system.config.registries.prod.url);
     const rows: ServiceReleases[] = [];
+    const rollouts = new SqliteRolloutStore(o.store.db);
     for (const name of names) {
-      const svc = o.system.services.find((s) => s.config.name === name);
-      if (svc === undefined) throw new SlipwayError("USAGE", `unknown service "${name}"`);
+      const svc = findNamed("service", name, o.system.services, (s) => s.config.name, o.system.config.system);
       const tested = o.runs.latestSuccessful(name);
       const list = [];
       for (const r of o.releases.listReleases(name)) {
@@ -123,7 +135,12 @@ export async function listReleases(config: string, service: string | undefined):
           const report = publicKey === undefined ? undefined : await verifyImage(o.prod, repositoryPath(o.system.config, svc.config, prod), r.digest, publicKey);
           signature = report === undefined ? "no key" : report.signature.ok ? "verified" : `FAILED (${report.signature.reason ?? report.signature.detail})`;
         }
-        list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature });
+        // A waiting release is judged now: approvals, stages and freezes change while it waits.
+        const waiting = r.status === "awaiting-approval" ? evaluateWaiting({ ...o, now: () => new Date() }, r) : undefined;
+        const aborted = rollouts.abortedImages({ system: o.system.config.system, service: name }).filter((a) => a.digest === r.digest);
+        const state = [waiting === undefined ? r.status : waitingLabel(waiting), ...aborted.map((a) => `ABORTED in ${a.environment}`)].join(", ");
+        const abortedIn = aborted.map(({ environment, rolloutId, reason, abortedAt }) => ({ environment, rolloutId, ...(reason === undefined ? {} : { reason }), abortedAt }));
+        list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature, state, abortedIn, ...(waiting ? { blockers: waiting.blockers } : {}) });
       }
       const integration = tested?.record.digest === undefined ? undefined : o.integrationRuns.passedWith(o.system.config.system, name, tested.record.digest);
       rows.push({

@@ -68,6 +68,8 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
           if (!opts.json) output.out(`${r.passed ? paint(output, "green", "✓") : paint(output, "red", "✗")} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s): ${r.detail}`);
           return;
         }
+        case "deploy.note":
+          return out(event, event.message);
         case "warning":
           return output.err(paint(output, "yellow", event.message));
       }

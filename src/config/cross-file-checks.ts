@@ -224,7 +224,7 @@ function approverCapacityProblems(system: SystemConfig, services: readonly Loade
         problemAt(
           source,
           ["owners"],
-          `service "${config.name}": a ${changeType} release needs ${rule.approvals} approvals from its owners, but its owners (${config.owners.join(", ")}) are ${people.length} ${people.length === 1 ? "person" : "people"}`,
+          `service "${config.name}": a ${changeType} release needs ${rule.approvals} approval${rule.approvals === 1 ? "" : "s"} from its owners, but its owners (${config.owners.join(", ")}) are ${people.length} ${people.length === 1 ? "person" : "people"}`,
           `add people to its owners or their teams in slipway.yaml, or lower ${rule.origin.approvals}; keep more owners than approvals, since no one approves their own release`,
         ),
       ];

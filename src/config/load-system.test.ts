@@ -444,6 +444,15 @@ describe("loadSystem", () => {
       ],
     },
     {
+      name: "one approval that owners who are no one cannot give (singular)",
+      files: { "slipway.yaml": SYSTEM + "teams:\n  team-a: []\n" + POLICY, "services/a/slipway.service.yaml": service("a", "releasePolicy:\n  major: { approvals: 1 }\n") },
+      expected: [
+        "services/a/slipway.service.yaml:2:9 owners: service \"a\": a major release needs 1 approval from its owners, but its owners (team-a) are 0 people | add people to its owners or their teams in slipway.yaml, or lower releasePolicy.major.approvals in slipway.service.yaml; keep more owners than approvals, since no one approves their own release",
+        "services/a/slipway.service.yaml:2:9 owners: service \"a\": a minor release needs 1 approval from its owners, but its owners (team-a) are 0 people | add people to its owners or their teams in slipway.yaml, or lower releasePolicy.default.minor.approvals (built-in default); keep more owners than approvals, since no one approves their own release",
+        'slipway.yaml:10:11 teams.team-a: team "team-a" has no members | list its people (e-mail addresses or user names), or remove the team',
+      ],
+    },
+    {
       name: "a service's own policy needing more approvals than its owners can give",
       files: {
         "slipway.yaml": SYSTEM + "teams:\n  team-a: [alice@shop.example, bob@shop.example, Alice@shop.example]\n",

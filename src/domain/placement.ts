@@ -4,6 +4,7 @@
 // after a crash) computes the same ports.
 import type { EnvironmentConfig, ServiceConfig, SystemConfig } from "./config-schema.js";
 import { SlipwayError } from "./errors.js";
+import { findNamed } from "./unknown-name.js";
 
 /** Ports for services without `endpoint.port`: 3000 + a stable hash of the name modulo this. */
 const DERIVED_PORT_SPAN = 1000;
@@ -24,11 +25,7 @@ export interface EnvironmentPlacement {
 }
 
 export function environmentOf(system: SystemConfig, name: string): EnvironmentPlacement {
-  const placement = environmentPlacements(system).find((p) => p.environment.name === name);
-  if (placement === undefined) {
-    throw new SlipwayError("USAGE", `there is no environment "${name}"`, { hint: `slipway.yaml defines: ${system.environments.map((e) => e.name).join(", ")}` });
-  }
-  return placement;
+  return findNamed("environment", name, environmentPlacements(system), (p) => p.environment.name, system.system);
 }
 
 export function environmentPlacements(system: SystemConfig): EnvironmentPlacement[] {

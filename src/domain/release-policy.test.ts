@@ -11,6 +11,7 @@ import {
   expandOwners,
   organisationDefaults,
   strategyKindOf,
+  waitingLabel,
   type ReleaseFacts,
 } from "./release-policy.js";
 
@@ -243,6 +244,16 @@ describe("evaluateRelease", () => {
       blockers: [[builtIn("requireStages"), "stage push has not passed for this build", "run `slipway ci` until push passes for this build, then release that build"]],
     },
     {
+      name: "a required stage that had nothing to do (no build.commands) counts as passed",
+      facts: { passedStages: ["image", "container-test", "push"], nothingToDoStages: ["build", "unit-test"] },
+      blockers: [],
+    },
+    {
+      name: "nothing to do does not stand in for a stage that did not run",
+      facts: { passedStages: ["image", "container-test"], nothingToDoStages: ["build", "unit-test"] },
+      blockers: [[builtIn("requireStages"), "stage push has not passed for this build", "run `slipway ci` until push passes for this build, then release that build"]],
+    },
+    {
       name: "integration tests required: their own blocker, saying how to run them",
       facts: {
         policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "integration-test"] } }), undefined, undefined),
@@ -318,6 +329,20 @@ describe("evaluateRelease", () => {
       if (row.ignored !== undefined) assert.deepEqual(result.ignoredApprovals.map((i) => i.approver), row.ignored);
     });
   }
+
+  it("lists the required stages that counted because they had nothing to do", () => {
+    const result = evaluateRelease({ ...base, passedStages: ["image", "container-test", "push"], nothingToDoStages: ["build", "unit-test"] });
+    assert.deepEqual(result.satisfiedWithNothingToDo, ["build", "unit-test"]);
+    assert.deepEqual(evaluateRelease(base).satisfiedWithNothingToDo, []);
+  });
+
+  it("labels a waiting release by what holds it back, not always awaiting-approval", () => {
+    assert.equal(waitingLabel(evaluateRelease({ ...base, changeType: "minor" })), "awaiting-approval (0/1)");
+    assert.equal(waitingLabel(evaluateRelease({ ...base, passedStages: ["image"] })), "blocked: stages");
+    assert.equal(waitingLabel(evaluateRelease({ ...base, changeType: "minor", passedStages: ["image"] })), "blocked: stages, approvals");
+    assert.equal(waitingLabel(evaluateRelease({ ...base, freeze: [holidays], now: new Date("2025-12-24T00:00:00Z") })), "blocked: freeze");
+    assert.equal(waitingLabel(evaluateRelease(base)), "ready to release");
+  });
 
   it("reports what is needed, what counted and who may approve", () => {
     const result = evaluateRelease({ ...base, changeType: "major", approvals: approvals("bob", "alice", "zed"), strategy: "canary" });

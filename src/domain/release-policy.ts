@@ -138,13 +138,22 @@ export interface ReleaseFacts {
   passedStages: readonly string[];
   /** Why a stage that did not pass does not count (e.g. its attestation was refused), by stage. */
   stageReasons?: Readonly<Record<string, string>>;
+  /**
+   * CI stages that had nothing to do for this build (e.g. no build.commands):
+   * they satisfy a policy that requires them, since nothing could have failed
+   * there; the evaluation lists them so the release can say so.
+   */
+  nothingToDoStages?: readonly string[];
   now: Date;
   freeze: readonly FreezeWindowConfig[];
   /** The rollout strategy the service is configured with. */
   strategy: StrategyKind;
 }
 
+export type BlockerKind = "freeze" | "stages" | "integration-test" | "strategy" | "approvals";
+
 export interface ReleaseBlocker {
+  kind: BlockerKind;
   /** The rule that blocks, as a config path, e.g. "releasePolicy.freeze[0]". */
   rule: string;
   message: string;
@@ -161,6 +170,8 @@ export interface ReleaseEvaluation {
   approvers: Approvers;
   /** The owners who may approve (all but the requester) when approvers is owners; empty when anyone but the requester may. */
   eligibleApprovers: string[];
+  /** Required stages that count because they had nothing to do for this build. */
+  satisfiedWithNothingToDo: string[];
 }
 
 export function evaluateRelease(facts: ReleaseFacts): ReleaseEvaluation {
@@ -180,7 +191,19 @@ export function evaluateRelease(facts: ReleaseFacts): ReleaseEvaluation {
     ignoredApprovals: tally.ignored,
     approvers: rule.approvers,
     eligibleApprovers: tally.eligible,
+    satisfiedWithNothingToDo: facts.policy.requireStages.filter((stage) => !facts.passedStages.includes(stage) && (facts.nothingToDoStages ?? []).includes(stage)),
   };
+}
+
+/**
+ * What holds a waiting release back, in a word or two for a status column:
+ * "awaiting-approval" only when approvals are all that is missing.
+ */
+export function waitingLabel(evaluation: Pick<ReleaseEvaluation, "allowed" | "blockers" | "approvalsCounted" | "approvalsNeeded">): string {
+  if (evaluation.allowed) return "ready to release";
+  const kinds = [...new Set(evaluation.blockers.map((b) => b.kind))];
+  if (kinds.length === 1 && kinds[0] === "approvals") return `awaiting-approval (${evaluation.approvalsCounted}/${evaluation.approvalsNeeded})`;
+  return `blocked: ${kinds.join(", ")}`;
 }
 
 interface ApprovalTally {
@@ -209,6 +232,7 @@ function freezeBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
     const allowed = window.allow.length === 0 ? "" : `; only ${joinWords(window.allow)} releases may go out`;
     return [
       {
+        kind: "freeze" as const,
         rule: `releasePolicy.freeze[${i}]`,
         message: `releases are frozen from ${window.from} until ${window.to} (${window.reason})${allowed}`,
         howToSatisfy: `wait until ${window.to}, or end the freeze in slipway.yaml`,
@@ -218,12 +242,14 @@ function freezeBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
 }
 
 function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
-  const missing = facts.policy.requireStages.filter((stage) => !facts.passedStages.includes(stage));
+  const satisfied = new Set([...facts.passedStages, ...(facts.nothingToDoStages ?? [])]);
+  const missing = facts.policy.requireStages.filter((stage) => !satisfied.has(stage));
   const ci = missing.filter((stage) => stage !== "integration-test");
   const blockers: ReleaseBlocker[] = [];
   if (ci.length > 0) {
     const plural = ci.length > 1;
     blockers.push({
+      kind: "stages",
       rule: facts.policy.requireStagesOrigin,
       message: `stage${plural ? "s" : ""} ${joinWords(ci)} ${plural ? "have" : "has"} not passed for this build${because(facts, ci)}`,
       howToSatisfy: `run \`slipway ci\` until ${joinWords(ci)} ${plural ? "pass" : "passes"} for this build, then release that build`,
@@ -231,6 +257,7 @@ function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
   }
   if (missing.includes("integration-test")) {
     blockers.push({
+      kind: "integration-test",
       rule: facts.policy.requireStagesOrigin,
       message: `the system's integration tests have not passed with this build deployed${because(facts, ["integration-test"])}`,
       howToSatisfy: "deploy it to an environment that deploys from the dev registry (`slipway deploy <service> --env <env>`) and run `slipway test --env <env>` until it passes",
@@ -252,6 +279,7 @@ function strategyBlockers(facts: ReleaseFacts, rule: ResolvedRule): ReleaseBlock
   if (required === undefined || required === facts.strategy) return [];
   return [
     {
+      kind: "strategy",
       rule: rule.origin.requireStrategy,
       message: `${article(facts.changeType)} ${facts.changeType} release must be rolled out with ${strategyPhrases[required]}; strategy is ${facts.strategy}`,
       howToSatisfy: `configure strategy.${required} in the service's slipway.service.yaml`,
@@ -267,14 +295,14 @@ function approvalBlockers(facts: ReleaseFacts, rule: ResolvedRule, tally: Approv
   const message = `${article(facts.changeType)} ${facts.changeType} release needs ${count(rule.approvals, "approval")}${from}; it has ${tally.counted.length}${ignored}`;
   const more = `${count(missing, "more approval")}`;
   if (rule.approvers === "anyone") {
-    return [{ rule: rule.origin.approvals, message, howToSatisfy: `${more} with \`slipway approve\` by anyone but ${facts.requester}` }];
+    return [{ kind: "approvals", rule: rule.origin.approvals, message, howToSatisfy: `${more} with \`slipway approve\` by anyone but ${facts.requester}` }];
   }
   const stillEligible = tally.eligible.filter((o) => !tally.counted.some((c) => sameIdentity(c, o)));
   const howToSatisfy =
     stillEligible.length >= missing
       ? `${more} with \`slipway approve\` by ${missing === stillEligible.length ? "" : "any of "}${joinWords(stillEligible)}`
       : `only ${count(tally.eligible.length, "owner")} other than the requester can approve; add owners (or team members), or lower ${rule.origin.approvals}`;
-  return [{ rule: rule.origin.approvals, message, howToSatisfy }];
+  return [{ kind: "approvals", rule: rule.origin.approvals, message, howToSatisfy }];
 }
 
 // -------------------------------------------------------------------- approve

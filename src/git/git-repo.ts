@@ -52,6 +52,12 @@ export class GitRepo {
     return this.files;
   }
 
+  /** Untracked files that .gitignore does not ignore, relative to the repo root; read anew each call (a build may just have written some). */
+  async untrackedFiles(): Promise<Set<string>> {
+    const out = await git(this.root, ["ls-files", "-z", "--others", "--exclude-standard"]);
+    return new Set(out.split("\0").filter((f) => f !== ""));
+  }
+
   /** Source files under `dir`, relative to `dir`. */
   async sourceFilesUnder(dir: string): Promise<string[]> {
     const prefix = relative(this.root, dir).split(sep).join("/");

@@ -8,6 +8,7 @@ import { join, relative, sep } from "node:path";
 import type { LoadedService, LoadedSystem } from "../config/load-system.js";
 import { imageRepository, nextBuildNumber, renderTag, repositoryPath } from "../domain/image-names.js";
 import { SlipwayError } from "../domain/errors.js";
+import { unknownNameError } from "../domain/unknown-name.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import { resolveServiceEnv } from "../domain/service-env.js";
 import { runBuildContainer, type BuildContainerSpec } from "../docker/build-container.js";
@@ -20,6 +21,7 @@ import type { RegistryClient } from "../registry/types.js";
 import type { PipelineRunStore, RunStatus, ServiceRunRecord, StageRecord } from "../store/types.js";
 import type { StageAttestor, StageOutcome } from "./attestor-port.js";
 import { ContentHasher, explainChange, readDockerIgnore, type ContentHash } from "./content-hash.js";
+import { buildOutputWarning, snapshotFolder, writtenBetween, type FolderSnapshot } from "./build-outputs.js";
 import { runContainerTests } from "./container-test.js";
 import { runDag } from "./dag-scheduler.js";
 import type { PipelineListener, ServiceOutcome, StageName } from "./events.js";
@@ -49,6 +51,11 @@ export interface CiResult {
   services: ServiceRunRecord[];
 }
 
+// A stage is skipped only when it has nothing to do; a release policy that
+// requires it counts it as passed (nothing there could fail).
+const NOTHING_TO_DO_BUILD = "nothing to do: no build.commands";
+const NOTHING_TO_DO_TEST = "nothing to do: no build.test commands";
+
 /** A failed stage ends the service's pipeline; the message is for the summary. */
 class StageFailure extends Error {}
 
@@ -72,7 +79,7 @@ export async function runCi(deps: CiDependencies, options: CiOptions): Promise<C
   const repo = repoRoot === undefined ? undefined : new GitRepo(repoRoot);
   const commit = await repo?.head();
   const sources = await serviceSources(selected, system.root);
-  const hashes = await new ContentHasher(system, (image) => buildImageId(deps.engine, image)).hashAll();
+  const hashes = await new ContentHasher(system, (image) => buildImageId(deps.engine, image), (service) => deps.runs.buildOutputs(service)).hashAll();
 
   deps.runs.startRun({ id: runId, startedAt: new Date(started).toISOString(), ...(commit ? { commit: commit.sha } : {}) });
   listener({ type: "run-started", runId, at: new Date(started).toISOString(), commit: commit?.sha, services: selected.map((s) => s.config.name), concurrency: options.concurrency });
@@ -177,7 +184,7 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
     if (skip !== undefined) {
       await log.close().catch(() => undefined);
       listener({ type: "stage-finished", service: name, stage: stageName, status: "skipped", durationMs: 0, logFile: log.path, detail: skip });
-      stages.push({ stage: stageName, status: "skipped", durationMs: 0, logFile: log.path });
+      stages.push({ stage: stageName, status: "skipped", durationMs: 0, logFile: log.path, detail: skip });
       outcomes.push({ stage: stageName, status: "skipped", startedAt: new Date(at).toISOString(), finishedAt: new Date(at).toISOString(), durationMs: 0, logFile: log.path });
       return;
     }
@@ -222,8 +229,11 @@ async function runServicePipeline(ctx: ServiceContext, service: LoadedService): 
   };
 
   try {
-    await stage("build", commands(config.build.commands), config.build.commands.length === 0 ? "no build commands" : undefined);
-    await stage("unit-test", commands(config.build.test), config.build.test.length === 0 ? "no test commands" : undefined);
+    const buildsInFolder = config.build.commands.length > 0 || config.build.test.length > 0;
+    const before = buildsInFolder ? snapshotFolder(service.dir) : undefined;
+    await stage("build", commands(config.build.commands), config.build.commands.length === 0 ? NOTHING_TO_DO_BUILD : undefined);
+    await stage("unit-test", commands(config.build.test), config.build.test.length === 0 ? NOTHING_TO_DO_TEST : undefined);
+    if (before !== undefined) await noteBuildOutputs(ctx, service, before);
     await stage("image", async (log) => {
       const created = new Date((commit?.time ?? Math.floor(started / 1000)) * 1000).toISOString();
       imageId = await buildImage(
@@ -336,6 +346,24 @@ async function serviceSources(services: readonly LoadedService[], systemRoot: st
   return new Map(entries);
 }
 
+/** Records and warns about untracked files the build and unit-test containers wrote into the service folder. */
+async function noteBuildOutputs(ctx: ServiceContext, service: LoadedService, before: FolderSnapshot): Promise<void> {
+  const written = writtenBetween(before, snapshotFolder(service.dir));
+  if (written.length === 0) return;
+  const root = findRepoRoot(service.dir);
+  let outputs = written;
+  if (root !== undefined) {
+    const untracked = await new GitRepo(root).untrackedFiles();
+    const prefix = relative(root, service.dir).split(sep).join("/");
+    outputs = written.filter((path) => untracked.has(prefix === "" ? path : `${prefix}/${path}`));
+  }
+  if (outputs.length === 0) return;
+  const name = service.config.name;
+  ctx.deps.runs.recordBuildOutputs(name, outputs);
+  const folder = relative(ctx.deps.system.root, service.dir).split(sep).join("/") || ".";
+  ctx.deps.listener({ type: "service-warning", service: name, message: buildOutputWarning(folder, outputs) });
+}
+
 /** The selected services plus, transitively, what their builds depend on. */
 function selectServices(system: LoadedSystem, names: readonly string[]): LoadedService[] {
   if (names.length === 0) return system.services;
@@ -344,9 +372,7 @@ function selectServices(system: LoadedSystem, names: readonly string[]): LoadedS
   const add = (name: string): void => {
     if (chosen.has(name)) return;
     const service = byName.get(name);
-    if (service === undefined) {
-      throw new SlipwayError("USAGE", `unknown service "${name}"`, { hint: `services in ${system.config.system}: ${[...byName.keys()].sort().join(", ")}` });
-    }
+    if (service === undefined) throw unknownNameError("service", name, [...byName.keys()], system.config.system);
     chosen.add(name);
     service.config.build.dependsOn.forEach(add);
   };

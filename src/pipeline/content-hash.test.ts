@@ -79,9 +79,9 @@ describe("ContentHasher on a real git repository", () => {
   write("shared/util.ts", "export {};\n");
   git("init", "-q");
 
-  const hashes = async (): Promise<Map<string, string>> => {
+  const hashes = async (outputs: Record<string, string[]> = {}): Promise<Map<string, string>> => {
     const system = await loadSystem(root);
-    const all = await new ContentHasher(system, async (image) => `id-of-${image}`).hashAll();
+    const all = await new ContentHasher(system, async (image) => `id-of-${image}`, (service) => new Set(outputs[service] ?? [])).hashAll();
     return new Map([...all].map(([k, v]) => [k, v.hash]));
   };
 
@@ -109,5 +109,20 @@ describe("ContentHasher on a real git repository", () => {
     const afterShared = await hashes();
     assert.notEqual(afterShared.get("api"), afterLib.get("api"));
     assert.equal(afterShared.get("lib"), afterLib.get("lib"));
+  });
+
+  it("leaves out untracked files the service's build wrote, but not once git tracks them", async () => {
+    git("add", "-A");
+    const before = await hashes();
+    write("services/api/server", "a binary the build wrote\n");
+    write("services/api/__pycache__/app.pyc", "bytecode\n");
+    const outputs = { api: ["server", "__pycache__/app.pyc"] };
+    assert.notEqual((await hashes()).get("api"), before.get("api"), "unrecorded, they count as new sources");
+    assert.deepEqual(await hashes(outputs), before);
+    write("services/api/server", "rebuilt, different bytes\n");
+    assert.deepEqual(await hashes(outputs), before);
+
+    git("add", "services/api/server");
+    assert.notEqual((await hashes(outputs)).get("api"), before.get("api"), "a tracked file is a source, whoever wrote it");
   });
 });

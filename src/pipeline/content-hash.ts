@@ -1,6 +1,7 @@
 // A service's content hash: what its image is a function of. It covers the
 // service's source files (git-aware: tracked plus new-and-not-ignored; minus
-// what .dockerignore leaves out), its configuration, its build image's id,
+// what .dockerignore leaves out, and minus untracked files its own build
+// wrote there — build-outputs.ts), its configuration, its build image's id,
 // its `build.inputs` paths and the hashes of its `build.dependsOn` services.
 // Same hash ⇒ same inputs ⇒ the image in the dev registry can be reused.
 import { createHash } from "node:crypto";
@@ -67,10 +68,14 @@ export class ContentHasher {
   private readonly repos = new Map<string, GitRepo>();
   private readonly imageIds = new Map<string, Promise<string>>();
 
+  private readonly untracked = new Map<string, Promise<Set<string>>>();
+
   constructor(
     private readonly system: LoadedSystem,
     /** The build image's content id (Docker image id), so a changed toolchain rebuilds. */
     private readonly lookUpImageId: (image: string) => Promise<string>,
+    /** Files the service's own build wrote into its folder (build-outputs.ts): left out while git does not track them. */
+    private readonly buildOutputs: (service: string) => ReadonlySet<string> = () => new Set(),
   ) {}
 
   /** Many services share a build image: ask the engine once per image. */
@@ -115,8 +120,9 @@ export class ContentHasher {
     const contextDir = join(service.dir, service.config.image.context);
     const ignore = readDockerIgnore(contextDir);
     const contextPrefix = toPosix(relative(service.dir, contextDir));
+    const outputs = await this.untrackedBuildOutputs(service);
     const files = (await this.listFiles(service.dir)).filter((path) => {
-      if (path === SERVICE_FILE) return false;
+      if (path === SERVICE_FILE || outputs.has(path)) return false;
       if (contextPrefix === "" || contextPrefix === ".") return !ignore.excludes(path);
       // Files outside the build context (e.g. slipway.service.yaml above it) still count.
       return !path.startsWith(contextPrefix + "/") || !ignore.excludes(path.slice(contextPrefix.length + 1));
@@ -136,6 +142,21 @@ export class ContentHasher {
       for (const file of files) result.push({ path: toPosix(relative(this.system.root, file)), sha256: sha256File(file) });
     }
     return result;
+  }
+
+  /** The service's recorded build outputs that git does not track now (outside git: all of them). */
+  private async untrackedBuildOutputs(service: LoadedService): Promise<Set<string>> {
+    const outputs = this.buildOutputs(service.config.name);
+    const root = findRepoRoot(service.dir);
+    if (outputs.size === 0 || root === undefined) return new Set(outputs);
+    let untracked = this.untracked.get(root);
+    if (untracked === undefined) {
+      untracked = new GitRepo(root).untrackedFiles();
+      this.untracked.set(root, untracked);
+    }
+    const prefix = toPosix(relative(root, service.dir));
+    const inRepo = await untracked;
+    return new Set([...outputs].filter((path) => inRepo.has(prefix === "" ? path : `${prefix}/${path}`)));
   }
 
   /** Source files under `dir`, relative to it: from git when `dir` is in a repository, else every file. */

@@ -15,6 +15,8 @@ export type PipelineEvent =
   | { type: "stage-started"; service: string; stage: StageName; at: string }
   | { type: "stage-output"; service: string; stage: StageName; line: string }
   | { type: "stage-finished"; service: string; stage: StageName; status: StageStatus; durationMs: number; logFile: string; detail?: string; logTail?: string[] }
+  /** Something a person should fix though the run goes on, e.g. build outputs git does not ignore. */
+  | { type: "service-warning"; service: string; message: string }
   | { type: "service-finished"; service: string; outcome: ServiceOutcome; durationMs: number; digest?: string; references?: string[]; error?: string; blockedBy?: string }
   | { type: "run-finished"; runId: string; at: string; durationMs: number; outcome: "passed" | "failed" | "cancelled" };
 

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import type { LoadedService, LoadedSystem } from "../config/load-system.js";
 import { repositoryPath, renderTag } from "../domain/image-names.js";
 import { SlipwayError } from "../domain/errors.js";
+import { findNamed } from "../domain/unknown-name.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import { canApprove, changeTypeOf, effectivePolicy, evaluateRelease, expandOwners, strategyKindOf, type ReleaseEvaluation } from "../domain/release-policy.js";
 import { GitRepo, findRepoRoot } from "../git/git-repo.js";
@@ -52,7 +53,7 @@ export interface ReleaseRequest {
 }
 
 export type ReleaseOutcome =
-  | { kind: "released"; release: ReleaseRecord; copied: { blobs: number; bytes: number; skipped: number } }
+  | { kind: "released"; release: ReleaseRecord; copied: { blobs: number; bytes: number; skipped: number }; nothingToDo: string[] }
   | { kind: "already-released"; release: ReleaseRecord }
   | { kind: "blocked"; release: ReleaseRecord; evaluation: ReleaseEvaluation };
 
@@ -192,7 +193,7 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
     subject: id,
     detail: { digest, from: record.sourceRef, to: record.targetRef, approvals: releases.approvals(id).map((a) => a.approver), signature: record.signatureDigest, provenance: record.provenanceDigest },
   });
-  return { kind: "released", release: record, copied: { blobs: copy.blobs.copied + copy.blobs.mounted, bytes: copy.bytes.copied + copy.bytes.mounted, skipped: copy.blobs.skipped } };
+  return { kind: "released", release: record, copied: { blobs: copy.blobs.copied + copy.blobs.mounted, bytes: copy.bytes.copied + copy.bytes.mounted, skipped: copy.blobs.skipped }, nothingToDo: evaluation.satisfiedWithNothingToDo };
 }
 
 /** Services whose tested digest is not yet the newest release. */
@@ -213,6 +214,8 @@ export interface ApproveResult {
 export function approve(deps: Omit<ReleaseDependencies, "dev" | "prod">, releaseId: string, comment?: string): ApproveResult {
   const record = deps.releases.getRelease(releaseId);
   if (record === undefined) {
+    const service = releaseId.includes("@") ? releaseId.slice(0, releaseId.lastIndexOf("@")) : releaseId;
+    findService(deps.system, service);
     const waiting = deps.releases.listReleases().filter((r) => r.status === "awaiting-approval").map((r) => r.id);
     throw new SlipwayError("USAGE", `no release "${releaseId}"`, { hint: waiting.length > 0 ? `waiting for approval: ${waiting.join(", ")}` : "`slipway release <service>` requests one" });
   }
@@ -236,22 +239,27 @@ export function approve(deps: Omit<ReleaseDependencies, "dev" | "prod">, release
  * attestations — fetched (`evidence`) or, where none was fetched (approve),
  * as cached — and why each other one did not count. Else the local records.
  */
-function stageFacts(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: LoadedService, record: ReleaseRecord, evidence: EvidenceReport | undefined): { passedStages: string[]; stageReasons: Record<string, string> } {
+function stageFacts(deps: EvaluationDependencies, service: LoadedService, record: ReleaseRecord, evidence: EvidenceReport | undefined): { passedStages: string[]; stageReasons: Record<string, string>; nothingToDoStages: string[] } {
   if (deps.attestations !== undefined) {
     const kinds = requiredKinds(deps, service);
     const cached = deps.attestations.cache.verified(record.digest).filter((c) => deps.attestations?.trust.some((t) => t.keyId === c.keyId && t.may.includes(c.kind)));
     const standings = evidence?.standings ?? new Map(kinds.map((k) => [k, standingOf(cached.map((c) => ({ ok: true as const, ...c, detail: "" })), k, record.digest)]));
     const passedStages = kinds.filter((k) => standings.get(k)?.passed === true);
     const stageReasons = Object.fromEntries(kinds.flatMap((k) => { const reason = standings.get(k)?.reason; return reason === undefined ? [] : [[k, reason]]; }));
-    return { passedStages, stageReasons };
+    // CI skips a stage only when it has nothing to do (no commands configured); its signed attestation says "skipped".
+    const nothingToDoStages = kinds.filter((k) => standings.get(k)?.accepted?.facts.status === "skipped");
+    return { passedStages, stageReasons, nothingToDoStages };
   }
   const built = record.contentHash === undefined ? undefined : deps.runs.findBuild(record.service, record.contentHash);
+  const stages = built?.record.stages ?? [];
   return {
     passedStages: [
-      ...(built?.record.stages ?? []).filter((s) => s.status === "passed").map((s) => s.stage),
+      ...stages.filter((s) => s.status === "passed").map((s) => s.stage),
       ...(deps.integrationRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["integration-test"]),
     ],
     stageReasons: {},
+    // CI skips a stage only when it has nothing to do (no commands configured).
+    nothingToDoStages: stages.filter((s) => s.status === "skipped").map((s) => s.stage),
   };
 }
 
@@ -282,9 +290,16 @@ async function testedBuild(deps: ReleaseDependencies, service: LoadedService): P
   return located === undefined ? undefined : { runId: "", record: located };
 }
 
-function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: LoadedService, record: ReleaseRecord, evidence?: EvidenceReport): ReleaseEvaluation {
+type EvaluationDependencies = Omit<ReleaseDependencies, "dev" | "prod" | "identity" | "runs" | "locateTested"> & { runs: Pick<ReleaseDependencies["runs"], "findBuild"> };
+
+/** Where a waiting release stands now (approvals, stages and freezes change while it waits), for `slipway releases`. */
+export function evaluateWaiting(deps: EvaluationDependencies, record: ReleaseRecord): ReleaseEvaluation {
+  return evaluate(deps, findService(deps.system, record.service), record);
+}
+
+function evaluate(deps: EvaluationDependencies, service: LoadedService, record: ReleaseRecord, evidence?: EvidenceReport): ReleaseEvaluation {
   const policy = effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy);
-  const { passedStages, stageReasons } = stageFacts(deps, service, record, evidence);
+  const { passedStages, stageReasons, nothingToDoStages } = stageFacts(deps, service, record, evidence);
   return evaluateRelease({
     changeType: record.changeType,
     policy,
@@ -293,6 +308,7 @@ function evaluate(deps: Omit<ReleaseDependencies, "dev" | "prod">, service: Load
     approvals: [...currentApprovals(deps.releases, record), ...attestedApprovals(deps, record)],
     passedStages,
     stageReasons,
+    nothingToDoStages,
     now: deps.now(),
     freeze: deps.system.config.releasePolicy?.freeze ?? [],
     strategy: strategyKindOf(service.config.strategy),
@@ -339,9 +355,5 @@ async function sourceRepository(serviceDir: string): Promise<string> {
 }
 
 function findService(system: LoadedSystem, name: string): LoadedService {
-  const service = system.services.find((s) => s.config.name === name);
-  if (service === undefined) {
-    throw new SlipwayError("USAGE", `unknown service "${name}"`, { hint: `services: ${system.services.map((s) => s.config.name).join(", ")}` });
-  }
-  return service;
+  return findNamed("service", name, system.services, (s) => s.config.name, system.config.system);
 }

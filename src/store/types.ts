@@ -19,9 +19,12 @@ export type RunStatus = "running" | "passed" | "failed" | "cancelled";
 
 export interface StageRecord {
   stage: string;
+  /** passed, failed, cancelled, or skipped — CI skips a stage only when it has nothing to do (no commands configured). */
   status: string;
   durationMs: number;
   logFile: string;
+  /** Why a stage was skipped, e.g. "nothing to do: no build.commands". */
+  detail?: string;
 }
 
 export interface ServiceRunRecord {
@@ -56,6 +59,9 @@ export interface PipelineRunStore {
   /** The inputs of a content hash recorded when it was pushed (JSON), for explaining changes. */
   recordHashInputs(service: string, hash: string, inputs: string): void;
   latestHashInputs(service: string): string | undefined;
+  /** Adds untracked files the service's build wrote into its folder (relative to it); they stay recorded. */
+  recordBuildOutputs(service: string, paths: readonly string[]): void;
+  buildOutputs(service: string): Set<string>;
   /** The newest run in which the service was built or found up to date, with its digest. */
   latestSuccessful(service: string): { runId: string; commit?: string; record: ServiceRunRecord } | undefined;
   /** The run that built this content hash (where its stages ran), if recorded here. */

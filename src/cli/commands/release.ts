@@ -25,6 +25,7 @@ function printOutcome(output: Output, outcome: ReleaseOutcome): void {
   if (outcome.kind === "released") {
     output.out(`${paint(output, "green", "✓")} released ${r.id}: ${r.targetRef} = ${r.digest}`);
     output.out(`  ${r.changeType} release, ${outcome.copied.blobs} blobs copied (${(outcome.copied.bytes / 1e6).toFixed(1)} MB), ${outcome.copied.skipped} already there; signed, provenance attached`);
+    if (outcome.nothingToDo.length > 0) output.out(`  required stage${outcome.nothingToDo.length > 1 ? "s" : ""} ${outcome.nothingToDo.join(", ")}: nothing to do for this service (no commands), counted as passed`);
   } else if (outcome.kind === "already-released") {
     output.out(`${paint(output, "green", "✓")} ${r.id} is already released: ${r.targetRef ?? r.digest}`);
   } else {
@@ -59,7 +60,9 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
     if (row.releases.length === 0) output.out("  prod  nothing released");
     for (const r of row.releases) {
       const who = r.approvals.length > 0 ? r.approvals.join(", ") : "no approvals";
-      output.out(`  prod  ${r.version.padEnd(12)} ${r.digest.slice(0, 19)}  commit ${(r.commit ?? "-").slice(0, 7)}  run ${r.runId ?? "-"}  ${r.status}  approvals: ${who}  signature: ${r.signature}`);
+      output.out(`  prod  ${r.version.padEnd(12)} ${r.digest.slice(0, 19)}  commit ${(r.commit ?? "-").slice(0, 7)}  run ${r.runId ?? "-"}  ${r.state}  approvals: ${who}  signature: ${r.signature}`);
+      for (const a of r.abortedIn) output.out(`        aborted in ${a.environment} by rollout ${a.rolloutId}${a.reason ? `: ${a.reason}` : ""}; a plain \`slipway deploy ${row.service} --env ${a.environment}\` skips it`);
+      for (const b of r.blockers ?? []) output.out(`        ${b.message} (${b.rule}); to go ahead: ${b.howToSatisfy}`);
     }
   }
   return 0;

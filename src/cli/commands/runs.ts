@@ -1,6 +1,7 @@
 import { getRun, listRuns } from "../../app/pipeline.js";
 import type { RunRecord } from "../../store/types.js";
 import type { CommandContext } from "../main.js";
+import { formatTable } from "../table.js";
 
 export async function runsListCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
   const runs = await listRuns(globals.config, Number(opts.limit) || 20);
@@ -12,12 +13,9 @@ export async function runsListCommand({ output, globals }: CommandContext, opts:
     output.out("no pipeline runs yet; `slipway ci` starts one");
     return 0;
   }
-  output.out(["RUN".padEnd(22), "STARTED".padEnd(20), "COMMIT ", "STATUS   ", "DURATION", " SERVICES"].join(""));
-  for (const run of runs) {
-    output.out(
-      [run.id.padEnd(22), run.startedAt.slice(0, 19).replace("T", " ").padEnd(20), (run.commit ?? "-").slice(0, 7).padEnd(7), run.status.padEnd(9), seconds(run.durationMs).padStart(8), " " + countOutcomes(run)].join(""),
-    );
-  }
+  const columns = [{ title: "RUN" }, { title: "STARTED" }, { title: "COMMIT" }, { title: "STATUS" }, { title: "DURATION", align: "right" as const }, { title: "SERVICES" }];
+  const rows = runs.map((run) => [run.id, run.startedAt.slice(0, 19).replace("T", " "), (run.commit ?? "-").slice(0, 7), run.status, seconds(run.durationMs), countOutcomes(run)]);
+  for (const line of formatTable(columns, rows)) output.out(line);
   return 0;
 }
 
@@ -32,7 +30,7 @@ export async function runsShowCommand({ output, globals }: CommandContext, id: s
     output.out(`\n${s.service}: ${s.outcome}  hash ${s.contentHash.slice(0, 12)}  ${seconds(s.durationMs)}`);
     if (s.digest !== undefined) output.out(`  digest ${s.digest}`);
     for (const ref of s.references) output.out(`  ${ref}`);
-    for (const st of s.stages) output.out(`  ${st.stage.padEnd(15)} ${st.status.padEnd(9)} ${seconds(st.durationMs).padStart(7)}  ${st.logFile}`);
+    for (const st of s.stages) output.out(`  ${st.stage.padEnd(15)} ${st.status.padEnd(9)} ${seconds(st.durationMs).padStart(7)}  ${st.detail ?? st.logFile}`);
     if (s.error !== undefined) output.out(`  error: ${s.error}`);
   }
   return 0;

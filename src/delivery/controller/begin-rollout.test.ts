@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 import type { ReadinessProbe } from "../../domain/config-schema.js";
 import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
-import { beginRollout, lastGoodRevision, type RolloutRequest } from "./begin-rollout.js";
+import { alreadyServes, beginRollout, lastGoodRevision, type RolloutRequest } from "./begin-rollout.js";
 
 const readiness: ReadinessProbe = { tcp: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
 const scope = { system: "shop", environment: "test", service: "api" };
@@ -54,6 +54,15 @@ describe("beginRollout", () => {
     assert.throws(() => beginRollout(store, request(1)), /already runs/);
     const inFlight = beginRollout(store, request(2));
     assert.throws(() => beginRollout(store, request(3)), new RegExp(`already has a rollout in progress \\(${inFlight.id}\\)`));
+  });
+
+  it("counts the stable revision an aborted rollout went back to as what already runs", () => {
+    const store = open();
+    rollOut(store, 1, "healthy");
+    rollOut(store, 2, "aborted");
+    assert.equal(alreadyServes(store, request(1)), true);
+    assert.equal(alreadyServes(store, request(2)), false);
+    assert.throws(() => beginRollout(store, request(1)), /already runs/);
   });
 
   it("the next rollout starts from the revision the last one left serving", () => {

@@ -35,10 +35,15 @@ export function servingRevision(rollout: RolloutRecord | undefined): string | un
   return rollout.state.aborted || rollout.outcome === "aborted" ? rollout.state.stableRevision : rollout.state.targetRevision;
 }
 
-/** True when the service's last rollout settled healthy on exactly this image and template: deploying it again changes nothing. */
+/**
+ * True when the service's last rollout settled on exactly this image and
+ * template — healthy on its target, or aborted back to it as the stable
+ * revision: deploying it again changes nothing.
+ */
 export function alreadyServes(store: RolloutStore, request: Pick<RolloutRequest, "system" | "environment" | "service" | "image" | "template">): boolean {
   const latest = store.latestRollout({ system: request.system, environment: request.environment, service: request.service });
-  return latest !== undefined && latest.finished && latest.outcome === "healthy" && servingRevision(latest) === revisionName(request.image, request.template);
+  const settled = latest !== undefined && latest.finished && (latest.outcome === "healthy" || latest.outcome === "aborted");
+  return settled && servingRevision(latest) === revisionName(request.image, request.template);
 }
 
 export function beginRollout(store: RolloutStore, request: RolloutRequest): RolloutRecord {

@@ -4,7 +4,10 @@ import type { Observed, RolloutState } from "../types.js";
 
 export function progressLine(state: RolloutState, observed: Observed, stepCount?: number): string {
   const parts: string[] = [state.phase + (state.userPaused ? " (paused)" : "")];
-  if (state.strategy === "canary" && stepCount !== undefined) parts.push(`step ${Math.min(state.stepIndex + 1, stepCount)}/${stepCount}${state.stepIndex >= stepCount ? " done" : ""}`);
+  // A first deploy has no stable revision to share traffic with: every strategy goes straight to the target.
+  if (state.stableRevision === undefined) parts.push("first deploy");
+  // Once settled, the phase says it all (a first deploy settles with stable = target and no step taken).
+  else if (state.strategy === "canary" && stepCount !== undefined && (state.phase === "progressing" || state.phase === "paused")) parts.push(`step ${Math.min(state.stepIndex + 1, stepCount)}/${stepCount}${state.stepIndex >= stepCount ? " done" : ""}`);
   const weights = Object.entries(observed.weights)
     .filter(([, w]) => w > 0)
     .map(([r, w]) => `${r} ${w}%`)

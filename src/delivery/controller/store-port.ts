@@ -44,6 +44,16 @@ export interface RolloutRecord {
   updatedAt: string;
 }
 
+/** A digest whose rollout was aborted in an environment (and not rolled out healthily there since). */
+export interface AbortedImage extends ServiceScope {
+  /** sha256:… */
+  digest: string;
+  version?: string;
+  rolloutId: string;
+  reason?: string;
+  abortedAt: string;
+}
+
 export interface QueuedCommand {
   id: number;
   rolloutId: string;
@@ -66,7 +76,10 @@ export interface RolloutStore {
   listRollouts(scope: ServiceScope, limit: number): RolloutRecord[];
   /** Saves the plan's state and marks the command consumed, in one transaction. */
   saveState(id: string, state: RolloutState, consumedCommand?: number): void;
+  /** Records the outcome; an aborted one marks the target's digest aborted in the environment, a healthy one clears that mark. */
   finishRollout(id: string, outcome: CompletionOutcome): void;
+  /** Digests aborted in the service's environments (one environment when given), newest first. */
+  abortedImages(filter: { system: string; service: string; environment?: string }): AbortedImage[];
   /** Re-opens a finished rollout for a retry; refused when another rollout of the service is in flight. */
   reopenRollout(id: string): void;
   enqueueCommand(rolloutId: string, command: Command): number;

@@ -37,6 +37,8 @@ export function plainLinesRenderer(write: ProgressSink): ProgressRenderer {
         if (event.status === "skipped") return [`[${event.service}] ${event.stage} skipped${detail}`];
         return [`[${event.service}] ${event.stage} ${event.status} (${formatDuration(event.durationMs)})${detail}`];
       }
+      case "service-warning":
+        return [`[${event.service}] warning: ${sanitizeLogLine(event.message)}`];
       case "service-finished":
         return describeServiceFinished(event);
       case "run-finished":

@@ -42,6 +42,7 @@ export class RunProgress {
   /** In the order run-started listed them, then any the run did not announce. */
   readonly services = new Map<string, ServiceProgress>();
   readonly failures: StageFailure[] = [];
+  readonly warnings: { service: string; message: string }[] = [];
 
   apply(event: PipelineEvent, receivedAt: number): void {
     switch (event.type) {
@@ -65,6 +66,9 @@ export class RunProgress {
         this.service(event.service).stages[event.stage] = { state: "running", startedAt: receivedAt };
         return;
       case "stage-output":
+        return;
+      case "service-warning":
+        this.warnings.push({ service: event.service, message: event.message });
         return;
       case "stage-finished":
         this.service(event.service).stages[event.stage] = { state: event.status, durationMs: event.durationMs };

@@ -39,6 +39,7 @@ export function runSummary(progress: RunProgress, paint: Paint, columns?: number
       lines.push(...wrap(`  ${paint("yellow", "blocked")}: ${service.name}${cause}`, columns));
     }
   }
+  for (const warning of progress.warnings) lines.push(...wrap(`  ${paint("yellow", "warning")}: ${warning.service}: ${sanitizeLogLine(warning.message)}`, columns));
   return lines;
 }
 

@@ -193,4 +193,36 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX verified_attestations_by_digest ON verified_attestations (digest);
     `,
   },
+  {
+    version: 7,
+    name: "aborted-images",
+    sql: `
+      -- Digests whose rollout was aborted in an environment, so a plain deploy does not pick them again.
+      -- Written with the rollout's outcome; a later healthy rollout of the digest there deletes the row.
+      CREATE TABLE aborted_images (
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        version     TEXT,
+        rollout_id  TEXT NOT NULL,
+        reason      TEXT,
+        aborted_at  TEXT NOT NULL,
+        PRIMARY KEY (system, environment, service, digest)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 8,
+    name: "build-outputs",
+    sql: `
+      -- Untracked files a service's build wrote into its folder (relative to it): left out of its content hash.
+      CREATE TABLE build_outputs (
+        service     TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (service, path)
+      ) STRICT;
+    `,
+  },
 ];

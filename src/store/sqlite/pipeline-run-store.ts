@@ -86,6 +86,17 @@ export class SqlitePipelineRunStore implements PipelineRunStore {
     return row?.inputs;
   }
 
+  recordBuildOutputs(service: string, paths: readonly string[]): void {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO build_outputs (service, path, recorded_at) VALUES (?, ?, ?)");
+    const at = new Date().toISOString();
+    this.db.transaction(() => paths.forEach((path) => insert.run(service, path, at)))();
+  }
+
+  buildOutputs(service: string): Set<string> {
+    const rows = this.db.prepare("SELECT path FROM build_outputs WHERE service = ?").all(service) as { path: string }[];
+    return new Set(rows.map((r) => r.path));
+  }
+
   private toRecord(row: RunRow): RunRecord {
     const services = (this.db.prepare("SELECT * FROM pipeline_services WHERE run_id = ? ORDER BY service").all(row.id) as ServiceRow[]).map(toServiceRecord);
     return {

@@ -90,4 +90,24 @@ describe("SqliteRolloutStore", () => {
     assert.deepEqual(rollouts.loadMeasurements("ro-1", "a1-background").map((x) => x.index), [1, 2]);
     assert.deepEqual(rollouts.loadMeasurements("ro-1", "a1-step-0"), []);
   });
+
+  it("an aborted rollout marks its target's digest aborted in the environment; a healthy one of that digest clears it", () => {
+    const { rollouts } = open();
+    const digest = `sha256:${"a".repeat(64)}`;
+    rollouts.saveRevision(revision("r-aaaa", 1));
+    rollouts.createRollout({ id: "ro-1", system: "shop", state: { ...state("ro-1"), aborted: true, abortReason: "analysis a1-step-1 failed" }, strategy });
+    rollouts.finishRollout("ro-1", "aborted");
+    assert.deepEqual(rollouts.abortedImages({ system: "shop", service: "api" }), [
+      { ...scope, digest, version: "1.0.0", rolloutId: "ro-1", reason: "analysis a1-step-1 failed", abortedAt: rollouts.abortedImages({ system: "shop", service: "api" })[0]?.abortedAt ?? "" },
+    ]);
+    assert.deepEqual(rollouts.abortedImages({ system: "shop", service: "api", environment: "test" }), []);
+    assert.deepEqual(rollouts.abortedImages({ system: "shop", service: "web" }), []);
+
+    rollouts.createRollout({ id: "ro-2", system: "shop", state: state("ro-2"), strategy });
+    rollouts.finishRollout("ro-2", "degraded");
+    assert.equal(rollouts.abortedImages({ system: "shop", service: "api" }).length, 1, "degraded is no verdict on the image");
+    rollouts.reopenRollout("ro-2");
+    rollouts.finishRollout("ro-2", "healthy");
+    assert.deepEqual(rollouts.abortedImages({ system: "shop", service: "api" }), []);
+  });
 });

@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import type { Strategy } from "../../domain/config-schema.js";
 import { SlipwayError } from "../../domain/errors.js";
 import type { Measurement } from "../../delivery/analysis/metric-provider.js";
-import type { QueuedCommand, RevisionRecord, RolloutRecord, RolloutStore, ServiceScope } from "../../delivery/controller/store-port.js";
+import type { AbortedImage, QueuedCommand, RevisionRecord, RolloutRecord, RolloutStore, ServiceScope } from "../../delivery/controller/store-port.js";
 import type { Command, CompletionOutcome, RolloutState } from "../../delivery/types.js";
 
 interface RevisionRow {
@@ -19,6 +19,17 @@ interface RevisionRow {
   version: string | null;
   template: string;
   created_at: string;
+}
+
+interface AbortedImageRow {
+  system: string;
+  environment: string;
+  service: string;
+  digest: string;
+  version: string | null;
+  rollout_id: string;
+  reason: string | null;
+  aborted_at: string;
 }
 
 interface RolloutRow {
@@ -116,7 +127,44 @@ export class SqliteRolloutStore implements RolloutStore {
   }
 
   finishRollout(id: string, outcome: CompletionOutcome): void {
-    this.db.prepare("UPDATE rollouts SET finished = 1, outcome = ?, updated_at = ? WHERE id = ?").run(outcome, this.clock().toISOString(), id);
+    const now = this.clock().toISOString();
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE rollouts SET finished = 1, outcome = ?, updated_at = ? WHERE id = ?").run(outcome, now, id);
+      const rollout = this.getRollout(id);
+      if (rollout === undefined || (outcome !== "aborted" && outcome !== "healthy")) return;
+      const scope = { system: rollout.system, environment: rollout.state.environment, service: rollout.state.service };
+      const target = this.listRevisions(scope).find((r) => r.name === rollout.state.targetRevision);
+      const digest = target?.image.split("@")[1];
+      if (target === undefined || digest === undefined) return;
+      if (outcome === "healthy") {
+        this.db.prepare("DELETE FROM aborted_images WHERE system = ? AND environment = ? AND service = ? AND digest = ?").run(scope.system, scope.environment, scope.service, digest);
+        return;
+      }
+      this.db
+        .prepare(
+          `INSERT INTO aborted_images (system, environment, service, digest, version, rollout_id, reason, aborted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (system, environment, service, digest) DO UPDATE SET version = excluded.version, rollout_id = excluded.rollout_id, reason = excluded.reason, aborted_at = excluded.aborted_at`,
+        )
+        .run(scope.system, scope.environment, scope.service, digest, target.version ?? null, id, rollout.state.abortReason ?? null, now);
+    })();
+  }
+
+  abortedImages(filter: { system: string; service: string; environment?: string }): AbortedImage[] {
+    const rows = (
+      filter.environment === undefined
+        ? this.db.prepare("SELECT * FROM aborted_images WHERE system = ? AND service = ? ORDER BY aborted_at DESC").all(filter.system, filter.service)
+        : this.db.prepare("SELECT * FROM aborted_images WHERE system = ? AND service = ? AND environment = ? ORDER BY aborted_at DESC").all(filter.system, filter.service, filter.environment)
+    ) as AbortedImageRow[];
+    return rows.map((r) => ({
+      system: r.system,
+      environment: r.environment,
+      service: r.service,
+      digest: r.digest,
+      ...(r.version !== null ? { version: r.version } : {}),
+      rolloutId: r.rollout_id,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      abortedAt: r.aborted_at,
+    }));
   }
 
   reopenRollout(id: string): void {
