@@ -319,7 +319,7 @@ function evaluate(deps: EvaluationDependencies, service: LoadedService, record: 
  * With trust: approvals signed by a key allowed to sign approvals, for this
  * digest (the statement's subject) and version, as verified into the cache.
  */
-function attestedApprovals(deps: Omit<ReleaseDependencies, "dev" | "prod">, record: ReleaseRecord): { approver: string }[] {
+function attestedApprovals(deps: Pick<ReleaseDependencies, "attestations">, record: ReleaseRecord): { approver: string }[] {
   const trust = deps.attestations?.trust;
   if (trust === undefined || deps.attestations === undefined) return [];
   return deps.attestations.cache
