@@ -12,7 +12,6 @@ import { createServiceController, type ServiceController } from "../delivery/con
 import type { ServiceScope } from "../delivery/controller/store-port.js";
 import { DockerEngine } from "../docker/engine.js";
 import type { EnvironmentConfig, ServiceConfig } from "../domain/config-schema.js";
-import { SlipwayError } from "../domain/errors.js";
 import { findNamed } from "../domain/unknown-name.js";
 import { endpointPort, environmentOf, previewPort, routerPortSetting } from "../domain/placement.js";
 import { HaproxyRouter } from "../router/haproxy/haproxy-router.js";
