@@ -151,36 +151,49 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
     releases.appendAudit({ actor: deps.identity.name, action: "release-requested", subject: id, detail: { digest, changeType, runId: tested.runId } });
   }
 
-  // Everything by digest first; the tag is written last.
-  const copy = await copyImage(deps.dev, devRepo, digest, deps.prod, prodRepo, {});
-  if (copy.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `copying ${name} gave ${copy.digest}, not ${digest}`);
-  // The evidence goes with the image: prod holds the whole story of each release.
-  for (const artifact of countedArtifacts(evidence)) await copyImage(deps.dev, devRepo, artifact, deps.prod, prodRepo, {});
-  const key = ensureSigningKey(keysDir(system));
-  record.signatureDigest = await signImage(deps.prod, prodRepo, digest, key.privateKey);
-  const statement = buildProvenanceStatement(
-    {
-      sourceRepository: await sourceRepository(service.dir),
-      commit: origin.commit ?? "uncommitted",
-      service: name,
-      version,
-      runId: origin.runId,
-      contentHash: tested.record.contentHash,
-      buildImage: service.config.build.image,
-      testResults: (built?.record.stages ?? []).map((s) => ({ stage: s.stage, status: s.status, durationMs: s.durationMs })),
-      startedOn: built?.record ? new Date(deps.now().getTime() - built.record.durationMs).toISOString() : deps.now().toISOString(),
-      finishedOn: deps.now().toISOString(),
-    },
-    `${prod.authority}/${prodRepo}`,
-    digest,
-  );
-  const manifest = await deps.prod.getManifest(prodRepo, digest);
-  record.provenanceDigest = await attachProvenance(deps.prod, prodRepo, manifest.descriptor, statement);
-  // The provenance is signed too, so replacing it is detected like a replaced image.
-  await signImage(deps.prod, prodRepo, record.provenanceDigest, key.privateKey);
-  await deps.prod.putManifest(prodRepo, tag, manifest.bytes, manifest.descriptor.mediaType);
-  const check = await deps.prod.headManifest(prodRepo, tag);
-  if (check?.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `${prodRepo}:${tag} resolves to ${check?.digest ?? "nothing"} after the release, not ${digest}`);
+  // Everything by digest first; the tag is written last. A registry that fails
+  // on the way leaves no tag and no "released" record; the audit log says
+  // where it stopped, and a rerun completes it (copies skip what is there).
+  let step = "copy the image";
+  let copy: Awaited<ReturnType<typeof copyImage>>;
+  try {
+    copy = await copyImage(deps.dev, devRepo, digest, deps.prod, prodRepo, {});
+    if (copy.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `copying ${name} gave ${copy.digest}, not ${digest}`);
+    // The evidence goes with the image: prod holds the whole story of each release.
+    step = "copy the attestations";
+    for (const artifact of countedArtifacts(evidence)) await copyImage(deps.dev, devRepo, artifact, deps.prod, prodRepo, {});
+    step = "sign the image";
+    const key = ensureSigningKey(keysDir(system));
+    record.signatureDigest = await signImage(deps.prod, prodRepo, digest, key.privateKey);
+    const statement = buildProvenanceStatement(
+      {
+        sourceRepository: await sourceRepository(service.dir),
+        commit: origin.commit ?? "uncommitted",
+        service: name,
+        version,
+        runId: origin.runId,
+        contentHash: tested.record.contentHash,
+        buildImage: service.config.build.image,
+        testResults: (built?.record.stages ?? []).map((s) => ({ stage: s.stage, status: s.status, durationMs: s.durationMs })),
+        startedOn: built?.record ? new Date(deps.now().getTime() - built.record.durationMs).toISOString() : deps.now().toISOString(),
+        finishedOn: deps.now().toISOString(),
+      },
+      `${prod.authority}/${prodRepo}`,
+      digest,
+    );
+    step = "attach the provenance";
+    const manifest = await deps.prod.getManifest(prodRepo, digest);
+    record.provenanceDigest = await attachProvenance(deps.prod, prodRepo, manifest.descriptor, statement);
+    // The provenance is signed too, so replacing it is detected like a replaced image.
+    await signImage(deps.prod, prodRepo, record.provenanceDigest, key.privateKey);
+    step = `push the tag ${tag}`;
+    await deps.prod.putManifest(prodRepo, tag, manifest.bytes, manifest.descriptor.mediaType);
+    const check = await deps.prod.headManifest(prodRepo, tag);
+    if (check?.digest !== digest) throw new SlipwayError("DIGEST_MISMATCH", `${prodRepo}:${tag} resolves to ${check?.digest ?? "nothing"} after the release, not ${digest}`);
+  } catch (err) {
+    releases.appendAudit({ actor: deps.identity.name, action: "release-failed", subject: id, detail: { digest, step, error: err instanceof Error ? err.message : String(err) } });
+    throw err;
+  }
 
   record.status = "released";
   record.releasedAt = deps.now().toISOString();
