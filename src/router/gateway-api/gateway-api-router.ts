@@ -156,10 +156,11 @@ export class GatewayApiRouter implements TrafficRouter {
         // Confirm before the next step: the gateway only routes to endpoints it knows.
         await this.confirmRevisionEndpoints(service, revision);
       }
-      state.split = split;
       const stable = stableRevision(split);
       if (stable !== undefined) await this.options.cluster.apply(stableServiceObject(this.scope, service, stable, this.portOf(service)));
-      await this.applyRoute(service, state, true);
+      // The split counts (listBackends, the controller's observation) only once the gateway took it in.
+      await this.applyRoute(service, { ...state, split }, true);
+      state.split = split;
     });
   }
 
