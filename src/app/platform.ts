@@ -25,7 +25,8 @@ export async function checkHost(config: string): Promise<CheckResult[]> {
 async function tryLoad(config: string): Promise<{ system?: LoadedSystem; configCheck?: CheckResult }> {
   try {
     const system = await loadSystem(config);
-    return { system, configCheck: { name: "configuration", level: "ok", detail: `${system.config.system}: ${system.services.length} services` } };
+    const warned = system.warnings.length === 0 ? "" : `; ${system.warnings.length} warning${system.warnings.length === 1 ? "" : "s"}`;
+    return { system, configCheck: { name: "configuration", level: warned === "" ? "ok" : "warn", detail: `${system.config.system}: ${system.services.length} services${warned}`, fix: "slipway validate" } };
   } catch (err) {
     if (err instanceof ConfigError) return { configCheck: { name: "configuration", level: "fail", detail: err.message, fix: "slipway validate" } };
     if (err instanceof SlipwayError && err.code === "CONFIG_NOT_FOUND") return { configCheck: { name: "configuration", level: "warn", detail: "no slipway.yaml here; host checks only" } };

@@ -17,7 +17,17 @@ import { problemAt } from "./problem-at.js";
 import type { YamlSource } from "./yaml-source.js";
 
 /** `system` is undefined when slipway.yaml itself is invalid: the services are still checked against each other. */
-export function crossFileProblems(system: SystemConfig | undefined, systemSource: YamlSource, services: readonly LoadedService[], namesWithErrors: ReadonlySet<string> = new Set()): ConfigProblem[] {
+/**
+ * Service files with errors, left out of the checks: their names still count
+ * as known, so one mistake is reported once, where it is.
+ */
+export interface BrokenServices {
+  names: ReadonlySet<string>;
+  /** A file too broken to read its name from (a YAML syntax error above it): any unknown name may be its. */
+  unnamed: boolean;
+}
+
+export function crossFileProblems(system: SystemConfig | undefined, systemSource: YamlSource, services: readonly LoadedService[], broken: BrokenServices = { names: new Set(), unnamed: false }): ConfigProblem[] {
   const systemProblems =
     system === undefined
       ? []
@@ -30,13 +40,13 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
           ...freezeProblems(system, systemSource),
           ...tierProblems(system, services),
           ...approverCapacityProblems(system, services.filter((s) => !hasMisspelledTeam(system, s))),
-          ...integrationTestProblems(system, systemSource, services, namesWithErrors),
+          ...integrationTestProblems(system, systemSource, services, broken),
           ...hostNetworkProbeProblems(system, services),
         ];
   return [
     ...systemProblems,
     ...duplicateNameProblems(services),
-    ...dependsOnProblems(services, namesWithErrors),
+    ...dependsOnProblems(services, broken),
     ...cycleProblems(services),
     ...analysisProblems(services),
   ];
@@ -90,32 +100,32 @@ const dependencyFields = [
   { path: ["build", "dependsOn"], of: (s: LoadedService) => s.config.build.dependsOn },
 ] as const;
 
-function dependsOnProblems(services: readonly LoadedService[], namesWithErrors: ReadonlySet<string>): ConfigProblem[] {
-  const names = new Set([...services.map((s) => s.config.name), ...namesWithErrors]);
+function dependsOnProblems(services: readonly LoadedService[], broken: BrokenServices): ConfigProblem[] {
   return dependencyFields.flatMap((field) =>
     services.flatMap((service) =>
       field.of(service).flatMap((target, i) => {
         const path = [...field.path, i];
         if (target === service.config.name) return [problemAt(service.source, path, `"${target}" depends on itself`)];
-        if (names.has(target)) return [];
-        const suggestion = didYouMean(target, names);
-        return [
-          problemAt(service.source, path, `unknown service "${target}"`, suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`),
-        ];
+        return unknownServiceProblems(service.source, path, target, services, broken);
       }),
     ),
   );
 }
 
 /** An integration test's http check names a service of the system. */
-function integrationTestProblems(system: SystemConfig, source: YamlSource, services: readonly LoadedService[], namesWithErrors: ReadonlySet<string>): ConfigProblem[] {
-  const names = new Set([...services.map((s) => s.config.name), ...namesWithErrors]);
+function integrationTestProblems(system: SystemConfig, source: YamlSource, services: readonly LoadedService[], broken: BrokenServices): ConfigProblem[] {
   return system.integrationTests.flatMap((test, i) => {
     const target = test.http?.service;
-    if (target === undefined || names.has(target)) return [];
-    const suggestion = didYouMean(target, names);
-    return [problemAt(source, ["integrationTests", i, "http", "service"], `unknown service "${target}"`, suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`)];
+    return target === undefined ? [] : unknownServiceProblems(source, ["integrationTests", i, "http", "service"], target, services, broken);
   });
+}
+
+/** `target` names no service, with a did-you-mean; unless a broken file may be that service. */
+function unknownServiceProblems(source: YamlSource, path: (string | number)[], target: string, services: readonly LoadedService[], broken: BrokenServices): ConfigProblem[] {
+  const names = new Set([...services.map((s) => s.config.name), ...broken.names]);
+  if (names.has(target) || broken.unnamed) return [];
+  const suggestion = didYouMean(target, names);
+  return [problemAt(source, path, `unknown service "${target}"`, suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`)];
 }
 
 function cycleProblems(services: readonly LoadedService[]): ConfigProblem[] {

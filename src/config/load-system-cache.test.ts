@@ -18,6 +18,8 @@ const service = (name: string, replicas: number): string => `name: ${name}\nowne
 
 write("sys/slipway.yaml", "system: s\nregistries: { dev: { url: 127.0.0.1:1 }, prod: { url: 127.0.0.1:2 } }\nenvironments: [{ name: t, registry: dev }]\n");
 write("sys/services/a/slipway.service.yaml", service("a", 1));
+write("sys/services/a/Dockerfile", "FROM scratch\n");
+write("sys/services/b/Dockerfile", "FROM scratch\n");
 
 describe("loadSystem's cache", () => {
   it("answers from the cache while no file changed (size, mtime and inode equal)", async () => {
@@ -40,6 +42,13 @@ describe("loadSystem's cache", () => {
   it("parses again when a service folder appears", async () => {
     write("sys/services/b/slipway.service.yaml", service("b", 1));
     assert.deepEqual((await loadSystem(join(root, "sys"))).services.map((s) => s.config.name).sort(), ["a", "b"]);
+  });
+
+  it("parses again when a Dockerfile it checked is deleted", async () => {
+    await loadSystem(join(root, "sys"));
+    rmSync(join(root, "sys/services/b/Dockerfile"));
+    await assert.rejects(loadSystem(join(root, "sys")), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => /the Dockerfile .*services\/b\/Dockerfile does not exist/.test(p.message)));
+    write("sys/services/b/Dockerfile", "FROM scratch\n");
   });
 
   it("never caches an invalid system", async () => {

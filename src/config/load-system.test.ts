@@ -46,17 +46,24 @@ const CONDITION_HINT =
   "conditions compare result (and baseline) with numbers or strings, e.g. result < 0.01, result[0] >= 0.95 && len(result) == 1, isNaN(result) || result <= baseline * 1.2";
 
 let counter = 0;
-/** Writes a system into a fresh folder; returns the path of its slipway.yaml. */
-function writeSystem(files: Record<string, string>): string {
+/**
+ * Writes a system into a fresh folder; returns the path of its slipway.yaml.
+ * Each service folder gets a Dockerfile unless `files` maps it to null.
+ */
+function writeSystem(files: Record<string, string | null>): string {
   const root = join(scratch, String(counter++));
-  for (const [path, text] of Object.entries({ "slipway.yaml": SYSTEM, ...files })) {
+  const dockerfiles = Object.keys(files)
+    .filter((path) => path.endsWith("/slipway.service.yaml"))
+    .map((path): [string, string] => [path.replace(/slipway\.service\.yaml$/, "Dockerfile"), "FROM scratch\n"]);
+  for (const [path, text] of Object.entries({ "slipway.yaml": SYSTEM, ...Object.fromEntries(dockerfiles), ...files })) {
+    if (text === null) continue;
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
   }
   return join(root, "slipway.yaml");
 }
 
-async function problemsOf(files: Record<string, string>): Promise<string[]> {
+async function problemsOf(files: Record<string, string | null>): Promise<string[]> {
   try {
     await loadSystem(writeSystem(files));
   } catch (err) {
@@ -120,6 +127,21 @@ describe("loadSystem", () => {
     assert.equal(a?.readiness.periodSeconds, 0.5);
   });
 
+  it("warns about secrets written as literals in env, pointing at fromEnv, without printing them", async () => {
+    const files = {
+      "services/a/slipway.service.yaml": service("a", "env:\n  LOG_LEVEL: info\n  DB_PASSWORD: hunter2\n  DATABASE_URL: postgres://app:hunter2@db/app\n  API_TOKEN: { fromEnv: A_TOKEN }\n"),
+    };
+    const system = await loadSystem(writeSystem(files));
+    const warnings = system.warnings.map((w) => `${formatPosition(w.position).replace(/^.*?\/\d+\//, "")} ${w.path}: ${w.message} | ${w.hint ?? ""}`);
+    assert.deepEqual(warnings, [
+      "services/a/slipway.service.yaml:9:16 env.DB_PASSWORD: looks like a secret written as a literal (its name says it holds a secret): it is stored in plain text in the state store, system locks and rendered manifests | export it on the host and write DB_PASSWORD: { fromEnv: DB_PASSWORD }; slipway reads it at deploy time and never stores or prints it",
+      "services/a/slipway.service.yaml:10:17 env.DATABASE_URL: looks like a secret written as a literal (its URL carries a password): it is stored in plain text in the state store, system locks and rendered manifests | export it on the host and write DATABASE_URL: { fromEnv: DATABASE_URL }; slipway reads it at deploy time and never stores or prints it",
+    ]);
+    assert.ok(!JSON.stringify(system.warnings).includes("hunter2"));
+    // Beside errors, the warnings still come with the error.
+    await assert.rejects(loadSystem(writeSystem({ ...files, "services/b/slipway.service.yaml": service("b", "replica: 2\n") })), (err: unknown) => err instanceof ConfigError && err.warnings.length === 2 && /\n2 warnings:\n/.test(err.explain()));
+  });
+
   it("finds slipway.yaml from a folder below it", async () => {
     const file = writeSystem({ "services/api/slipway.service.yaml": service("api") });
     const system = await loadSystem(join(dirname(file), "services", "api"));
@@ -132,7 +154,7 @@ describe("loadSystem", () => {
   });
 
   // One row per class of error: the files, and the exact problems with their positions.
-  const rows: { name: string; files: Record<string, string>; expected: string[] }[] = [
+  const rows: { name: string; files: Record<string, string | null>; expected: string[] }[] = [
     {
       name: "YAML syntax error",
       files: { "services/api/slipway.service.yaml": "name: api\nowners: [a\n" },
@@ -401,6 +423,23 @@ describe("loadSystem", () => {
       ],
     },
     {
+      name: "a deleted Dockerfile",
+      files: { "services/a/slipway.service.yaml": service("a"), "services/a/Dockerfile": null },
+      expected: ["services/a/slipway.service.yaml:1:1 image.dockerfile: the Dockerfile services/a/Dockerfile does not exist | add a Dockerfile to services/a, or set image.dockerfile to the one the service uses (relative to image.context)"],
+    },
+    {
+      name: "image.dockerfile naming a file that does not exist, a context that is no folder, a build input that is not there",
+      files: {
+        "services/a/slipway.service.yaml": service("a", "image: { dockerfile: docker/Dockerfile.prod }\n").replace("build: { image: node:20-bookworm-slim }", "build: { image: node:20-bookworm-slim, inputs: [libs/geo] }"),
+        "services/b/slipway.service.yaml": service("b", "image: { context: app }\n"),
+      },
+      expected: [
+        "services/a/slipway.service.yaml:3:49 build.inputs[0]: the build input libs/geo does not exist | build.inputs are paths relative to slipway.yaml",
+        "services/a/slipway.service.yaml:7:22 image.dockerfile: the Dockerfile services/a/docker/Dockerfile.prod does not exist | set image.dockerfile to a file relative to image.context (services/a)",
+        "services/b/slipway.service.yaml:7:19 image.context: the image context services/b/app is not a folder | set image.context to a folder relative to the service's folder (default: the service's folder)",
+      ],
+    },
+    {
       name: "unknown release tier, with a did-you-mean",
       files: { "slipway.yaml": SYSTEM + TEAM_A + POLICY, "services/a/slipway.service.yaml": service("a", "tier: critcal\n") },
       expected: ['services/a/slipway.service.yaml:7:7 tier: unknown tier "critcal" | did you mean "critical"?'],
@@ -482,6 +521,20 @@ describe("loadSystem", () => {
       "services/b/slipway.service.yaml": service("b", "dependsOn: [a]\n"),
     });
     assert.deepEqual(problems, ['services/a/slipway.service.yaml:7:1 replica: unknown field "replica" | did you mean "replicas"?']);
+  });
+
+  it("reports a YAML syntax error alone, not also an unknown service where others depend on it", async () => {
+    const dependents = {
+      "services/web/slipway.service.yaml": service("web", "dependsOn: [api]\n"),
+      "services/jobs/slipway.service.yaml": service("jobs").replace("build: { image: node:20-bookworm-slim }", "build: { image: node:20-bookworm-slim, dependsOn: [api] }"),
+      "slipway.yaml": SYSTEM + "integrationTests:\n  - { name: smoke, http: { service: api, path: /healthz } }\n",
+    };
+    // The name above the error is read from what parsed; below it, or swallowed by an open quote, no name is known.
+    for (const broken of ["name: api\nowners: [a\n", "owners: [a]\n\tname: api\n", "name: 'api\nowners: [a]\n"]) {
+      const problems = await problemsOf({ ...dependents, "services/api/slipway.service.yaml": broken });
+      assert.equal(problems.length, 1, problems.join("\n"));
+      assert.match(problems[0] ?? "", /^services\/api\/slipway.service.yaml:\d+:\d+ : YAML: /);
+    }
   });
 
   it("reports every error of every file in one run, in file order", async () => {

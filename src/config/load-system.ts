@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ServiceConfig, SystemConfig } from "../domain/config-schema.js";
-import { SlipwayError } from "../domain/errors.js";
+import { SlipwayError, type ConfigProblem } from "../domain/errors.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import { expandFolders } from "./folder-glob.js";
 
@@ -33,6 +33,8 @@ export interface LoadedSystem {
   graph: ServiceGraph;
   /** Absolute path of the state directory. */
   stateDir: string;
+  /** What works but is probably a mistake (a secret written as a literal): `validate` shows these. */
+  warnings: ConfigProblem[];
 }
 
 /** Finds slipway.yaml at `start` (a file or folder) or in a folder above it. */
@@ -60,8 +62,8 @@ export async function loadSystem(start: string): Promise<LoadedSystem> {
   const cached = readCache(file);
   if (cached !== undefined) return cached;
   const { parseSystem } = await import("./parse-system.js");
-  const { system, files } = parseSystem(file);
-  writeCache(system, files);
+  const { system, files, checkedPaths } = parseSystem(file);
+  writeCache(system, files, checkedPaths);
   return system;
 }
 
@@ -78,12 +80,24 @@ interface CacheEntry {
   key: string;
   files: FileStamp[];
   folders: Record<string, string[]>;
+  /** Paths that existed when the configuration was checked (a deleted Dockerfile must not pass from the cache). */
+  existing: string[];
   config: SystemConfig;
   services: LoadedService[];
+  warnings: ConfigProblem[];
 }
 
 /** The compiled config code: a new slipway version must never trust an old cache. */
-const codeFiles = ["../domain/config-schema.js", "./parse-system.js", "./cross-file-checks.js", "./zod-problems.js"].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+const codeFiles = [
+  "../domain/config-schema.js",
+  "./parse-system.js",
+  "./cross-file-checks.js",
+  "./port-checks.js",
+  "./analysis-checks.js",
+  "./file-checks.js",
+  "./secret-warnings.js",
+  "./zod-problems.js",
+].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 
 function cacheKey(): string {
   return codeFiles.map((f) => stampOf(f)).map((s) => (s === undefined ? "missing" : `${s.size}:${s.mtimeMs}`)).join("|");
@@ -116,24 +130,27 @@ function readCache(file: string): LoadedSystem | undefined {
     const now = stampOf(stamp.path);
     if (now === undefined || now.size !== stamp.size || now.mtimeMs !== stamp.mtimeMs || now.ino !== stamp.ino) return undefined;
   }
+  if (!entry.existing.every((path) => existsSync(path))) return undefined;
   // A new service folder, or a removed one, changes what the patterns expand to.
   const root = dirname(file);
   for (const [pattern, folders] of Object.entries(entry.folders)) {
     const now = expandFolders(root, pattern).filter((f) => existsSync(join(root, f, SERVICE_FILE)));
     if (now.join("\n") !== folders.join("\n")) return undefined;
   }
-  return assemble(file, entry.config, entry.services);
+  return assemble(file, entry.config, entry.services, entry.warnings);
 }
 
-function writeCache(system: LoadedSystem, files: readonly string[]): void {
+function writeCache(system: LoadedSystem, files: readonly string[], existing: readonly string[]): void {
   if (process.env["SLIPWAY_CONFIG_CACHE"] === "off") return;
   const folders = Object.fromEntries(system.config.services.map((p) => [p, expandFolders(system.root, p).filter((f) => existsSync(join(system.root, f, SERVICE_FILE)))]));
   const entry: CacheEntry = {
     key: cacheKey(),
     files: files.map((f) => stampOf(f)).filter((s): s is FileStamp => s !== undefined),
     folders,
+    existing: [...existing],
     config: system.config,
     services: system.services,
+    warnings: system.warnings,
   };
   try {
     const path = cachePath(system.file);
@@ -146,7 +163,7 @@ function writeCache(system: LoadedSystem, files: readonly string[]): void {
   }
 }
 
-function assemble(file: string, config: SystemConfig, services: LoadedService[]): LoadedSystem {
+function assemble(file: string, config: SystemConfig, services: LoadedService[], warnings: ConfigProblem[]): LoadedSystem {
   const root = dirname(file);
   return {
     root,
@@ -155,5 +172,6 @@ function assemble(file: string, config: SystemConfig, services: LoadedService[])
     services,
     graph: new ServiceGraph(new Map(services.map((s) => [s.config.name, s.config.dependsOn]))),
     stateDir: isAbsolute(config.stateDir) ? config.stateDir : join(root, config.stateDir),
+    warnings,
   };
 }

@@ -6,12 +6,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative } from "node:path";
 import type { z } from "zod";
-import { ServiceConfigSchema, SystemConfigSchema, type ServiceConfig, type SystemConfig } from "../domain/config-schema.js";
+import { dnsLabelPattern, ServiceConfigSchema, SystemConfigSchema, type ServiceConfig, type SystemConfig } from "../domain/config-schema.js";
 import { ConfigError, type ConfigProblem } from "../domain/errors.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import { expandFolders } from "./folder-glob.js";
 import { crossFileProblems } from "./cross-file-checks.js";
+import { fileProblems } from "./file-checks.js";
 import { SERVICE_FILE, type LoadedSystem } from "./load-system.js";
+import { secretWarnings } from "./secret-warnings.js";
 import { YamlSource } from "./yaml-source.js";
 import { problemsFromIssues } from "./zod-problems.js";
 
@@ -23,8 +25,11 @@ export interface ParsedService {
   source: YamlSource;
 }
 
-/** `file` is the absolute path of slipway.yaml. Returns the system and every file it read. */
-export function parseSystem(file: string): { system: LoadedSystem; files: string[] } {
+/**
+ * `file` is the absolute path of slipway.yaml. Returns the system, every file
+ * it read, and the paths whose existence it checked (Dockerfiles, build inputs).
+ */
+export function parseSystem(file: string): { system: LoadedSystem; files: string[]; checkedPaths: string[] } {
   const root = dirname(file);
   const problems: ConfigProblem[] = [];
 
@@ -32,8 +37,8 @@ export function parseSystem(file: string): { system: LoadedSystem; files: string
   const system = parseWith(SystemConfigSchema, systemSource, problems);
 
   const services: ParsedService[] = [];
-  // Names of services whose file has errors: still valid dependsOn targets, so one error is not reported twice.
-  const namesWithErrors = new Set<string>();
+  // Services whose file has errors: still valid dependsOn targets, so one error is not reported twice.
+  const broken = { names: new Set<string>(), unnamed: false };
   const patterns = system?.services ?? servicePatternsFromRaw(systemSource.value);
   patterns.forEach((pattern, index) => {
     const folders = expandFolders(root, pattern).filter((f) => existsSync(join(root, f, SERVICE_FILE)));
@@ -52,14 +57,20 @@ export function parseSystem(file: string): { system: LoadedSystem; files: string
       const config = parseWith(ServiceConfigSchema, source, problems);
       if (config !== undefined) services.push({ config, dir, source });
       else {
-        const rawName = (source.value as { name?: unknown } | undefined)?.name;
-        if (typeof rawName === "string") namesWithErrors.add(rawName);
+        // A YAML syntax error leaves no value: read the name from what did parse.
+        const rawName = ((source.value ?? source.partialValue()) as { name?: unknown } | undefined)?.name;
+        // Only a plausible name: an unclosed quote can swallow the lines below it.
+        if (typeof rawName === "string" && dnsLabelPattern.test(rawName)) broken.names.add(rawName);
+        else broken.unnamed = true;
       }
     }
   });
 
-  problems.push(...crossFileProblems(system, systemSource, services, namesWithErrors));
-  if (problems.length > 0) throw new ConfigError(sortProblems(problems));
+  problems.push(...crossFileProblems(system, systemSource, services, broken));
+  const onDisk = fileProblems(root, services);
+  problems.push(...onDisk.problems);
+  const warnings = sortProblems(secretWarnings(services));
+  if (problems.length > 0) throw new ConfigError(sortProblems(problems), warnings);
 
   // Both are defined here: any parse failure above added a problem.
   const config = system as SystemConfig;
@@ -71,8 +82,10 @@ export function parseSystem(file: string): { system: LoadedSystem; files: string
       services: services.map(({ config: c, dir }) => ({ config: c, dir })),
       graph: new ServiceGraph(new Map(services.map((s) => [s.config.name, s.config.dependsOn]))),
       stateDir: isAbsolute(config.stateDir) ? config.stateDir : join(root, config.stateDir),
+      warnings,
     },
     files: [file, ...services.map((s) => join(s.dir, SERVICE_FILE))],
+    checkedPaths: onDisk.checked,
   };
 }
 

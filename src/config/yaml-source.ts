@@ -26,6 +26,15 @@ export class YamlSource {
     this.value = this.parseProblems.length === 0 ? this.doc.toJS() : undefined;
   }
 
+  /** What parsed of a file with YAML errors, best effort (a name above the error); undefined when nothing sensible did. */
+  partialValue(): unknown {
+    try {
+      return this.doc.toJS();
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * Position of the value at `path`; with `key`, of the key that names it.
    * Falls back to the nearest ancestor that exists (a missing field points at

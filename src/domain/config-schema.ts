@@ -7,9 +7,11 @@
 // memory is a Kubernetes-style quantity ("128Mi", "1Gi", "500M").
 import { z } from "zod";
 
+/** Lowercase letters, digits and '-', at most 63 characters: a service's, system's or environment's name. */
+export const dnsLabelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const dnsLabel = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, {
+  .regex(dnsLabelPattern, {
     message: "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
   });
 

@@ -116,24 +116,27 @@ export function formatProblem(p: ConfigProblem): string {
   return `${formatPosition(p.position)}:${where} ${p.message}${hint}`;
 }
 
-/** All configuration problems of one run, in file order. */
+/** All configuration problems of one run, in file order, and the warnings found beside them. */
 export class ConfigError extends SlipwayError {
   readonly problems: readonly ConfigProblem[];
+  readonly warnings: readonly ConfigProblem[];
 
-  constructor(problems: readonly ConfigProblem[]) {
+  constructor(problems: readonly ConfigProblem[], warnings: readonly ConfigProblem[] = []) {
     const n = problems.length;
     super("CONFIG_INVALID", `${n} configuration error${n === 1 ? "" : "s"}`, {
       hint: "fix the fields named above; `slipway schema` writes JSON Schemas your editor can check them with",
     });
     this.problems = problems;
+    this.warnings = warnings;
   }
 
   override explain(): string {
-    return [this.message + ":", ...this.problems.map((p) => "  " + formatProblem(p))].join("\n");
+    const warnings = this.warnings.length === 0 ? [] : [`${this.warnings.length} warning${this.warnings.length === 1 ? "" : "s"}:`, ...this.warnings.map((w) => "  " + formatProblem(w))];
+    return [this.message + ":", ...this.problems.map((p) => "  " + formatProblem(p)), ...warnings].join("\n");
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), problems: this.problems };
+    return { ...super.toJSON(), problems: this.problems, warnings: this.warnings };
   }
 }
 

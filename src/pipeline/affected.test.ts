@@ -17,6 +17,8 @@ describe("affectedSince with services in their own repositories", () => {
     for (const [repo, service] of [["payments", "ledger"], ["web", "shop-web"]] as const) {
       mkdirSync(join(dir, repo, "services", service), { recursive: true });
       writeFileSync(join(dir, repo, "services", service, "slipway.service.yaml"), `name: ${service}\nowners: [a]\nbuild: { image: node:20 }\nport: 8080\nreadiness: { tcp: {} }\n`);
+      // validate requires the Dockerfile a service is built from.
+      writeFileSync(join(dir, repo, "services", service, "Dockerfile"), "FROM scratch\n");
       writeFileSync(join(dir, repo, "services", service, "main.js"), "1\n");
     }
     for (const repo of ["system", "payments", "web"]) {

@@ -71,6 +71,8 @@ describe("ContentHasher on a real git repository", () => {
   write(".gitignore", "dist/\n");
   write("services/lib/slipway.service.yaml", svc("lib"));
   write("services/lib/lib.ts", "export const x = 1;\n");
+  write("services/lib/Dockerfile", "FROM scratch\n");
+  write("services/api/Dockerfile", "FROM scratch\n");
   write("services/api/slipway.service.yaml", svc("api", ", dependsOn: [lib], inputs: [shared] "));
   write("services/api/app.ts", "console.log(1);\n");
   write("services/api/.dockerignore", "*.md\n");

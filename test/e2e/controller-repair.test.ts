@@ -33,6 +33,8 @@ function ok(result: CliResult, what: string): void {
 function writeService(strategy: object): void {
   const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy };
   writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
 type Container = { id: string; revision: string; state: string };

@@ -43,6 +43,8 @@ terminationGracePeriodSeconds: 2
 strategy: ${strategy}
 `,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
 async function answers(n: number): Promise<Record<string, number>> {

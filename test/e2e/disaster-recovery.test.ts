@@ -60,6 +60,8 @@ terminationGracePeriodSeconds: 2
 strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 6 } }
 ${extra}`,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
 }
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { E2E_RECOVERY_TOKEN: SECRET });

@@ -45,6 +45,8 @@ const LOAD_RPS = 200;
 function writeService(strategy: object, metrics: object[] = []): void {
   const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy, ...(metrics.length === 0 ? {} : { analysis: { metrics } }) };
   writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
 function ok(result: CliResult, what: string): void {

@@ -50,6 +50,8 @@ port: 8080
 readiness: { tcp: {} }
 `,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
   return root;
 }
 

@@ -49,6 +49,8 @@ terminationGracePeriodSeconds: 2
 dependsOn: [${dependsOn.join(", ")}]
 `,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
 }
 
 function writeSystem(integrationTests: string): void {

@@ -58,6 +58,8 @@ terminationGracePeriodSeconds: 5
 strategy: ${strategy}
 ${extra}`,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);

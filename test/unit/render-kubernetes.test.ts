@@ -31,6 +31,8 @@ describe("slipway render kubernetes --lock (the compiled CLI)", () => {
     root = scratchSystem(1, 2);
     mkdirSync(join(root, "services", "web"), { recursive: true });
     writeFileSync(join(root, "services", "web", "slipway.service.yaml"), "name: web\nowners: [e2e]\nbuild: { image: debian:bookworm-slim }\nport: 3000\nreadiness: { tcp: {} }\ndependsOn: [hello]\n");
+    // validate requires the Dockerfile a service is built from.
+    writeFileSync(join(root, "services", "web", "Dockerfile"), "FROM scratch\n");
     writeFileSync(join(root, "lock.json"), lockOf("e2e"));
     writeFileSync(join(root, "other.json"), lockOf("other"));
   });
