@@ -87,6 +87,8 @@ resources: { memory: 64Mi, cpus: 0.2 }
 strategy: ${strategy}
 ${extra}`,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
