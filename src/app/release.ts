@@ -24,8 +24,11 @@ import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { DockerEngine } from "../docker/engine.js";
 import { findPushedDigest } from "../pipeline/pushed-digest.js";
-import type { VerifiedAttestationCache } from "../release/attestations/evidence.js";
-import type { TrustedKey } from "../release/attestations/read-evidence.js";
+import { evidenceFor, type VerifiedAttestationCache } from "../release/attestations/evidence.js";
+import { readEvidence, standingOf, type TrustedKey } from "../release/attestations/read-evidence.js";
+import type { EvidenceKind } from "../release/attestations/statements.js";
+import { ciStageNames } from "../domain/config-schema.js";
+import { effectivePolicy } from "../domain/release-policy.js";
 import { trustedKeys } from "../release/attestations/trust.js";
 import { SqliteAttestationCache } from "../store/sqlite/attestation-cache.js";
 import { signEvidence } from "./evidence-signing.js";
@@ -104,7 +107,7 @@ export async function approveRelease(config: string, identity: Identity, release
 
 export interface ServiceReleases {
   service: string;
-  dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string } };
+  dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string }; attested?: string[] };
   releases: (ReleaseRecord & {
     approvals: string[];
     signature: string;
@@ -143,18 +146,36 @@ export async function listReleases(config: string, service: string | undefined):
         list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature, state, abortedIn, ...(waiting ? { blockers: waiting.blockers } : {}) });
       }
       const integration = tested?.record.digest === undefined ? undefined : o.integrationRuns.passedWith(o.system.config.system, name, tested.record.digest);
-      rows.push({
-        service: name,
-        ...(tested?.record.digest ? { dev: { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } } : {}),
-        releases: list,
-      });
+      let dev: ServiceReleases["dev"] = tested?.record.digest ? { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } : undefined;
+      // With trust:, what the registry attests about the tested digest — found by content hash when this machine never ran CI.
+      if (o.attestations !== undefined) {
+        const digest = dev?.digest ?? (await o.locateTested(svc))?.digest;
+        if (digest !== undefined) {
+          const kinds = effectivePolicy(o.system.config.releasePolicy, svc.config.tier, svc.config.releasePolicy).requireStages;
+          const evidence = await evidenceFor({ client: o.dev, ...o.attestations }, repositoryPath(o.system.config, svc.config, parseRegistryUrl(o.system.config.registries.dev.url)), digest, kinds);
+          const push = evidence.standings.get("push")?.accepted?.facts;
+          dev ??= { digest, runId: push?.runId ?? "-", ...(push?.commit ? { commit: push.commit } : {}) };
+          dev.attested = kinds.filter((k) => evidence.standings.get(k)?.passed === true);
+        }
+      }
+      rows.push({ service: name, ...(dev === undefined ? {} : { dev }), releases: list });
     }
     return rows;
   });
 }
 
+export interface StageAttestation {
+  kind: EvidenceKind;
+  passed: boolean;
+  /** What decided: the verified attestation, or why none counts. */
+  detail: string;
+  reason?: string;
+}
+
 export interface VerifyResult extends VerifyReport {
   provenanceSignature: VerifyReport["signature"] | undefined;
+  /** With trust: each stage the service's policy requires, by the attestations of the digest. */
+  attestations?: StageAttestation[];
   ok: boolean;
   /** Why it failed, with its exit code; undefined when ok. */
   error?: SlipwayError;
@@ -175,9 +196,17 @@ export async function verifyRelease(config: string, image: string, opts: { key?:
     if (report.provenance.artifactDigest !== undefined) {
       provenanceSignature = (await verifyImage(client, ref.repository, report.provenance.artifactDigest, key)).signature;
     }
-    const ok = report.ok && provenanceSignature?.ok === true;
-    const error = ok ? undefined : (verificationError(report) ?? new SlipwayError("SIGNATURE_INVALID", "the provenance's signature does not verify"));
-    return { ...report, provenanceSignature, ok, ...(error === undefined ? {} : { error }) };
+    // With trust:, the stages the service's policy requires must be attested for this digest, read afresh (verify trusts no cache).
+    const attestations = o.attestations === undefined ? undefined : await attestedStages(o.system, client, ref.repository, report.digest, o.attestations.trust);
+    const attested = attestations === undefined || attestations.every((a) => a.passed);
+    const ok = report.ok && provenanceSignature?.ok === true && attested;
+    const error = ok
+      ? undefined
+      : (verificationError(report) ??
+        (provenanceSignature?.ok !== true
+          ? new SlipwayError("SIGNATURE_INVALID", "the provenance's signature does not verify")
+          : new SlipwayError("ATTESTATION_INVALID", `${report.image}@${report.digest}: ${attestations?.filter((a) => !a.passed).map((a) => a.reason).join("; ")}`, { hint: "run `slipway ci` for this build with a key trust: allows, or release another build" })));
+    return { ...report, provenanceSignature, ...(attestations === undefined ? {} : { attestations }), ok, ...(error === undefined ? {} : { error }) };
   });
 }
 
@@ -191,4 +220,16 @@ export async function auditLog(config: string, limit: number) {
 
 export async function verifyAuditLog(config: string) {
   return withReleaseStore(config, (r) => r.verifyAudit());
+}
+
+/** The required stages of the service stored in `repository`, judged by the attestations of `digest` in that registry. */
+async function attestedStages(system: LoadedSystem, client: RegistryClient, repository: string, digest: string, trust: readonly TrustedKey[]): Promise<StageAttestation[]> {
+  const address = (["dev", "prod"] as const).map((r) => parseRegistryUrl(system.config.registries[r].url)).find((a) => a.authority === client.registry);
+  const service = address === undefined ? undefined : system.services.find((s) => repositoryPath(system.config, s.config, address) === repository);
+  const kinds: EvidenceKind[] = service === undefined ? [...ciStageNames] : effectivePolicy(system.config.releasePolicy, service.config.tier, service.config.releasePolicy).requireStages;
+  const verdicts = await readEvidence(client, repository, digest, trust);
+  return kinds.map((kind) => {
+    const standing = standingOf(verdicts, kind, digest);
+    return { kind, passed: standing.passed, detail: standing.accepted?.detail ?? standing.reason ?? "", ...(standing.reason === undefined ? {} : { reason: standing.reason }) };
+  });
 }

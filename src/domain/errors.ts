@@ -25,6 +25,7 @@ export const ErrorCodes = {
   SIGNATURE_INVALID: { exit: 6, summary: "an image's signature does not verify: wrong key, another image, or altered" },
   PROVENANCE_MISSING: { exit: 6, summary: "an image has no provenance attached" },
   PROVENANCE_INVALID: { exit: 6, summary: "an image's provenance is malformed or is about another image" },
+  ATTESTATION_INVALID: { exit: 6, summary: "a required stage has no attestation that verifies against trust: for this digest" },
   RELEASE_REFUSED: { exit: 6, summary: "a release cannot be made as asked (no tested image, or a version that would move)" },
   RELEASE_BLOCKED: { exit: 6, summary: "a release waits for its policy: approvals, a freeze, or CI stages" },
   APPROVAL_REFUSED: { exit: 6, summary: "this identity may not approve this release" },

@@ -162,6 +162,19 @@ describe("attestations: CI on one machine, release on another", () => {
     assert.equal(inProd.length, 5, "prod holds the whole story of the release");
   });
 
+  it("verify checks the attestations of the released digest in prod; releases shows what is attested", async () => {
+    const verify = await runCli(["-c", machineB, "verify", `127.0.0.1:${PROD}/${REPO}:1.0.0`]);
+    assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+    for (const kind of ["build", "unit-test", "image", "container-test", "push"]) assert.match(verify.stdout, new RegExp(`✓ attested ${kind}: ${kind} passed, signed by ci`));
+    const fresh = join(base, "c");
+    execFileSync("git", ["clone", "-q", machineA, fresh]);
+    const listed = await runCli(["-c", fresh, "--json", "releases", "api"]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const row = (JSON.parse(listed.stdout) as { services: { dev?: { digest: string; attested?: string[] } }[] }).services[0];
+    assert.equal(row?.dev?.digest, first, "a machine that never ran CI finds the tested digest");
+    assert.deepEqual(row?.dev?.attested, ["build", "unit-test", "image", "container-test", "push"]);
+  });
+
   describe("other tools read them", () => {
     const trusted = new Map([[keyIdOf(ciKey.publicKey), ciKey.publicKey]]);
 
@@ -226,6 +239,10 @@ describe("attestations: CI on one machine, release on another", () => {
 
     it("missing: no attestation of the stage", async () => {
       await assertBlocked(/container-test: no attestation of this stage refers to sha256:/);
+      const verify = await runCli(["-c", machineB, "--json", "verify", `127.0.0.1:${DEV}/${REPO}@${second}`]);
+      assert.equal(verify.code, 6);
+      const attested = (JSON.parse(verify.stdout) as { attestations: { kind: string; passed: boolean; reason?: string }[] }).attestations;
+      assert.deepEqual(attested.filter((a) => !a.passed).map((a) => a.kind), ["container-test"]);
     });
 
     it("an interrupted upload (the envelope blob, no manifest) leaves nothing that counts", async () => {

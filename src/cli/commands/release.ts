@@ -57,6 +57,7 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
     output.out(paint(output, "bold", row.service));
     const integration = row.dev?.integrationRun ? `integration tests passed in ${row.dev.integrationRun.environment} (${row.dev.integrationRun.id})` : "no integration test run with it";
     output.out(`  dev   ${row.dev ? `${row.dev.digest.slice(0, 19)}  commit ${(row.dev.commit ?? "-").slice(0, 7)}  run ${row.dev.runId}  ${integration}` : "no tested image"}`);
+    if (row.dev?.attested !== undefined) output.out(`        attested (verified against trust:): ${row.dev.attested.length > 0 ? row.dev.attested.join(", ") : "nothing"}`);
     if (row.releases.length === 0) output.out("  prod  nothing released");
     for (const r of row.releases) {
       const who = r.approvals.length > 0 ? r.approvals.join(", ") : "no approvals";
@@ -77,6 +78,7 @@ export async function verifyCommand({ output, globals }: CommandContext, image: 
     output.out(`  ${mark(report.signature.ok)} signature: ${report.signature.detail}`);
     output.out(`  ${mark(report.provenance.ok)} provenance: ${report.provenance.detail}`);
     output.out(`  ${mark(report.provenanceSignature?.ok === true)} provenance signature: ${report.provenanceSignature?.detail ?? "no provenance to check"}`);
+    for (const a of report.attestations ?? []) output.out(`  ${mark(a.passed)} attested ${a.kind}: ${a.passed ? a.detail : (a.reason ?? a.detail)}`);
   }
   return error === undefined ? 0 : error.exitCode;
 }
