@@ -29,6 +29,8 @@ export default tseslint.config(
   },
   {
     files: ["src/cli/**/*.ts", "src/server/**/*.ts", "src/web/**/*.ts"],
+    // Tests are composition roots of their own: they may set up a real store.
+    ignores: ["src/**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: adapters, message: "Faces reach adapters only through src/app/, which composes them (ARCHITECTURE.md)." }] }],
     },

@@ -42,7 +42,8 @@ export async function deploy(session: EnvironmentSession, request: DeployRequest
     await session.engine.ping();
     await ensureImagePresent(session.engine, image);
   }
-  if (otherEnvironmentController(session) === undefined) await routeService(session, service.config);
+  // With recordOnly, this process's controller is the environment's router writer: it routes the service when it drives.
+  if (options.recordOnly !== true && otherEnvironmentController(session) === undefined) await routeService(session, service.config);
   const endpoints = endpointsOf(session, service.config);
   // Deploying what already runs is a no-op, so scripts (and the quickstart) can run again.
   if (alreadyServes(session.rollouts, { ...scopeOf(session, request.service), image, template })) {

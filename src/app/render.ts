@@ -2,7 +2,6 @@
 // (docs/kubernetes.md), from a system lock file or from what runs now — a
 // lock taken exactly as a snapshot takes it. Renders only: nothing is
 // applied, and no cluster is needed.
-import { readFileSync } from "node:fs";
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { renderManifests, resolveNamespace, serializeManifests, type RenderOptions } from "../delivery/kubernetes/render-manifests.js";
 import { checkLockFits, parseLock, type OmittedService, type SystemLock } from "../delivery/recovery/system-lock.js";
@@ -10,6 +9,7 @@ import type { EnvironmentConfig } from "../domain/config-schema.js";
 import { endpointPort, environmentOf } from "../domain/placement.js";
 import { withEnvironment } from "./environment.js";
 import { readLock, takeSnapshot } from "./recovery.js";
+import { slipwayVersion } from "./version.js";
 
 export interface RenderKubernetesRequest {
   env: string;
@@ -74,13 +74,4 @@ function gatewayOptions(gateway: NonNullable<EnvironmentConfig["kubernetes"]>["g
     ...(gateway?.port === undefined ? {} : { sharedPort: gateway.port }),
     ...(gateway?.hostnameSuffix === undefined ? {} : { hostnameSuffix: gateway.hostnameSuffix }),
   };
-}
-
-export function slipwayVersion(): string | undefined {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { name?: unknown; version?: unknown };
-    return pkg.name === "slipway" && typeof pkg.version === "string" ? pkg.version : undefined;
-  } catch {
-    return undefined;
-  }
 }

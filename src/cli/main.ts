@@ -20,6 +20,8 @@ const commands = {
   controller: () => import("./commands/controller.js"),
   recovery: () => import("./commands/recovery.js"),
   render: () => import("./commands/render.js"),
+  serve: () => import("./commands/serve.js"),
+  users: () => import("./commands/users.js"),
 };
 
 export interface GlobalOptions {
@@ -187,6 +189,33 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .description("run the rollout controller for an environment until stopped: drives every rollout in flight, so pauses and analysis go on while no other command runs")
     .requiredOption("--env <env>", "the environment")
     .action(run(async (ctx, opts: { env: string }) => (await commands.controller()).controllerCommand(ctx, opts)));
+  program
+    .command("serve")
+    .description("run the rollout controller of every environment and the HTTP API (JSON, server-sent events, OpenAPI at /api/openapi.json) until stopped")
+    .option("--host <address>", "the address to listen on", "127.0.0.1")
+    .option("-p, --port <n>", "the port", "7700")
+    .option("--cert <file>", "TLS certificate (PEM); with --key, serves HTTPS")
+    .option("--key <file>", "TLS private key (PEM)")
+    .action(run(async (ctx, opts: { host: string; port: string; cert?: string; key?: string }) => (await commands.serve()).serveCommand(ctx, opts)));
+  const users = program.command("users").description("the people who use `slipway serve`, with their roles (viewer, deployer, approver, admin)");
+  users
+    .command("add")
+    .description("add a user; the name is the identity the release policy knows (a service owner's e-mail, say)")
+    .argument("<name>")
+    .requiredOption("--role <role>", "viewer, deployer, approver or admin (each may do what the one before may)")
+    .option("--password-stdin", "read a password (at least 12 characters) from stdin, for logging in from a browser")
+    .action(run(async (ctx, name: string, opts: { role: string; passwordStdin?: boolean }) => (await commands.users()).usersAddCommand(ctx, name, opts)));
+  users.command("list").description("list the users").action(run(async (ctx) => (await commands.users()).usersListCommand(ctx)));
+  const token = program.command("token").description("API tokens for `slipway serve` (CLI remote mode, scripts, CI)");
+  token
+    .command("create")
+    .description("create a token for a user, at most the user's role; printed once, stored only as a hash")
+    .requiredOption("--user <name>", "the user it acts as")
+    .requiredOption("--role <role>", "viewer, deployer, approver or admin")
+    .option("--label <text>", "what it is for")
+    .action(run(async (ctx, opts: { user: string; role: string; label?: string }) => (await commands.users()).tokenCreateCommand(ctx, opts)));
+  token.command("list").description("list tokens (never their values)").action(run(async (ctx) => (await commands.users()).tokenListCommand(ctx)));
+  token.command("revoke").description("revoke a token").argument("<id>").action(run(async (ctx, id: string) => (await commands.users()).tokenRevokeCommand(ctx, id)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {

@@ -7,7 +7,8 @@ import { userInfo } from "node:os";
 
 export interface Identity {
   name: string;
-  source: "SLIPWAY_IDENTITY" | "git user.email" | "os user";
+  /** Where the name came from: a local claim, or (through `slipway serve`) an authenticated user. */
+  source: "SLIPWAY_IDENTITY" | "git user.email" | "os user" | "slipway serve token" | "slipway serve session";
 }
 
 export function currentIdentity(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Identity {

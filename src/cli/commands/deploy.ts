@@ -4,11 +4,11 @@
 // leaves the deployed system as it is.
 import { deploy } from "../../app/deploy.js";
 import { withEnvironment } from "../../app/environment.js";
-import { rolloutAction, rolloutStatus, undo, type RolloutAction } from "../../app/rollout.js";
-import { STATUS_COLUMNS, systemStatus } from "../../app/status.js";
+import { rolloutAction, rolloutStatus, undo, type RolloutAction, type RolloutStatus } from "../../app/rollout.js";
+import { STATUS_COLUMNS, systemStatus, type ServiceStatusRow } from "../../app/status.js";
 import type { CommandContext } from "../main.js";
 import { endpointsText, lineReporter, reportDriveEnd } from "../app-events.js";
-import { paint } from "../output.js";
+import { paint, type Output } from "../output.js";
 
 export interface EnvOption {
   env: string;
@@ -41,21 +41,25 @@ export async function rolloutCommand(ctx: CommandContext, action: RolloutAction,
 export async function rolloutStatusCommand(ctx: CommandContext, serviceName: string, opts: EnvOption): Promise<number> {
   const { output, globals } = ctx;
   return withEnvironment(globals.config, opts.env, async (session) => {
-    const { rollout, revisions, endpoints } = rolloutStatus(session, serviceName);
-    if (globals.json) {
-      output.out(JSON.stringify({ rollout }));
-      return 0;
-    }
-    const s = rollout.state;
-    output.out(`rollout ${rollout.id} (${s.strategy}) ${rollout.finished ? `finished: ${rollout.outcome ?? ""}` : "in progress"}`);
-    output.out(`  phase ${s.phase}${s.userPaused ? " (paused by hand)" : ""}; stable ${s.stableRevision ?? "none"} → target ${s.targetRevision}; step ${s.stepIndex}`);
-    output.out(`  ${endpointsText(endpoints)}`);
-    if (s.pause) output.out(`  pause: ${s.pause.reason}`);
-    for (const a of s.analyses) output.out(`  analysis ${a.key}: ${a.status}${a.message ? ` — ${a.message}` : ""}`);
-    if (s.message) output.out(`  ${s.message}`);
-    for (const r of revisions) output.out(`  revision ${r.number} ${r.name} ${r.version ?? ""} ${r.image}`);
+    printRolloutStatus(output, globals.json, rolloutStatus(session, serviceName));
     return 0;
   });
+}
+
+/** `rollout status`, from this machine's store or from a server. */
+export function printRolloutStatus(output: Output, json: boolean, { rollout, revisions, endpoints }: RolloutStatus): void {
+  if (json) {
+    output.out(JSON.stringify({ rollout }));
+    return;
+  }
+  const s = rollout.state;
+  output.out(`rollout ${rollout.id} (${s.strategy}) ${rollout.finished ? `finished: ${rollout.outcome ?? ""}` : "in progress"}`);
+  output.out(`  phase ${s.phase}${s.userPaused ? " (paused by hand)" : ""}; stable ${s.stableRevision ?? "none"} → target ${s.targetRevision}; step ${s.stepIndex}`);
+  output.out(`  ${endpointsText(endpoints)}`);
+  if (s.pause) output.out(`  pause: ${s.pause.reason}`);
+  for (const a of s.analyses) output.out(`  analysis ${a.key}: ${a.status}${a.message ? ` — ${a.message}` : ""}`);
+  if (s.message) output.out(`  ${s.message}`);
+  for (const r of revisions) output.out(`  revision ${r.number} ${r.name} ${r.version ?? ""} ${r.image}`);
 }
 
 /** `rollout undo [--to-revision N]` and `rollback` (lastGood). */
@@ -68,15 +72,19 @@ export async function undoCommand(ctx: CommandContext, serviceName: string, opts
 }
 
 export async function statusCommand(ctx: CommandContext, opts: { env?: string }): Promise<number> {
-  const rows = await systemStatus(ctx.globals.config, opts);
-  if (ctx.globals.json) {
-    ctx.output.out(JSON.stringify({ services: rows }));
-    return 0;
+  printStatus(ctx.output, ctx.globals.json, await systemStatus(ctx.globals.config, opts));
+  return 0;
+}
+
+/** `status`, from this machine or from a server. */
+export function printStatus(output: Output, json: boolean, rows: readonly ServiceStatusRow[]): void {
+  if (json) {
+    output.out(JSON.stringify({ services: rows }));
+    return;
   }
-  const cell = (r: (typeof rows)[number], c: (typeof STATUS_COLUMNS)[number]): string => r[c] ?? "";
+  const cell = (r: ServiceStatusRow, c: (typeof STATUS_COLUMNS)[number]): string => r[c] ?? "";
   const widths = STATUS_COLUMNS.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
-  ctx.output.out(paint(ctx.output, "bold", line([...STATUS_COLUMNS])));
-  for (const r of rows) ctx.output.out(line(STATUS_COLUMNS.map((c) => cell(r, c))));
-  return 0;
+  output.out(paint(output, "bold", line([...STATUS_COLUMNS])));
+  for (const r of rows) output.out(line(STATUS_COLUMNS.map((c) => cell(r, c))));
 }

@@ -2,10 +2,10 @@
 // src/app/release.ts. The identity acting is the local claim
 // (SLIPWAY_IDENTITY, git user.email or the OS user); the server passes an
 // authenticated one instead.
-import { approveRelease, auditLog, listReleases, releaseServices, verifyAuditLog, verifyRelease } from "../../app/release.js";
+import { approveRelease, auditLog, listReleases, releaseServices, verifyAuditLog, verifyRelease, type ServiceReleases } from "../../app/release.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { currentIdentity } from "../../release/identity.js";
-import type { ReleaseOutcome } from "../../release/release-service.js";
+import type { ApproveResult, ReleaseOutcome } from "../../release/release-service.js";
 import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
 
@@ -36,22 +36,31 @@ function printOutcome(output: Output, outcome: ReleaseOutcome): void {
 
 export async function approveCommand({ output, globals }: CommandContext, releaseId: string, opts: { comment?: string }): Promise<number> {
   const identity = currentIdentity();
-  const result = await approveRelease(globals.config, identity, releaseId, opts.comment);
-  if (globals.json) {
-    output.out(JSON.stringify(result));
-    return 0;
-  }
-  output.out(`${paint(output, "green", "✓")} approved ${releaseId} as ${identity.name} (${result.evaluation.approvalsCounted}/${result.evaluation.approvalsNeeded} approvals)`);
-  if (result.evaluation.allowed) output.out(`  ready: \`slipway release ${result.release.service} --version ${result.release.version}\` promotes it`);
-  else for (const b of result.evaluation.blockers) output.out(`  still waiting: ${b.message} (${b.howToSatisfy})`);
+  printApproved(output, globals.json, releaseId, identity.name, await approveRelease(globals.config, identity, releaseId, opts.comment));
   return 0;
 }
 
+/** `approve`'s answer, from this machine or from a server. */
+export function printApproved(output: Output, json: boolean, releaseId: string, approver: string, result: ApproveResult): void {
+  if (json) {
+    output.out(JSON.stringify(result));
+    return;
+  }
+  output.out(`${paint(output, "green", "✓")} approved ${releaseId} as ${approver} (${result.evaluation.approvalsCounted}/${result.evaluation.approvalsNeeded} approvals)`);
+  if (result.evaluation.allowed) output.out(`  ready: \`slipway release ${result.release.service} --version ${result.release.version}\` promotes it`);
+  else for (const b of result.evaluation.blockers) output.out(`  still waiting: ${b.message} (${b.howToSatisfy})`);
+}
+
 export async function releasesCommand({ output, globals }: CommandContext, service: string | undefined): Promise<number> {
-  const rows = await listReleases(globals.config, service);
-  if (globals.json) {
+  printReleases(output, globals.json, await listReleases(globals.config, service));
+  return 0;
+}
+
+/** `releases`, from this machine or from a server. */
+export function printReleases(output: Output, json: boolean, rows: readonly ServiceReleases[]): void {
+  if (json) {
     output.out(JSON.stringify({ services: rows }));
-    return 0;
+    return;
   }
   for (const row of rows) {
     output.out(paint(output, "bold", row.service));
@@ -66,7 +75,6 @@ export async function releasesCommand({ output, globals }: CommandContext, servi
       for (const b of r.blockers ?? []) output.out(`        ${b.message} (${b.rule}); to go ahead: ${b.howToSatisfy}`);
     }
   }
-  return 0;
 }
 
 export async function verifyCommand({ output, globals }: CommandContext, image: string, opts: { key?: string }): Promise<number> {

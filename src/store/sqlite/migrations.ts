@@ -225,4 +225,42 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 9,
+    name: "auth",
+    sql: `
+      -- People who use \`slipway serve\`. password_hash: scrypt, NULL for token-only users.
+      CREATE TABLE users (
+        name          TEXT PRIMARY KEY,
+        role          TEXT NOT NULL CHECK (role IN ('viewer', 'deployer', 'approver', 'admin')),
+        password_hash TEXT,
+        created_at    TEXT NOT NULL
+      ) STRICT;
+      -- API tokens: only the sha256 of the token is kept; the token is shown once.
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,
+        user         TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        role         TEXT NOT NULL CHECK (role IN ('viewer', 'deployer', 'approver', 'admin')),
+        token_hash   TEXT NOT NULL UNIQUE,
+        label        TEXT,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at   TEXT
+      ) STRICT;
+      -- Browser sessions, by the sha256 of the cookie's value; csrf is sent back on every mutating request.
+      CREATE TABLE sessions (
+        id_hash    TEXT PRIMARY KEY,
+        user       TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+        csrf       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      ) STRICT;
+      -- Failed logins per user name, to slow guessing down.
+      CREATE TABLE login_failures (
+        user        TEXT PRIMARY KEY,
+        failures    INTEGER NOT NULL,
+        last_failed TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

@@ -1,0 +1,50 @@
+// What `slipway serve` holds for its lifetime: the system's state store (for
+// authentication and the audit log), the event hub every controller reports
+// into, and the controllers of the environments it drives.
+import { loadSystem, type LoadedSystem } from "../config/load-system.js";
+import { SlipwayError } from "../domain/errors.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { storePath } from "../store/store-path.js";
+import { AuthService } from "./auth.js";
+import { startEnvironmentController, type EnvironmentController } from "./controller.js";
+import { EventHub } from "./event-hub.js";
+import type { Reporter } from "./events.js";
+
+export interface ServeHost {
+  /** slipway.yaml (or a folder at or below it): use cases load it afresh, so edits apply without a restart. */
+  config: string;
+  system: LoadedSystem;
+  auth: AuthService;
+  hub: EventHub;
+  close(): void;
+}
+
+export async function openServeHost(config: string): Promise<ServeHost> {
+  const system = await loadSystem(config);
+  const store = SqliteStore.open(storePath(system));
+  return { config, system, auth: new AuthService(store), hub: new EventHub(), close: () => store.close() };
+}
+
+export type ControllerStart = { environment: string; controller: EnvironmentController } | { environment: string; skipped: string };
+
+/**
+ * Starts the rollout controller of every Docker environment. One held by
+ * another process (a `slipway controller --env`) is left to it; the
+ * rollouts this server records are driven there.
+ */
+export async function startControllers(host: ServeHost, options: { reporter: Reporter; signal: AbortSignal }): Promise<ControllerStart[]> {
+  const started: ControllerStart[] = [];
+  for (const environment of host.system.config.environments) {
+    if (environment.runtime !== "docker") {
+      started.push({ environment: environment.name, skipped: `runs on ${environment.runtime}, which this slipway does not drive` });
+      continue;
+    }
+    try {
+      started.push({ environment: environment.name, controller: await startEnvironmentController(host.config, environment.name, options) });
+    } catch (err) {
+      if (!(err instanceof SlipwayError && err.code === "ROLLOUT_IN_PROGRESS")) throw err;
+      started.push({ environment: environment.name, skipped: err.message });
+    }
+  }
+  return started;
+}

@@ -1,0 +1,41 @@
+// The API's inputs and main outputs as zod schemas: requests are validated
+// with them (errors name the field's path) and the OpenAPI document is
+// generated from them (z.toJSONSchema), so the two cannot drift.
+import { z } from "zod";
+import { semverPattern } from "../domain/config-schema.js";
+import { ROLES } from "../domain/roles.js";
+
+const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: "must be a DNS label: lowercase letters, digits and '-'" });
+
+export const EnvServiceParams = z.strictObject({ env: name.describe("environment"), service: name.describe("service") });
+export const RolloutActionParams = EnvServiceParams.extend({ action: z.enum(["pause", "resume", "promote", "abort", "retry"]) });
+export const ReleaseIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]*@[0-9A-Za-z.+-]+$/, { message: "must be service@version" }) });
+export const RunIdParams = z.strictObject({ id: z.string().min(1).max(100) });
+
+export const StatusQuery = z.strictObject({ env: name.optional() });
+export const ReleasesQuery = z.strictObject({ service: name.optional() });
+export const LimitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+
+const semver = z.string().regex(semverPattern, { message: "must be a semantic version such as 1.4.0 or 1.4.0-rc.1" });
+const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "must be sha256:<64 hex digits>" });
+
+export const LoginBody = z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) });
+export const DeployBody = z.strictObject({ version: semver.optional(), digest: digest.optional() }).refine((b) => b.version === undefined || b.digest === undefined, { message: "give version or digest, not both", path: ["digest"] });
+export const RolloutActionBody = z.strictObject({ full: z.boolean().optional().describe("promote: skip every remaining step"), reason: z.string().max(500).optional().describe("abort: why") });
+export const UndoBody = z.strictObject({ toRevision: z.number().int().min(1).optional() });
+export const ReleaseBody = z
+  .strictObject({ services: z.array(name).max(100).default([]), version: semver.optional(), prerelease: z.string().regex(/^[0-9A-Za-z-]+$/).optional(), all: z.boolean().optional() })
+  .refine((b) => b.all === true || b.services.length > 0, { message: "name a service to release, or set all", path: ["services"] });
+export const ApproveBody = z.strictObject({ comment: z.string().max(1000).optional() });
+export const EmptyBody = z.strictObject({});
+
+export const ErrorResponse = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    hint: z.string().optional(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+export const SessionResponse = z.object({ user: z.string(), role: z.enum(ROLES), via: z.enum(["token", "session"]), csrfToken: z.string().optional() });
+export const RecordedResponse = z.object({ rolloutId: z.string(), state: z.record(z.string(), z.unknown()) });

@@ -1,0 +1,216 @@
+// The API's routes over the application layer. Reads answer from the store
+// (and the runtime, for status); writes record what is wanted and return:
+// this process's controllers drive every rollout, and the event stream
+// (/api/events) shows it move.
+import { identityOf } from "../app/auth.js";
+import { deploy } from "../app/deploy.js";
+import { withEnvironment } from "../app/environment.js";
+import { getRun, listRuns } from "../app/pipeline.js";
+import { approveRelease, auditLog, listReleases, releaseServices, verifyAuditLog } from "../app/release.js";
+import { rolloutAction, rolloutStatus, undo } from "../app/rollout.js";
+import { systemStatus } from "../app/status.js";
+import { loadSystem } from "../config/load-system.js";
+import type { DriveResult } from "../app/drive.js";
+import {
+  ApproveBody,
+  DeployBody,
+  EmptyBody,
+  EnvServiceParams,
+  LimitQuery,
+  RecordedResponse,
+  ReleaseBody,
+  ReleaseIdParams,
+  ReleasesQuery,
+  RolloutActionBody,
+  RolloutActionParams,
+  RunIdParams,
+  SessionResponse,
+  StatusQuery,
+  UndoBody,
+} from "./api-schemas.js";
+import { route, type Route } from "./route.js";
+
+const recorded = (r: DriveResult): { rolloutId: string; state: unknown } => ({ rolloutId: r.rolloutId, state: r.end.state });
+const envService = ({ params }: { params: { env: string; service: string } }): string => `${params.service} in ${params.env}`;
+
+export const routes: Route[] = [
+  route({
+    method: "get",
+    path: "/api/session",
+    summary: "who is calling, with the CSRF token a browser session sends back on every mutating request",
+    tag: "auth",
+    permission: "read",
+    response: SessionResponse,
+    handle: ({ principal, csrf }) => ({ user: principal.name, role: principal.role, via: principal.via, ...(csrf === undefined ? {} : { csrfToken: csrf }) }),
+  }),
+  route({
+    method: "get",
+    path: "/api/system",
+    summary: "the system: environments in promotion order, services with owners and dependencies",
+    tag: "status",
+    permission: "read",
+    handle: async ({ host }) => {
+      const system = await loadSystem(host.config);
+      return {
+        system: system.config.system,
+        environments: system.config.environments.map((e) => ({ name: e.name, runtime: e.runtime, registry: e.registry })),
+        services: system.services.map((s) => ({ name: s.config.name, owners: s.config.owners, dependsOn: s.config.dependsOn, strategy: s.config.strategy.canary ? "canary" : s.config.strategy.blueGreen ? "blue-green" : "rolling" })),
+      };
+    },
+  }),
+  route<Record<string, never>, { env?: string }>({
+    method: "get",
+    path: "/api/status",
+    summary: "environment × service: version, digest, ready instances, traffic split, rollout state",
+    tag: "status",
+    permission: "read",
+    query: StatusQuery,
+    handle: async ({ host, query }) => ({ services: await systemStatus(host.config, query) }),
+  }),
+  route<{ env: string; service: string }>({
+    method: "get",
+    path: "/api/environments/:env/services/:service/rollout",
+    summary: "the service's latest rollout: phase, step, weights, analyses, revisions",
+    tag: "rollouts",
+    permission: "read",
+    params: EnvServiceParams,
+    handle: ({ host, params }) => withEnvironment(host.config, params.env, async (session) => rolloutStatus(session, params.service)),
+  }),
+  route<{ env: string; service: string }, Record<string, never>, { version?: string; digest?: string }>({
+    method: "post",
+    path: "/api/environments/:env/services/:service/deploy",
+    summary: "start a rollout of the service (a released version for prod environments, else CI's newest build or a digest)",
+    tag: "rollouts",
+    permission: "deploy",
+    params: EnvServiceParams,
+    body: DeployBody,
+    response: RecordedResponse,
+    status: 202,
+    subject: envService,
+    handle: ({ host, params, body }) =>
+      withEnvironment(host.config, params.env, async (session) => {
+        const result = await deploy(session, { service: params.service, ...body }, { reporter: host.hub, recordOnly: true });
+        return result.kind === "already-serves" ? { alreadyServes: result.image, endpoints: result.endpoints } : recorded(result);
+      }),
+  }),
+  route<{ env: string; service: string; action: "pause" | "resume" | "promote" | "abort" | "retry" }, Record<string, never>, { full?: boolean; reason?: string }>({
+    method: "post",
+    path: "/api/environments/:env/services/:service/rollout/:action",
+    summary: "steer the rollout in flight: pause, resume, promote (full: skip every step), abort, or retry an aborted one",
+    tag: "rollouts",
+    permission: "deploy",
+    params: RolloutActionParams,
+    body: RolloutActionBody,
+    response: RecordedResponse,
+    status: 202,
+    subject: ({ params }) => `${params.action} ${params.service} in ${params.env}`,
+    handle: ({ host, params, body }) =>
+      withEnvironment(host.config, params.env, async (session) => {
+        const result = await rolloutAction(session, params.action, params.service, body, { reporter: host.hub, recordOnly: true });
+        return result.kind === "already-finished" ? { rolloutId: result.rollout.id, finished: result.rollout.outcome ?? "finished" } : recorded(result);
+      }),
+  }),
+  route<{ env: string; service: string }, Record<string, never>, { toRevision?: number }>({
+    method: "post",
+    path: "/api/environments/:env/services/:service/undo",
+    summary: "abort the rollout in flight, or roll back to the previous (or a given) revision",
+    tag: "rollouts",
+    permission: "deploy",
+    params: EnvServiceParams,
+    body: UndoBody,
+    response: RecordedResponse,
+    status: 202,
+    subject: envService,
+    handle: ({ host, params, body }) =>
+      withEnvironment(host.config, params.env, async (session) =>
+        recorded(await undo(session, params.service, body.toRevision === undefined ? {} : { toRevision: String(body.toRevision) }, { reporter: host.hub, recordOnly: true })),
+      ),
+  }),
+  route<{ env: string; service: string }>({
+    method: "post",
+    path: "/api/environments/:env/services/:service/rollback",
+    summary: "abort the rollout in flight, or return to the last revision that served healthily",
+    tag: "rollouts",
+    permission: "deploy",
+    params: EnvServiceParams,
+    body: EmptyBody,
+    response: RecordedResponse,
+    status: 202,
+    subject: envService,
+    handle: ({ host, params }) => withEnvironment(host.config, params.env, async (session) => recorded(await undo(session, params.service, { lastGood: true }, { reporter: host.hub, recordOnly: true }))),
+  }),
+  route<Record<string, never>, { service?: string }>({
+    method: "get",
+    path: "/api/releases",
+    summary: "per service: CI's tested digest and every release with its approvals and signature status",
+    tag: "releases",
+    permission: "read",
+    query: ReleasesQuery,
+    handle: async ({ host, query }) => ({ services: await listReleases(host.config, query.service) }),
+  }),
+  route<Record<string, never>, Record<string, never>, { services: string[]; version?: string; prerelease?: string; all?: boolean }>({
+    method: "post",
+    path: "/api/releases",
+    summary: "promote the digests CI tested to the prod registry under the release policy (as the caller)",
+    tag: "releases",
+    permission: "deploy",
+    body: ReleaseBody,
+    subject: ({ body }) => (body.all === true ? "all services" : body.services.join(", ")),
+    handle: async ({ host, principal, body }) => {
+      const { services, ...opts } = body;
+      const result = await releaseServices(host.config, identityOf(principal), services, opts);
+      for (const outcome of result.kind === "done" ? result.outcomes : []) host.hub.emit({ type: "release.changed", release: outcome.release.id, action: outcome.kind, actor: principal.name });
+      return result;
+    },
+  }),
+  route<{ id: string }, Record<string, never>, { comment?: string }>({
+    method: "post",
+    path: "/api/releases/:id/approve",
+    summary: "approve a waiting release as the caller; it counts only from an owner of the service who did not request it",
+    tag: "releases",
+    permission: "approve",
+    params: ReleaseIdParams,
+    body: ApproveBody,
+    subject: ({ params }) => params.id,
+    handle: async ({ host, principal, params, body }) => {
+      const result = await approveRelease(host.config, identityOf(principal), params.id, body.comment);
+      host.hub.emit({ type: "release.changed", release: params.id, action: "approved", actor: principal.name });
+      return result;
+    },
+  }),
+  route<Record<string, never>, { limit?: number }>({
+    method: "get",
+    path: "/api/audit",
+    summary: "the newest entries of the hash-chained audit log",
+    tag: "audit",
+    permission: "read",
+    query: LimitQuery,
+    handle: async ({ host, query }) => ({ entries: await auditLog(host.config, query.limit ?? 50) }),
+  }),
+  route({
+    method: "get",
+    path: "/api/audit/verify",
+    summary: "check the audit log's hash chain",
+    tag: "audit",
+    permission: "read",
+    handle: ({ host }) => verifyAuditLog(host.config),
+  }),
+  route<Record<string, never>, { limit?: number }>({
+    method: "get",
+    path: "/api/runs",
+    summary: "pipeline runs, newest first",
+    tag: "ci",
+    permission: "read",
+    query: LimitQuery,
+    handle: async ({ host, query }) => ({ runs: await listRuns(host.config, query.limit ?? 20) }),
+  }),
+  route<{ id: string }>({
+    method: "get",
+    path: "/api/runs/:id",
+    summary: "one pipeline run with each service's stages",
+    tag: "ci",
+    permission: "read",
+    params: RunIdParams,
+    handle: async ({ host, params }) => ({ run: await getRun(host.config, params.id) }),
+  }),
+];

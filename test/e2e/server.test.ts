@@ -1,0 +1,212 @@
+// `slipway serve` end to end: the real process with its controllers, real
+// Docker, the environment's real HAProxy and a tiny Python service. A
+// deployer's token deploys, steers a canary and rolls back over the API
+// while the event stream shows the weights move; SIGTERM leaves a paused
+// canary where it is and the next `slipway serve` finishes it.
+// Loopback ports 25500-25599 only.
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { DockerEngine } from "../../src/docker/engine.js";
+import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
+import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { sample as sampleOn } from "./keepalive-load.js";
+import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+
+const DEV_REGISTRY = 25590;
+const PROD_REGISTRY = 25591;
+/** portOffset 23600: endpoint 1910 → 25510, router control port 23600 + 1999 = 25599. */
+const PORT_OFFSET = 23600;
+const ENDPOINT = 25510;
+const API_PORT = 25520;
+const API = `http://127.0.0.1:${API_PORT}`;
+const SYSTEM = "e2e-serve";
+const engine = new DockerEngine();
+const root = mkdtempSync(join(tmpdir(), "slipway-serve-e2e-"));
+const images: Record<string, string> = {};
+let deployer = "";
+let viewer = "";
+let serve: ChildProcess | undefined;
+let serveLog = "";
+
+const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `if self.path == "/healthz": status, body = 200, b"ok"
+else: status, body = 200, VERSION.encode()`);
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
+const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
+
+async function ok(result: CliResult, what: string): Promise<CliResult> {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  return result;
+}
+
+async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(API + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+interface Rollout {
+  id: string;
+  finished: boolean;
+  outcome?: string;
+  state: { phase: string; userPaused: boolean; pause?: { kind: string } };
+}
+
+async function rollout(): Promise<Rollout> {
+  const r = await api("GET", "/api/environments/test/services/hello/rollout", viewer);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body["rollout"] as Rollout;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog}`);
+    await sleep(200);
+  }
+}
+
+async function startServe(): Promise<void> {
+  serveLog = "";
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "serve", "--port", String(API_PORT)], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d: Buffer) => (serveLog += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (serveLog += d.toString()));
+  serve = child;
+  await until("slipway serve to listen", async () => (serveLog.includes("log in:") ? true : child.exitCode !== null ? Promise.reject(new Error(`serve exited: ${serveLog}`)) : undefined), 30_000);
+}
+
+async function stopServe(): Promise<number | null> {
+  const child = serve;
+  if (child === undefined || child.exitCode !== null) return child?.exitCode ?? null;
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  child.kill("SIGTERM");
+  return exited;
+}
+
+/** Reads server-sent events until `match` holds for one; returns it. */
+async function nextEvent(stream: ReadableStreamDefaultReader<Uint8Array>, buffer: { text: string }, match: (type: string, data: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
+  const decoder = new TextDecoder();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let end = buffer.text.indexOf("\n\n");
+    while (end >= 0) {
+      const frame = buffer.text.slice(0, end);
+      buffer.text = buffer.text.slice(end + 2);
+      const type = /^event: (.*)$/m.exec(frame)?.[1];
+      const data = /^data: (.*)$/m.exec(frame)?.[1];
+      if (type !== undefined && data !== undefined) {
+        const parsed = JSON.parse(data) as Record<string, unknown>;
+        if (match(type, parsed)) return parsed;
+      }
+      end = buffer.text.indexOf("\n\n");
+    }
+    if (Date.now() > deadline) throw new Error("no matching event in time");
+    const { value, done } = await stream.read();
+    if (done) throw new Error("the event stream ended");
+    buffer.text += decoder.decode(value);
+  }
+}
+
+function writeService(strategy: string): void {
+  writeFileSync(
+    join(root, "services", "hello", "slipway.service.yaml"),
+    `name: hello
+owners: [alice@example.com]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: 1910 }
+readiness: { http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }
+replicas: 1
+terminationGracePeriodSeconds: 2
+strategy: ${strategy}
+`,
+  );
+}
+
+describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is not installed" : false }, () => {
+  before(async () => {
+    mkdirSync(join(root, "services", "hello"), { recursive: true });
+    writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [`{ name: test, registry: dev, portOffset: ${PORT_OFFSET} }`]));
+    writeService("{ canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    await ok(await cli("up"), "slipway up");
+    images["v1"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v1`, serverPy, { APP_VERSION: "v1" });
+    images["v2"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v2`, serverPy, { APP_VERSION: "v2" });
+    await ok(await cli("users", "add", "dan", "--role", "deployer"), "users add dan");
+    await ok(await cli("users", "add", "val", "--role", "viewer"), "users add val");
+    deployer = (await ok(await cli("token", "create", "--user", "dan", "--role", "deployer"), "token create")).stdout.trim();
+    viewer = (await ok(await cli("token", "create", "--user", "val", "--role", "viewer"), "token create")).stdout.trim();
+    await startServe();
+  });
+
+  after(async () => {
+    await stopServe();
+    await cli("down");
+    const list = await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } });
+    for (const c of list) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a deploy over the API is driven by the server's controller", async () => {
+    const res = await api("POST", "/api/environments/test/services/hello/deploy", deployer, { digest: images["v1"] });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await until("v1 healthy", async () => ((await rollout()).outcome === "healthy" ? true : undefined));
+    assert.deepEqual(await sample(10), { v1: 10 });
+  });
+
+  it("a canary moves live in the event stream; promote over the API finishes it; a viewer may watch but not steer", async () => {
+    const events = await fetch(`${API}/api/events`, { headers: { authorization: `Bearer ${viewer}` } });
+    assert.equal(events.status, 200);
+    const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+    const buffer = { text: "" };
+    const deployed = await api("POST", "/api/environments/test/services/hello/deploy", deployer, { digest: images["v2"] });
+    assert.equal(deployed.status, 202, JSON.stringify(deployed.body));
+    await nextEvent(reader, buffer, (type) => type === "rollout.started");
+    const atHalf = await nextEvent(reader, buffer, (type, e) => type === "rollout.progress" && Object.values((e["observed"] as { weights: Record<string, number> }).weights).includes(50) && (e["state"] as { pause?: { kind: string } }).pause?.kind === "manual");
+    assert.equal(atHalf["service"], "hello");
+    const split = await sample(40);
+    assert.ok((split["v1"] ?? 0) > 0 && (split["v2"] ?? 0) > 0, JSON.stringify(split));
+    // The CLI on the same machine keeps working: it reads the same store.
+    const status = await ok(await cli("status", "--env", "test"), "slipway status");
+    assert.match(status.stdout, /50%/);
+    assert.equal((await api("POST", "/api/environments/test/services/hello/rollout/promote", viewer, {})).status, 403);
+    assert.equal((await api("POST", "/api/environments/test/services/hello/rollout/promote", deployer, {})).status, 202);
+    await nextEvent(reader, buffer, (type, e) => type === "rollout.progress" && (e["state"] as { phase: string }).phase === "completed" || (type === "rollout.progress" && Object.values((e["observed"] as { weights: Record<string, number> }).weights).includes(100)));
+    await until("v2 healthy", async () => ((await rollout()).outcome === "healthy" ? true : undefined));
+    assert.deepEqual(await sample(10), { v2: 10 });
+    await reader.cancel();
+  });
+
+  it("rollback over the API returns to v1", async () => {
+    const res = await api("POST", "/api/environments/test/services/hello/rollback", deployer, {});
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await until("the rollback healthy", async () => {
+      const r = await rollout();
+      return r.id === res.body["rolloutId"] && r.outcome === "healthy" ? true : undefined;
+    });
+    assert.deepEqual(await sample(10), { v1: 10 });
+  });
+
+  it("SIGTERM leaves a paused canary where it is; the next serve finishes it", async () => {
+    const res = await api("POST", "/api/environments/test/services/hello/deploy", deployer, { digest: images["v2"] });
+    assert.equal(res.status, 202, JSON.stringify(res.body));
+    await until("the canary at its manual pause", async () => ((await rollout()).state.pause?.kind === "manual" ? true : undefined));
+    assert.equal(await stopServe(), 0, serveLog);
+    assert.match(serveLog, /rollouts in flight stay where they are/);
+    const during = await sample(40);
+    assert.ok((during["v1"] ?? 0) > 0 && (during["v2"] ?? 0) > 0, `the router keeps the split while no serve runs: ${JSON.stringify(during)}`);
+    await startServe();
+    const left = await rollout();
+    assert.equal(left.id, res.body["rolloutId"]);
+    assert.equal(left.finished, false);
+    assert.equal((await api("POST", "/api/environments/test/services/hello/rollout/promote", deployer, {})).status, 202);
+    await until("v2 healthy after the restart", async () => ((await rollout()).outcome === "healthy" ? true : undefined));
+    assert.deepEqual(await sample(10), { v2: 10 });
+  });
+});
