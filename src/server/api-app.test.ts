@@ -252,7 +252,7 @@ describe("the HTTP API (in-process)", () => {
       assert.equal(res.status, 200);
       const [row, ...rest] = (await json(res))["services"] as Record<string, string>[];
       assert.deepEqual(rest, []);
-      assert.deepEqual({ ...row, endpoint: undefined }, { environment: "prod", service: "hello", endpoint: undefined, version: "not deployed", digest: "" });
+      assert.deepEqual({ ...row, endpoint: undefined }, { environment: "prod", service: "hello", endpoint: undefined, version: "not deployed", digest: "", health: "not deployed" });
       assert.match(row?.["endpoint"] ?? "", /^127\.0\.0\.1:\d+$/);
     });
     it("GET the rollout", async () => {
