@@ -62,12 +62,14 @@ export interface RolloutStatus {
   rollout: RolloutRecord;
   revisions: RevisionRecord[];
   endpoints: Endpoints;
+  /** A command (pause, promote, …) waits for the controller. */
+  commandPending: boolean;
 }
 
 export function rolloutStatus(session: EnvironmentSession, serviceName: string): RolloutStatus {
   const service = serviceOf(session.system, serviceName);
   const rollout = currentRollout(session, serviceName, false);
-  return { rollout, revisions: session.rollouts.listRevisions(scopeOf(session, serviceName)), endpoints: endpointsOf(session, service.config) };
+  return { rollout, revisions: session.rollouts.listRevisions(scopeOf(session, serviceName)), endpoints: endpointsOf(session, service.config), commandPending: session.rollouts.nextCommand(rollout.id) !== undefined };
 }
 
 /**

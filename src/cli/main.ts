@@ -20,6 +20,7 @@ const commands = {
   controller: () => import("./commands/controller.js"),
   recovery: () => import("./commands/recovery.js"),
   render: () => import("./commands/render.js"),
+  remote: () => import("./remote.js"),
   serve: () => import("./commands/serve.js"),
   users: () => import("./commands/users.js"),
 };
@@ -28,6 +29,8 @@ export interface GlobalOptions {
   config: string;
   debug: boolean;
   json: boolean;
+  /** A `slipway serve` to talk to instead of this machine's store (status, releases, approve, deploy, rollout, rollback). */
+  server?: string;
 }
 
 export interface CommandContext {
@@ -42,6 +45,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-c, --config <path>", "slipway.yaml, or a folder at or below it", process.cwd())
     .option("--json", "machine-readable output", false)
     .option("--debug", "show stacks with errors", false)
+    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, deploy, rollout, rollback")
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
     .showSuggestionAfterError(true);
@@ -51,6 +55,15 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     <A extends unknown[]>(action: (ctx: CommandContext, ...args: A) => Promise<number> | number) =>
     async (...args: A): Promise<void> => {
       exitCode = await action(context(), ...args);
+    };
+  // A command that can also talk to a server: remote when --server or SLIPWAY_SERVER says so.
+  const localOrRemote =
+    <A extends unknown[]>(local: (ctx: CommandContext, ...args: A) => Promise<number>, remote: (ctx: CommandContext, r: import("./remote.js").Remote, ...args: A) => Promise<number>) =>
+    async (...args: A): Promise<void> => {
+      const ctx = context();
+      const { remoteOf } = await commands.remote();
+      const server = remoteOf(ctx.globals);
+      exitCode = server === undefined ? await local(ctx, ...args) : await remote(ctx, server, ...args);
     };
 
   program.command("validate").description("check slipway.yaml and every slipway.service.yaml; exits non-zero on any error").action(run(async (ctx) => (await commands.validate()).validateCommand(ctx)));
@@ -91,12 +104,12 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .description("approve a release waiting for approval, as the current identity (SLIPWAY_IDENTITY, git user.email or the OS user)")
     .argument("<release>", "service@version")
     .option("-m, --comment <text>", "why")
-    .action(run(async (ctx, id: string, opts: { comment?: string }) => (await commands.release()).approveCommand(ctx, id, opts)));
+    .action(localOrRemote(async (ctx, id: string, opts: { comment?: string }) => (await commands.release()).approveCommand(ctx, id, opts), async (ctx, r, id, opts) => (await commands.remote()).remoteApprove(ctx, r, id, opts)));
   program
     .command("releases")
     .description("what is in production: version → digest → commit → run → approvals → signature, per service")
     .argument("[service]")
-    .action(run(async (ctx, service: string | undefined) => (await commands.release()).releasesCommand(ctx, service)));
+    .action(localOrRemote(async (ctx, service: string | undefined) => (await commands.release()).releasesCommand(ctx, service), async (ctx, r, service) => (await commands.remote()).remoteReleases(ctx, r, service)));
   program
     .command("verify")
     .description("check an image's signature and provenance; non-zero when missing, wrong or tampered")
@@ -121,9 +134,9 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .requiredOption("--env <env>", "the environment")
     .option("--version <semver>", "a released version (environments deploying from the prod registry)")
     .option("--digest <sha256>", "an image digest in the environment's registry (default: CI's newest build, or the newest release)")
-    .action(run(async (ctx, service: string, opts: { env: string; version?: string; digest?: string }) => (await commands.deploy()).deployCommand(ctx, service, opts)));
+    .action(localOrRemote(async (ctx, service: string, opts: { env: string; version?: string; digest?: string }) => (await commands.deploy()).deployCommand(ctx, service, opts), async (ctx, r, service, opts) => (await commands.remote()).remoteDeploy(ctx, r, service, opts)));
   const rollout = program.command("rollout").description("follow and steer a service's rollout");
-  rollout.command("status").description("the rollout's state: phase, step, analyses, revisions").argument("<service>").requiredOption("--env <env>", "the environment").action(run(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).rolloutStatusCommand(ctx, service, opts)));
+  rollout.command("status").description("the rollout's state: phase, step, analyses, revisions").argument("<service>").requiredOption("--env <env>", "the environment").action(localOrRemote(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).rolloutStatusCommand(ctx, service, opts), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutStatus(ctx, r, service, opts)));
   for (const [name, description] of [
     ["watch", "show the rollout live (and drive it, unless another slipway process does)"],
     ["resume", "continue a paused or interrupted rollout, running it until done or paused"],
@@ -139,7 +152,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
       .requiredOption("--env <env>", "the environment")
       .option("--full", "promote: skip every remaining step, pause and analysis")
       .option("--reason <text>", "abort: why")
-      .action(run(async (ctx, service: string, opts: { env: string; full?: boolean; reason?: string }) => (await commands.deploy()).rolloutCommand(ctx, name, service, opts)));
+      .action(localOrRemote(async (ctx, service: string, opts: { env: string; full?: boolean; reason?: string }) => (await commands.deploy()).rolloutCommand(ctx, name, service, opts), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, name, service, opts)));
   }
   rollout
     .command("undo")
@@ -147,18 +160,18 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .argument("<service>")
     .requiredOption("--env <env>", "the environment")
     .option("--to-revision <n>", "the revision number to go back to")
-    .action(run(async (ctx, service: string, opts: { env: string; toRevision?: string }) => (await commands.deploy()).undoCommand(ctx, service, opts)));
+    .action(localOrRemote(async (ctx, service: string, opts: { env: string; toRevision?: string }) => (await commands.deploy()).undoCommand(ctx, service, opts), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, "undo", service, opts)));
   program
     .command("rollback")
     .description("roll a service back in an environment: abort the rollout in flight, or return to the last revision that served healthily")
     .argument("<service>")
     .requiredOption("--env <env>", "the environment")
-    .action(run(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).undoCommand(ctx, service, { ...opts, lastGood: true })));
+    .action(localOrRemote(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).undoCommand(ctx, service, { ...opts, lastGood: true }), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, "rollback", service, opts)));
   program
     .command("status")
     .description("environment × service: version, digest, ready instances, traffic split")
     .option("--env <env>", "only this environment")
-    .action(run(async (ctx, opts: { env?: string }) => (await commands.deploy()).statusCommand(ctx, opts)));
+    .action(localOrRemote(async (ctx, opts: { env?: string }) => (await commands.deploy()).statusCommand(ctx, opts), async (ctx, r, opts) => (await commands.remote()).remoteStatus(ctx, r, opts)));
   program
     .command("snapshot")
     .description("write the system lock of an environment: each service's digest, template, replicas and strategy, in dependency order (no secrets)")

@@ -209,4 +209,22 @@ describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is no
     await until("v2 healthy after the restart", async () => ((await rollout()).outcome === "healthy" ? true : undefined));
     assert.deepEqual(await sample(10), { v2: 10 });
   });
+  it("the CLI's remote mode (--server, SLIPWAY_TOKEN) rolls back, deploys, promotes and reads status through the server", async () => {
+    const remote = (token: string, ...args: string[]): Promise<CliResult> => runCli(["--server", API, ...args], { SLIPWAY_TOKEN: token });
+    const refused = await remote(viewer, "deploy", "hello", "--env", "test", "--digest", images["v1"] as string);
+    assert.equal(refused.code, 9, refused.stderr);
+    assert.match(refused.stderr, /FORBIDDEN: val is a viewer/);
+    await ok(await remote(deployer, "rollback", "hello", "--env", "test"), "remote rollback");
+    assert.deepEqual(await sample(10), { v1: 10 });
+    const deployed = await ok(await remote(deployer, "deploy", "hello", "--env", "test", "--digest", images["v2"] as string), "remote deploy");
+    assert.match(deployed.stdout, /recorded on http:\/\/127\.0\.0\.1:25520/);
+    assert.equal((await rollout()).state.pause?.kind, "manual", "the remote deploy returns at the manual pause, as the local one does");
+    const status = await ok(await remote(viewer, "status", "--env", "test"), "remote status");
+    assert.match(status.stdout, /50%/);
+    await ok(await remote(deployer, "rollout", "promote", "hello", "--env", "test"), "remote promote");
+    assert.equal((await rollout()).outcome, "healthy");
+    assert.deepEqual(await sample(10), { v2: 10 });
+    const shown = await ok(await remote(viewer, "rollout", "status", "hello", "--env", "test"), "remote rollout status");
+    assert.match(shown.stdout, /finished: healthy/);
+  });
 });

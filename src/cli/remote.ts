@@ -1,0 +1,137 @@
+// The CLI's remote mode: with --server <url> (or SLIPWAY_SERVER) and a token
+// in SLIPWAY_TOKEN, status, releases, approve, deploy, rollout and rollback
+// go to a `slipway serve` over its API instead of this machine's store. The
+// server's controller drives what they record; the CLI follows it.
+import type { ServiceStatusRow } from "../app/status.js";
+import type { RolloutStatus } from "../app/rollout.js";
+import type { ServiceReleases } from "../app/release.js";
+import type { RolloutRecord } from "../delivery/controller/store-port.js";
+import type { RolloutState } from "../delivery/types.js";
+import { ErrorCodes, SlipwayError, type ErrorCode } from "../domain/errors.js";
+import type { ApproveResult } from "../release/release-service.js";
+import type { CommandContext, GlobalOptions } from "./main.js";
+import { printApproved, printReleases } from "./commands/release.js";
+import { printRolloutStatus, printStatus } from "./commands/deploy.js";
+
+export interface Remote {
+  url: string;
+  token: string;
+}
+
+/** The server to talk to, if any: --server, else SLIPWAY_SERVER; the token from SLIPWAY_TOKEN. */
+export function remoteOf(globals: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Remote | undefined {
+  const url = globals.server ?? env["SLIPWAY_SERVER"];
+  if (url === undefined || url === "") return undefined;
+  const token = env["SLIPWAY_TOKEN"];
+  if (token === undefined || token === "") throw new SlipwayError("USAGE", `talking to ${url} needs an API token in SLIPWAY_TOKEN`, { hint: "on the server's machine: `slipway token create --user <you> --role <role>`" });
+  return { url: url.replace(/\/+$/, ""), token };
+}
+
+export class RemoteClient {
+  constructor(private readonly remote: Remote) {}
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>("GET", path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.call<T>("POST", path, body);
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.remote.url + path, {
+        method,
+        headers: { authorization: `Bearer ${this.remote.token}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(120_000),
+      });
+    } catch (err) {
+      throw new SlipwayError("SERVER_REFUSED", `cannot reach ${this.remote.url}: ${(err as Error).message}`, { cause: err, hint: "is `slipway serve` running there? check --server / SLIPWAY_SERVER" });
+    }
+    const text = await res.text();
+    const parsed = ((): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (res.ok) return parsed as T;
+    const error = (parsed as { error?: { code?: string; message?: string; hint?: string } } | undefined)?.error;
+    const code: ErrorCode = error?.code !== undefined && error.code in ErrorCodes ? (error.code as ErrorCode) : "SERVER_REFUSED";
+    const what = error?.code !== undefined && code === "SERVER_REFUSED" ? `${error.code}: ` : "";
+    throw new SlipwayError(code, `${this.remote.url} answered ${res.status}: ${what}${error?.message ?? text.slice(0, 200)}`, { ...(error?.hint === undefined ? {} : { hint: error.hint }) });
+  }
+}
+
+const rolloutPath = (env: string, service: string): string => `/api/environments/${encodeURIComponent(env)}/services/${encodeURIComponent(service)}`;
+
+export async function remoteStatus(ctx: CommandContext, remote: Remote, opts: { env?: string }): Promise<number> {
+  const { services } = await new RemoteClient(remote).get<{ services: ServiceStatusRow[] }>(`/api/status${opts.env === undefined ? "" : `?env=${encodeURIComponent(opts.env)}`}`);
+  printStatus(ctx.output, ctx.globals.json, services);
+  return 0;
+}
+
+export async function remoteReleases(ctx: CommandContext, remote: Remote, service: string | undefined): Promise<number> {
+  const { services } = await new RemoteClient(remote).get<{ services: ServiceReleases[] }>(`/api/releases${service === undefined ? "" : `?service=${encodeURIComponent(service)}`}`);
+  printReleases(ctx.output, ctx.globals.json, services);
+  return 0;
+}
+
+export async function remoteApprove(ctx: CommandContext, remote: Remote, releaseId: string, opts: { comment?: string }): Promise<number> {
+  const client = new RemoteClient(remote);
+  const result = await client.post<ApproveResult>(`/api/releases/${encodeURIComponent(releaseId)}/approve`, opts.comment === undefined ? {} : { comment: opts.comment });
+  const { user } = await client.get<{ user: string }>("/api/session");
+  printApproved(ctx.output, ctx.globals.json, releaseId, user, result);
+  return 0;
+}
+
+export async function remoteRolloutStatus(ctx: CommandContext, remote: Remote, service: string, opts: { env: string }): Promise<number> {
+  printRolloutStatus(ctx.output, ctx.globals.json, await new RemoteClient(remote).get<RolloutStatus>(`${rolloutPath(opts.env, service)}/rollout`));
+  return 0;
+}
+
+const pausedByHand = (s: RolloutState): boolean => s.userPaused || s.pause?.kind === "manual";
+
+/** Records the deploy on the server, then follows the rollout there until done or paused by hand. */
+export async function remoteDeploy(ctx: CommandContext, remote: Remote, service: string, opts: { env: string; version?: string; digest?: string }): Promise<number> {
+  const client = new RemoteClient(remote);
+  const answer = await client.post<{ rolloutId?: string; alreadyServes?: string }>(`${rolloutPath(opts.env, service)}/deploy`, { ...(opts.version === undefined ? {} : { version: opts.version }), ...(opts.digest === undefined ? {} : { digest: opts.digest }) });
+  if (answer.alreadyServes !== undefined) {
+    ctx.output.out(`${service} in ${opts.env} already runs ${answer.alreadyServes}; nothing to roll out`);
+    return 0;
+  }
+  ctx.output.out(`rollout ${answer.rolloutId ?? "?"}: ${service} in ${opts.env}, recorded on ${remote.url}; its controller drives it`);
+  return follow(ctx, client, service, opts.env, pausedByHand, "healthy");
+}
+
+/** pause|resume|promote|abort|retry|watch, undo and rollback on the server; then follows as the local commands do. */
+export async function remoteRolloutAction(ctx: CommandContext, remote: Remote, action: string, service: string, opts: { env: string; full?: boolean; reason?: string; toRevision?: string; lastGood?: boolean }): Promise<number> {
+  const client = new RemoteClient(remote);
+  const base = rolloutPath(opts.env, service);
+  if (action === "rollback") await client.post(`${base}/rollback`);
+  else if (action === "undo") await client.post(`${base}/undo`, opts.toRevision === undefined ? {} : { toRevision: Number(opts.toRevision) });
+  else if (action !== "watch") await client.post(`${base}/rollout/${action}`, { ...(opts.full === true ? { full: true } : {}), ...(opts.reason === undefined ? {} : { reason: opts.reason }) });
+  const stopWhen = action === "pause" ? (s: RolloutState) => s.userPaused : action === "undo" || action === "rollback" ? () => false : pausedByHand;
+  return follow(ctx, client, service, opts.env, stopWhen, action === "abort" || (action === "undo" && opts.toRevision === undefined) ? "aborted-or-healthy" : "healthy");
+}
+
+/** Prints the server's rollout as it changes, until it ends or `stopWhen` holds; exit 0 when it ended as expected. */
+async function follow(ctx: CommandContext, client: RemoteClient, service: string, env: string, stopWhen: (s: RolloutState) => boolean, expected: "healthy" | "aborted-or-healthy"): Promise<number> {
+  let last = "";
+  for (;;) {
+    const { rollout, commandPending } = await client.get<{ rollout: RolloutRecord; commandPending: boolean }>(`${rolloutPath(env, service)}/rollout`);
+    const line = `${rollout.state.phase}${rollout.state.userPaused ? " (paused)" : ""} · ${rollout.state.message ?? ""}`;
+    if (line !== last && !ctx.globals.json) ctx.output.out(line);
+    last = line;
+    if (rollout.finished) {
+      if (ctx.globals.json) ctx.output.out(JSON.stringify({ rollout: rollout.id, end: "complete", outcome: rollout.outcome, state: rollout.state }));
+      const ok = rollout.outcome === "healthy" || (expected === "aborted-or-healthy" && rollout.outcome === "aborted");
+      return ok ? 0 : 1;
+    }
+    if (!commandPending && stopWhen(rollout.state)) return 0;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
