@@ -28,22 +28,19 @@ export async function openServeHost(config: string): Promise<ServeHost> {
 export type ControllerStart = { environment: string; controller: EnvironmentController } | { environment: string; skipped: string };
 
 /**
- * Starts the rollout controller of every Docker environment. One held by
- * another process (a `slipway controller --env`) is left to it; the
- * rollouts this server records are driven there.
+ * Starts the rollout controller of every environment (Docker or
+ * Kubernetes). One held by another process (a `slipway controller --env`)
+ * is left to it, and the rollouts this server records are driven there; one
+ * that cannot start (a cluster out of reach, say) is reported and skipped,
+ * so the others and the API still serve.
  */
 export async function startControllers(host: ServeHost, options: { reporter: Reporter; signal: AbortSignal }): Promise<ControllerStart[]> {
   const started: ControllerStart[] = [];
   for (const environment of host.system.config.environments) {
-    if (environment.runtime !== "docker") {
-      started.push({ environment: environment.name, skipped: `runs on ${environment.runtime}, which this slipway does not drive` });
-      continue;
-    }
     try {
       started.push({ environment: environment.name, controller: await startEnvironmentController(host.config, environment.name, options) });
     } catch (err) {
-      if (!(err instanceof SlipwayError && err.code === "ROLLOUT_IN_PROGRESS")) throw err;
-      started.push({ environment: environment.name, skipped: err.message });
+      started.push({ environment: environment.name, skipped: err instanceof SlipwayError ? `${err.message} (${err.code})` : String(err) });
     }
   }
   return started;
