@@ -4,6 +4,7 @@
 import { lastGoodRevision, newRolloutId } from "../delivery/controller/begin-rollout.js";
 import type { RevisionRecord, RolloutRecord } from "../delivery/controller/store-port.js";
 import { planRollback } from "../delivery/strategies/rollback.js";
+import type { Measurement } from "../delivery/analysis/metric-provider.js";
 import type { Command, RolloutState } from "../delivery/types.js";
 import { SlipwayError } from "../domain/errors.js";
 import { drive, untilPausedByHand, type DriveOptions, type DriveResult, type RecordOnly } from "./drive.js";
@@ -64,12 +65,20 @@ export interface RolloutStatus {
   endpoints: Endpoints;
   /** A command (pause, promote, …) waits for the controller. */
   commandPending: boolean;
+  /** Each analysis's measurements so far (value, phase, time), by its key: what a chart of the canary's metrics draws. */
+  measurements: Record<string, Measurement[]>;
 }
 
 export function rolloutStatus(session: EnvironmentSession, serviceName: string): RolloutStatus {
   const service = serviceOf(session.system, serviceName);
   const rollout = currentRollout(session, serviceName, false);
-  return { rollout, revisions: session.rollouts.listRevisions(scopeOf(session, serviceName)), endpoints: endpointsOf(session, service.config), commandPending: session.rollouts.nextCommand(rollout.id) !== undefined };
+  return {
+    rollout,
+    revisions: session.rollouts.listRevisions(scopeOf(session, serviceName)),
+    endpoints: endpointsOf(session, service.config),
+    commandPending: session.rollouts.nextCommand(rollout.id) !== undefined,
+    measurements: Object.fromEntries(rollout.state.analyses.map((a) => [a.key, session.rollouts.loadMeasurements(rollout.id, a.key)])),
+  };
 }
 
 /**

@@ -259,6 +259,8 @@ describe("the HTTP API (in-process)", () => {
       const body = await json(await call("GET", "/api/environments/test/services/hello/rollout", { token: tokens["val"] as string }));
       assert.equal((body["rollout"] as { state: { service: string } }).state.service, "hello");
       assert.equal((body["revisions"] as unknown[]).length, 1);
+      assert.deepEqual(body["measurements"], {}, "no analysis has run");
+      assert.equal(body["commandPending"], true, "the browser session's pause waits: no controller runs here");
     });
     for (const action of ["pause", "resume", "promote", "retry", "abort"]) {
       it(`POST rollout/${action} records the command for the controller and is audited with the caller`, async () => {
