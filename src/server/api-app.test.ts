@@ -32,6 +32,7 @@ function scratchSystem(): string {
   );
   mkdirSync(join(root, "services", "hello"), { recursive: true });
   writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), "name: hello\nowners: [alice@example.com]\nbuild: { image: debian:bookworm-slim }\nport: 8080\nreadiness: { tcp: {} }\n");
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM debian:bookworm-slim\n");
   return root;
 }
 

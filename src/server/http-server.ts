@@ -1,13 +1,16 @@
 // The API behind a socket: @hono/node-server on node:http, or node:https
 // when given a certificate and key. Binds 127.0.0.1 unless told otherwise.
-// close() stops accepting, ends the event streams and waits for requests
-// in flight.
+// close() stops accepting, ends the event streams and waits (up to 10 s)
+// for requests in flight.
 import { readFileSync } from "node:fs";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import { SlipwayError } from "../domain/errors.js";
 import type { ApiApp } from "./api-app.js";
+
+/** How long close() lets requests in flight finish. */
+const CLOSE_GRACE_MS = 10_000;
 
 export interface ListenOptions {
   hostname: string;
@@ -41,9 +44,18 @@ export async function listen(api: ApiApp, options: ListenOptions): Promise<Runni
     close: () =>
       new Promise<void>((resolve) => {
         api.closeStreams();
-        server.close(() => resolve());
-        // Idle keep-alive sockets would hold close() open.
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        // Connections go idle as their requests (and the ended event streams) finish: close
+        // them as they do, so keep-alive does not hold close() open; requests still in flight
+        // after CLOSE_GRACE_MS are cut.
+        const sockets = server as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+        const sweep = setInterval(() => sockets.closeIdleConnections?.(), 50);
+        const cut = setTimeout(() => sockets.closeAllConnections?.(), CLOSE_GRACE_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          clearTimeout(cut);
+          resolve();
+        });
+        sockets.closeIdleConnections?.();
       }),
   };
 }
