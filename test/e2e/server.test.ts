@@ -114,6 +114,8 @@ async function nextEvent(stream: ReadableStreamDefaultReader<Uint8Array>, buffer
 }
 
 function writeService(strategy: string): void {
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
   writeFileSync(
     join(root, "services", "hello", "slipway.service.yaml"),
     `name: hello
