@@ -276,7 +276,7 @@ cmd_down() {
   for name in kube-proxy kube-scheduler kube-controller-manager kube-apiserver etcd containerd; do stop "$name"; done
   # Shims of our containerd (matched by its socket, never Docker's).
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-    tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-address $CONTAINERD_SOCK " && kill -KILL "$pid" 2>/dev/null || true
+    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-address $CONTAINERD_SOCK " && kill -KILL "$pid" 2>/dev/null || true
   done
   [[ -x $KUBE_BIN/kube-proxy ]] && "$KUBE_BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
   remove_our_iptables
@@ -303,6 +303,7 @@ cmd_down() {
     [[ -d $hierarchy ]] && find "$hierarchy" -depth -type d -exec rmdir {} + 2>/dev/null || true
   done
   rm -rf "$K8S_DIR"
+  rmdir --ignore-fail-on-non-empty "$(dirname "$K8S_DIR")" 2>/dev/null || true
   log "down: removed the cluster and $K8S_DIR (binaries kept in $K8S_CACHE)"
 }
 

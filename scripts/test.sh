@@ -13,4 +13,11 @@ step "interop tools (oras, crane)"; as_root bash scripts/interop-tools.sh
 step "typecheck and build"; npm run --silent build
 step "lint";         npm run --silent lint
 step "unit tests";   node --test dist/src/ dist/test/unit/
+# The Kubernetes test cluster (docs/test-cluster.md): built once per version into a cache,
+# started if not running, and left running. SLIPWAY_K8S=off skips it and its tests.
+if [ "${SLIPWAY_K8S:-on}" = off ]; then
+  step "kubernetes test cluster: skipped (SLIPWAY_K8S=off)"
+else
+  step "kubernetes test cluster"; as_root bash scripts/test-cluster.sh up
+fi
 step "end-to-end tests"; node --test --test-concurrency=1 dist/test/e2e/

@@ -1,10 +1,17 @@
 # Config files of the test cluster's daemons. Sourced by test-cluster.sh after settings.sh.
-# Rewritten on every `up` (cheap, and a changed script takes effect on the next start).
+# Written on every `up`, but a file is replaced only when its content changes: kube-proxy
+# exits when its config file is written, and a running daemon keeps what it read.
+
+# update_file <path>: stdin becomes the file's content, if different.
+update_file() {
+  cat >"$1.new"
+  if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv "$1.new" "$1"; fi
+}
 
 write_containerd_config() {
   mkdir -p "$K8S_DIR/containerd/certs.d" "$K8S_DIR/cni/net.d"
   # Our own instance: own socket, root, state and runc root; never Docker's containerd.
-  cat >"$K8S_DIR/containerd/config.toml" <<EOF
+  update_file "$K8S_DIR/containerd/config.toml" <<EOF
 version = 2
 root = "$K8S_DIR/containerd/root"
 state = "$K8S_DIR/containerd/state"
@@ -50,7 +57,7 @@ EOF
   done
   # Bridge cni0 without masquerade (pods stay local); the firewall plugin accepts pod
   # traffic in FORWARD, whose policy Docker sets to DROP; portmap for hostPorts.
-  cat >"$K8S_DIR/cni/net.d/10-slipway.conflist" <<EOF
+  update_file "$K8S_DIR/cni/net.d/10-slipway.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
   "name": "slipway-test-cluster",
@@ -66,7 +73,7 @@ EOF
 }
 
 write_kubelet_config() {
-  cat >"$K8S_DIR/kubelet.yaml" <<EOF
+  update_file "$K8S_DIR/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -93,7 +100,7 @@ evictionHard: {memory.available: 100Mi, nodefs.available: 2%, imagefs.available:
 imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90
 EOF
-  cat >"$K8S_DIR/kube-proxy.yaml" <<EOF
+  update_file "$K8S_DIR/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $K8S_DIR/kube-proxy.kubeconfig}
@@ -105,11 +112,12 @@ healthzBindAddress: 127.0.0.1:$PROXY_HEALTHZ_PORT
 # Leave the host's conntrack sysctls and route_localnet alone.
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 iptables: {localhostNodePorts: false}
+nodePortAddresses: [primary]
 EOF
 }
 
 write_addon_configs() {
-  cat >"$K8S_DIR/Corefile" <<EOF
+  update_file "$K8S_DIR/Corefile" <<EOF
 .:$COREDNS_PORT {
     bind $NODE_IP 127.0.0.1
     errors
@@ -121,7 +129,7 @@ write_addon_configs() {
     forward . /etc/resolv.conf
 }
 EOF
-  cat >"$K8S_DIR/traefik.yaml" <<EOF
+  update_file "$K8S_DIR/traefik.yaml" <<EOF
 # Traefik on the host as the cluster's Gateway API implementation (GatewayClass "traefik").
 # A Gateway listener is served by the entry point with the same port: use $GATEWAY_PORT_FIRST-$GATEWAY_PORT_LAST.
 entryPoints:
@@ -132,7 +140,6 @@ providers:
   kubernetesGateway:
     statusAddress: {ip: 127.0.0.1}
 ping: {entryPoint: traefik}
-api: {dashboard: false}
 metrics:
   prometheus:
     entryPoint: metrics
@@ -141,7 +148,7 @@ metrics:
     addServicesLabels: true
 log: {level: INFO}
 EOF
-  cat >"$K8S_DIR/prometheus.yml" <<EOF
+  update_file "$K8S_DIR/prometheus.yml" <<EOF
 global: {scrape_interval: 2s, evaluation_interval: 2s}
 scrape_configs:
   - job_name: traefik

@@ -30,7 +30,7 @@ PROXY_METRICS_PORT=23249; PROXY_HEALTHZ_PORT=23256
 COREDNS_PORT=23053
 # Traefik serves a Gateway listener on the entry point with the listener's port: one entry
 # point per port in GATEWAY_PORTS (first..last), so systems can have listeners of their own.
-GATEWAY_PORT_FIRST=23080; GATEWAY_PORT_LAST=23099
+GATEWAY_PORT_FIRST=23080; GATEWAY_PORT_LAST=23089
 GATEWAY_PORT=$GATEWAY_PORT_FIRST                     # the default one, for tests with one listener
 TRAEFIK_API_PORT=23070; TRAEFIK_METRICS_PORT=23071
 PROMETHEUS_PORT=23090
