@@ -16,6 +16,7 @@ import type { RegistryClient } from "../registry/types.js";
 import type { PipelineRunStore } from "../store/types.js";
 import type { IntegrationRunStore } from "../pipeline/integration-tests.js";
 import type { Identity } from "./identity.js";
+import { attestationTag } from "./attestations/cosign-att.js";
 import { evidenceFor, type EvidenceReport, type VerifiedAttestationCache } from "./attestations/evidence.js";
 import { standingOf, type TrustedKey } from "./attestations/read-evidence.js";
 import type { EvidenceKind } from "./attestations/statements.js";
@@ -162,6 +163,11 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
     // The evidence goes with the image: prod holds the whole story of each release.
     step = "copy the attestations";
     for (const artifact of countedArtifacts(evidence)) await copyImage(deps.dev, devRepo, artifact, deps.prod, prodRepo, {});
+  if (evidence !== undefined) {
+    // cosign's copy of the attestations (sha256-<hex>.att), so `cosign verify-attestation` works against prod too.
+    const att = await deps.dev.headManifest(devRepo, attestationTag(digest));
+    if (att !== undefined) await copyImage(deps.dev, devRepo, att.digest, deps.prod, prodRepo, { tag: attestationTag(digest) });
+  }
     step = "sign the image";
     const key = ensureSigningKey(keysDir(system));
     record.signatureDigest = await signImage(deps.prod, prodRepo, digest, key.privateKey);

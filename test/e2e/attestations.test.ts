@@ -187,6 +187,21 @@ describe("attestations: CI on one machine, release on another", () => {
       assert.equal(verifyEnvelope(envelope, trusted).ok, true);
     });
 
+    it("cosign verify-attestation verifies them in prod with the CI key (cosign's .att layout), and refuses another key", { skip: tool("cosign") === undefined ? `no cosign in ${TOOLS} (scripts/interop-tools.sh --with-cosign builds it)` : false }, () => {
+      const cosign = tool("cosign") as string;
+      const dir = mkdtempSync(join(tmpdir(), "slipway-cosign-"));
+      try {
+        writeFileSync(join(dir, "ci.pub"), pem(ciKey.publicKey, "spki"));
+        writeFileSync(join(dir, "other.pub"), pem(strangerKey.publicKey, "spki"));
+        const verify = (key: string): string => run(cosign, "verify-attestation", "--key", join(dir, key), "--insecure-ignore-tlog", "--allow-insecure-registry", "--allow-http-registry", "--type", "slsaprovenance1", `127.0.0.1:${PROD}/${REPO}@${first}`);
+        const envelopes = verify("ci.pub").trim().split("\n").map((line) => JSON.parse(line) as { payload: string });
+        assert.ok(envelopes.some((e) => statementOf({ payloadType: "", payload: e.payload, signatures: [] }).predicateType === "https://slsa.dev/provenance/v1"));
+        assert.throws(() => verify("other.pub"), /do not match threshold|no matching attestations/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it("crane reads the referrers index (tag schema) and fetches an envelope that verifies", { skip: tool("crane") === undefined ? `no crane in ${TOOLS} (scripts/interop-tools.sh installs it)` : false }, () => {
       const crane = tool("crane") as string;
       const index = JSON.parse(run(crane, "manifest", "--insecure", `127.0.0.1:${PROD}/${REPO}:${referrersTag(first)}`)) as Index;

@@ -14,8 +14,8 @@ import type { Statement } from "./statements.js";
 export const EVIDENCE_ANNOTATION = "dev.slipway.evidence";
 export const PREDICATE_ANNOTATION = "in-toto.io/predicate-type";
 
-/** Returns the artifact manifest's digest. `image` describes the manifest the statement is about. */
-export async function attachAttestation(client: RegistryClient, repository: string, image: Descriptor, envelope: DsseEnvelope, about: { kind: string; statement: Statement; created: string }): Promise<Descriptor> {
+/** Describes the artifact manifest and its envelope blob. `image` describes the manifest the statement is about. */
+export async function attachAttestation(client: RegistryClient, repository: string, image: Descriptor, envelope: DsseEnvelope, about: { kind: string; statement: Statement; created: string }): Promise<Descriptor & { envelope: Descriptor }> {
   await pushSmallBlob(client, repository, new TextEncoder().encode("{}"), EMPTY_CONFIG.mediaType);
   const layer = await pushSmallBlob(client, repository, new TextEncoder().encode(JSON.stringify(envelope)), DSSE_MEDIA_TYPE);
   const manifest: Manifest = {
@@ -29,5 +29,5 @@ export async function attachAttestation(client: RegistryClient, repository: stri
   };
   const bytes = new TextEncoder().encode(JSON.stringify(manifest));
   const digest = await client.putManifest(repository, computeDigest(bytes), bytes, MediaTypes.ociManifest);
-  return { mediaType: MediaTypes.ociManifest, digest, size: bytes.length, artifactType: DSSE_MEDIA_TYPE };
+  return { mediaType: MediaTypes.ociManifest, digest, size: bytes.length, artifactType: DSSE_MEDIA_TYPE, envelope: layer };
 }

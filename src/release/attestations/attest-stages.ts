@@ -7,6 +7,7 @@ import { SlipwayError } from "../../domain/errors.js";
 import type { StageAttestationRequest, StageAttestor } from "../../pipeline/attestor-port.js";
 import type { RegistryClient } from "../../registry/types.js";
 import { attachAttestation } from "./attach.js";
+import { appendCosignAttestation } from "./cosign-att.js";
 import { IN_TOTO_PAYLOAD_TYPE, signEnvelope } from "./dsse.js";
 import { buildStatement, type CiStageKind, type Evidence } from "./statements.js";
 
@@ -51,6 +52,8 @@ export async function attest(attester: Attester, repository: string, digest: str
   const statement = buildStatement(evidence, `${attester.registryName}/${repository}`, digest);
   const envelope = signEnvelope(IN_TOTO_PAYLOAD_TYPE, new TextEncoder().encode(JSON.stringify(statement)), attester.privateKey);
   const artifact = await attachAttestation(attester.client, repository, image, envelope, { kind: evidence.kind, statement, created: evidence.finishedOn });
+  // Also where cosign looks; the referrer above is what slipway reads.
+  await appendCosignAttestation(attester.client, repository, digest, artifact.envelope, statement.predicateType, new Date(evidence.finishedOn));
   return artifact.digest;
 }
 
