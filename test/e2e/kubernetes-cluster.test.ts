@@ -25,6 +25,7 @@ const skip = process.env.SLIPWAY_K8S === "off" ? "SLIPWAY_K8S=off: the Kubernete
 const REGISTRY_PORT = 23500;
 const NAMESPACE = `slipway-smoke-${randomBytes(3).toString("hex")}`;
 const root = mkdtempSync(join(tmpdir(), "slipway-k8s-smoke-"));
+const engine = new DockerEngine();
 
 /** Runs a command; rejects with its output when it fails. */
 function run(command: string, args: readonly string[], input?: string, timeoutMs = 900_000): Promise<string> {
@@ -136,7 +137,7 @@ describe("Kubernetes test cluster (scripts/test-cluster.sh)", { skip }, () => {
     registry = registryDaemonSpec(join(root, "registry"), "dev", parseRegistryUrl(`127.0.0.1:${REGISTRY_PORT}`), binary);
     await startDaemon(registry);
     const repository = `127.0.0.1:${REGISTRY_PORT}/k8s-smoke/web`;
-    digest = await buildAndPushPython(new DockerEngine(), root, `${repository}:smoke`, "", { PORT: "8080" });
+    digest = await buildAndPushPython(engine, root, `${repository}:smoke`, "", { PORT: "8080" });
     image = `${repository}@${digest}`;
     await kubectl(["create", "namespace", NAMESPACE]);
   });
@@ -144,6 +145,10 @@ describe("Kubernetes test cluster (scripts/test-cluster.sh)", { skip }, () => {
   after(async () => {
     await kubectl(["delete", "namespace", NAMESPACE, "--wait=false"]).catch(() => undefined);
     if (registry) await stopDaemon(registry);
+    await engine.api
+      .getImage(`127.0.0.1:${REGISTRY_PORT}/k8s-smoke/web:smoke`)
+      .remove()
+      .catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   });
 
