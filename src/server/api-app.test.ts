@@ -101,9 +101,10 @@ describe("the HTTP API (in-process)", () => {
     }
   });
   after(() => {
-    store.close();
-    host.close();
+    // Even when before() failed half-way.
     rmSync(root, { recursive: true, force: true });
+    (store as SqliteStore | undefined)?.close();
+    (host as ServeHost | undefined)?.close();
   });
 
   describe("without credentials: 401", () => {

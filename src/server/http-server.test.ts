@@ -42,8 +42,9 @@ describe("the API over HTTPS", () => {
     await host.auth.addUser({ name: "setup", source: "os user" }, { name: "ann", role: "viewer", password: PASSWORD });
   });
   after(() => {
-    host.close();
+    // Even when before() failed half-way.
     rmSync(root, { recursive: true, force: true });
+    (host as ServeHost | undefined)?.close();
   });
 
   it("serves HTTPS on 127.0.0.1, sets a Secure session cookie, and closes with an event stream open", async () => {
