@@ -1,6 +1,7 @@
 // The API behind a real socket: HTTPS with a certificate made by openssl,
 // the Secure session cookie over TLS, and a close() that ends open event
-// streams instead of waiting for them. Loopback ports 25530-25532.
+// streams instead of waiting for them. The server takes an ephemeral port:
+// every helper's unit run may run this file at the same moment.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -49,9 +50,9 @@ describe("the API over HTTPS", () => {
 
   it("serves HTTPS on 127.0.0.1, sets a Secure session cookie, and closes with an event stream open", async () => {
     const api = createApiApp(host, { secureCookies: true });
-    const server = await listen(api, { hostname: "127.0.0.1", port: 25530, tls: { cert: join(root, "cert.pem"), key: join(root, "key.pem") } });
+    const server = await listen(api, { hostname: "127.0.0.1", port: 0, tls: { cert: join(root, "cert.pem"), key: join(root, "key.pem") } });
     try {
-      assert.equal(server.url, "https://127.0.0.1:25530");
+      assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal((await get(`${server.url}/api/health`, cert)).status, 200);
       const login = await get(`${server.url}/api/login`, cert, { method: "POST", body: JSON.stringify({ user: "ann", password: PASSWORD }) });
       assert.equal(login.status, 200, login.body);
@@ -75,6 +76,6 @@ describe("the API over HTTPS", () => {
   });
 
   it("refuses a certificate it cannot read, naming the file", async () => {
-    await assert.rejects(listen(createApiApp(host, { secureCookies: true }), { hostname: "127.0.0.1", port: 25530, tls: { cert: join(root, "missing.pem"), key: join(root, "key.pem") } }), /cannot read the TLS certificate .*missing\.pem/);
+    await assert.rejects(listen(createApiApp(host, { secureCookies: true }), { hostname: "127.0.0.1", port: 0, tls: { cert: join(root, "missing.pem"), key: join(root, "key.pem") } }), /cannot read the TLS certificate .*missing\.pem/);
   });
 });
