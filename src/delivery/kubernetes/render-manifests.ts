@@ -131,7 +131,7 @@ function header(lock: SystemLock, environment: string, options: RenderOptions, s
     `Kubernetes manifests of system ${lock.system}, environment ${environment}${options.slipwayVersion === undefined ? "" : `, rendered by slipway ${options.slipwayVersion}`}`,
     `from ${options.source ?? "a system lock"}, taken at ${lock.takenAt}`,
     `namespace ${options.namespace}${options.namespaceSource === undefined ? "" : ` (from ${options.namespaceSource})`}; gatewayClassName ${options.gatewayClass ?? DEFAULT_GATEWAY_CLASS}${options.gatewayClass === undefined ? " (a placeholder: pass --gateway-class)" : ""}`,
-    "Not validated against a live API server (docs/kubernetes.md). Nothing here is applied.",
+    "The objects slipway's Kubernetes runtime applies (docs/kubernetes.md). Rendering applies nothing.",
     "Secrets are not included and must be created separately, in the namespace, before applying:",
   ];
   const withSecrets = services.filter((s) => Object.keys(s.template.secretEnv).length > 0);
