@@ -4,8 +4,10 @@
 // SQLite for releases and the audit log. Killed during a blob upload and
 // during the tag push: no prod tag appears, nothing counts as released, the
 // audit log says where it stopped, and a rerun (registry back) completes with
-// the same digest, a valid signature and provenance.
-// Loopback ports 26201-26203 only.
+// the same digest, a valid signature and provenance. The same for the dev
+// registry killed during CI's push: the build is not recorded as pushed, and
+// the next `slipway ci` pushes it.
+// Loopback ports 26201-26204 only.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -18,11 +20,12 @@ import { startDaemon, stopDaemon, type DaemonSpec } from "../../src/platform/dae
 import { registryBinary, registryDaemonSpec } from "../../src/platform/registry-daemon.js";
 import { runCli } from "./helpers.js";
 
-const DEV = 26201;
-/** The real prod registry. */
+/** The real registries. */
+const DEV_REAL = 26201;
 const PROD_REAL = 26202;
-/** What slipway.yaml calls the prod registry: the proxy in front of it. */
+/** What slipway.yaml calls the registries: proxies in front of them. */
 const PROD = 26203;
+const DEV = 26204;
 const binary = registryBinary();
 const root = mkdtempSync(join(tmpdir(), "slipway-release-faults-"));
 const stateDir = join(root, ".slipway");
@@ -32,18 +35,23 @@ let devSpec: DaemonSpec;
 let prodSpec: DaemonSpec;
 
 /**
- * Forwards to the real prod registry; once armed, the first request whose
- * head matches kills the registry (SIGKILL), cuts every connection and
- * refuses new ones — the registry is down — until `restore()`.
+ * Forwards to a real registry; once armed, the first request whose head
+ * matches kills the registry (SIGKILL), cuts every connection and refuses
+ * new ones — the registry is down — until `restore()`.
  */
 class KillingProxy {
+  constructor(
+    private readonly upstreamPort: number,
+    private readonly spec: () => DaemonSpec,
+  ) {}
+
   private readonly sockets = new Set<net.Socket>();
   private down = false;
   private armed: RegExp | undefined;
   killedOn: string | undefined;
   readonly server = net.createServer((client) => {
     if (this.down) return void client.destroy();
-    const upstream = net.connect(PROD_REAL, "127.0.0.1");
+    const upstream = net.connect(this.upstreamPort, "127.0.0.1");
     for (const s of [client, upstream]) {
       this.sockets.add(s);
       s.on("close", () => this.sockets.delete(s));
@@ -71,7 +79,7 @@ class KillingProxy {
   }
 
   private kill(): void {
-    const pid = (JSON.parse(readFileSync(prodSpec.pidFile, "utf8")) as { pid: number }).pid;
+    const pid = (JSON.parse(readFileSync(this.spec().pidFile, "utf8")) as { pid: number }).pid;
     process.kill(pid, "SIGKILL");
     this.down = true;
     for (const s of this.sockets) s.destroy();
@@ -79,11 +87,12 @@ class KillingProxy {
 
   async restore(): Promise<void> {
     this.down = false;
-    await startDaemon(prodSpec);
+    await startDaemon(this.spec());
   }
 }
 
-const proxy = new KillingProxy();
+const proxy = new KillingProxy(PROD_REAL, () => prodSpec);
+const devProxy = new KillingProxy(DEV_REAL, () => devSpec);
 
 async function prodTag(tag: string): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${PROD_REAL}/v2/shop/api/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } });
@@ -95,6 +104,13 @@ async function releaseRecords(): Promise<{ version: string; status: string; dige
   assert.equal(result.code, 0, result.stderr);
   const rows = (JSON.parse(result.stdout) as { services: { service: string; releases: { version: string; status: string; digest: string }[] }[] }).services;
   return rows.find((r) => r.service === "api")?.releases ?? [];
+}
+
+/** CI's newest tested build of api, as `slipway releases` shows it. */
+async function tested(): Promise<{ digest: string } | undefined> {
+  const result = await runCli(["-c", root, "--json", "releases", "api"]);
+  assert.equal(result.code, 0, result.stderr);
+  return (JSON.parse(result.stdout) as { services: { service: string; dev?: { digest: string } }[] }).services.find((r) => r.service === "api")?.dev;
 }
 
 async function auditActions(): Promise<{ action: string; detail: Record<string, unknown> }[]> {
@@ -125,18 +141,20 @@ teams:
     git("init", "-q");
     git("add", "-A");
     git("commit", "-qm", "feat: the api");
-    devSpec = registryDaemonSpec(stateDir, "dev", parseRegistryUrl(`127.0.0.1:${DEV}`), binary ?? "");
+    devSpec = registryDaemonSpec(stateDir, "dev", parseRegistryUrl(`127.0.0.1:${DEV_REAL}`), binary ?? "");
     prodSpec = registryDaemonSpec(stateDir, "prod", parseRegistryUrl(`127.0.0.1:${PROD_REAL}`), binary ?? "");
     await startDaemon(devSpec);
     await startDaemon(prodSpec);
     await new Promise<void>((resolve) => proxy.server.listen(PROD, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => devProxy.server.listen(DEV, "127.0.0.1", resolve));
     const ci = await runCli(["-c", root, "ci"], { CI: "true" });
     assert.equal(ci.code, 0, ci.stdout + ci.stderr);
-    devDigest = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://127.0.0.1:${DEV}/shop/api:1.0.0-dev.1`], { encoding: "utf8" }).trim();
+    devDigest = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://127.0.0.1:${DEV_REAL}/shop/api:1.0.0-dev.1`], { encoding: "utf8" }).trim();
   });
 
   after(async () => {
     proxy.server.close();
+    devProxy.server.close();
     await stopDaemon(prodSpec);
     await stopDaemon(devSpec);
     rmSync(root, { recursive: true, force: true });
@@ -179,5 +197,26 @@ teams:
     const actions = (await auditActions()).map((e) => e.action);
     assert.deepEqual(actions.filter((a) => a === "release-failed").length, 2);
     assert.equal(actions.at(-1), "promoted");
+  });
+
+  it("dev registry killed during CI's push: CI fails saying so, records no pushed digest, and the next run pushes it", async () => {
+    writeFileSync(join(root, "services", "api", "main.sh"), "# a change\nexec sleep 3600\n");
+    git("commit", "-qam", "fix: a change");
+    const before = (await tested())?.digest;
+    devProxy.arm(/^(PATCH|PUT|POST) \/v2\/shop\/api\/blobs\/uploads\//);
+    const failed = await runCli(["-c", root, "ci"], { CI: "true" });
+    console.log(`# dev registry killed on "${devProxy.killedOn?.slice(0, 60)}": ci exited ${failed.code}: ${(failed.stderr.trim() || failed.stdout.trim()).split("\n").slice(-3).join(" / ")}`);
+    assert.ok(devProxy.killedOn !== undefined, `the armed request never came:\n${failed.stdout}\n${failed.stderr}`);
+    assert.notEqual(failed.code, 0, failed.stdout);
+    assert.match(failed.stdout + failed.stderr, /push/);
+    await devProxy.restore();
+    assert.equal((await tested())?.digest, before, "the failed push recorded no new tested digest");
+
+    const again = await runCli(["-c", root, "ci"], { CI: "true" });
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    const now = (await tested())?.digest;
+    assert.ok(now !== undefined && now !== before, "the next run pushed and recorded the new build");
+    const inRegistry = execFileSync("skopeo", ["inspect", "--tls-verify=false", "--format", "{{.Digest}}", `docker://127.0.0.1:${DEV_REAL}/shop/api@${now}`], { encoding: "utf8" }).trim();
+    assert.equal(inRegistry, now, "the recorded digest is in the dev registry");
   });
 });
