@@ -186,6 +186,13 @@ describe("loadSystem", () => {
       expected: ["services/api/slipway.service.yaml:10:20 strategy.canary.steps[0].setWeight: must be at most 100, found number 101"],
     },
     {
+      name: "autoPromotionSeconds beside autoPromote: false (Argo Rollouts would ignore it silently)",
+      files: { "services/api/slipway.service.yaml": service("api", "strategy:\n  blueGreen: { autoPromote: false, autoPromotionSeconds: 10 }\n") },
+      expected: [
+        "services/api/slipway.service.yaml:8:58 strategy.blueGreen.autoPromotionSeconds: has no effect with autoPromote: false (the switch then waits for `slipway rollout promote`); remove `autoPromote: false` to switch automatically after it, or remove autoPromotionSeconds",
+      ],
+    },
+    {
       name: "a probe must be exactly one kind",
       files: { "services/api/slipway.service.yaml": service("api").replace("http: { path: /healthz }", "http: { path: /healthz }\n  tcp: {}") },
       expected: ["services/api/slipway.service.yaml:6:3 readiness: has http and tcp; a probe is exactly one of http, tcp or exec"],

@@ -395,15 +395,37 @@ const RollingSchema = z.strictObject({
   minReadySeconds: seconds.default(0),
   progressDeadlineSeconds: positiveSeconds.default(600),
   revisionHistoryLimit: z.number().int().min(0).default(10),
+  scaleDownDelaySeconds: seconds
+    .default(30)
+    .describe(
+      "How long the previous revision keeps its instances (out of the traffic split) after the update: a rollback within it is a weight flip. 0: old instances go as new ones become available, as a Kubernetes Deployment.",
+    ),
 });
 
-const BlueGreenSchema = z.strictObject({
-  autoPromote: z.boolean().default(false),
-  autoPromotionSeconds: seconds.optional(),
-  scaleDownDelaySeconds: seconds.default(30),
-  prePromotionAnalysis: AnalysisRef.optional(),
-  progressDeadlineSeconds: positiveSeconds.default(600),
-});
+const BlueGreenSchema = z
+  .strictObject({
+    autoPromote: z
+      .boolean()
+      .optional()
+      .describe("Switch without `slipway rollout promote` (Argo Rollouts' autoPromotionEnabled). Unset: true when autoPromotionSeconds is set, else false."),
+    autoPromotionSeconds: seconds
+      .optional()
+      .describe("With auto-promotion: the preview serves this long after every new instance is available, then the switch (Argo Rollouts' autoPromotionSeconds)."),
+    scaleDownDelaySeconds: seconds.default(30),
+    prePromotionAnalysis: AnalysisRef.optional(),
+    progressDeadlineSeconds: positiveSeconds.default(600),
+  })
+  .check((ctx) => {
+    // Argo Rollouts ignores autoPromotionSeconds when auto-promotion is off; a config saying both means one of them is a mistake.
+    if (ctx.value.autoPromote === false && ctx.value.autoPromotionSeconds !== undefined) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value.autoPromotionSeconds,
+        path: ["autoPromotionSeconds"],
+        message: "has no effect with autoPromote: false (the switch then waits for `slipway rollout promote`); remove `autoPromote: false` to switch automatically after it, or remove autoPromotionSeconds",
+      });
+    }
+  });
 
 const CanarySchema = z.strictObject({
   steps: z.array(CanaryStep).min(1),

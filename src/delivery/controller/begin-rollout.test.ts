@@ -7,7 +7,7 @@ import { alreadyServes, beginRollout, lastGoodRevision, type RolloutRequest } fr
 
 const readiness: ReadinessProbe = { tcp: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
 const scope = { system: "shop", environment: "test", service: "api" };
-const strategy = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 60, revisionHistoryLimit: 10 } };
+const strategy = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 60, revisionHistoryLimit: 10, scaleDownDelaySeconds: 0 } };
 
 function open(): SqliteRolloutStore {
   const db = SqliteStore.open(":memory:");

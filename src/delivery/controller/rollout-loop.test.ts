@@ -48,7 +48,7 @@ class FakeRuntime implements Runtime {
 
 const readiness: ReadinessProbe = { tcp: {}, initialDelaySeconds: 0, periodSeconds: 0.01, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 1 };
 const template: InstanceTemplate = { port: 8080, env: {}, secretEnv: {}, resources: {}, readiness, terminationGracePeriodSeconds: 1 };
-const strategy = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 60, revisionHistoryLimit: 10 } };
+const strategy = { rolling: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 60, revisionHistoryLimit: 10, scaleDownDelaySeconds: 0 } };
 const scope = { system: "shop", environment: "test", service: "api" };
 
 function world() {

@@ -64,6 +64,22 @@ describe("blue-green: preview, promote, scale-down delay", () => {
     ]);
   });
 
+  it("autoPromote with autoPromotionSeconds: the preview serves that long after the new revision is fully available, then the switch", () => {
+    const s = walk(blueGreenSpec({ autoPromote: true, autoPromotionSeconds: 10 }), rollout("blueGreen", 2), [
+      ["", obs(0, { r1: ready(2), r2: [] }, { r1: 100 }), ["scale r2=2"], "progressing"],
+      ["one ready: preview, no countdown yet", obs(1, { r1: ready(2), r2: ["R", "N"] }, { r1: 100 }), ["route r1=100 preview=r2"], "progressing"],
+      ["fully available: the countdown starts", obs(4, { r1: ready(2), r2: ready(2) }, { r1: 100 }, "r2"), [], "paused"],
+      ["still previewing", obs(13.9, { r1: ready(2), r2: ready(2) }, { r1: 100 }, "r2"), [], "paused"],
+      ["10 s after full availability: the switch", obs(14, { r1: ready(2), r2: ready(2) }, { r1: 100 }, "r2"), ["route r2=100"], "progressing"],
+    ]);
+    assert.equal(s.promoted, true);
+  });
+
+  it("the countdown wakes the controller when it ends", () => {
+    const s = walk(blueGreenSpec({ autoPromote: true, autoPromotionSeconds: 10 }), rollout("blueGreen", 1), [["", obs(0, { r1: ready(1), r2: ready(1) }, { r1: 100 }), ["route r1=100 preview=r2"], "paused"]]);
+    assert.equal(planned(planBlueGreen(blueGreenSpec({ autoPromote: true, autoPromotionSeconds: 10 }), s, obs(1, { r1: ready(1), r2: ready(1) }, { r1: 100 }, "r2"))).wait?.untilMs, at(10));
+  });
+
   it("autoPromotionSeconds pauses that long, then switches", () => {
     const s = walk(blueGreenSpec({ autoPromotionSeconds: 20 }), rollout("blueGreen", 2), [
       ["", obs(0, { r1: ready(2), r2: ready(2) }, { r1: 100 }), ["route r1=100 preview=r2"], "paused"],
@@ -181,7 +197,7 @@ describe("blue-green: golden traces in a simulated world", () => {
   }
   const cases: Case[] = [
     { name: "blue-green-manual-promote", spec: blueGreenSpec(), commands: [{ atS: 60, command: { type: "promote" } }], outcome: "healthy" },
-    { name: "blue-green-auto-promotion-seconds", spec: blueGreenSpec({ autoPromotionSeconds: 30 }), outcome: "healthy" },
+    { name: "blue-green-auto-promotion-seconds", spec: blueGreenSpec({ autoPromote: true, autoPromotionSeconds: 30 }), outcome: "healthy" },
     {
       name: "blue-green-analysis-fails",
       spec: blueGreenSpec({ autoPromote: true, prePromotionAnalysis: { metrics: ["error-rate"] } }),

@@ -98,6 +98,17 @@ function applyCommand(spec: BlueGreenSpec, s: RolloutState, observed: Observed, 
   }
 }
 
+/**
+ * Seconds from full availability to the automatic switch, or undefined for
+ * a manual promotion. autoPromotionSeconds alone implies auto-promotion
+ * (validate refuses it beside an explicit `autoPromote: false`, which Argo
+ * would let silently ignore it; a spec frozen before that rule still counts it).
+ */
+export function autoPromotionDelay(spec: BlueGreenSpec): number | undefined {
+  if (spec.autoPromotionSeconds !== undefined) return spec.autoPromotionSeconds;
+  return spec.autoPromote === true ? 0 : undefined;
+}
+
 function targetScaleDown(spec: BlueGreenSpec, s: RolloutState, nowMs: number) {
   return { revision: s.targetRevision, atMs: nowMs + spec.scaleDownDelaySeconds * 1000 };
 }
@@ -134,16 +145,18 @@ function planPreview(spec: BlueGreenSpec, state: RolloutState, stable: string, o
   if (fullyAvailable && spec.prePromotionAnalysis !== undefined && !s.promoteFull) {
     s.analyses = withAnalysis(s.analyses, { key: analysisKeyNow, purpose: "prePromotion", metrics: spec.prePromotionAnalysis.metrics, revision: target, baseline: stable });
   }
-  if (fullyAvailable && !held && !s.promoted && !s.promoteFull && !spec.autoPromote) {
-    const seconds = spec.autoPromotionSeconds;
-    s.pause ??= seconds === undefined ? { kind: "manual", reason: "awaiting slipway rollout promote" } : { kind: "timed", untilMs: now + seconds * 1000, reason: `promoting automatically after ${seconds}s` };
-    if (s.pause.kind === "timed" && now >= s.pause.untilMs) {
-      s = { ...s, promoted: true, message: `promoted automatically after ${seconds}s` };
+  // Argo Rollouts: the countdown starts once every new instance is available; the preview serves meanwhile.
+  if (fullyAvailable && !held && !s.promoted && !s.promoteFull) {
+    const seconds = autoPromotionDelay(spec);
+    if (seconds === undefined) s.pause ??= { kind: "manual", reason: "awaiting slipway rollout promote" };
+    else if (seconds > 0) s.pause ??= { kind: "timed", untilMs: now + seconds * 1000, reason: `previewing ${target}; switching automatically after ${seconds}s` };
+    if (seconds !== undefined && (s.pause === undefined || (s.pause.kind === "timed" && now >= s.pause.untilMs))) {
+      s = { ...s, promoted: true, message: seconds > 0 ? `promoted automatically after ${seconds}s of preview` : "promoted automatically" };
       delete s.pause;
     }
   }
   const analysisPasses = spec.prePromotionAnalysis === undefined || s.promoteFull || analysisLetsThrough(findAnalysis(s, analysisKeyNow));
-  const promotionAllowed = s.promoted || s.promoteFull || spec.autoPromote;
+  const promotionAllowed = s.promoted || s.promoteFull;
   const switchNow = !held && fullyAvailable && analysisPasses && promotionAllowed;
 
   const managed = new Map<string, number>(held ? [] : [[stable, replicas], [target, replicas]]);

@@ -14,7 +14,7 @@ function open(): { store: SqliteStore; rollouts: SqliteRolloutStore } {
 }
 
 const scope = { system: "shop", environment: "prod", service: "api" };
-const strategy = { rolling: { maxSurge: "25%", maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 } };
+const strategy = { rolling: { maxSurge: "25%", maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, scaleDownDelaySeconds: 0 } };
 
 function state(id: string, target = "r-aaaa"): RolloutState {
   return startRollout({ id, service: "api", environment: "prod", strategy: "rolling", targetRevision: target, desiredReplicas: 2, nowMs: 1_000 });

@@ -7,11 +7,12 @@ import { describeAction } from "./run-scenario.js";
 export const T0 = 1_700_000_000_000;
 
 export function rollingSpec(overrides: Partial<RollingSpec> = {}): RollingSpec {
-  return { maxSurge: "25%", maxUnavailable: "25%", minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, ...overrides };
+  // scaleDownDelaySeconds 0: Kubernetes' Deployment, which the rolling tables follow; tests of the warm window set it.
+  return { maxSurge: "25%", maxUnavailable: "25%", minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, scaleDownDelaySeconds: 0, ...overrides };
 }
 
 export function blueGreenSpec(overrides: Partial<BlueGreenSpec> = {}): BlueGreenSpec {
-  return { autoPromote: false, scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, ...overrides };
+  return { scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, ...overrides };
 }
 
 export function canarySpec(overrides: Partial<CanarySpec> = {}): CanarySpec {
