@@ -18,6 +18,7 @@ const commands = {
   deploy: () => import("./commands/deploy.js"),
   integrationTest: () => import("./commands/integration-test.js"),
   controller: () => import("./commands/controller.js"),
+  scaleDown: () => import("./commands/scale-down.js"),
   recovery: () => import("./commands/recovery.js"),
   render: () => import("./commands/render.js"),
   remote: () => import("./remote.js"),
@@ -229,6 +230,11 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(run(async (ctx, opts: { user: string; role: string; label?: string }) => (await commands.users()).tokenCreateCommand(ctx, opts)));
   token.command("list").description("list tokens (never their values)").action(run(async (ctx) => (await commands.users()).tokenListCommand(ctx)));
   token.command("revoke").description("revoke a token").argument("<id>").action(run(async (ctx, id: string) => (await commands.users()).tokenRevokeCommand(ctx, id)));
+  program
+    .command("scale-down")
+    .description("remove the previous revisions that finished rollouts keep warm for a rollback, each at its scale-down time, then exit (deploy and rollback start it in the background)")
+    .requiredOption("--env <env>", "the environment")
+    .action(run(async (ctx, opts: { env: string }) => (await commands.scaleDown()).scaleDownCommand(ctx, opts)));
   program.command("doctor").description("check the host and platform, and say how to fix what is missing").action(run(async (ctx) => (await commands.doctor()).doctorCommand(ctx)));
 
   try {

@@ -183,6 +183,13 @@ export interface RolloutState {
   counts: ProgressCounts;
   analyses: AnalysisRecord[];
   scaleDownAt: ScaleDown[];
+  /**
+   * Rolling with scaleDownDelaySeconds: how many instances of each older
+   * revision still count and take traffic. The rest stay running, out of the
+   * split, until the scale-down time after the update (a rollback within it
+   * is a weight flip). Absent: all of its live instances.
+   */
+  serving?: Record<string, number>;
 }
 
 // ----------------------------------------------------------------- commands

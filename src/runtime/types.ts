@@ -83,6 +83,12 @@ export interface ReadinessFeed {
   onChange(listener: () => void): () => void;
 }
 
+/** How an instance went. */
+export interface InstanceRemoval {
+  /** Set when it did not exit within its grace period after SIGTERM and was killed (SIGKILL): the seconds it was given. */
+  killedAfterGraceSeconds?: number;
+}
+
 export interface Runtime {
   /** Present where the platform probes readiness itself (Kubernetes); absent where slipway probes (Docker). */
   readonly readinessFeed?: ReadinessFeed;
@@ -97,7 +103,7 @@ export interface Runtime {
   /** One probe now: is it ready at this moment? (Kubernetes keeps probing after Ready.) */
   probeOnce(instance: Instance, probe: ReadinessProbe): Promise<boolean>;
   /** SIGTERM, up to the grace period, then SIGKILL; then removes it. The caller takes it out of the router first. */
-  removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<void>;
+  removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<InstanceRemoval>;
   /** The last lines of an instance's output, for a person's diagnosis. */
   logs(instance: Instance, lines: number): Promise<string>;
 }

@@ -15,6 +15,8 @@ export class ActionApplier {
   constructor(
     private readonly world: ServiceWorld,
     private readonly hostEnv: Readonly<Record<string, string | undefined>>,
+    /** Things a person should act on, e.g. an instance that had to be killed. */
+    private readonly warn: (line: string) => void = () => undefined,
   ) {}
 
   async apply(rolloutId: string, actions: readonly Action[]): Promise<ApplyResult> {
@@ -77,7 +79,8 @@ export class ActionApplier {
   private async retire(instance: Instance, graceSeconds: number): Promise<void> {
     await this.world.deps.router.removeBackend(this.world.scope.service, instance.name);
     this.world.deps.tracker.forget(instance.id);
-    await this.world.deps.runtime.removeInstance(instance, graceSeconds);
+    const removal = await this.world.deps.runtime.removeInstance(instance, graceSeconds);
+    if (removal.killedAfterGraceSeconds !== undefined) this.warn(killedWarning(this.world.scope.service, instance.name, removal.killedAfterGraceSeconds));
   }
 
   private async route(weights: Record<string, number>, preview: string | null): Promise<void> {
@@ -90,4 +93,9 @@ export class ActionApplier {
       if (backend.role !== role) await router.setBackendRole(service, backend.name, role);
     }
   }
+}
+
+/** An instance ignored SIGTERM for its whole grace period: every scale-down of it takes that long, and in-flight work is cut off. */
+export function killedWarning(service: string, instance: string, graceSeconds: number): string {
+  return `${service}: instance ${instance} did not exit within its ${graceSeconds}s grace period after SIGTERM and was killed (SIGKILL); make the service exit on SIGTERM — as PID 1 a process gets no default handler (see "Stopping gracefully" in docs/service-authors.md)`;
 }

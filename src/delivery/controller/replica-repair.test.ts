@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { processStartTicks } from "../../platform/process-identity.js";
 import { InMemoryTrafficRouter } from "../../router/in-memory-router.js";
-import type { Instance, InstanceSpec, Runtime } from "../../runtime/types.js";
+import type { Instance, InstanceRemoval, InstanceSpec, Runtime } from "../../runtime/types.js";
 import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import type { RolloutState } from "../types.js";
@@ -112,8 +112,9 @@ class MapRuntime implements Runtime {
   async probeOnce(instance: Instance): Promise<boolean> {
     return this.instances.get(instance.id)?.phase === "running";
   }
-  async removeInstance(instance: Instance): Promise<void> {
+  async removeInstance(instance: Instance): Promise<InstanceRemoval> {
     this.instances.delete(instance.id);
+    return {};
   }
   async logs(): Promise<string> {
     return "";

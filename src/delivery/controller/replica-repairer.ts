@@ -8,6 +8,7 @@
 import type { ContainerDetails } from "../../runtime/docker/instance-state.js";
 import type { RoutedBackend, TrafficRouter } from "../../router/types.js";
 import type { Instance, Runtime } from "../../runtime/types.js";
+import { killedWarning } from "./action-applier.js";
 import { servingRevision } from "./begin-rollout.js";
 import { acquireControllerLock } from "./controller-lock.js";
 import { ReadinessTracker } from "./readiness-tracker.js";
@@ -46,6 +47,10 @@ export class ReplicaRepairer {
   constructor(private readonly deps: ReplicaRepairerDeps) {
     // Passes are polled; a readiness change is picked up by the next one.
     this.tracker = new ReadinessTracker(deps.runtime, () => undefined);
+  }
+
+  get scope(): ServiceScope {
+    return this.deps.scope;
   }
 
   async repairOnce(): Promise<RepairPass> {
@@ -118,7 +123,8 @@ export class ReplicaRepairer {
           if (instance === undefined) break;
           this.tracker.forget(instance.id);
           this.unavailableSince.delete(instance.id);
-          await runtime.removeInstance(instance, action.graceful ? revision.template.terminationGracePeriodSeconds : 0);
+          const removal = await runtime.removeInstance(instance, action.graceful ? revision.template.terminationGracePeriodSeconds : 0);
+          if (removal.killedAfterGraceSeconds !== undefined) log(killedWarning(scope.service, instance.name, removal.killedAfterGraceSeconds));
           break;
         }
         case "create":

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import type { ReadinessProbe } from "../../domain/config-schema.js";
 import { InMemoryTrafficRouter } from "../../router/in-memory-router.js";
-import type { Instance, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../../runtime/types.js";
+import type { Instance, InstanceRemoval, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../../runtime/types.js";
 import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
 import { beginRollout } from "./begin-rollout.js";
@@ -37,9 +37,10 @@ class FakeRuntime implements Runtime {
   async probeOnce(instance: Instance): Promise<boolean> {
     return this.instances.has(instance.id);
   }
-  async removeInstance(instance: Instance): Promise<void> {
+  async removeInstance(instance: Instance): Promise<InstanceRemoval> {
     this.log.push(`remove ${instance.name}`);
     this.instances.delete(instance.id);
+    return {};
   }
   async logs(): Promise<string> {
     return "";

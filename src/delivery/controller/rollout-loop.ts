@@ -27,6 +27,8 @@ export interface LoopOptions {
   stopWhen?: (state: RolloutState) => boolean;
   onPlan?: (report: PlanReport) => void;
   hostEnv?: Readonly<Record<string, string | undefined>>;
+  /** An instance needed its whole grace period and was killed, and the like. */
+  onWarning?: (line: string) => void;
 }
 
 export type LoopEnd = { kind: "complete"; outcome: CompletionOutcome; state: RolloutState } | { kind: "stopped"; state: RolloutState } | { kind: "interrupted"; state: RolloutState };
@@ -45,7 +47,7 @@ export class RolloutLoop {
   }
 
   async run(rolloutId: string, options: LoopOptions): Promise<LoopEnd> {
-    const applier = new ActionApplier(this.world, options.hostEnv ?? process.env);
+    const applier = new ActionApplier(this.world, options.hostEnv ?? process.env, options.onWarning);
     this.resumeAnalyses(rolloutId);
     for (;;) {
       const record = this.store.getRollout(rolloutId);

@@ -4,8 +4,8 @@ import type { AnalysisObservation, BlueGreenSpec, Command, Observed, RolloutStat
 import { planBlueGreen } from "./blue-green.js";
 import { planRollback } from "./rollback.js";
 import { assertGolden } from "./testing/golden.js";
-import { blueGreenSpec, type InstanceShorthand, notReady, observed, planned, ready, rollout, T0 } from "./testing/fixtures.js";
-import { runScenario, type TimedCommand } from "./testing/run-scenario.js";
+import { blueGreenSpec, type InstanceShorthand, notReady, observed, planned, ready, rollout, scaleDown, T0 } from "./testing/fixtures.js";
+import { finishScaleDown, runScenario, type TimedCommand } from "./testing/run-scenario.js";
 import { type AnalysisScriptEntry, type Behaviour, SimulatedWorld } from "./testing/simulated-world.js";
 
 type Row = [label: string, world: Observed, actions: string[], phase?: RolloutState["phase"], command?: Command];
@@ -33,20 +33,23 @@ describe("blue-green: preview, promote, scale-down delay", () => {
       ["fully available: wait for promote", obs(2, { r1: ready(4), r2: ready(4) }, { r1: 100 }, "r2"), [], "paused"],
       ["still waiting", obs(300, { r1: ready(4), r2: ready(4) }, { r1: 100 }, "r2"), [], "paused"],
       ["promote: one atomic switch, preview cleared", obs(301, { r1: ready(4), r2: ready(4) }, { r1: 100 }, "r2"), ["route r2=100"], "progressing", { type: "promote" }],
-      ["switched: healthy, old stays warm", obs(302, { r1: ready(4), r2: ready(4) }, { r2: 100 }), [], "healthy"],
-      ["scale-down delay not yet over", obs(331, { r1: ready(4), r2: ready(4) }, { r2: 100 }), [], "healthy"],
-      ["scale-down delay over", obs(332, { r1: ready(4), r2: ready(4) }, { r2: 100 }), ["scale r1=0"], "healthy"],
-      ["settled", obs(333, { r1: [], r2: ready(4) }, { r2: 100 }), ["complete healthy"], "healthy"],
+      ["switched: traffic is settled, the rollout ends with the old revision warm", obs(302, { r1: ready(4), r2: ready(4) }, { r2: 100 }), ["complete healthy"], "healthy"],
     ]);
     assert.equal(s.stableRevision, "r2");
-    assert.deepEqual(s.scaleDownAt, []);
+    assert.deepEqual(s.scaleDownAt, [{ revision: "r1", atMs: at(332) }]);
+    assert.deepEqual(scaleDown(s, "healthy", obs(331, { r1: ready(4), r2: ready(4) }, { r2: 100 })), { actions: [], nextAtMs: at(332) }, "scale-down delay not yet over");
+    assert.deepEqual(scaleDown(s, "healthy", obs(332, { r1: ready(4), r2: ready(4) }, { r2: 100 })), { actions: ["scale r1=0"] }, "scale-down delay over");
+    assert.deepEqual(scaleDown(s, "healthy", obs(333, { r1: [], r2: ready(4) }, { r2: 100 })), { actions: [] }, "finished");
   });
 
-  it("wakes the controller when the scale-down delay ends", () => {
-    const s = walk(blueGreenSpec(), rollout("blueGreen", 1), [["", obs(0, { r1: ready(1), r2: ready(1) }, { r1: 100 }, "r2"), [], "paused"]]);
-    const promoted = planned(planBlueGreen(blueGreenSpec(), s, obs(1, { r1: ready(1), r2: ready(1) }, { r1: 100 }, "r2"), { type: "promote" }));
-    const switched = planned(planBlueGreen(blueGreenSpec(), promoted.state, obs(2, { r1: ready(1), r2: ready(1) }, { r2: 100 })));
-    assert.equal(switched.wait?.untilMs, at(32));
+  it("with scaleDownDelaySeconds 0 the old revision goes before the rollout ends", () => {
+    const spec = blueGreenSpec({ scaleDownDelaySeconds: 0 });
+    const s = walk(spec, rollout("blueGreen", 1), [["", obs(0, { r1: ready(1), r2: ready(1) }, { r1: 100 }, "r2"), [], "paused"]]);
+    walk(spec, s, [
+      ["", obs(1, { r1: ready(1), r2: ready(1) }, { r1: 100 }, "r2"), ["route r2=100"], "progressing", { type: "promote" }],
+      ["", obs(2, { r1: ready(1), r2: ready(1) }, { r2: 100 }), ["scale r1=0"], "healthy"],
+      ["", obs(3, { r1: [], r2: ready(1) }, { r2: 100 }), ["complete healthy"], "healthy"],
+    ]);
   });
 
   it("promote before the new revision is ready switches once it is fully available", () => {
@@ -106,11 +109,11 @@ describe("blue-green: pre-promotion analysis", () => {
   it("aborts when it fails: the preview goes at once, the new revision after the delay", () => {
     const s = walk(spec, start(), [
       ["failed", obs(3, { r1: ready(2), r2: ready(2) }, { r1: 100 }, "r2", { "a1-pre-promotion": { status: "failed", message: "error rate 12%" } }), ["route r1=100"], "aborted"],
-      ["warm for a diagnosis", obs(32, { r1: ready(2), r2: ready(2) }, { r1: 100 }), [], "aborted"],
-      ["then gone", obs(33, { r1: ready(2), r2: ready(2) }, { r1: 100 }), ["scale r2=0"], "aborted"],
-      ["settled", obs(34, { r1: ready(2), r2: [] }, { r1: 100 }), ["complete aborted"], "aborted"],
+      ["traffic settled on r1: the rollout ends, r2 warm for a diagnosis", obs(4, { r1: ready(2), r2: ready(2) }, { r1: 100 }), ["complete aborted"], "aborted"],
     ]);
     assert.equal(s.abortReason, "analysis a1-pre-promotion failed: error rate 12%");
+    assert.deepEqual(scaleDown(s, "aborted", obs(32, { r1: ready(2), r2: ready(2) }, { r1: 100 })), { actions: [], nextAtMs: at(33) });
+    assert.deepEqual(scaleDown(s, "aborted", obs(33, { r1: ready(2), r2: ready(2) }, { r1: 100 })), { actions: ["scale r2=0"] });
   });
 
   it("pauses on an inconclusive result until a person promotes or aborts", () => {
@@ -140,9 +143,9 @@ describe("blue-green: abort, deadline, rollback", () => {
     const s = walk(spec, rollout("blueGreen", 2), [
       ["", obs(0, { r1: ready(2), r2: [] }, { r1: 100 }), ["scale r2=2"]],
       ["", obs(59, { r1: ready(2), r2: notReady(2) }, { r1: 100 }), [], "progressing"],
-      ["", obs(60, { r1: ready(2), r2: notReady(2) }, { r1: 100 }), [], "aborted"],
-      ["", obs(90, { r1: ready(2), r2: notReady(2) }, { r1: 100 }), ["scale r2=0"], "aborted"],
+      ["", obs(60, { r1: ready(2), r2: notReady(2) }, { r1: 100 }), ["complete aborted"], "aborted"],
     ]);
+    assert.deepEqual(scaleDown(s, "aborted", obs(90, { r1: ready(2), r2: notReady(2) }, { r1: 100 })), { actions: ["scale r2=0"] });
     assert.match(s.abortReason ?? "", /progress deadline exceeded: no progress for 60s while 0 of 2 instances of r2 available/);
   });
 
@@ -151,7 +154,7 @@ describe("blue-green: abort, deadline, rollback", () => {
     const healthy = walk(spec, rollout("blueGreen", 2), [
       ["", obs(0, { r1: ready(2), r2: ready(2) }, { r1: 100 }, "r2"), [], "paused"],
       ["", obs(1, { r1: ready(2), r2: ready(2) }, { r1: 100 }, "r2"), ["route r2=100"], "progressing", { type: "promote" }],
-      ["", obs(2, { r1: ready(2), r2: ready(2) }, { r2: 100 }), [], "healthy"],
+      ["", obs(2, { r1: ready(2), r2: ready(2) }, { r2: 100 }), ["complete healthy"], "healthy"],
     ]);
     assert.match(planBlueGreen(spec, healthy, obs(3, { r1: ready(2), r2: ready(2) }, { r2: 100 }), { type: "abort" }).state.message ?? "", /undo goes back/);
 
@@ -163,7 +166,7 @@ describe("blue-green: abort, deadline, rollback", () => {
     assert.deepEqual(undo.state.scaleDownAt, [], "r1 is the target again: no longer due to scale down");
     walk(spec, undo.state, [
       ["r1 is warm and fully available: one switch back", obs(3, { r1: ready(2), r2: ready(2) }, { r2: 100 }), ["route r1=100"], "progressing"],
-      ["back on r1; r2 warm for the delay", obs(4, { r1: ready(2), r2: ready(2) }, { r1: 100 }), [], "healthy"],
+      ["back on r1; r2 warm for the delay", obs(4, { r1: ready(2), r2: ready(2) }, { r1: 100 }), ["complete healthy"], "healthy"],
     ]);
   });
 
@@ -229,7 +232,7 @@ describe("blue-green: golden traces in a simulated world", () => {
     it(`${c.name}: matches its golden trace and ends ${c.outcome}`, () => {
       const { result, world } = scenario();
       assert.equal(result.completed?.outcome, c.outcome);
-      assertGolden(c.name, result.trace);
+      assertGolden(c.name, [...result.trace, ...finishScaleDown(world, result, T0)]);
       if (c.outcome === "aborted") assert.deepEqual(world.removed.filter((id) => id.startsWith("r1-")), [], "stable untouched");
     });
     it(`${c.name}: ends the same when the controller crashes after persisting a plan`, () => {
@@ -239,6 +242,8 @@ describe("blue-green: golden traces in a simulated world", () => {
         const serving = c.outcome === "healthy" ? "r2" : "r1";
         assert.equal(world.liveCount(serving), 3);
         assert.deepEqual(world.weights, { [serving]: 100 });
+        finishScaleDown(world, result, T0);
+        assert.deepEqual(world.liveRevisions(), [serving], `only ${serving} runs once the scale-down is finished`);
         assert.equal(world.preview, undefined);
       }
     });

@@ -5,8 +5,8 @@ import { planCanary } from "./canary.js";
 import { readyCount } from "./observation.js";
 import { canaryReplicas } from "./resolve.js";
 import { assertGolden } from "./testing/golden.js";
-import { canarySpec, type InstanceShorthand, notReady, observed, planned, ready, rollout, T0 } from "./testing/fixtures.js";
-import { runScenario, type TimedCommand } from "./testing/run-scenario.js";
+import { canarySpec, type InstanceShorthand, notReady, observed, planned, ready, rollout, scaleDown, T0 } from "./testing/fixtures.js";
+import { finishScaleDown, runScenario, type TimedCommand } from "./testing/run-scenario.js";
 import { type AnalysisScriptEntry, type Behaviour, SimulatedWorld } from "./testing/simulated-world.js";
 
 type Row = [label: string, world: Observed, actions: string[], phase?: RolloutState["phase"], command?: Command];
@@ -41,11 +41,11 @@ describe("canary: setWeight, pause, promotion (4 replicas: 20% → pause → 50%
       ["59s later: still paused", obs(663, { r1: ready(4), r2: ready(2) }, { r1: 50, r2: 50 }), [], "paused"],
       ["steps done: the canary goes to full size, weight unchanged", obs(664, { r1: ready(4), r2: ready(2) }, { r1: 50, r2: 50 }), ["scale r2=4"], "progressing"],
       ["fully available: 100% to the canary", obs(665, { r1: ready(4), r2: ready(4) }, { r1: 50, r2: 50 }), ["route r2=100"], "progressing"],
-      ["the router shows 100%: promoted; the old stable stays for scaleDownDelaySeconds", obs(666, { r1: ready(4), r2: ready(4) }, { r2: 100 }), [], "healthy"],
-      ["delay over", obs(696, { r1: ready(4), r2: ready(4) }, { r2: 100 }), ["scale r1=0"], "healthy"],
-      ["settled", obs(697, { r1: [], r2: ready(4) }, { r2: 100 }), ["complete healthy"], "healthy"],
+      ["the router shows 100%: promoted and settled; the old stable stays for scaleDownDelaySeconds", obs(666, { r1: ready(4), r2: ready(4) }, { r2: 100 }), ["complete healthy"], "healthy"],
     ]);
     assert.equal(s.stableRevision, "r2");
+    assert.deepEqual(scaleDown(s, "healthy", obs(695, { r1: ready(4), r2: ready(4) }, { r2: 100 })), { actions: [], nextAtMs: at(696) });
+    assert.deepEqual(scaleDown(s, "healthy", obs(696, { r1: ready(4), r2: ready(4) }, { r2: 100 })), { actions: ["scale r1=0"] }, "delay over");
   });
 
   it("says when the timed pause ends, so the controller plans again then", () => {
@@ -100,10 +100,10 @@ describe("canary: analysis", () => {
     const failed = { "a1-background": { status: "running" as const }, "a1-step-1": { status: "failed" as const, message: "5xx rate 30% > 1%" } };
     const s = walk(spec, atAnalysisStep(), [
       ["failed: all traffic back to stable, the background run stopped", obs(30, { r1: ready(4), r2: ready(1) }, { r1: 75, r2: 25 }, failed), ["route r1=100", "stop a1-background"], "aborted"],
-      ["canary kept for scaleDownDelaySeconds", obs(59, { r1: ready(4), r2: ready(1) }, { r1: 100 }, { "a1-step-1": failed["a1-step-1"] }), [], "aborted"],
-      ["then scaled down", obs(60, { r1: ready(4), r2: ready(1) }, { r1: 100 }), ["scale r2=0"], "aborted"],
-      ["settled", obs(61, { r1: ready(4), r2: [] }, { r1: 100 }), ["complete aborted"], "aborted"],
+      ["traffic settled on stable: the rollout ends, the canary kept for scaleDownDelaySeconds", obs(31, { r1: ready(4), r2: ready(1) }, { r1: 100 }, { "a1-step-1": failed["a1-step-1"] }), ["complete aborted"], "aborted"],
     ]);
+    assert.deepEqual(scaleDown(s, "aborted", obs(59, { r1: ready(4), r2: ready(1) }, { r1: 100 })), { actions: [], nextAtMs: at(60) });
+    assert.deepEqual(scaleDown(s, "aborted", obs(60, { r1: ready(4), r2: ready(1) }, { r1: 100 })), { actions: ["scale r2=0"] }, "then scaled down");
     assert.equal(s.abortReason, "analysis a1-step-1 failed: 5xx rate 30% > 1%");
     assert.deepEqual(
       s.analyses.map((a) => [a.key, a.status]),
@@ -149,7 +149,7 @@ describe("canary: progress deadline and first deployments", () => {
     const s = walk(spec, rollout("canary", 4), [
       ["", obs(0, { r1: ready(4), r2: [] }, { r1: 100 }), ["scale r2=1"]],
       ["", obs(59, { r1: ready(4), r2: notReady(1) }, { r1: 100 }), [], "progressing"],
-      ["", obs(60, { r1: ready(4), r2: notReady(1) }, { r1: 100 }), [], "aborted"],
+      ["", obs(60, { r1: ready(4), r2: notReady(1) }, { r1: 100 }), ["complete aborted"], "aborted"],
     ]);
     assert.match(s.abortReason ?? "", /^progress deadline exceeded: no progress for 60s while 0 of 1 instances of r2 ready for 20%/);
   });
@@ -263,7 +263,7 @@ describe("canary: golden traces in a simulated world", () => {
     it(`${c.name}: matches its golden trace and ends ${c.outcome}`, () => {
       const { result, world } = scenario();
       assert.equal(result.completed?.outcome, c.outcome);
-      assertGolden(c.name, result.trace);
+      assertGolden(c.name, [...result.trace, ...finishScaleDown(world, result, T0)]);
       if (c.outcome === "aborted") assert.deepEqual(world.removed.filter((id) => id.startsWith("r1-")), [], "stable untouched");
     });
     it(`${c.name}: ends the same when the controller crashes after persisting a plan`, () => {
@@ -273,6 +273,8 @@ describe("canary: golden traces in a simulated world", () => {
         const serving = c.outcome === "healthy" ? "r2" : "r1";
         assert.equal(world.liveCount(serving), c.replicas);
         assert.deepEqual(world.weights, { [serving]: 100 });
+        finishScaleDown(world, result, T0);
+        assert.deepEqual(world.liveRevisions(), [serving], `only ${serving} runs once the scale-down is finished`);
       }
     });
   }

@@ -133,11 +133,15 @@ export function addScaleDowns(replicas: Map<string, number>, state: RolloutState
   return replicas;
 }
 
-/** Revisions other than `keep` that still have instances or a timer: the rollout is not settled while any remain. */
+/**
+ * Revisions other than `keep` whose instances must go before the rollout
+ * ends. Those a pending timer keeps warm are not among them: the rollout ends
+ * once traffic is settled, and the finished rollout's timers are carried out
+ * by the scale-down (the controller, or the finisher a command starts).
+ */
 export function leftovers(state: RolloutState, observed: Observed, keep: string): string[] {
-  const live = observed.revisions.filter((r) => r.revision !== keep && liveCount(observed, r.revision) > 0).map((r) => r.revision);
-  const timed = state.scaleDownAt.map((d) => d.revision).filter((r) => r !== keep);
-  return [...new Set([...live, ...timed])];
+  const warm = new Set(pendingScaleDowns(state, observed.nowMs).map((d) => d.revision));
+  return observed.revisions.filter((r) => r.revision !== keep && !warm.has(r.revision) && liveCount(observed, r.revision) > 0).map((r) => r.revision);
 }
 
 // ------------------------------------------------------------------ ending

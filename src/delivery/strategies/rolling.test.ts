@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Command, Observed, RollingSpec, RolloutState } from "../types.js";
+import { planRollback } from "./rollback.js";
 import { planRolling } from "./rolling.js";
+import { startRollout } from "./start.js";
 import { assertGolden } from "./testing/golden.js";
-import { type InstanceShorthand, notReady, observed, planned, ready, rollingSpec, rollout, T0 } from "./testing/fixtures.js";
-import { runScenario, type TimedCommand } from "./testing/run-scenario.js";
+import { type InstanceShorthand, notReady, observed, planned, ready, rollingSpec, rollout, scaleDown, T0 } from "./testing/fixtures.js";
+import { finishScaleDown, runScenario, type TimedCommand } from "./testing/run-scenario.js";
 import { type Behaviour, SimulatedWorld } from "./testing/simulated-world.js";
 
 type Row = [label: string, world: Observed, actions: string[], phase?: RolloutState["phase"], command?: Command];
@@ -157,6 +159,67 @@ describe("rolling: revisionHistoryLimit", () => {
   });
 });
 
+describe("rolling: scaleDownDelaySeconds keeps the previous revision for a rollback", () => {
+  const spec = rollingSpec({ maxSurge: "25%", maxUnavailable: 0, scaleDownDelaySeconds: 30 });
+  const finished = (): RolloutState =>
+    walk(spec, rollout("rolling", 4), [
+      ["start: surge one", obs(0, { r1: ready(4), r2: [] }, { r1: 100 }), ["scale r2=1"], "progressing"],
+      ["new one available: traffic by the arithmetic's counts, the old instance stays", obs(2, { r1: ready(4), r2: ready(1) }, { r1: 100 }), ["route r1=75 r2=25"]],
+      ["surge counts serving instances only", obs(3, { r1: ready(4), r2: ready(1) }, { r1: 75, r2: 25 }), ["scale r2=2"]],
+      ["", obs(4, { r1: ready(4), r2: ready(2) }, { r1: 75, r2: 25 }), ["route r1=50 r2=50"]],
+      ["", obs(5, { r1: ready(4), r2: ready(2) }, { r1: 50, r2: 50 }), ["scale r2=3"]],
+      ["", obs(6, { r1: ready(4), r2: ready(3) }, { r1: 50, r2: 50 }), ["route r1=25 r2=75"]],
+      ["", obs(7, { r1: ready(4), r2: ready(3) }, { r1: 25, r2: 75 }), ["scale r2=4"]],
+      ["all of r2 available: all traffic to it, r1 keeps its 4 instances", obs(8, { r1: ready(4), r2: ready(4) }, { r1: 25, r2: 75 }), ["route r2=100"]],
+      ["traffic settled: the rollout ends, r1 warm until 38 s", obs(9, { r1: ready(4), r2: ready(4) }, { r2: 100 }), ["complete healthy"], "healthy"],
+    ]);
+
+  it("moves traffic as Kubernetes would, keeps the old instances out of the split, and ends when traffic is settled", () => {
+    const s = finished();
+    assert.deepEqual(s.scaleDownAt, [{ revision: "r1", atMs: at(39) }]);
+    assert.match(s.message ?? "", /r1 kept for a rollback for 30s/);
+    assert.deepEqual(scaleDown(s, "healthy", obs(38, { r1: ready(4), r2: ready(4) }, { r2: 100 })), { actions: [], nextAtMs: at(39) });
+    assert.deepEqual(scaleDown(s, "healthy", obs(39, { r1: ready(4), r2: ready(4) }, { r2: 100 })), { actions: ["scale r1=0"] });
+  });
+
+  it("a rollback inside the window is one weight flip", () => {
+    const undo = planRollback(finished(), obs(20, { r1: ready(4), r2: ready(4) }, { r2: 100 }), { rolloutId: "ro-2", nowMs: at(20) });
+    assert.equal(undo.kind, "rollout");
+    if (undo.kind !== "rollout") return;
+    const back = walk(spec, undo.state, [
+      ["r1 is warm: all traffic back to it in the first plan, nothing created", obs(20, { r1: ready(4), r2: ready(4) }, { r2: 100 }), ["route r1=100"], "progressing"],
+      ["settled: r2 warm in turn", obs(20.1, { r1: ready(4), r2: ready(4) }, { r1: 100 }), ["complete healthy"], "healthy"],
+    ]);
+    assert.deepEqual(back.scaleDownAt, [{ revision: "r2", atMs: at(50.1) }]);
+  });
+
+  it("after the window a rollback re-creates the old instances", () => {
+    const undo = planRollback(finished(), obs(40, { r1: [], r2: ready(4) }, { r2: 100 }), { rolloutId: "ro-2", nowMs: at(40) });
+    assert.equal(undo.kind, "rollout");
+    if (undo.kind !== "rollout") return;
+    walk(spec, undo.state, [["r1 has no instance left: a rolling update back", obs(40, { r1: [], r2: ready(4) }, { r2: 100 }), ["scale r1=1"], "progressing"]]);
+  });
+
+  it("abort sends the traffic back at once and keeps the new revision for the delay", () => {
+    const s = walk(spec, rollout("rolling", 2), [
+      ["", obs(0, { r1: ready(2), r2: [] }, { r1: 100 }), ["scale r2=1"]],
+      ["", obs(1, { r1: ready(2), r2: ready(1) }, { r1: 100 }), ["route r1=50 r2=50"]],
+      ["abort: r1 never lost an instance", obs(2, { r1: ready(2), r2: ready(1) }, { r1: 50, r2: 50 }), ["route r1=100"], "aborted", { type: "abort" }],
+      ["", obs(3, { r1: ready(2), r2: ready(1) }, { r1: 100 }), ["complete aborted"], "aborted"],
+    ]);
+    assert.deepEqual(s.scaleDownAt, [{ revision: "r2", atMs: at(33) }]);
+  });
+
+  it("a revision kept warm by the previous rollout serves nothing in the next one and goes when due", () => {
+    const next = startRollout({ id: "ro-3", service: "web", environment: "prod", strategy: "rolling", targetRevision: "r3", desiredReplicas: 1, nowMs: at(10), previous: { ...rollout("rolling", 1), stableRevision: "r2", scaleDownAt: [{ revision: "r1", atMs: at(30) }] } });
+    walk(spec, next, [
+      ["r1 warm: no weight, kept", obs(10, { r1: ready(1), r2: ready(1), r3: [] }, { r2: 100 }), ["scale r3=1"]],
+      ["r3 available: traffic moves from r2 only", obs(11, { r1: ready(1), r2: ready(1), r3: ready(1) }, { r2: 100 }), ["route r3=100"]],
+      ["r1's time has come during the rollout: it goes", obs(30, { r1: ready(1), r2: ready(1), r3: ready(1) }, { r3: 100 }), ["scale r1=0"]],
+    ]);
+  });
+});
+
 describe("rolling: golden traces in a simulated world", () => {
   interface Case {
     name: string;
@@ -171,6 +234,8 @@ describe("rolling: golden traces in a simulated world", () => {
     { name: "rolling-4-surge1-unavailable1", spec: rollingSpec({ maxSurge: 1, maxUnavailable: 1 }), replicas: 4, outcome: "healthy" },
     { name: "rolling-10-defaults", spec: rollingSpec(), replicas: 10, outcome: "healthy" },
     { name: "rolling-3-min-ready-10s", spec: rollingSpec({ minReadySeconds: 10 }), replicas: 3, outcome: "healthy" },
+    { name: "rolling-4-scale-down-delay-30", spec: rollingSpec({ scaleDownDelaySeconds: 30 }), replicas: 4, outcome: "healthy" },
+    { name: "rolling-abort-scale-down-delay-30", spec: rollingSpec({ maxUnavailable: 0, scaleDownDelaySeconds: 30 }), replicas: 3, commands: [{ atS: 6, command: { type: "abort" } }], outcome: "aborted" },
     { name: "rolling-never-ready", spec: rollingSpec({ maxUnavailable: 0, progressDeadlineSeconds: 120 }), replicas: 4, behaviour: {}, outcome: "aborted" },
     { name: "rolling-crash-looping", spec: rollingSpec({ progressDeadlineSeconds: 10 }), replicas: 4, behaviour: { readyAfterMs: 2000, exitsAfterMs: 4000 }, outcome: "aborted" },
     {
@@ -200,7 +265,7 @@ describe("rolling: golden traces in a simulated world", () => {
     it(`${c.name}: matches its golden trace and ends ${c.outcome}`, () => {
       const { result, world } = scenario();
       assert.equal(result.completed?.outcome, c.outcome);
-      assertGolden(c.name, result.trace);
+      assertGolden(c.name, [...result.trace, ...finishScaleDown(world, result, T0)]);
       if (c.outcome === "aborted" && c.spec.maxUnavailable === 0) {
         assert.equal(world.removed.filter((id) => id.startsWith("r1-")).length, 0, "stable untouched");
       }
@@ -212,6 +277,8 @@ describe("rolling: golden traces in a simulated world", () => {
         const serving = c.outcome === "healthy" ? "r2" : "r1";
         assert.equal(world.liveCount(serving), c.replicas);
         assert.deepEqual(world.weights, { [serving]: 100 });
+        finishScaleDown(world, result, T0);
+        assert.deepEqual(world.liveRevisions(), [serving], `only ${serving} runs once the scale-down is finished`);
       }
     });
   }

@@ -24,12 +24,14 @@ import {
   endPlan,
   note,
   pauseRollout,
+  pendingScaleDowns,
+  pruneScaleDowns,
   resumeRollout,
   retryRefusal,
   retryRollout,
   trackProgress,
 } from "./lifecycle.js";
-import { availableCount, liveCount, nextAvailableMs, readyCount } from "./observation.js";
+import { availableCount, liveCount, nextAvailableMs, readyCount, weightOf } from "./observation.js";
 import { reconcile } from "./reconcile.js";
 import { proportionalWeights, resolveRollingBounds } from "./resolve.js";
 
@@ -74,38 +76,85 @@ interface Counts {
   available: number;
 }
 
+/**
+ * What each older revision does in this plan. serving: the instances the
+ * Kubernetes arithmetic counts (and the router weighs); keep: whether its
+ * other instances stay running (the scale-down delay) instead of following
+ * serving down.
+ */
+interface OldRevision {
+  revision: string;
+  live: number;
+  serving: number;
+  keep: boolean;
+}
+
+/**
+ * Older revisions as the arithmetic sees them. With a scale-down delay, an
+ * instance the arithmetic removes only leaves the traffic split; a revision
+ * kept warm by a timer serves nothing until it is due, then goes.
+ */
+function oldRevisions(spec: RollingSpec, state: RolloutState, observed: Observed, target: string): OldRevision[] {
+  const delayed = (spec.scaleDownDelaySeconds ?? 0) > 0;
+  const timers = new Map(state.scaleDownAt.map((d) => [d.revision, d.atMs]));
+  return [...observed.revisions]
+    .sort((a, b) => a.number - b.number)
+    .filter((r) => r.revision !== target && liveCount(observed, r.revision) > 0)
+    .map((r) => {
+      const live = liveCount(observed, r.revision);
+      const timer = timers.get(r.revision);
+      if (timer !== undefined) return { revision: r.revision, live, serving: 0, keep: timer > observed.nowMs };
+      return { revision: r.revision, live, serving: Math.min(live, delayed ? (state.serving?.[r.revision] ?? live) : live), keep: delayed };
+    });
+}
+
 function planStep(spec: RollingSpec, state: RolloutState, observed: Observed): Plan {
   const replicas = state.desiredReplicas;
   const target = rollingTo(state);
+  const now = observed.nowMs;
   const minReadyMs = spec.minReadySeconds * 1000;
+  // A spec frozen before scaleDownDelaySeconds existed rolls as Kubernetes does.
+  const delaySeconds = spec.scaleDownDelaySeconds ?? 0;
   const { maxSurge, maxUnavailable } = resolveRollingBounds(spec.maxSurge, spec.maxUnavailable, replicas);
-  const countsOf = (revision: string): Counts => ({ live: liveCount(observed, revision), available: availableCount(observed, revision, minReadyMs) });
+  const olds = oldRevisions(spec, state, observed, target);
+  const oldByName = new Map(olds.map((o) => [o.revision, o]));
+  const countsOf = (revision: string): Counts => {
+    const old = oldByName.get(revision);
+    const available = availableCount(observed, revision, minReadyMs);
+    return old === undefined ? { live: liveCount(observed, revision), available } : { live: old.serving, available: Math.min(available, old.serving) };
+  };
 
   const byAge = [...observed.revisions].sort((a, b) => a.number - b.number);
-  const olds = byAge.filter((r) => r.revision !== target && liveCount(observed, r.revision) > 0);
+  const counted = olds.filter((o) => o.serving > 0).map((o) => byAge.find((r) => r.revision === o.revision) as ObservedRevision);
   const fresh = countsOf(target);
-  const allLive = fresh.live + olds.reduce((sum, r) => sum + liveCount(observed, r.revision), 0);
+  const allLive = fresh.live + olds.reduce((sum, o) => sum + o.serving, 0);
 
   const scale = new Map<string, number>();
+  const serving = new Map(olds.map((o) => [o.revision, o.serving]));
   const newCount = newRevisionCount(fresh.live, allLive, replicas, maxSurge);
   if (newCount !== fresh.live) scale.set(target, newCount);
-  else for (const [revision, count] of oldRevisionCounts(olds, fresh, allLive, replicas, maxUnavailable, countsOf)) scale.set(revision, count);
+  else for (const [revision, count] of oldRevisionCounts(counted, fresh, allLive, replicas, maxUnavailable, countsOf)) serving.set(revision, count);
+  for (const o of olds) {
+    const wanted = o.keep ? o.live : (serving.get(o.revision) ?? 0);
+    if (wanted !== o.live) scale.set(o.revision, wanted);
+  }
 
-  const weights = proportionalWeights(byAge.map((r) => [r.revision, Math.min(readyCount(observed, r.revision), scale.get(r.revision) ?? liveCount(observed, r.revision))]));
+  const weights = proportionalWeights(
+    byAge.map((r) => [r.revision, r.revision === target ? Math.min(readyCount(observed, target), scale.get(target) ?? fresh.live) : Math.min(readyCount(observed, r.revision), serving.get(r.revision) ?? 0)]),
+  );
   const { actions, heldBack } = reconcile({ replicas: scale, ...(weights === undefined ? {} : { weights }) }, observed);
 
-  // Kubernetes' DeploymentComplete: every instance is of the target and available.
-  const complete = fresh.live === replicas && allLive === replicas && fresh.available === replicas;
+  // Kubernetes' DeploymentComplete: every instance is of the target and available; kept ones are out of the split.
+  const complete = fresh.live === replicas && allLive === replicas && fresh.available === replicas && olds.every((o) => o.keep && weightOf(observed.weights, o.revision) === 0);
   const waitingFor = `${fresh.available} of ${replicas} instances of ${target} available, ${allLive - fresh.live} of other revisions left`;
   const counts = { updated: scale.get(target) ?? fresh.live, ready: readyCount(observed, target), available: fresh.available, old: allLive - fresh.live };
-  // Timers inherited from a blue-green or canary rollout mean nothing here: the arithmetic scales old revisions down.
-  const untimed = { ...state, scaleDownAt: state.scaleDownAt.filter((d) => liveCount(observed, d.revision) > 0) };
-  const tracked = trackProgress(untimed, counts, !complete, spec.progressDeadlineSeconds, observed.nowMs);
+  const kept: Pick<RolloutState, "serving"> = delaySeconds > 0 ? { serving: Object.fromEntries([...serving].filter(([revision]) => revision !== target)) } : {};
+  const tracked = trackProgress({ ...pruneScaleDowns(state, observed), ...kept }, counts, !complete, spec.progressDeadlineSeconds, now);
   let s = tracked.state;
 
   if (tracked.deadlineExceeded) {
     const reason = deadlineReason(spec.progressDeadlineSeconds, waitingFor);
-    if (!s.aborted && abortRefusal(s) === undefined) return planStep(spec, abortRollout(s, reason, observed.nowMs), observed);
+    if (!s.aborted && abortRefusal(s) === undefined) return planStep(spec, abortRollout(s, reason, now), observed);
     const why = s.aborted
       ? `${reason}; the way back to ${target} is stuck too`
       : s.stableRevision === undefined
@@ -119,13 +168,22 @@ function planStep(spec: RollingSpec, state: RolloutState, observed: Observed): P
   if (settled && !s.aborted) s.stableRevision = target;
   const forget: Action[] = [];
   if (settled) {
+    // Traffic is settled: the kept revisions' scale-down times start now, and the rollout ends (whoever finishes it: see docs/controller.md).
+    const timed = new Set(s.scaleDownAt.map((d) => d.revision));
+    s.scaleDownAt = [...s.scaleDownAt, ...olds.filter((o) => !timed.has(o.revision)).map((o) => ({ revision: o.revision, atMs: now + delaySeconds * 1000 }))];
+    const warm = pendingScaleDowns(s, now);
+    if (warm.length > 0) s.message = `${target} serves all traffic; ${warm.map((d) => d.revision).join(", ")} kept for a rollback for ${Math.round((Math.max(...warm.map((d) => d.atMs)) - now) / 1000)}s`;
     const revisions = revisionsPastHistoryLimit(byAge, target, spec.revisionHistoryLimit, observed, [s.stableRevision, s.targetRevision]);
     if (revisions.length > 0) forget.push({ type: "forgetRevisions", revisions });
   }
   return endPlan(s, [...actions, ...forget], observed, {
     ...(settled ? { complete: s.aborted ? { outcome: "aborted" as const, reason: s.abortReason ?? "aborted" } : { outcome: "healthy" as const } } : {}),
     waitingFor: [...heldBack, waitingFor].join("; "),
-    wakeAtMs: [complete ? undefined : deadlineAt(s, spec.progressDeadlineSeconds), ...byAge.map((r) => nextAvailableMs(observed, r.revision, minReadyMs))],
+    wakeAtMs: [
+      complete ? undefined : deadlineAt(s, spec.progressDeadlineSeconds),
+      ...byAge.map((r) => nextAvailableMs(observed, r.revision, minReadyMs)),
+      ...pendingScaleDowns(s, now).map((d) => d.atMs),
+    ],
   });
 }
 

@@ -10,7 +10,7 @@ import type { ReadinessProbe } from "../../domain/config-schema.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { describeProbe, probeFor, type ProbeTarget } from "../probes.js";
 import { formatDuration, type ReadinessOutcome as ProbingOutcome, waitUntilReady } from "../readiness.js";
-import type { Instance, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../types.js";
+import type { Instance, InstanceFilter, InstanceRemoval, InstanceSpec, ReadinessOutcome, Runtime } from "../types.js";
 import { type EngineAnswer, engineMessage, engineRequest, unexpectedAnswer } from "./engine-request.js";
 import { assertHostNetworkable, containerCreateRequest, type InstanceNetwork, instanceName, instancePorts, instanceSelector, nameSuffix, wholeSeconds } from "./instance-container.js";
 import { boundPorts, type ContainerDetails, type ContainerSummary, instanceFromDetails, instanceFromSummary, livenessOf, servicePortOf } from "./instance-state.js";
@@ -84,16 +84,20 @@ export class DockerRuntime implements Runtime {
     return result.ok;
   }
 
-  async removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<void> {
+  async removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<InstanceRemoval> {
     const t = wholeSeconds(gracePeriodSeconds);
     // The engine sends the StopSignal (SIGTERM), waits t seconds, then SIGKILL; and a stopped
     // container stays stopped, as `unless-stopped` leaves alone what was stopped on purpose.
     const stop = `${containerPath(instance.id)}/stop?t=${t}`;
+    const startedMs = Date.now();
     const stopped = await engineRequest(this.engine, "POST", stop, { timeoutMs: t * 1000 + STOP_SLACK_MS });
-    if (stopped.status === 404) return;
+    if (stopped.status === 404) return {};
     if (stopped.status !== 204 && stopped.status !== 304) throw unexpectedAnswer(this.engine, "POST", stop, stopped);
+    // Killed after the grace period: the stop took all of it, and the process died of SIGKILL (128 + 9).
+    const killed = t > 0 && stopped.status === 204 && Date.now() - startedMs >= t * 1000 && (await this.inspect(instance.id))?.State.ExitCode === 137;
 
     await this.forceRemove(instance.id);
+    return killed ? { killedAfterGraceSeconds: t } : {};
   }
 
   /** The last lines of stdout and stderr, interleaved; empty when the instance is gone (its output went with it). */

@@ -1,6 +1,7 @@
 // Specs and states for planner tests, with the schema's defaults spelled out.
 import type { StrategyKind } from "../../../domain/config-schema.js";
-import type { Action, BlueGreenSpec, CanarySpec, Observed, ObservedInstance, Plan, RollingSpec, RolloutState } from "../../types.js";
+import type { Action, BlueGreenSpec, CanarySpec, CompletionOutcome, Observed, ObservedInstance, Plan, RollingSpec, RolloutState } from "../../types.js";
+import { planScaleDown } from "../scale-down.js";
 import { startRollout } from "../start.js";
 import { describeAction } from "./run-scenario.js";
 
@@ -69,4 +70,10 @@ export const notReady = (n: number): InstanceShorthand[] => Array.from({ length:
 export function planned(plan: Plan): { state: RolloutState; actions: string[]; wait?: Extract<Action, { type: "wait" }> } {
   const last = plan.actions.at(-1);
   return { state: plan.state, actions: plan.actions.map(describeAction).filter((a) => a !== "wait"), ...(last?.type === "wait" ? { wait: last } : {}) };
+}
+
+/** What the scale-down of a finished rollout does now, and when it looks again. */
+export function scaleDown(state: RolloutState, outcome: CompletionOutcome, world: Observed): { actions: string[]; nextAtMs?: number } {
+  const plan = planScaleDown(state, outcome, world);
+  return { actions: plan.actions.map(describeAction), ...(plan.nextAtMs === undefined ? {} : { nextAtMs: plan.nextAtMs }) };
 }

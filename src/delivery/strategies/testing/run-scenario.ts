@@ -5,6 +5,7 @@
 // compact trace for golden files. `crashEvery` drops the second half of every
 // n-th plan's actions, as if the controller died after persisting the state.
 import type { Action, Command, Observed, Plan, RolloutState } from "../../types.js";
+import { planScaleDown } from "../scale-down.js";
 import type { SimulatedWorld } from "./simulated-world.js";
 
 export interface TimedCommand {
@@ -102,4 +103,21 @@ export function runScenario(scenario: Scenario): ScenarioResult {
     if (world.nowMs > limitMs) return { trace, state, plans, ...(completed === undefined ? {} : { completed }) };
   }
   throw new Error(`the planner did not settle within 2000 plans; last trace lines:\n${trace.slice(-10).join("\n")}`);
+}
+
+/**
+ * After a rollout completed: the scale-down of the revisions it kept warm,
+ * as the controller (or the finisher) carries it out, traced like the plans.
+ */
+export function finishScaleDown(world: SimulatedWorld, result: ScenarioResult, startMs: number): string[] {
+  const trace: string[] = [];
+  if (result.completed === undefined) return trace;
+  for (let passes = 0; passes < 100; passes++) {
+    const plan = planScaleDown(result.state, result.completed.outcome, world.observe());
+    for (const action of plan.actions) world.apply(action);
+    if (plan.actions.length > 0) trace.push(`${(world.nowMs - startMs) / 1000}s (scale-down) ${plan.actions.map(describeAction).join("; ")}`);
+    if (plan.nextAtMs === undefined) return trace;
+    world.nowMs = plan.nextAtMs;
+  }
+  throw new Error("the scale-down did not finish within 100 passes");
 }

@@ -99,6 +99,11 @@ export class SimulatedWorld {
     return this.revision(revision).instances.filter((i) => this.live(i)).length;
   }
 
+  /** Revisions with live instances, in their order. */
+  liveRevisions(): string[] {
+    return this.revisions.filter((r) => this.liveCount(r.revision) > 0).map((r) => r.revision);
+  }
+
   observe(): Observed {
     const analyses: Record<string, AnalysisObservation> = {};
     for (const [key, run] of this.runs) {
