@@ -100,7 +100,7 @@ describe("slipway controller --env: replica repair of settled services", { skip:
   before(async () => {
     mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, PORTS.registries, [`{ name: test, registry: dev, portOffset: ${PORTS.offset} }`]));
-    writeService({ rolling: {} });
+    writeService({ rolling: { scaleDownDelaySeconds: 0 } });
     ok(await cli("up"), "slipway up");
     // Answers its version, and "ok" on the readiness path.
     const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');

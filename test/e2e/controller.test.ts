@@ -90,7 +90,7 @@ describe("slipway controller --env", { skip: haproxyBinary() === undefined ? "ha
   before(async () => {
     mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [`{ name: test, registry: dev, portOffset: ${PORT_OFFSET} }`]));
-    writeService("{ rolling: {} }");
+    writeService("{ rolling: { scaleDownDelaySeconds: 0 } }");
     ok(await cli("up"), "slipway up");
     for (const version of ["v1", "v2"]) images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version });
     ok(await cli("deploy", "hello", "--env", "test", "--digest", images["v1"] as string), "first deploy of v1");
@@ -149,7 +149,7 @@ describe("slipway controller --env", { skip: haproxyBinary() === undefined ? "ha
     controller?.child.kill("SIGTERM");
     assert.equal(await controller?.exited, 0);
     assert.match(controller?.output() ?? "", /controller stopped/);
-    writeService("{ rolling: {} }");
+    writeService("{ rolling: { scaleDownDelaySeconds: 0 } }");
     const deployed = await cli("deploy", "hello", "--env", "test", "--digest", images["v2"] as string);
     ok(deployed, "deploy without a controller");
     assert.doesNotMatch(deployed.stderr, /following it/);

@@ -57,7 +57,7 @@ port: 8080
 endpoint: { port: ${endpointPort} }
 readiness: { http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }
 terminationGracePeriodSeconds: 2
-strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 6 } }
+strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 6, scaleDownDelaySeconds: 0 } }
 ${extra}`,
   );
   // validate requires the Dockerfile a service is built from.

@@ -198,7 +198,7 @@ environments:
 services: [services/*]
 `,
     );
-    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0 } }");
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
     assertSucceeded(await cli("up"), "slipway up");
     for (const version of ["v1", "v2", "v3"]) images[version] = await buildAndPush(version);
     assertSucceeded(await cli("deploy", "hello", "--env", "test", "--digest", images["v1"] as string), "first deploy of v1");

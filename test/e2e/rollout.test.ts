@@ -95,7 +95,7 @@ environments:
 services: [services/*]
 `,
     );
-    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0 } }");
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
     await assertSucceeded(await cli("up"), "slipway up");
     images["v1"] = await buildAndPush("v1", 200, true);
     images["v2"] = await buildAndPush("v2", 200, true);
@@ -195,7 +195,7 @@ services: [services/*]
   });
 
   it("a version that never turns ready reaches its progress deadline and is rolled back; stable untouched", async () => {
-    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 4 } }");
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 4, scaleDownDelaySeconds: 0 } }");
     const stableBefore = (await containers()).filter((c) => c.state === "running").map((c) => c.id).sort();
     const load = startLoad();
     const deployed = await cli("deploy", "hello", "--env", "test", "--digest", images["never"] as string);

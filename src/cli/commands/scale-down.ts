@@ -18,6 +18,9 @@ import { openEnvironment, otherEnvironmentController, scopeOf } from "./deploy.j
 
 type Session = Awaited<ReturnType<typeof openEnvironment>>;
 
+/** The router or the engine away this many passes in a row (about a minute): stop; the store keeps what is left. */
+const MAX_FAILED_PASSES = 12;
+
 function finisherLockPath(stateDir: string, environment: string): string {
   return join(stateDir, "run", "controllers", `${dnsLabelName(environment)}.scale-down.lock`);
 }
@@ -41,6 +44,7 @@ export async function scaleDownCommand(ctx: CommandContext, opts: { env: string 
     session.close();
     return 0;
   }
+  let failures = 0;
   try {
     for (;;) {
       const controller = otherEnvironmentController(session);
@@ -48,7 +52,12 @@ export async function scaleDownCommand(ctx: CommandContext, opts: { env: string 
         log(`slipway controller (process ${controller}) finishes the scale-down of ${opts.env}`);
         return 0;
       }
-      const nextAtMs = await passOverServices(session, log);
+      const { nextAtMs, failed } = await passOverServices(session, log);
+      failures = failed ? failures + 1 : 0;
+      if (failures >= MAX_FAILED_PASSES) {
+        log(`giving up after ${failures} failed passes; the next deploy, rollback or slipway controller of ${opts.env} resumes the scale-down from the store`);
+        return 1;
+      }
       if (nextAtMs === undefined) {
         log(`nothing left to scale down in ${opts.env}`);
         return 0;
@@ -63,9 +72,10 @@ export async function scaleDownCommand(ctx: CommandContext, opts: { env: string 
 }
 
 /** One pass over every service of the environment; the earliest moment to look again, or undefined when nothing is left. */
-async function passOverServices(session: Session, log: (line: string) => void): Promise<number | undefined> {
+async function passOverServices(session: Session, log: (line: string) => void): Promise<{ nextAtMs?: number; failed: boolean }> {
   const services = [...new Set(session.rollouts.listEnvironmentRevisions(session.system.config.system, session.environment.name).map((r) => r.service))];
   let next: number | undefined;
+  let failed = false;
   const later = (atMs: number): void => void (next = Math.min(next ?? atMs, atMs));
   for (const service of services) {
     const scope = scopeOf(session, service);
@@ -77,7 +87,8 @@ async function passOverServices(session: Session, log: (line: string) => void): 
     } catch (err) {
       log(`[${service}] scale-down failed: ${err instanceof Error ? err.message : String(err)}; trying again in 5 s`);
       later(Date.now() + 5_000);
+      failed = true;
     }
   }
-  return next;
+  return { ...(next === undefined ? {} : { nextAtMs: next }), failed };
 }

@@ -6,6 +6,7 @@
 // `slipway scale-down --env E`, which runs passes until nothing is left.
 // Each pass holds the service's lock, so it never overlaps a rollout loop of
 // the same service (which inherits the timers and finishes them itself).
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { planScaleDown } from "../strategies/scale-down.js";
 import { ActionApplier } from "./action-applier.js";
 import { acquireControllerLock } from "./controller-lock.js";
@@ -36,6 +37,7 @@ export async function scaleDownPass(deps: ScaleDownDeps): Promise<ScaleDownPass>
   const lock = acquireControllerLock(deps.lockPath);
   if ("heldBy" in lock) return { kind: "skipped", reason: `process ${lock.heldBy} drives the service`, retryAtMs: Date.now() + 1000 };
   const controller = createServiceController({ ...deps, metricsFor: () => [] });
+  writeFileSync(markerPath(deps.lockPath), String(process.pid));
   try {
     // Looked at again under the lock: a rollout may have begun meanwhile.
     const now = deps.store.latestRollout(deps.scope);
@@ -50,6 +52,21 @@ export async function scaleDownPass(deps: ScaleDownDeps): Promise<ScaleDownPass>
     return { kind: "done", removed: plan.actions.map((a) => a.revision), ...(plan.nextAtMs === undefined ? {} : { nextAtMs: plan.nextAtMs }) };
   } finally {
     controller.close();
+    rmSync(markerPath(deps.lockPath), { force: true });
     lock.release();
+  }
+}
+
+/** Beside the service's lock while a scale-down pass holds it: a rollout wanting the lock waits for the pass instead of following a rollout nobody drives. */
+function markerPath(lockPath: string): string {
+  return `${lockPath}.scale-down`;
+}
+
+/** True when `pid`, which holds the service's lock, is running a scale-down pass (short: it ends by itself). */
+export function holdsForScaleDown(lockPath: string, pid: number): boolean {
+  try {
+    return Number(readFileSync(markerPath(lockPath), "utf8").trim()) === pid;
+  } catch {
+    return false;
   }
 }

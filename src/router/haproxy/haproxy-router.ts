@@ -90,6 +90,7 @@ export class HaproxyRouter implements TrafficRouter {
    * moment is waited for, not raced.
    */
   async start(): Promise<StartResult> {
+    this.refresh();
     this.writeConfig(this.paths.configFile);
     await checkConfig(this.binary, this.paths.configFile);
     handOverUnsupervisedRouter(this.paths, this.binary);
@@ -215,6 +216,7 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   async removeBackend(service: string, name: string, options: DrainOptions = {}): Promise<void> {
+    this.refresh();
     const entry = this.requireService(service).backends[name];
     if (entry?.state !== "draining") {
       // Not in the table means removed already, unless a crash left a server in HAProxy.
@@ -249,6 +251,7 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   async listBackends(service: string): Promise<RoutedBackend[]> {
+    this.refresh();
     const routes = this.requireService(service);
     const rows = serverRows(await this.showStat(), this.proxiesOf(service));
     return Object.values(routes.backends)
@@ -257,6 +260,7 @@ export class HaproxyRouter implements TrafficRouter {
   }
 
   async revisionStats(service: string, options: { latencyWindowMs?: number } = {}): Promise<ServiceStats> {
+    this.refresh();
     const routes = this.requireService(service);
     const windowMs = options.latencyWindowMs ?? 60_000;
     const [info, rows, log] = [await this.showInfo(), await this.showStat(), await this.admin.send(`show events ${REQUEST_LOG_RING}`)];
@@ -330,10 +334,24 @@ export class HaproxyRouter implements TrafficRouter {
     for (const c of changes) c.entry.weight = c.weight;
   }
 
+  /**
+   * Every step starts from the route table as it is on disk: another slipway
+   * process (a detached scale-down, a command for another service) may have
+   * changed it since this client last looked, and writing back an old copy
+   * would undo that.
+   */
   private serially<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(step, step);
+    const fresh = (): Promise<T> => {
+      this.refresh();
+      return step();
+    };
+    const run = this.queue.then(fresh, fresh);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private refresh(): void {
+    this.table = loadRouteTable(this.paths.routesFile);
   }
 
   private requireService(service: string): ServiceRoutes {

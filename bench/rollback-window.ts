@@ -1,0 +1,229 @@
+// Benchmark: `slipway rollback` right after a finished rolling update, inside
+// the scale-down window (the previous revision still runs, kept warm: a
+// weight flip) and after it (its instances were removed: created again).
+// Not a test: it prints a markdown table for docs/benchmarks.md.
+//
+//   npx tsc -p . && node dist/bench/rollback-window.js [--rounds 3] [--keep]
+//
+// A scratch system in a temp dir with one service (a tiny Python HTTP server,
+// 2 replicas, readiness every 0.5 s, rolling maxSurge 1 / maxUnavailable 0),
+// deployed through the real CLI to Docker behind the environment's HAProxy.
+// Each round deploys v1, then v2 (settled), then runs `slipway rollback`
+// under a keep-alive load of 200 requests/s through the service's endpoint,
+// recording every answer's time and body:
+//   inside  — scaleDownDelaySeconds 60: rollback at once after the deploy;
+//   outside — scaleDownDelaySeconds 1: rollback once v1's instances are gone.
+// Needs Docker Engine with python:3.11-slim-bookworm present (never pulled),
+// HAProxy and the registry (scripts/setup-host.sh), and loopback ports
+// 22190, 22191, 22110 and 22199 free. Everything it creates — the temp dir,
+// the platform (`slipway down`), containers and images — is removed at the
+// end, also when it fails or is interrupted.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { BenchError, log, runner } from "./lib/processes.js";
+import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
+
+const DEV = 22190;
+const PROD = 22191;
+const PORT_OFFSET = 20200;
+const ENDPOINT = 1910 + PORT_OFFSET;
+const SYSTEM = "bench-rollback-window";
+const BASE = "python:3.11-slim-bookworm";
+const RPS = 200;
+const USAGE = "usage: node dist/bench/rollback-window.js [--rounds 3] [--keep]";
+
+const SERVER_PY = `import os, signal, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+VERSION = os.environ["APP_VERSION"]
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = b"ok" if self.path == "/healthz" else VERSION.encode()
+        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+    def log_message(self, *args): pass
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
+signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+server.serve_forever(poll_interval=0.1)
+`;
+
+interface Answer {
+  atMs: number;
+  body: string;
+  ok: boolean;
+}
+
+/** Keep-alive GETs at a fixed rate; every answer with its arrival time (performance.now()). */
+function startLoad(): { stop: () => Promise<Answer[]> } {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  const answers: Answer[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const started = performance.now();
+  let sent = 0;
+  const tick = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) * RPS) / 1000) - sent;
+    for (let i = 0; i < due; i++) {
+      sent++;
+      const p = new Promise<void>((resolve) => {
+        const req = http.get({ host: "127.0.0.1", port: ENDPOINT, path: "/", agent, timeout: 10_000 }, (res) => {
+          let body = "";
+          res.setEncoding("utf8").on("data", (c: string) => (body += c));
+          res.on("end", () => {
+            answers.push({ atMs: performance.now(), body, ok: res.statusCode === 200 });
+            resolve();
+          });
+        });
+        req.on("error", () => {
+          answers.push({ atMs: performance.now(), body: "error", ok: false });
+          resolve();
+        });
+      });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+  }, 5);
+  return {
+    stop: async () => {
+      clearInterval(tick);
+      await Promise.all(inFlight);
+      agent.destroy();
+      return answers;
+    },
+  };
+}
+
+interface RollbackTiming {
+  firstOldMs: number;
+  allOldMs: number;
+  commandMs: number;
+  failed: number;
+  said: string;
+}
+
+function parseArgs(argv: string[]): { rounds: number; keep: boolean } {
+  const options = { rounds: 3, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--rounds") options.rounds = wholeNumber(arg, argv[++i], 1, 20);
+    else if (arg === "--keep") options.keep = true;
+    else throw new BenchError(`unknown argument ${arg ?? ""}\n${USAGE}`);
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const { run, mustRun } = runner({ NO_COLOR: "1" });
+  const root = mkdtempSync(join(tmpdir(), "slipway-bench-rollback-"));
+  const cli = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
+  const images: string[] = [];
+  const cleanup = cleanUpOnInterrupt(async () => {
+    if (options.keep) return log(`kept ${root}`);
+    await run(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "down"], { timeoutMs: MINUTE }).catch(() => undefined);
+    const ids = (await run("docker", ["ps", "-aq", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean);
+    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids], { timeoutMs: MINUTE });
+    if (images.length > 0) await run("docker", ["rmi", "-f", ...images], { timeoutMs: MINUTE });
+    rmSync(root, { recursive: true, force: true });
+  });
+  try {
+    const docker = await dockerPreflight(run, BASE, "base image");
+    const at = await slipwayAt(run);
+    const loadBefore = loadavg()[0]?.toFixed(2);
+    mkdirSync(join(root, "services", "hello"), { recursive: true });
+    writeFileSync(
+      join(root, "slipway.yaml"),
+      `system: ${SYSTEM}\nregistries:\n  dev: { url: 127.0.0.1:${DEV} }\n  prod: { url: 127.0.0.1:${PROD} }\nenvironments:\n  - { name: bench, registry: dev, portOffset: ${PORT_OFFSET} }\nservices: [services/*]\n`,
+    );
+    const writeService = (delaySeconds: number): void =>
+      writeFileSync(
+        join(root, "services", "hello", "slipway.service.yaml"),
+        `name: hello\nowners: [bench]\nbuild: { image: debian:bookworm-slim }\nport: 8080\nendpoint: { port: 1910 }\nreadiness: { http: { path: /healthz }, periodSeconds: 0.5 }\nreplicas: 2\nterminationGracePeriodSeconds: 5\nstrategy: { rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: ${delaySeconds} } }\n`,
+      );
+    writeService(60);
+    await cli(["up"]);
+    const digests: Record<string, string> = {};
+    for (const version of ["v1", "v2"]) {
+      const context = join(root, `context-${version}`);
+      mkdirSync(context);
+      writeFileSync(join(context, "server.py"), SERVER_PY);
+      writeFileSync(join(context, "Dockerfile"), `FROM ${BASE}\nENV APP_VERSION=${version}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
+      const tag = `127.0.0.1:${DEV}/${SYSTEM}/hello:${version}`;
+      images.push(tag);
+      await mustRun("docker", ["build", "-q", "-t", tag, context], { timeoutMs: 3 * MINUTE });
+      await mustRun("docker", ["push", "-q", tag], { timeoutMs: 3 * MINUTE });
+      const digest = (await mustRun("docker", ["inspect", "--format", "{{index .RepoDigests 0}}", tag], { timeoutMs: 20 * SECOND })).stdout.trim().split("@")[1];
+      if (digest === undefined) throw new BenchError(`no digest for ${tag}`);
+      digests[version] = digest;
+    }
+    const deploy = (version: string) => cli(["deploy", "hello", "--env", "bench", "--digest", digests[version] as string]);
+    const containers = async (): Promise<number> => (await run("docker", ["ps", "-q", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean).length;
+
+    const measure = async (): Promise<RollbackTiming> => {
+      const load = startLoad();
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = performance.now();
+      const result = await cli(["rollback", "hello", "--env", "bench"]);
+      await new Promise((r) => setTimeout(r, 500));
+      const answers = (await load.stop()).filter((a) => a.atMs >= t0).sort((a, b) => a.atMs - b.atMs);
+      const firstOld = answers.find((a) => a.body === "v1");
+      const lastNew = [...answers].reverse().find((a) => a.body === "v2");
+      if (firstOld === undefined) throw new BenchError(`no answer from v1 after the rollback:\n${result.stdout}`);
+      const said = result.stdout.split("\n").find((l) => /still runs|re-creating/.test(l)) ?? "";
+      return { firstOldMs: firstOld.atMs - t0, allOldMs: (lastNew?.atMs ?? t0) - t0, commandMs: result.ms, failed: answers.filter((a) => !a.ok).length, said };
+    };
+
+    const inside: RollbackTiming[] = [];
+    const outside: RollbackTiming[] = [];
+    for (let round = 1; round <= options.rounds; round++) {
+      writeService(60);
+      await deploy("v1").catch(() => undefined); // already running v1 after the previous round's rollback
+      await deploy("v2");
+      inside.push(await measure());
+      log(`round ${round}: inside the window ${millis(inside.at(-1)?.allOldMs ?? NaN)} ms to all v1`);
+      // Back to v2 with a 1 s delay, and wait until v1's instances are gone.
+      writeService(1);
+      await deploy("v2");
+      const giveUp = Date.now() + 2 * MINUTE;
+      while ((await containers()) > 2) {
+        if (Date.now() > giveUp) throw new BenchError("v1's instances were not scaled down within 2 minutes");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      outside.push(await measure());
+      log(`round ${round}: outside the window ${millis(outside.at(-1)?.allOldMs ?? NaN)} ms to all v1`);
+    }
+
+    const row = (name: string, timings: RollbackTiming[]): string => {
+      const cell = (pick: (t: RollbackTiming) => number): string => {
+        const s = summarize(timings.map(pick));
+        return `${millis(s.median)} (${millis(s.min)}–${millis(s.max)})`;
+      };
+      return `| ${name} | ${cell((t) => t.firstOldMs)} | ${cell((t) => t.allOldMs)} | ${cell((t) => t.commandMs)} | ${timings.reduce((n, t) => n + t.failed, 0)} |`;
+    };
+    const medianAll = (t: RollbackTiming[]): number => summarize(t.map((x) => x.allOldMs)).median;
+    console.log(resultsHeading());
+    console.log("");
+    console.log(`Machine: ${machine()}, Docker ${docker}, ${at}; 1-minute load average before: ${loadBefore}, after: ${loadavg()[0]?.toFixed(2)}.`);
+    console.log("");
+    console.log(`\`slipway rollback\` of a finished rolling update v1 → v2 (2 replicas), ${options.rounds} rounds, keep-alive load of ${RPS} requests/s; milliseconds from spawning the command, median (min–max):`);
+    console.log("");
+    console.log("| rollback | first answer from v1 | all answers from v1 (last v2 answer) | command exited | failed requests |");
+    console.log("|---|---:|---:|---:|---:|");
+    console.log(row("inside the scale-down window (v1 kept warm)", inside));
+    console.log(row("after the window (v1's instances re-created)", outside));
+    console.log("");
+    console.log(`Outside / inside, to all answers from v1: ${(medianAll(outside) / medianAll(inside)).toFixed(1)}×.`);
+    console.log("");
+    console.log(`What the command said: inside — "${inside[0]?.said ?? ""}"; after — "${outside[0]?.said ?? ""}".`);
+    console.log("");
+    console.log(`Raw, all answers from v1 (ms): inside ${inside.map((t) => millis(t.allOldMs)).join(" ")}; after ${outside.map((t) => millis(t.allOldMs)).join(" ")}.`);
+  } finally {
+    await cleanup();
+  }
+}
+
+runMain(main);
