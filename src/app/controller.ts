@@ -16,10 +16,13 @@
 // ReplicaSet controller would (replica-repair.ts): every 2 s per service whose
 // latest rollout has finished, under the service's lock, an instance of the
 // serving revision that is gone or stays down is replaced and routed once
-// ready, and backends whose container is gone leave the router.
+// ready, and backends whose container is gone leave the router. The
+// revisions a finished rollout keeps warm for a rollback go at their
+// scale-down time in the same pass (scale-down-finisher.ts).
 import { loadSystem } from "../config/load-system.js";
 import { acquireControllerLock, environmentLockPath, lockPath } from "../delivery/controller/controller-lock.js";
 import { dockerEngineStateOf, ReplicaRepairer } from "../delivery/controller/replica-repairer.js";
+import { keepsRevisionsWarm, scaleDownPass, type ScaleDownDeps } from "../delivery/controller/scale-down-finisher.js";
 import { SlipwayError } from "../domain/errors.js";
 import { drive, untilPausedByHand } from "./drive.js";
 import { openEnvironment, routeService, serviceOf, type EnvironmentSession } from "./environment.js";
@@ -128,7 +131,12 @@ class ReplicaRepairs {
       if (Date.now() < (this.nextPassMs.get(service) ?? 0)) continue;
       this.nextPassMs.set(service, Date.now() + REPAIR_EVERY_MS);
       const pass = this.repairerFor(service)
-        .then(async (repairer) => void (await repairer?.repairOnce()))
+        .then(async (repairer) => {
+          if (repairer === undefined) return;
+          await repairer.repairOnce();
+          // The revisions the service's finished rollout keeps warm for a rollback go at their scale-down time.
+          if (keepsRevisionsWarm(this.session.rollouts, repairer.scope)) await scaleDownPass({ ...this.scaleDownDeps(service), log: (line) => this.reporter.emit({ type: "repair.log", service, environment: environment.name, line }) });
+        })
         .catch((err: unknown) => {
           // The next attempt starts afresh (the router started again, the readiness tracker new).
           this.drop(service);
@@ -138,6 +146,11 @@ class ReplicaRepairs {
         .finally(() => this.passes.delete(service));
       this.passes.set(service, pass);
     }
+  }
+
+  private scaleDownDeps(service: string): Omit<ScaleDownDeps, "log"> {
+    const { system, environment, runtime, router, rollouts } = this.session;
+    return { scope: { system: system.config.system, environment: environment.name, service }, runtime, router, store: rollouts, lockPath: lockPath(system.stateDir, environment.name, service) };
   }
 
   /** Waits for the passes running now. */

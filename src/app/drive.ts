@@ -3,13 +3,15 @@
 // (a `slipway controller`, `slipway serve`, or a command holding the
 // service's lock) drives it — follows it through the store.
 import type { LoadedService } from "../config/load-system.js";
-import { acquireControllerLock, lockPath, type ControllerLock } from "../delivery/controller/controller-lock.js";
+import { acquireControllerLock, environmentLockPath, lockHolder, lockPath, type ControllerLock } from "../delivery/controller/controller-lock.js";
 import { removeOrphanInstances } from "../delivery/controller/orphan-cleanup.js";
 import type { LoopEnd } from "../delivery/controller/rollout-loop.js";
+import { holdsForScaleDown } from "../delivery/controller/scale-down-finisher.js";
 import type { RolloutRecord } from "../delivery/controller/store-port.js";
 import type { CompletionOutcome, RolloutState } from "../delivery/types.js";
 import { controllerFor, otherEnvironmentController, routeService, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
+import { startScaleDownProcess } from "./scale-down.js";
 
 export const untilPausedByHand = (s: RolloutState): boolean => s.userPaused || s.pause?.kind === "manual";
 
@@ -38,7 +40,7 @@ export async function drive(session: EnvironmentSession, service: LoadedService,
   const expected = options.expected ?? "healthy";
   const environmentController = otherEnvironmentController(session);
   if (environmentController !== undefined) return followFromStore(session, service, rolloutId, environmentController, stopWhen, options.reporter, expected);
-  const lock = acquireControllerLock(lockPath(session.system.stateDir, session.environment.name, service.config.name));
+  const lock = await serviceLock(session, service, options.reporter);
   if ("heldBy" in lock) return followFromStore(session, service, rolloutId, lock.heldBy, stopWhen, options.reporter, expected);
   const controller = controllerFor(session, service);
   const { signal, detach } = options.signal === undefined ? processSignals() : { signal: options.signal, detach: () => undefined };
@@ -51,11 +53,13 @@ export async function drive(session: EnvironmentSession, service: LoadedService,
     const end = await controller.loop.run(rolloutId, {
       signal,
       stopWhen,
+      onWarning: (message) => options.reporter.emit({ type: "warning", message: `warning: ${message}` }),
       onPlan: (report) => {
         if (report.error !== undefined) options.reporter.emit({ type: "rollout.retrying", ...where, message: report.error.message });
         else options.reporter.emit({ type: "rollout.progress", ...where, state: report.state, observed: report.observed, ...(stepCount === undefined ? {} : { stepCount }) });
       },
     });
+    if (end.kind === "complete") handOverScaleDown(session, service.config.name, end.state, options.reporter);
     return { rolloutId, end, expected };
   } finally {
     detach();
@@ -63,6 +67,36 @@ export async function drive(session: EnvironmentSession, service: LoadedService,
     (lock as ControllerLock).release();
     await session.router.close();
   }
+}
+
+/**
+ * The service's lock, or the pid that holds it. A scale-down pass holds it
+ * briefly (a drain and a stop) and never drives a rollout: wait for it rather
+ * than follow a rollout nobody would drive.
+ */
+async function serviceLock(session: EnvironmentSession, service: LoadedService, reporter: Reporter): Promise<ControllerLock | { heldBy: number }> {
+  const path = lockPath(session.system.stateDir, session.environment.name, service.config.name);
+  let lock = acquireControllerLock(path);
+  if ("heldBy" in lock && holdsForScaleDown(path, lock.heldBy)) reporter.emit({ type: "warning", message: `waiting for the scale-down pass in process ${lock.heldBy} to finish` });
+  while ("heldBy" in lock && holdsForScaleDown(path, lock.heldBy)) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    lock = acquireControllerLock(path);
+  }
+  return lock;
+}
+
+/**
+ * The rollout ended once traffic was settled; the revisions it keeps warm for
+ * a rollback go at their scale-down time, in the background: the
+ * environment's controller does it when one runs (this process, maybe), else
+ * a detached `slipway scale-down`.
+ */
+function handOverScaleDown(session: EnvironmentSession, service: string, state: RolloutState, reporter: Reporter): void {
+  const warm = state.scaleDownAt.filter((d) => d.atMs > Date.now());
+  if (warm.length === 0) return;
+  const controller = lockHolder(environmentLockPath(session.system.stateDir, session.environment.name)) !== undefined;
+  if (!controller) startScaleDownProcess(session.system, session.environment.name);
+  reporter.emit({ type: "scaleDown.handedOver", service, environment: session.environment.name, revisions: warm.map((d) => d.revision), untilMs: Math.max(...warm.map((d) => d.atMs)), by: controller ? "controller" : "scale-down process" });
 }
 
 /** A signal aborted by SIGINT or SIGTERM, as a command run by hand is stopped. */

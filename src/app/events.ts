@@ -32,6 +32,10 @@ export type AppEvent =
   | { type: "integration.result"; id: string; result: IntegrationTestResult }
   /** What a deploy chose and why, e.g. a release passed over because its rollout was aborted in this environment. */
   | { type: "deploy.note"; service: string; environment: string; message: string }
+  /** A rollback to an earlier revision: `live` of its `desired` instances still run (kept warm: a weight flip), the rest are created again. */
+  | { type: "rollback.path"; service: string; environment: string; revision: string; live: number; desired: number }
+  /** The rollout ended with traffic settled; these revisions keep running for a rollback until `untilMs`, then go in the background. */
+  | { type: "scaleDown.handedOver"; service: string; environment: string; revisions: string[]; untilMs: number; by: "controller" | "scale-down process" }
   /** A warning a person should read (a partial lock, a dependency outside it, …). */
   | { type: "warning"; message: string };
 

@@ -121,6 +121,8 @@ export async function undo(session: EnvironmentSession, serviceName: string, opt
     endpoints: endpointsOf(session, service.config),
     ...(target?.version === undefined ? {} : { version: target.version }),
   });
+  const live = observed.revisions.find((r) => r.revision === plan.state.targetRevision)?.instances.filter((i) => i.phase !== "exited").length ?? 0;
+  options.reporter.emit({ type: "rollback.path", service: serviceName, environment: session.environment.name, revision: plan.state.targetRevision, live, desired: plan.state.desiredReplicas });
   if (options.recordOnly === true) return recorded(session, plan.state.id, "healthy");
   return drive(session, service, plan.state.id, () => false, options);
 }

@@ -70,6 +70,12 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
         }
         case "deploy.note":
           return out(event, event.message);
+        case "rollback.path":
+          if (event.live >= event.desired) return out(event, `${event.revision} still runs (kept warm after the last update): moving the traffic back`);
+          return out(event, `${event.revision} has ${event.live} of ${event.desired} instances left (its scale-down delay had passed): re-creating ${event.desired - event.live}; traffic moves as they become ready`);
+        case "scaleDown.handedOver":
+          if (!opts.json) out(event, `${event.revisions.join(", ")} kept running for a rollback (a weight flip) until ${new Date(event.untilMs).toISOString()}, then scaled down in the background by the ${event.by}`);
+          return;
         case "warning":
           return output.err(paint(output, "yellow", event.message));
       }
