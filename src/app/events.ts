@@ -36,6 +36,8 @@ export type AppEvent =
   | { type: "rollback.path"; service: string; environment: string; revision: string; live: number; desired: number }
   /** The rollout ended with traffic settled; these revisions keep running for a rollback until `untilMs`, then go in the background. */
   | { type: "scaleDown.handedOver"; service: string; environment: string; revisions: string[]; untilMs: number; by: "controller" | "scale-down process" }
+  /** `slipway undeploy` removed the service's instances (drained first) and recorded it. */
+  | { type: "service.undeployed"; service: string; environment: string; instances: number; revision?: string }
   /** A warning a person should read (a partial lock, a dependency outside it, …). */
   | { type: "warning"; message: string };
 

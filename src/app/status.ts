@@ -55,6 +55,12 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
     row.health = "not deployed";
     return row;
   }
+  if (latest.state.undeployedAtMs !== undefined) {
+    row.version = "undeployed";
+    row.health = `undeployed at ${new Date(latest.state.undeployedAtMs).toISOString()}`;
+    row.rollout = "undeployed";
+    return row;
+  }
   row.rollout = latest.finished ? (latest.outcome ?? "finished") : `${latest.state.phase}${latest.state.userPaused ? " (paused)" : ""}`;
   // From the runtime itself, not from how the last rollout ended.
   const instances = (await session.runtime.listInstances(scope)).filter((i) => i.phase !== "exited");

@@ -76,6 +76,8 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
         case "scaleDown.handedOver":
           if (!opts.json) out(event, `${event.revisions.join(", ")} kept running for a rollback (a weight flip) until ${new Date(event.untilMs).toISOString()}, then scaled down in the background by the ${event.by}`);
           return;
+        case "service.undeployed":
+          return out(event, `${event.service}: undeployed from ${event.environment} (${event.instances} instance${event.instances === 1 ? "" : "s"} drained and stopped${event.revision === undefined ? "" : `; ${event.revision} no longer serves`})`);
         case "warning":
           return output.err(paint(output, "yellow", event.message));
       }

@@ -19,6 +19,7 @@ const commands = {
   integrationTest: () => import("./commands/integration-test.js"),
   controller: () => import("./commands/controller.js"),
   scaleDown: () => import("./commands/scale-down.js"),
+  undeploy: () => import("./commands/undeploy.js"),
   recovery: () => import("./commands/recovery.js"),
   render: () => import("./commands/render.js"),
   remote: () => import("./remote.js"),
@@ -230,6 +231,14 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(run(async (ctx, opts: { user: string; role: string; label?: string }) => (await commands.users()).tokenCreateCommand(ctx, opts)));
   token.command("list").description("list tokens (never their values)").action(run(async (ctx) => (await commands.users()).tokenListCommand(ctx)));
   token.command("revoke").description("revoke a token").argument("<id>").action(run(async (ctx, id: string) => (await commands.users()).tokenRevokeCommand(ctx, id)));
+  program
+    .command("undeploy")
+    .description("take services out of an environment: drained in the router, stopped gracefully, recorded; refused while other deployed services depend on them (unless --all or --force)")
+    .argument("[services...]")
+    .requiredOption("--env <env>", "the environment")
+    .option("--all", "every service deployed in the environment")
+    .option("--force", "undeploy even though deployed services depend on it")
+    .action(run(async (ctx, services: string[], opts: { env: string; all?: boolean; force?: boolean }) => (await commands.undeploy()).undeployCommand(ctx, services, opts)));
   program
     .command("scale-down")
     .description("remove the previous revisions that finished rollouts keep warm for a rollback, each at its scale-down time, then exit (deploy and rollback start it in the background)")

@@ -190,6 +190,8 @@ export interface RolloutState {
    * is a weight flip). Absent: all of its live instances.
    */
   serving?: Record<string, number>;
+  /** Set on the record `slipway undeploy` leaves: nothing serves, desiredReplicas 0. */
+  undeployedAtMs?: number;
 }
 
 // ----------------------------------------------------------------- commands

@@ -3,7 +3,7 @@ import { after, describe, it } from "node:test";
 import type { ReadinessProbe } from "../../domain/config-schema.js";
 import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
-import { alreadyServes, beginRollout, lastGoodRevision, type RolloutRequest } from "./begin-rollout.js";
+import { alreadyServes, beginRollout, lastGoodRevision, servingRevision, type RolloutRequest } from "./begin-rollout.js";
 
 const readiness: ReadinessProbe = { tcp: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 };
 const scope = { system: "shop", environment: "test", service: "api" };
@@ -78,5 +78,19 @@ describe("beginRollout", () => {
     rollOut(store, 2, "aborted");
     rollOut(store, 3, "healthy");
     assert.equal(lastGoodRevision(store, scope)?.name, r1);
+  });
+
+  it("after an undeploy nothing serves, the same image deploys again, as a first deployment", () => {
+    const store = open();
+    const served = rollOut(store, 1, "healthy");
+    const latest = store.latestRollout(scope);
+    assert.ok(latest !== undefined);
+    store.createRollout({ id: "undeploy-1", system: scope.system, state: { ...latest.state, id: "undeploy-1", desiredReplicas: 0, undeployedAtMs: 5_000 }, strategy });
+    store.finishRollout("undeploy-1", "healthy");
+    assert.equal(servingRevision(store.latestRollout(scope)), undefined);
+    assert.equal(alreadyServes(store, request(1)), false, "deploying what was undeployed is not a no-op");
+    const again = beginRollout(store, { ...request(1), nowMs: 6_000 });
+    assert.equal(again.state.targetRevision, served);
+    assert.equal(again.state.stableRevision, undefined, "a first deployment: nothing to go back to");
   });
 });

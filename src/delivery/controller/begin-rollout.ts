@@ -29,9 +29,9 @@ export function strategyKind(strategy: Strategy): StrategyKind {
   return "rolling";
 }
 
-/** What serves once a rollout settles: its target, or its stable revision when it was aborted. */
+/** What serves once a rollout settles: its target, or its stable revision when it was aborted; nothing after an undeploy. */
 export function servingRevision(rollout: RolloutRecord | undefined): string | undefined {
-  if (rollout === undefined) return undefined;
+  if (rollout === undefined || rollout.state.undeployedAtMs !== undefined) return undefined;
   return rollout.state.aborted || rollout.outcome === "aborted" ? rollout.state.stableRevision : rollout.state.targetRevision;
 }
 
@@ -80,7 +80,8 @@ export function beginRollout(store: RolloutStore, request: RolloutRequest): Roll
     targetRevision: name,
     desiredReplicas: request.replicas,
     nowMs: request.nowMs,
-    ...(latest === undefined ? {} : { previous: latest.state }),
+    // After an undeploy nothing serves: a first deployment again.
+    ...(latest === undefined || latest.state.undeployedAtMs !== undefined ? {} : { previous: latest.state }),
   });
   store.createRollout({ id, system: request.system, state, strategy: request.strategy });
   return store.getRollout(id) as RolloutRecord;
