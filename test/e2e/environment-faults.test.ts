@@ -117,7 +117,7 @@ describe("environment faults: router crash, instances removed (real Docker, HAPr
     await new Promise<void>((resolve) => garbage.listen(GARBAGE_PORT, "127.0.0.1", resolve));
     mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, PORTS.registries, [`{ name: test, registry: dev, portOffset: ${PORTS.offset} }`]));
-    writeService({ rolling: {} });
+    writeService({ rolling: { scaleDownDelaySeconds: 0 } });
     ok(await cli("up"), "slipway up");
     const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
     for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(engine, root, tagOf(version), server, { APP_VERSION: version }));

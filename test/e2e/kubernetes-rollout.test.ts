@@ -139,7 +139,7 @@ environments:
 services: [services/*]
 `,
     );
-    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0 } }");
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
     // A namespace left by an earlier run that failed half-way.
     await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
     for (let i = 0; i < 120 && (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) !== undefined; i++) await sleep(500);
@@ -214,7 +214,7 @@ services: [services/*]
   });
 
   it("`rollout undo` goes back to the previous revision (v2) under load: no failed request", async () => {
-    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0 } }");
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
     const load = startLoad();
     const undone = await cli("rollout", "undo", "hello", "--env", "k8s");
     await sleep(1000);

@@ -27,7 +27,7 @@ import {
 } from "../../domain/kubernetes-objects.js";
 import type { ReadinessProbe } from "../../domain/config-schema.js";
 import { type KubernetesCluster, type PodWatch, statusOf } from "../../kubernetes/cluster.js";
-import type { Instance, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../types.js";
+import type { Instance, InstanceFilter, InstanceRemoval, InstanceSpec, ReadinessOutcome, Runtime } from "../types.js";
 import { PodBook } from "./pod-book.js";
 
 /** How long the ReplicaSet controller may take to create a pod, and the API to show a deletion. */
@@ -107,7 +107,8 @@ export class KubernetesRuntime implements Runtime {
     return this.readinessFeed.readinessOf(instance.id)?.ready ?? false;
   }
 
-  async removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<void> {
+  /** The kubelet does the SIGTERM, grace and SIGKILL; whether it had to kill is not reported here ({}). */
+  async removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<InstanceRemoval> {
     await this.started();
     const name = revisionObjectName(instance.service, instance.revision);
     await this.serially(name, async () => {
@@ -132,6 +133,7 @@ export class KubernetesRuntime implements Runtime {
       // The next listing must not count it: wait for the watch to show the deletion.
       await this.waitFor(() => (this.readinessFeed.state(instance.id) === undefined ? true : undefined), POD_DELETION_SEEN_MS);
     });
+    return {};
   }
 
   async logs(instance: Instance, lines: number): Promise<string> {

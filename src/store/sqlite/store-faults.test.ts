@@ -75,7 +75,7 @@ describe("state store faults", () => {
     const path = join(dir, "crash", "state.db");
     const setup = SqliteStore.open(path);
     const state = startRollout({ id: "api-1", service: "api", environment: "prod", strategy: "rolling", targetRevision: "r-aaaa", desiredReplicas: 2, nowMs: 1_000 });
-    new SqliteRolloutStore(setup.db).createRollout({ id: "api-1", system: "shop", state, strategy: { rolling: { maxSurge: "25%", maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 } } });
+    new SqliteRolloutStore(setup.db).createRollout({ id: "api-1", system: "shop", state, strategy: { rolling: { maxSurge: "25%", maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, scaleDownDelaySeconds: 0 } } });
     setup.close();
 
     const child = spawn(process.execPath, [worker, path, "save", "api-1"], { stdio: ["ignore", "pipe", "pipe"] });
