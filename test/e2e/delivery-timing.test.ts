@@ -48,6 +48,8 @@ terminationGracePeriodSeconds: ${grace}
 strategy: ${strategy}
 `,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);

@@ -49,6 +49,8 @@ env: { APP_NAME: ${name} }
 strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }
 `,
   );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
 }
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
