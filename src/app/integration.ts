@@ -83,7 +83,7 @@ export async function runSystemIntegrationTests(config: string, envName: string,
 }
 
 /** Service → the digest it serves; refuses a system that is not fully deployed, settled and ready. */
-async function deployedSystem(system: LoadedSystem, environment: string, rollouts: SqliteRolloutStore, runtime: DockerRuntime): Promise<Record<string, string>> {
+export async function deployedSystem(system: LoadedSystem, environment: string, rollouts: SqliteRolloutStore, runtime: DockerRuntime, purpose = "integration tests run"): Promise<Record<string, string>> {
   const deployed: Record<string, string> = {};
   const problems: string[] = [];
   for (const service of system.services) {
@@ -107,7 +107,7 @@ async function deployedSystem(system: LoadedSystem, environment: string, rollout
     deployed[scope.service] = revision.image.split("@")[1] ?? revision.image;
   }
   if (problems.length > 0) {
-    throw new SlipwayError("USAGE", `cannot test the system in ${environment}: ${problems.join("; ")}`, { hint: "integration tests run against the whole system, deployed and settled" });
+    throw new SlipwayError("USAGE", `cannot test the system in ${environment}: ${problems.join("; ")}`, { hint: `${purpose} against the whole system, deployed and settled` });
   }
   return deployed;
 }

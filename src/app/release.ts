@@ -19,6 +19,7 @@ import type { RegistryClient } from "../registry/types.js";
 import { storePath } from "../store/store-path.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
+import { SqliteLoadTestRunStore } from "../store/sqlite/load-test-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -41,6 +42,7 @@ interface Opened {
   runs: SqlitePipelineRunStore;
   releases: SqliteReleaseStore;
   integrationRuns: SqliteIntegrationRunStore;
+  loadTestRuns: SqliteLoadTestRunStore;
   dev: RegistryClient;
   prod: RegistryClient;
   /** With trust: in slipway.yaml, evidence is read from signed attestations in the registry. */
@@ -62,6 +64,7 @@ async function withReleases<T>(config: string, use: (o: Opened) => Promise<T> | 
       runs: new SqlitePipelineRunStore(store.db),
       releases: new SqliteReleaseStore(store.db),
       integrationRuns: new SqliteIntegrationRunStore(store.db),
+      loadTestRuns: new SqliteLoadTestRunStore(store.db),
       dev,
       prod,
       ...(trust === undefined ? {} : { attestations: { trust, cache: new SqliteAttestationCache(store.db) } }),

@@ -68,6 +68,9 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
           if (!opts.json) output.out(`${r.passed ? paint(output, "green", "✓") : paint(output, "red", "✗")} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s): ${r.detail}`);
           return;
         }
+        case "loadtest.started":
+          if (!opts.json) output.out(`load test ${event.scenario} (${event.id}) in ${event.environment}: ${event.url} for ${event.durationSeconds} s`);
+          return;
         case "deploy.note":
           return out(event, event.message);
         case "rollback.path":

@@ -17,6 +17,7 @@ const commands = {
   release: () => import("./commands/release.js"),
   deploy: () => import("./commands/deploy.js"),
   integrationTest: () => import("./commands/integration-test.js"),
+  loadTest: () => import("./commands/load-test.js"),
   controller: () => import("./commands/controller.js"),
   scaleDown: () => import("./commands/scale-down.js"),
   undeploy: () => import("./commands/undeploy.js"),
@@ -129,6 +130,12 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .description("run the system's integration tests against what is deployed in an environment; records service → digest with the results")
     .requiredOption("--env <env>", "the environment")
     .action(run(async (ctx, opts: { env: string }) => (await commands.integrationTest()).integrationTestCommand(ctx, opts)));
+  program
+    .command("loadtest")
+    .description("run the system's load test scenarios against an environment's router (autocannon); judges thresholds and regression against the last passing run, records service → digest, writes an SVG latency report")
+    .requiredOption("--env <env>", "the environment")
+    .option("--scenario <name>", "only this scenario")
+    .action(run(async (ctx, opts: { env: string; scenario?: string }) => (await commands.loadTest()).loadTestCommand(ctx, opts)));
   program
     .command("deploy")
     .description("roll a service out to an environment with its strategy (rolling, blue-green or canary); runs until done or paused")

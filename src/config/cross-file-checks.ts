@@ -41,6 +41,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
           ...tierProblems(system, services),
           ...approverCapacityProblems(system, services.filter((s) => !hasMisspelledTeam(system, s))),
           ...integrationTestProblems(system, systemSource, services, broken),
+          ...loadTestProblems(system, systemSource, services, broken),
           ...hostNetworkProbeProblems(system, services),
         ];
   return [
@@ -117,6 +118,16 @@ function integrationTestProblems(system: SystemConfig, source: YamlSource, servi
   return system.integrationTests.flatMap((test, i) => {
     const target = test.http?.service;
     return target === undefined ? [] : unknownServiceProblems(source, ["integrationTests", i, "http", "service"], target, services, broken);
+  });
+}
+
+/** A load test targets a service of the system; scenario names are unique (`--scenario` picks one). */
+function loadTestProblems(system: SystemConfig, source: YamlSource, services: readonly LoadedService[], broken: BrokenServices): ConfigProblem[] {
+  const seen = new Set<string>();
+  return system.loadTests.flatMap((test, i) => {
+    const duplicate = seen.has(test.name) ? [problemAt(source, ["loadTests", i, "name"], `load test "${test.name}" is defined twice; give each scenario its own name`)] : [];
+    seen.add(test.name);
+    return [...duplicate, ...unknownServiceProblems(source, ["loadTests", i, "target", "service"], test.target.service, services, broken)];
   });
 }
 

@@ -65,8 +65,8 @@ export type ChangeType = (typeof changeTypes)[number];
 /** The CI stages a release policy may require to have passed, in pipeline order. */
 export const ciStageNames = ["build", "unit-test", "image", "container-test", "push"] as const;
 export type CiStageName = (typeof ciStageNames)[number];
-/** What a release policy can require: CI's stages, and the system's integration tests passing with this digest deployed. */
-export const releaseStageNames = [...ciStageNames, "integration-test"] as const;
+/** What a release policy can require: CI's stages, and the system's integration and load tests passing with this digest deployed. */
+export const releaseStageNames = [...ciStageNames, "integration-test", "load-test"] as const;
 export type ReleaseStageName = (typeof releaseStageNames)[number];
 /** What a signed attestation can be evidence of: a release stage, or an approval. */
 export const evidenceKinds = [...releaseStageNames, "approval"] as const;
@@ -238,6 +238,39 @@ function testSchema<Http extends z.ZodType>(http: Http, defaultTimeoutSeconds: n
  */
 const IntegrationTestSchema = testSchema(z.strictObject({ service: z.string().min(1), ...httpCheckFields }), 60);
 
+/**
+ * A load test scenario (`slipway loadtest --env`): requests at one service's
+ * router endpoint for a bounded time, by a number of connections or at a
+ * fixed overall rate, judged by thresholds and against the last passing run.
+ */
+const LoadTestSchema = z.strictObject({
+  name: z.string().min(1),
+  target: z.strictObject({
+    service: z.string().min(1),
+    method: httpCheckFields.method,
+    path: httpCheckFields.path,
+    headers: httpCheckFields.headers,
+    body: httpCheckFields.body,
+  }),
+  /** Concurrent connections kept open (autocannon's `connections`). */
+  connections: z.number().int().min(1).max(1000).default(10),
+  /** Overall requests per second across all connections; absent: as fast as the connections allow. */
+  rate: z.number().int().min(1).max(100_000).optional(),
+  /** Bounded so a scenario cannot hold an environment for long. */
+  durationSeconds: z.number().positive().max(300, { message: "must be at most 300 seconds" }).default(10),
+  thresholds: z
+    .strictObject({
+      p95Ms: z.number().positive().optional(),
+      p99Ms: z.number().positive().optional(),
+      /** Share of requests that failed (error, timeout or non-2xx), 0..1. */
+      maxErrorRate: z.number().min(0).max(1).default(0),
+      minRps: z.number().positive().optional(),
+    })
+    .prefault({}),
+  /** Fails when p95 grows by more than this percentage over the last passing run of the scenario. */
+  regression: z.strictObject({ p95Percent: z.number().positive() }).optional(),
+});
+
 export const SystemConfigSchema = z.strictObject({
   system: dnsLabel.describe("The system's name; prefixes image repositories and runtime names."),
   /** Where slipway keeps registries' data, logs and its state store; relative to slipway.yaml. */
@@ -269,6 +302,8 @@ export const SystemConfigSchema = z.strictObject({
   teams: z.record(teamName, z.array(identity)).default({}),
   /** Tests of the whole deployed system, run by `slipway test --env <env>`. */
   integrationTests: z.array(IntegrationTestSchema).default([]),
+  /** Load test scenarios, run by `slipway loadtest --env <env>` (docs/configuration.md). */
+  loadTests: z.array(LoadTestSchema).default([]),
   /** Absent: the built-in organisation defaults apply (docs/configuration.md). */
   releasePolicy: ReleasePolicySchema.optional(),
   /**
@@ -284,6 +319,7 @@ export type SystemConfig = z.output<typeof SystemConfigSchema>;
 export type RegistryConfig = z.output<typeof RegistrySchema>;
 export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
 export type IntegrationTest = SystemConfig["integrationTests"][number];
+export type LoadTest = SystemConfig["loadTests"][number];
 
 // ---------------------------------------------------- slipway.service.yaml
 

@@ -273,6 +273,25 @@ describe("evaluateRelease", () => {
       blockers: [],
     },
     {
+      name: "load test required: its own blocker, not counted as a CI stage",
+      facts: {
+        policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "load-test"] } }), undefined, undefined),
+        passedStages: ["build", "integration-test"],
+      },
+      blockers: [
+        [
+          "releasePolicy.default.requireStages",
+          "no load test has passed with this build deployed",
+          "deploy it to an environment that deploys from the dev registry and run `slipway loadtest --env <env>` until a scenario passes its thresholds",
+        ],
+      ],
+    },
+    {
+      name: "a passing load test satisfies the requirement",
+      facts: { policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "load-test"] } }), undefined, undefined), passedStages: ["build", "load-test"] },
+      blockers: [],
+    },
+    {
       name: "a freeze blocks what it does not allow",
       facts: { changeType: "minor", approvals: approvals("bob"), freeze: [hotfixesOnly], now: new Date("2025-12-24T00:00:00Z") },
       blockers: [

@@ -150,7 +150,7 @@ export interface ReleaseFacts {
   strategy: StrategyKind;
 }
 
-export type BlockerKind = "freeze" | "stages" | "integration-test" | "strategy" | "approvals";
+export type BlockerKind = "freeze" | "stages" | "integration-test" | "load-test" | "strategy" | "approvals";
 
 export interface ReleaseBlocker {
   kind: BlockerKind;
@@ -244,7 +244,7 @@ function freezeBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
 function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
   const satisfied = new Set([...facts.passedStages, ...(facts.nothingToDoStages ?? [])]);
   const missing = facts.policy.requireStages.filter((stage) => !satisfied.has(stage));
-  const ci = missing.filter((stage) => stage !== "integration-test");
+  const ci = missing.filter((stage) => stage !== "integration-test" && stage !== "load-test");
   const blockers: ReleaseBlocker[] = [];
   if (ci.length > 0) {
     const plural = ci.length > 1;
@@ -261,6 +261,14 @@ function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
       rule: facts.policy.requireStagesOrigin,
       message: `the system's integration tests have not passed with this build deployed${because(facts, ["integration-test"])}`,
       howToSatisfy: "deploy it to an environment that deploys from the dev registry (`slipway deploy <service> --env <env>`) and run `slipway test --env <env>` until it passes",
+    });
+  }
+  if (missing.includes("load-test")) {
+    blockers.push({
+      kind: "load-test",
+      rule: facts.policy.requireStagesOrigin,
+      message: `no load test has passed with this build deployed${because(facts, ["load-test"])}`,
+      howToSatisfy: "deploy it to an environment that deploys from the dev registry and run `slipway loadtest --env <env>` until a scenario passes its thresholds",
     });
   }
   return blockers;

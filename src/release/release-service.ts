@@ -35,6 +35,8 @@ export interface ReleaseDependencies {
   releases: ReleaseStore;
   /** Evidence for the `integration-test` stage: a passed run of `slipway test` with the digest deployed. */
   integrationRuns: Pick<IntegrationRunStore, "passedWith">;
+  /** Evidence for the `load-test` stage: a passing `slipway loadtest` scenario with the digest deployed. */
+  loadTestRuns: { passedWith(system: string, service: string, digest: string): unknown };
   identity: Identity;
   now: () => Date;
   /**
@@ -275,6 +277,7 @@ function stageFacts(deps: EvaluationDependencies, service: LoadedService, record
     passedStages: [
       ...stages.filter((s) => s.status === "passed").map((s) => s.stage),
       ...(deps.integrationRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["integration-test"]),
+      ...(deps.loadTestRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["load-test"]),
     ],
     stageReasons: {},
     // CI skips a stage only when it has nothing to do (no commands configured).

@@ -14,6 +14,7 @@ export const SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
 export const TEST_RESULT_V01 = "https://in-toto.io/attestation/test-result/v0.1";
 export const SLIPWAY_STAGE_V1 = "https://slipway.dev/attestation/stage/v1";
 export const SLIPWAY_INTEGRATION_TEST_V1 = "https://slipway.dev/attestation/integration-test/v1";
+export const SLIPWAY_LOAD_TEST_V1 = "https://slipway.dev/attestation/load-test/v1";
 export const SLIPWAY_APPROVAL_V1 = "https://slipway.dev/attestation/approval/v1";
 export const SLIPWAY_BUILD_TYPE = "https://slipway.dev/build-types/container-pipeline/v1";
 export const SLIPWAY_BUILDER_ID = "https://slipway.dev/builder/v1";
@@ -21,7 +22,7 @@ export const SLIPWAY_BUILDER_ID = "https://slipway.dev/builder/v1";
 export { evidenceKinds };
 /** What a statement can be evidence of: a CI stage, the system's integration tests, an approval. */
 export type EvidenceKind = EvidenceKindName;
-export type CiStageKind = Exclude<EvidenceKind, "integration-test" | "approval">;
+export type CiStageKind = Exclude<EvidenceKind, "integration-test" | "load-test" | "approval">;
 
 /** The facts every statement carries, whatever its predicate. */
 export interface EvidenceFacts {
@@ -55,6 +56,14 @@ export interface IntegrationTestEvidence extends EvidenceFacts {
   lock: Record<string, string>;
 }
 
+export interface LoadTestEvidence extends EvidenceFacts {
+  kind: "load-test";
+  environment: string;
+  scenario: string;
+  /** service → digest the load test ran against. */
+  lock: Record<string, string>;
+}
+
 export interface ApprovalEvidence extends EvidenceFacts {
   kind: "approval";
   approver: string;
@@ -62,7 +71,7 @@ export interface ApprovalEvidence extends EvidenceFacts {
   comment?: string;
 }
 
-export type Evidence = StageEvidence | IntegrationTestEvidence | ApprovalEvidence;
+export type Evidence = StageEvidence | IntegrationTestEvidence | LoadTestEvidence | ApprovalEvidence;
 
 export interface Statement {
   _type: typeof IN_TOTO_STATEMENT_V1;
@@ -119,6 +128,8 @@ export function buildStatement(evidence: Evidence, subjectName: string, subjectD
       return { ...base, predicateType: SLIPWAY_STAGE_V1, predicate: { ...facts, sourceRepository: evidence.sourceRepository } };
     case "integration-test":
       return { ...base, predicateType: SLIPWAY_INTEGRATION_TEST_V1, predicate: { ...facts, environment: evidence.environment, lock: evidence.lock } };
+    case "load-test":
+      return { ...base, predicateType: SLIPWAY_LOAD_TEST_V1, predicate: { ...facts, environment: evidence.environment, scenario: evidence.scenario, lock: evidence.lock } };
     case "approval":
       return { ...base, predicateType: SLIPWAY_APPROVAL_V1, predicate: { ...facts, approver: evidence.approver, version: evidence.version, ...(evidence.comment ? { comment: evidence.comment } : {}) } };
   }
@@ -178,6 +189,7 @@ export function expectedPredicate(kind: EvidenceKind): string {
   if (kind === "build") return SLSA_PROVENANCE_V1;
   if (kind === "unit-test" || kind === "container-test") return TEST_RESULT_V01;
   if (kind === "integration-test") return SLIPWAY_INTEGRATION_TEST_V1;
+  if (kind === "load-test") return SLIPWAY_LOAD_TEST_V1;
   if (kind === "approval") return SLIPWAY_APPROVAL_V1;
   return SLIPWAY_STAGE_V1;
 }

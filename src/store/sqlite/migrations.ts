@@ -263,4 +263,26 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 10,
+    name: "load-test-runs",
+    sql: `
+      -- One scenario run by slipway loadtest: what was deployed (service -> digest), the numbers, and each threshold's verdict.
+      CREATE TABLE load_test_runs (
+        id          TEXT PRIMARY KEY,
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        scenario    TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('passed', 'failed')),
+        deployed    TEXT NOT NULL,
+        measurement TEXT NOT NULL,
+        verdicts    TEXT NOT NULL,
+        baseline    TEXT,
+        report      TEXT,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX load_test_runs_by_scenario ON load_test_runs (system, scenario, status, started_at);
+    `,
+  },
 ];
