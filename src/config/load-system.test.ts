@@ -346,6 +346,19 @@ describe("loadSystem", () => {
       expected: ['slipway.yaml:11:22 integrationTests[0].http.service: unknown service "aa" | did you mean "a"?'],
     },
     {
+      name: "load tests: an unknown target service and a duplicate scenario name",
+      files: {
+        "slipway.yaml": SYSTEM + "loadTests:\n  - name: get\n    target: { service: aa, path: / }\n  - name: get\n    target: { service: a, path: / }\n",
+        "services/a/slipway.service.yaml": service("a"),
+      },
+      expected: ['slipway.yaml:11:24 loadTests[0].target.service: unknown service "aa" | did you mean "a"?', 'slipway.yaml:12:11 loadTests[1].name: load test "get" is defined twice; give each scenario its own name'],
+    },
+    {
+      name: "a load test longer than the bound",
+      files: { "slipway.yaml": SYSTEM + "loadTests:\n  - name: get\n    target: { service: a, path: / }\n    durationSeconds: 600\n", "services/a/slipway.service.yaml": service("a") },
+      expected: ["slipway.yaml:12:22 loadTests[0].durationSeconds: must be at most 300, found number 600"],
+    },
+    {
       name: "a readiness probe on another port where instances run on the host network",
       files: { "services/a/slipway.service.yaml": service("a").replace("http: { path: /healthz }", "http: { path: /healthz, port: 9090 }") },
       expected: ['services/a/slipway.service.yaml:6:33 readiness.http.port: probes port 9090, but in test, prod (network: host) an instance listens only on the port slipway gives it in PORT | drop readiness.http.port to probe the service port, or set network: bridge on those environments in slipway.yaml'],
@@ -479,7 +492,7 @@ describe("loadSystem", () => {
       files: { "slipway.yaml": SYSTEM + "releasePolicy:\n  default:\n    minor: { aprovals: 1 }\n    requireStages: [build, unit-tests]\n", "services/a/slipway.service.yaml": service("a") },
       expected: [
         'slipway.yaml:11:14 releasePolicy.default.minor.aprovals: unknown field "aprovals" | did you mean "approvals"?',
-        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", "integration-test", found string "unit-tests" | did you mean "unit-test"?',
+        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", "integration-test", "load-test", found string "unit-tests" | did you mean "unit-test"?',
       ],
     },
     {

@@ -257,7 +257,7 @@ const LoadTestSchema = z.strictObject({
   /** Overall requests per second across all connections; absent: as fast as the connections allow. */
   rate: z.number().int().min(1).max(100_000).optional(),
   /** Bounded so a scenario cannot hold an environment for long. */
-  durationSeconds: z.number().positive().max(300, { message: "must be at most 300 seconds" }).default(10),
+  durationSeconds: z.number().positive().max(300).default(10),
   thresholds: z
     .strictObject({
       p95Ms: z.number().positive().optional(),
