@@ -56,13 +56,15 @@ export async function runBuildContainer(engine: DockerEngine, spec: BuildContain
       },
     });
     if (signal.aborted) throw signal.reason ?? new Error("aborted");
-    const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+    // Attaching and waiting last as long as the build: the streaming client has no idle timeout.
+    const running = engine.streaming.getContainer(container.id);
+    const stream = await running.attach({ stream: true, stdout: true, stderr: true });
     const out = new PassThrough();
     out.on("data", (chunk: Buffer) => onOutput(chunk.toString("utf8")));
     docker.modem.demuxStream(stream, out, out);
     const ended = new Promise<void>((resolve) => stream.on("end", resolve));
     await container.start();
-    const result = (await container.wait()) as { StatusCode: number };
+    const result = (await running.wait()) as { StatusCode: number };
     await ended;
     // Killed because the run was aborted: that is not the build's verdict.
     if (signal.aborted) throw signal.reason ?? new Error("aborted");

@@ -34,21 +34,44 @@ export interface EngineVersion {
   apiVersion: string;
 }
 
+export interface EngineOptions {
+  /** How long a short call (inspect, create, list, tag…) may stay silent before it counts as hung. */
+  callTimeoutMs?: number;
+}
+
 export class DockerEngine {
   readonly address: EngineAddress;
+  private readonly callTimeoutMs: number;
   private client: Docker | undefined;
+  private streamClient: Docker | undefined;
 
-  constructor(address: EngineAddress = engineAddress()) {
+  constructor(address: EngineAddress = engineAddress(), options: EngineOptions = {}) {
     this.address = address;
+    this.callTimeoutMs = options.callTimeoutMs ?? 30_000;
   }
 
-  /** The full dockerode client, loaded on first use. */
+  /** The full dockerode client for short calls, loaded on first use; a call silent for callTimeoutMs is cut. */
   get api(): Docker {
-    if (this.client === undefined) {
-      const DockerClient = requireModule("dockerode") as typeof Docker;
-      this.client = new DockerClient({ ...this.address.options, timeout: 30_000 });
-    }
+    this.client ??= this.dockerode({ timeout: this.callTimeoutMs });
     return this.client;
+  }
+
+  /**
+   * A client for calls that last as long as the work does — builds, pushes,
+   * pulls, attaching to and waiting for a container. The engine says nothing
+   * on them while a quiet RUN step or build command works, so an idle timeout
+   * would cut a healthy build (it did: a `go build` silent for 30 s under load
+   * failed as "Docker Engine is not reachable"). Only connecting is bounded;
+   * the caller's AbortSignal ends them.
+   */
+  get streaming(): Docker {
+    this.streamClient ??= this.dockerode({ connectionTimeout: this.callTimeoutMs });
+    return this.streamClient;
+  }
+
+  private dockerode(timeouts: Pick<Docker.DockerOptions, "timeout"> & { connectionTimeout?: number }): Docker {
+    const DockerClient = requireModule("dockerode") as typeof Docker;
+    return new DockerClient({ ...this.address.options, ...timeouts } as Docker.DockerOptions);
   }
 
   async version(): Promise<EngineVersion> {

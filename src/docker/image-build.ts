@@ -24,7 +24,7 @@ interface BuildEvent {
 export async function buildImage(engine: DockerEngine, spec: ImageBuildSpec, onOutput: (text: string) => void, signal: AbortSignal): Promise<string> {
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await engine.api.buildImage(
+    stream = await engine.streaming.buildImage(
       { context: spec.contextDir, src: [...spec.files] },
       {
         t: spec.tags[0],
@@ -40,7 +40,7 @@ export async function buildImage(engine: DockerEngine, spec: ImageBuildSpec, onO
     throw signal.aborted ? (signal.reason ?? err) : engine.translate(err);
   }
   const events = await new Promise<BuildEvent[]>((resolve, reject) => {
-    engine.api.modem.followProgress(
+    engine.streaming.modem.followProgress(
       stream,
       (err: Error | null, all: BuildEvent[]) => (err ? reject(signal.aborted ? (signal.reason ?? err) : engine.translate(err)) : resolve(all)),
       (event: BuildEvent) => {

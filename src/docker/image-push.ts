@@ -18,9 +18,9 @@ export async function pushImage(engine: DockerEngine, reference: string, onOutpu
   const registry = repository.split("/")[0] ?? repository;
   let events: PushEvent[];
   try {
-    const stream = await engine.api.getImage(repository).push({ tag, authconfig: { serveraddress: registry }, abortSignal: signal });
+    const stream = await engine.streaming.getImage(repository).push({ tag, authconfig: { serveraddress: registry }, abortSignal: signal });
     events = await new Promise<PushEvent[]>((resolve, reject) => {
-      engine.api.modem.followProgress(
+      engine.streaming.modem.followProgress(
         stream,
         (err: Error | null, all: PushEvent[]) => (err ? reject(err) : resolve(all)),
         (e: PushEvent) => {

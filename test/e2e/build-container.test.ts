@@ -32,6 +32,15 @@ async function leftovers(): Promise<number> {
 }
 
 describe("runBuildContainer", () => {
+  it("waits through a build command that prints nothing for longer than a short call may stay silent", async () => {
+    // A 1 s call timeout stands for the 30 s one a quiet `go build` outlasted.
+    const impatient = new DockerEngine(undefined, { callTimeoutMs: 1_000 });
+    let output = "";
+    const result = await runBuildContainer(impatient, spec(["sleep 3", "echo done"]), (t) => (output += t), new AbortController().signal);
+    assert.equal(result.exitCode, 0, output);
+    assert.match(output, /\ndone\n/);
+  });
+
   it("runs each command, echoing it, as the invoking user", async () => {
     let output = "";
     const result = await runBuildContainer(engine, spec(["echo built > out.txt", "mkdir -p dist && touch dist/app.js", "id -u"]), (t) => (output += t), new AbortController().signal);

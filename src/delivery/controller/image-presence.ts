@@ -6,7 +6,7 @@ import { SlipwayError } from "../../domain/errors.js";
 
 export async function ensureImagePresent(engine: DockerEngine, reference: string, auth?: { username: string; password: string }): Promise<"present" | "pulled"> {
   if (await engine.imageExists(reference)) return "present";
-  const api = engine.api;
+  const api = engine.streaming; // a pull lasts as long as the download
   try {
     const stream = await api.pull(reference, auth === undefined ? {} : { authconfig: auth });
     await new Promise<void>((resolve, reject) => api.modem.followProgress(stream, (err: Error | null) => (err === null ? resolve() : reject(err))));
