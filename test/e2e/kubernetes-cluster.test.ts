@@ -177,10 +177,18 @@ describe("Kubernetes test cluster (scripts/test-cluster.sh)", { skip }, () => {
   it("resolves a Service name from a pod through cluster DNS, and reaches it through kube-proxy", async () => {
     const core = kubeconfig.makeApiClient(k8s.CoreV1Api);
     const service = await core.readNamespacedService({ name: "web-v2", namespace: NAMESPACE });
+    // kube-proxy programs a new Service's endpoints a moment after the pods are
+    // Available (until then the ClusterIP answers "no route to host"): retry
+    // the connection for up to 30 s, then fail with the last error.
     const script = [
-      "import socket, urllib.request",
+      "import socket, time, urllib.request",
       `print(socket.gethostbyname("web-v2"), socket.gethostbyname("web-v2.${NAMESPACE}.svc.cluster.local"))`,
-      'print(urllib.request.urlopen("http://web-v2:8080/", timeout=5).read().decode())',
+      "for attempt in range(30):",
+      "    try:",
+      '        print(urllib.request.urlopen("http://web-v2:8080/", timeout=5).read().decode()); break',
+      "    except OSError:",
+      "        if attempt == 29: raise",
+      "        time.sleep(1)",
     ].join("\n");
     const out = await kubectl(["-n", NAMESPACE, "exec", "deploy/web-v1", "--", "python", "-c", script]);
     assert.deepEqual(out.trim().split("\n"), [`${service.spec?.clusterIP} ${service.spec?.clusterIP}`, "v2"]);
