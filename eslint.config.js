@@ -28,11 +28,29 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/cli/**/*.ts", "src/server/**/*.ts", "src/web/**/*.ts"],
+    files: ["src/cli/**/*.ts", "src/server/**/*.ts"],
     // Tests are composition roots of their own: they may set up a real store.
     ignores: ["src/**/*.test.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: adapters, message: "Faces reach adapters only through src/app/, which composes them (ARCHITECTURE.md)." }] }],
+    },
+  },
+  {
+    // The web face (the dashboard, run in a browser) talks only to the HTTP API: it imports nothing of ours outside src/web/.
+    files: ["src/web/**/*.ts", "src/web/**/*.tsx"],
+    ignores: ["src/web/vite.config.ts", "src/web/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["node:*", "**/src/*", "**/app/*", "**/cli/*", "**/server/*", "**/domain/*", "**/delivery/*", "**/config/*", "**/store/*", "**/router/*", "**/runtime/*", "**/release/*", "**/pipeline/*", "**/registry/*", "**/docker/*"],
+              message: "The dashboard talks only to the HTTP API (src/web/ui/api/): it imports nothing of ours outside src/web/ (ARCHITECTURE.md).",
+            },
+          ],
+        },
+      ],
     },
   },
   {

@@ -12,6 +12,7 @@ import type { ServerEvent } from "../app/event-hub.js";
 import type { ServeHost } from "../app/serve-host.js";
 import { roleAllows, roleFor, type Permission } from "../domain/roles.js";
 import { ApiError, errorAnswer, validationError } from "./api-errors.js";
+import { mountDashboard } from "./dashboard.js";
 import { LoginBody } from "./api-schemas.js";
 import { openApiDocument } from "./openapi.js";
 import type { Route } from "./route.js";
@@ -24,6 +25,8 @@ const HEARTBEAT_MS = 15_000;
 export interface ApiOptions {
   /** Cookies only over TLS (Secure) when the server speaks TLS. */
   secureCookies: boolean;
+  /** Where the built dashboard is (default dist/web); the API's tests leave it out. */
+  dashboardDir?: string;
 }
 
 export interface ApiApp {
@@ -126,6 +129,7 @@ export function createApiApp(host: ServeHost, options: ApiOptions): ApiApp {
   });
 
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r));
+  mountDashboard(app, options.dashboardDir);
 
   async function handle(c: Context, r: Route): Promise<Response> {
     const caller = authenticate(c);

@@ -49,8 +49,8 @@ export async function serveCommand(ctx: CommandContext, opts: ServeOptions): Pro
     if (tls === undefined && !LOOPBACK.has(opts.host)) output.err(paint(output, "yellow", `listening on ${opts.host} without TLS: passwords and tokens cross the network in clear; pass --cert and --key`));
     output.out(
       host.auth.hasUsers()
-        ? `log in: POST ${server.url}/api/login {"user","password"} (a session cookie), or send Authorization: Bearer <token from \`slipway token create\`>`
-        : `no users yet: \`slipway users add <you@example.com> --role admin --password-stdin\`, then log in (POST ${server.url}/api/login) or use \`slipway token create --user <you@example.com> --role admin\``,
+        ? `log in: open the dashboard at ${server.url}/ in a browser (your user and password), or call the API with Authorization: Bearer <token from \`slipway token create\`>`
+        : `no users yet: \`slipway users add <you@example.com> --role admin --password-stdin\`, then log in at ${server.url}/ (the dashboard) or use \`slipway token create --user <you@example.com> --role admin\``,
     );
     await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
     output.out("stopping: no new requests; each controller saves where its rollouts are");

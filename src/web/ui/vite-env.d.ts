@@ -1,0 +1,2 @@
+// Vite turns CSS imports into <link>s in the build.
+declare module "*.css";
