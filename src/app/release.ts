@@ -10,7 +10,7 @@ import { parseRegistryUrl } from "../domain/registry-address.js";
 import type { Identity } from "../release/identity.js";
 import { waitingLabel, type ReleaseBlocker } from "../domain/release-policy.js";
 import { findNamed } from "../domain/unknown-name.js";
-import { approve, evaluateWaiting, keysDir, release, servicesToRelease, type ApproveResult, type ReleaseOutcome } from "../release/release-service.js";
+import { approve, evaluateWaiting, keysDir, reject, release, servicesToRelease, type ApproveResult, type ReleaseOutcome } from "../release/release-service.js";
 import { PUBLIC_KEY_FILE, loadPublicKey } from "../release/signing/keys.js";
 import { verificationError, verifyImage, type VerifyReport } from "../release/signing/verify.js";
 import type { ReleaseRecord } from "../release/types.js";
@@ -106,6 +106,12 @@ export async function approveRelease(config: string, identity: Identity, release
     }
     return result;
   });
+}
+
+/** Rejects a waiting release as `identity` (an owner of the service): it is refused, with the reason, in the record and the audit log. */
+export async function rejectRelease(config: string, identity: Identity, releaseId: string, reason: string): Promise<ReleaseRecord> {
+  const system = await loadSystem(config);
+  return withReleaseStore(config, (releases) => reject({ system, releases, identity, now: () => new Date() }, releaseId, reason));
 }
 
 export interface ServiceReleases {

@@ -48,7 +48,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-c, --config <path>", "slipway.yaml, or a folder at or below it", process.cwd())
     .option("--json", "machine-readable output", false)
     .option("--debug", "show stacks with errors", false)
-    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, deploy, rollout, rollback")
+    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, reject, deploy, rollout, rollback")
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
     .showSuggestionAfterError(true);
@@ -108,6 +108,12 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .argument("<release>", "service@version")
     .option("-m, --comment <text>", "why")
     .action(localOrRemote(async (ctx, id: string, opts: { comment?: string }) => (await commands.release()).approveCommand(ctx, id, opts), async (ctx, r, id, opts) => (await commands.remote()).remoteApprove(ctx, r, id, opts)));
+  program
+    .command("reject")
+    .description("reject a release waiting for approval, as the current identity (an owner of the service); it becomes refused")
+    .argument("<release>", "service@version")
+    .requiredOption("-r, --reason <text>", "why, for the requester and the audit log")
+    .action(localOrRemote(async (ctx, id: string, opts: { reason: string }) => (await commands.release()).rejectCommand(ctx, id, opts), async (ctx, r, id, opts) => (await commands.remote()).remoteReject(ctx, r, id, opts)));
   program
     .command("releases")
     .description("what is in production: version → digest → commit → run → approvals → signature, per service")

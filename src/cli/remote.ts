@@ -9,8 +9,9 @@ import type { RolloutRecord } from "../delivery/controller/store-port.js";
 import type { RolloutState } from "../delivery/types.js";
 import { ErrorCodes, SlipwayError, type ErrorCode } from "../domain/errors.js";
 import type { ApproveResult } from "../release/release-service.js";
+import type { ReleaseRecord } from "../release/types.js";
 import type { CommandContext, GlobalOptions } from "./main.js";
-import { printApproved, printReleases } from "./commands/release.js";
+import { printApproved, printRejected, printReleases } from "./commands/release.js";
 import { printRolloutStatus, printStatus } from "./commands/deploy.js";
 
 export interface Remote {
@@ -85,6 +86,12 @@ export async function remoteApprove(ctx: CommandContext, remote: Remote, release
   const result = await client.post<ApproveResult>(`/api/releases/${encodeURIComponent(releaseId)}/approve`, opts.comment === undefined ? {} : { comment: opts.comment });
   const { user } = await client.get<{ user: string }>("/api/session");
   printApproved(ctx.output, ctx.globals.json, releaseId, user, result);
+  return 0;
+}
+
+export async function remoteReject(ctx: CommandContext, remote: Remote, releaseId: string, opts: { reason: string }): Promise<number> {
+  const { release } = await new RemoteClient(remote).post<{ release: ReleaseRecord }>(`/api/releases/${encodeURIComponent(releaseId)}/reject`, { reason: opts.reason });
+  printRejected(ctx.output, ctx.globals.json, release);
   return 0;
 }
 

@@ -5,6 +5,7 @@ import type { ChangeType, PolicySetConfig, ReleasePolicyConfig } from "./config-
 import { SlipwayError } from "./errors.js";
 import {
   canApprove,
+  canReject,
   changeTypeOf,
   effectivePolicy,
   evaluateRelease,
@@ -419,4 +420,17 @@ describe("canApprove", () => {
     },
   ];
   for (const row of rows) it(row.name, () => assert.deepEqual(canApprove({ ...ask, ...row.input }), row.expected));
+});
+
+describe("canReject", () => {
+  it("an owner may reject (the requester too, when an owner: a withdrawal)", () => {
+    assert.deepEqual(canReject({ service: "api", rejecter: "Alice@Example.com", owners: ["alice@example.com"] }), { allowed: true });
+  });
+  it("anyone else is refused, told whom to ask", () => {
+    assert.deepEqual(canReject({ service: "api", rejecter: "mallory", owners: ["alice@example.com", "bob@example.com"] }), {
+      allowed: false,
+      reason: "mallory is not an owner of api; only its owners may reject a release",
+      hint: "ask one of its owners: alice@example.com and bob@example.com",
+    });
+  });
 });

@@ -345,6 +345,19 @@ export function canApprove(input: {
   return { allowed: true };
 }
 
+/**
+ * Whether `rejecter` may reject (refuse) a waiting release: only an owner of
+ * the service may end it; the requester, when an owner, may withdraw it.
+ */
+export function canReject(input: { service: string; rejecter: string; owners: readonly string[] }): ApprovalDecision {
+  if (input.owners.some((o) => sameIdentity(o, input.rejecter))) return { allowed: true };
+  return {
+    allowed: false,
+    reason: `${input.rejecter} is not an owner of ${input.service}; only its owners may reject a release`,
+    hint: input.owners.length > 0 ? `ask one of its owners: ${joinWords(input.owners)}` : "add an owner to the service",
+  };
+}
+
 // -------------------------------------------------------------------- wording
 
 function article(word: string): string {

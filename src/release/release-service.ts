@@ -9,7 +9,7 @@ import { repositoryPath, renderTag } from "../domain/image-names.js";
 import { SlipwayError } from "../domain/errors.js";
 import { findNamed } from "../domain/unknown-name.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
-import { canApprove, changeTypeOf, effectivePolicy, evaluateRelease, expandOwners, strategyKindOf, type ReleaseEvaluation } from "../domain/release-policy.js";
+import { canApprove, canReject, changeTypeOf, effectivePolicy, evaluateRelease, expandOwners, strategyKindOf, type ReleaseEvaluation } from "../domain/release-policy.js";
 import { GitRepo, findRepoRoot } from "../git/git-repo.js";
 import { copyImage } from "../registry/copy-image.js";
 import type { RegistryClient } from "../registry/types.js";
@@ -117,7 +117,9 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
     }
   }
   // A request for another digest than the one waiting restarts the approvals: they were given for that digest.
-  const requestedAt = previous !== undefined && previous.digest === digest && previous.status === "awaiting-approval" ? previous.requestedAt : deps.now().toISOString();
+  // A request after a rejection is new too.
+  const stillWaiting = previous !== undefined && previous.digest === digest && previous.status === "awaiting-approval";
+  const requestedAt = stillWaiting ? previous.requestedAt : deps.now().toISOString();
   const changeType = changeTypeOf(latest?.version, version);
   // Point the record at the run that built and tested the digest, not a later run that found it up to date.
   const built = deps.runs.findBuild(name, tested.record.contentHash);
@@ -135,7 +137,7 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
     ...(origin.commit ? { commit: origin.commit } : {}),
     runId: origin.runId,
     contentHash: tested.record.contentHash,
-    requestedBy: previous?.digest === digest ? previous.requestedBy : deps.identity.name,
+    requestedBy: stillWaiting ? previous.requestedBy : deps.identity.name,
     requestedAt,
     status: "awaiting-approval",
   };
@@ -144,13 +146,13 @@ export async function release(deps: ReleaseDependencies, request: ReleaseRequest
   if (!evaluation.allowed) {
     record.statusDetail = evaluation.blockers.map((b) => b.message).join("; ");
     releases.saveRelease(record);
-    if (previous === undefined || previous.digest !== digest) {
+    if (!stillWaiting) {
       releases.appendAudit({ actor: deps.identity.name, action: "release-requested", subject: id, detail: { digest, changeType, runId: tested.runId } });
     }
     releases.appendAudit({ actor: deps.identity.name, action: "release-blocked", subject: id, detail: { blockers: evaluation.blockers.map((b) => b.rule) } });
     return { kind: "blocked", release: record, evaluation };
   }
-  if (previous === undefined || previous.digest !== digest) {
+  if (!stillWaiting) {
     releases.appendAudit({ actor: deps.identity.name, action: "release-requested", subject: id, detail: { digest, changeType, runId: tested.runId } });
   }
 
@@ -233,14 +235,7 @@ export interface ApproveResult {
 }
 
 export function approve(deps: Omit<ReleaseDependencies, "dev" | "prod">, releaseId: string, comment?: string): ApproveResult {
-  const record = deps.releases.getRelease(releaseId);
-  if (record === undefined) {
-    const service = releaseId.includes("@") ? releaseId.slice(0, releaseId.lastIndexOf("@")) : releaseId;
-    findService(deps.system, service);
-    const waiting = deps.releases.listReleases().filter((r) => r.status === "awaiting-approval").map((r) => r.id);
-    throw new SlipwayError("USAGE", `no release "${releaseId}"`, { hint: waiting.length > 0 ? `waiting for approval: ${waiting.join(", ")}` : "`slipway release <service>` requests one" });
-  }
-  if (record.status !== "awaiting-approval") throw new SlipwayError("USAGE", `${releaseId} is ${record.status}; only a release awaiting approval can be approved`);
+  const record = waitingRelease(deps, releaseId, "approved");
   const service = findService(deps.system, record.service);
   const policy = effectivePolicy(deps.system.config.releasePolicy, service.config.tier, service.config.releasePolicy);
   const rule = policy.rules[record.changeType];
@@ -253,6 +248,38 @@ export function approve(deps: Omit<ReleaseDependencies, "dev" | "prod">, release
   deps.releases.addApproval({ releaseId, approver: deps.identity.name, at: deps.now().toISOString(), ...(comment ? { comment } : {}) });
   deps.releases.appendAudit({ actor: deps.identity.name, action: "approved", subject: releaseId, detail: { digest: record.digest, ...(comment ? { comment } : {}) } });
   return { release: record, evaluation: evaluate(deps, service, record) };
+}
+
+/** The waiting release `releaseId`, or a USAGE error naming the ones that wait. */
+function waitingRelease(deps: Pick<ReleaseDependencies, "system" | "releases">, releaseId: string, verb: "approved" | "rejected"): ReleaseRecord {
+  const record = deps.releases.getRelease(releaseId);
+  if (record === undefined) {
+    const service = releaseId.includes("@") ? releaseId.slice(0, releaseId.lastIndexOf("@")) : releaseId;
+    findService(deps.system, service);
+    const waiting = deps.releases.listReleases().filter((r) => r.status === "awaiting-approval").map((r) => r.id);
+    throw new SlipwayError("USAGE", `no release "${releaseId}"`, { hint: waiting.length > 0 ? `waiting for approval: ${waiting.join(", ")}` : "`slipway release <service>` requests one" });
+  }
+  if (record.status !== "awaiting-approval") throw new SlipwayError("USAGE", `${releaseId} is ${record.status}; only a release awaiting approval can be ${verb}`);
+  return record;
+}
+
+/**
+ * Rejects a waiting release: it becomes refused, with who and why, and a
+ * later `slipway release` of the same digest is a new request (approvals
+ * start again). Only an owner of the service may reject.
+ */
+export function reject(deps: Pick<ReleaseDependencies, "system" | "releases" | "identity" | "now">, releaseId: string, reason: string): ReleaseRecord {
+  const record = waitingRelease(deps, releaseId, "rejected");
+  const service = findService(deps.system, record.service);
+  const decision = canReject({ service: record.service, rejecter: deps.identity.name, owners: expandOwners(service.config.owners, deps.system.config.teams) });
+  if (!decision.allowed) {
+    deps.releases.appendAudit({ actor: deps.identity.name, action: "rejection-refused", subject: releaseId, detail: { reason: decision.reason } });
+    throw new SlipwayError("APPROVAL_REFUSED", decision.reason, { hint: decision.hint });
+  }
+  const rejected: ReleaseRecord = { ...record, status: "refused", statusDetail: `rejected by ${deps.identity.name} at ${deps.now().toISOString()}: ${reason}` };
+  deps.releases.saveRelease(rejected);
+  deps.releases.appendAudit({ actor: deps.identity.name, action: "rejected", subject: releaseId, detail: { digest: record.digest, reason } });
+  return rejected;
 }
 
 /**

@@ -96,6 +96,7 @@ describe("the HTTP API (in-process)", () => {
     for (const [version, requestedBy] of [
       ["1.1.0", "dan"],
       ["1.2.0", "alice@example.com"],
+      ["1.3.0", "dan"],
     ] as const) {
       releases.saveRelease({ id: `hello@${version}`, service: "hello", version, digest, changeType: "minor", sourceRef: `127.0.0.1:25001/api/hello@${digest}`, requestedBy, requestedAt: new Date().toISOString(), status: "awaiting-approval" });
     }
@@ -159,6 +160,11 @@ describe("the HTTP API (in-process)", () => {
       assert.equal(res.status, 400);
       assert.deepEqual(await issues(res), ["body"]);
     });
+    it("body: a rejection without a reason", async () => {
+      const res = await call("POST", "/api/releases/hello@1.1.0/reject", { token: tokens["alice@example.com"] as string, body: { reason: "  " } });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await issues(res), ["body.reason"]);
+    });
     it("body: nothing to release", async () => {
       const res = await call("POST", "/api/releases", { token: tokens["dan"] as string, body: {} });
       assert.equal(res.status, 400);
@@ -189,6 +195,15 @@ describe("the HTTP API (in-process)", () => {
   });
 
   describe("browser sessions", () => {
+    it("every mutating route refuses a session's request without its CSRF token", async () => {
+      const { cookie } = await login("root");
+      for (const r of routes.filter((r) => r.method === "post")) {
+        const path = r.path.replace(":env", "test").replace(":service", "hello").replace(":action", "pause").replace(":id", "hello@1.1.0");
+        const res = await call("POST", path, { cookie, body: {} });
+        assert.equal(res.status, 403, path);
+        assert.equal(((await json(res))["error"] as { code: string }).code, "CSRF", path);
+      }
+    });
     it("a mutating request without the CSRF token is refused, and with it goes through", async () => {
       const { cookie, csrf } = await login("dan");
       const refused = await call("POST", "/api/environments/test/services/hello/rollout/pause", { cookie, body: {} });
@@ -281,6 +296,7 @@ describe("the HTTP API (in-process)", () => {
       assert.deepEqual(hello?.releases.map((r) => [r.id, r.status]).sort(), [
         ["hello@1.1.0", "awaiting-approval"],
         ["hello@1.2.0", "awaiting-approval"],
+        ["hello@1.3.0", "awaiting-approval"],
       ]);
     });
     it("POST approve counts an owner's approval; an approver who is not an owner, and the requester, are refused", async () => {
@@ -289,12 +305,42 @@ describe("the HTTP API (in-process)", () => {
       assert.equal(((await json(notOwner))["error"] as { code: string }).code, "APPROVAL_REFUSED");
       const requester = await call("POST", "/api/releases/hello@1.2.0/approve", { token: tokens["alice@example.com"] as string, body: {} });
       assert.equal(requester.status, 403);
-      assert.match(((await json(requester))["error"] as { message: string }).message, /request/);
+      const requesterError = (await json(requester))["error"] as { code: string; message: string; hint: string };
+      assert.equal(requesterError.code, "APPROVAL_REFUSED");
+      assert.equal(requesterError.message, "alice@example.com requested this release and cannot approve it");
       const owner = await call("POST", "/api/releases/hello@1.1.0/approve", { token: tokens["alice@example.com"] as string, body: { comment: "looks good" } });
       assert.equal(owner.status, 200, await owner.clone().text());
       assert.equal(((await json(owner))["evaluation"] as { approvalsCounted: number }).approvalsCounted, 1);
       const approvals = new SqliteReleaseStore(store.db).approvals("hello@1.1.0");
       assert.deepEqual(approvals.map((a) => a.approver), ["alice@example.com"]);
+    });
+    it("POST reject: refused for an approver who is not an owner; an owner's rejection refuses the release, with the reason, once", async () => {
+      const notOwner = await call("POST", "/api/releases/hello@1.3.0/reject", { token: tokens["bob"] as string, body: { reason: "no" } });
+      assert.equal(notOwner.status, 403);
+      const refusal = (await json(notOwner))["error"] as { code: string; message: string; hint: string };
+      assert.equal(refusal.code, "APPROVAL_REFUSED");
+      assert.match(refusal.message, /bob is not an owner of hello; only its owners may reject/);
+      assert.match(refusal.hint, /alice@example\.com/);
+      const unknown = await call("POST", "/api/releases/hello@9.9.9/reject", { token: tokens["alice@example.com"] as string, body: { reason: "no" } });
+      assert.equal(unknown.status, 400);
+      assert.match(((await json(unknown))["error"] as { hint: string }).hint, /waiting for approval: .*hello@1\.3\.0/);
+      const owner = await call("POST", "/api/releases/hello@1.3.0/reject", { token: tokens["alice@example.com"] as string, body: { reason: "the p99 regressed in staging" } });
+      assert.equal(owner.status, 200, await owner.clone().text());
+      const release = (await json(owner))["release"] as { status: string; statusDetail: string };
+      assert.equal(release.status, "refused");
+      assert.match(release.statusDetail, /^rejected by alice@example\.com at .*: the p99 regressed in staging$/);
+      const listed = await json(await call("GET", "/api/releases?service=hello", { token: tokens["val"] as string }));
+      const row = (listed["services"] as { releases: { id: string; state: string; blockers?: unknown }[] }[])[0]?.releases.find((r) => r.id === "hello@1.3.0");
+      assert.equal(row?.state, "refused");
+      assert.equal(row?.blockers, undefined, "a refused release is no longer judged");
+      const again = await call("POST", "/api/releases/hello@1.3.0/reject", { token: tokens["alice@example.com"] as string, body: { reason: "twice" } });
+      assert.equal(again.status, 400);
+      assert.match(((await json(again))["error"] as { message: string }).message, /hello@1\.3\.0 is refused; only a release awaiting approval can be rejected/);
+      const approveRefused = await call("POST", "/api/releases/hello@1.3.0/approve", { token: tokens["alice@example.com"] as string, body: {} });
+      assert.equal(approveRefused.status, 400, "a rejected release cannot be approved");
+      const entries = new SqliteReleaseStore(store.db).listAudit(20);
+      assert.ok(entries.some((e) => e.actor === "alice@example.com" && e.action === "rejected" && e.subject === "hello@1.3.0" && e.detail["reason"] === "the p99 regressed in staging"));
+      assert.ok(entries.some((e) => e.actor === "bob" && e.action === "rejection-refused" && e.subject === "hello@1.3.0"));
     });
     it("GET /api/audit and /api/audit/verify: every mutating call is in the intact chain with its identity", async () => {
       const body = await json(await call("GET", "/api/audit?limit=200", { token: tokens["val"] as string }));

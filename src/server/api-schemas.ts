@@ -27,6 +27,7 @@ export const ReleaseBody = z
   .strictObject({ services: z.array(name).max(100).default([]), version: semver.optional(), prerelease: z.string().regex(/^[0-9A-Za-z-]+$/).optional(), all: z.boolean().optional() })
   .refine((b) => b.all === true || b.services.length > 0, { message: "name a service to release, or set all", path: ["services"] });
 export const ApproveBody = z.strictObject({ comment: z.string().max(1000).optional() });
+export const RejectBody = z.strictObject({ reason: z.string().trim().min(1, { message: "say why the release is rejected" }).max(1000) });
 export const EmptyBody = z.strictObject({});
 
 export const ErrorResponse = z.object({

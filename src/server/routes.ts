@@ -6,7 +6,7 @@ import { identityOf } from "../app/auth.js";
 import { deploy } from "../app/deploy.js";
 import { withEnvironment } from "../app/environment.js";
 import { getRun, listRuns } from "../app/pipeline.js";
-import { approveRelease, auditLog, listReleases, releaseServices, verifyAuditLog } from "../app/release.js";
+import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog } from "../app/release.js";
 import { rolloutAction, rolloutStatus, undo } from "../app/rollout.js";
 import { systemStatus } from "../app/status.js";
 import { loadSystem } from "../config/load-system.js";
@@ -18,6 +18,7 @@ import {
   EnvServiceParams,
   LimitQuery,
   RecordedResponse,
+  RejectBody,
   ReleaseBody,
   ReleaseIdParams,
   ReleasesQuery,
@@ -176,6 +177,21 @@ export const routes: Route[] = [
       const result = await approveRelease(host.config, identityOf(principal), params.id, body.comment);
       host.hub.emit({ type: "release.changed", release: params.id, action: "approved", actor: principal.name });
       return result;
+    },
+  }),
+  route<{ id: string }, Record<string, never>, { reason: string }>({
+    method: "post",
+    path: "/api/releases/:id/reject",
+    summary: "reject a waiting release as the caller (an owner of the service), saying why: it becomes refused",
+    tag: "releases",
+    permission: "approve",
+    params: ReleaseIdParams,
+    body: RejectBody,
+    subject: ({ params }) => params.id,
+    handle: async ({ host, principal, params, body }) => {
+      const release = await rejectRelease(host.config, identityOf(principal), params.id, body.reason);
+      host.hub.emit({ type: "release.changed", release: params.id, action: "rejected", actor: principal.name });
+      return { release };
     },
   }),
   route<Record<string, never>, { limit?: number }>({

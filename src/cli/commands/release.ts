@@ -2,10 +2,11 @@
 // src/app/release.ts. The identity acting is the local claim
 // (SLIPWAY_IDENTITY, git user.email or the OS user); the server passes an
 // authenticated one instead.
-import { approveRelease, auditLog, listReleases, releaseServices, verifyAuditLog, verifyRelease, type ServiceReleases } from "../../app/release.js";
+import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog, verifyRelease, type ServiceReleases } from "../../app/release.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { currentIdentity } from "../../release/identity.js";
 import type { ApproveResult, ReleaseOutcome } from "../../release/release-service.js";
+import type { ReleaseRecord } from "../../release/types.js";
 import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
 
@@ -49,6 +50,17 @@ export function printApproved(output: Output, json: boolean, releaseId: string, 
   output.out(`${paint(output, "green", "✓")} approved ${releaseId} as ${approver} (${result.evaluation.approvalsCounted}/${result.evaluation.approvalsNeeded} approvals)`);
   if (result.evaluation.allowed) output.out(`  ready: \`slipway release ${result.release.service} --version ${result.release.version}\` promotes it`);
   else for (const b of result.evaluation.blockers) output.out(`  still waiting: ${b.message} (${b.howToSatisfy})`);
+}
+
+export async function rejectCommand({ output, globals }: CommandContext, releaseId: string, opts: { reason: string }): Promise<number> {
+  printRejected(output, globals.json, await rejectRelease(globals.config, currentIdentity(), releaseId, opts.reason));
+  return 0;
+}
+
+/** `reject`'s answer, from this machine or from a server. */
+export function printRejected(output: Output, json: boolean, release: ReleaseRecord): void {
+  if (json) output.out(JSON.stringify({ release }));
+  else output.out(`${paint(output, "red", "✗")} ${release.id} ${release.statusDetail ?? "rejected"}; \`slipway release ${release.service}\` requests it again`);
 }
 
 export async function releasesCommand({ output, globals }: CommandContext, service: string | undefined): Promise<number> {
