@@ -128,15 +128,17 @@ describe("the HTTP API (in-process)", () => {
   });
 
   describe("a role that may not: 403", () => {
+    // The role just below the one needed.
+    const below = { deploy: "val", approve: "dan", admin: "bob" } as const;
     for (const r of routes.filter((r) => r.permission !== "read")) {
-      const who = r.permission === "approve" ? "dan" : "val";
+      const who = below[r.permission as keyof typeof below];
       it(`${who} ${r.method.toUpperCase()} ${r.path}`, async () => {
         const path = r.path.replace(":env", "test").replace(":service", "hello").replace(":action", "pause").replace(":id", "hello@1.1.0");
-        const res = await call("POST", path, { token: tokens[who] as string, body: {} });
+        const res = await call(r.method.toUpperCase(), path, { token: tokens[who] as string, ...(r.method === "post" ? { body: {} } : {}) });
         assert.equal(res.status, 403);
         const error = (await json(res))["error"] as { code: string; message: string };
         assert.equal(error.code, "FORBIDDEN");
-        assert.match(error.message, /needs the (deployer|approver) role/);
+        assert.match(error.message, /needs the (deployer|approver|admin) role/);
       });
     }
     it("a token never outranks its user", () => {
@@ -179,6 +181,19 @@ describe("the HTTP API (in-process)", () => {
       const res = await call("POST", "/api/environments/test/services/hello/rollout/explode", { token: tokens["dan"] as string, body: {} });
       assert.equal(res.status, 400);
       assert.deepEqual(await issues(res), ["params.action"]);
+    });
+    it("body: a user with a spaced name, an unknown role and a short password", async () => {
+      const res = await call("POST", "/api/users", { token: tokens["root"] as string, body: { name: "has space", role: "boss", password: "short" } });
+      assert.equal(res.status, 400);
+      assert.deepEqual((await issues(res)).sort(), ["body.name", "body.password", "body.role"]);
+    });
+    it("body: a token without a user; params: a token id that cannot be one", async () => {
+      const res = await call("POST", "/api/tokens", { token: tokens["root"] as string, body: { role: "viewer" } });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await issues(res), ["body.user"]);
+      const bad = await call("POST", "/api/tokens/slw_secret/revoke", { token: tokens["root"] as string, body: {} });
+      assert.equal(bad.status, 400);
+      assert.deepEqual(await issues(bad), ["params.id"]);
     });
     it("query: a limit out of range", async () => {
       const res = await call("GET", "/api/audit?limit=0", { token: tokens["val"] as string });
@@ -352,6 +367,44 @@ describe("the HTTP API (in-process)", () => {
       assert.ok(!JSON.stringify(entries).includes(PASSWORD) && !Object.values(tokens).some((t) => JSON.stringify(entries).includes(t)), "no secret in the log");
       const verify = await json(await call("GET", "/api/audit/verify", { token: tokens["val"] as string }));
       assert.equal(verify["ok"], true);
+    });
+    it("users and tokens over the API (admin): add a user, create a token shown once and stored hashed, list, revoke", async () => {
+      const root = tokens["root"] as string;
+      const listed = await json(await call("GET", "/api/users", { token: root }));
+      const users = listed["users"] as { name: string; role: string; password: boolean }[];
+      assert.deepEqual(users.find((u) => u.name === "val"), { ...users.find((u) => u.name === "val"), role: "viewer", password: true });
+      assert.ok(!JSON.stringify(listed).includes("scrypt"), "no password hash leaves the server");
+      const secret = "erin's long passphrase";
+      const added = await call("POST", "/api/users", { token: root, body: { name: "erin@example.com", role: "deployer", password: secret } });
+      assert.equal(added.status, 200, await added.clone().text());
+      assert.deepEqual({ ...((await json(added))["user"] as object), createdAt: undefined }, { name: "erin@example.com", role: "deployer", password: true, createdAt: undefined });
+      const duplicate = await call("POST", "/api/users", { token: root, body: { name: "erin@example.com", role: "viewer" } });
+      assert.equal(duplicate.status, 400);
+      assert.match(((await json(duplicate))["error"] as { message: string }).message, /already exists/);
+      const tooHigh = await call("POST", "/api/tokens", { token: root, body: { user: "erin@example.com", role: "admin" } });
+      assert.equal(tooHigh.status, 400);
+      assert.match(((await json(tooHigh))["error"] as { message: string }).message, /erin@example\.com is a deployer: a token cannot hold the admin role/);
+      const created = await json(await call("POST", "/api/tokens", { token: root, body: { user: "erin@example.com", role: "deployer", label: "laptop" } }));
+      const token = created["token"] as string;
+      assert.match(token, /^slw_[A-Za-z0-9_-]{43}$/);
+      assert.deepEqual(await json(await call("GET", "/api/session", { token })), { user: "erin@example.com", role: "deployer", via: "token" });
+      const listedTokens = await json(await call("GET", "/api/tokens", { token: root }));
+      const record = (listedTokens["tokens"] as { id: string; user: string; label?: string }[]).find((t) => t.id === created["id"]);
+      assert.deepEqual([record?.user, record?.label], ["erin@example.com", "laptop"]);
+      assert.ok(!JSON.stringify(listedTokens).includes(token), "a token is shown once, at creation");
+      const revoked = await call("POST", `/api/tokens/${created["id"] as string}/revoke`, { token: root, body: {} });
+      assert.equal(revoked.status, 200, await revoked.clone().text());
+      assert.equal((await call("GET", "/api/session", { token })).status, 401);
+      const again = await call("POST", `/api/tokens/${created["id"] as string}/revoke`, { token: root, body: {} });
+      assert.equal(again.status, 400);
+      assert.match(((await json(again))["error"] as { hint: string }).hint, /token list/);
+      const audit = new SqliteReleaseStore(store.db).listAudit(30);
+      assert.ok(audit.some((e) => e.actor === "root" && e.action === "user-added" && e.subject === "erin@example.com"));
+      assert.ok(audit.some((e) => e.actor === "root" && e.action === "token-created" && e.subject === created["id"]));
+      assert.ok(audit.some((e) => e.actor === "root" && e.action === "token-revoked" && e.subject === created["id"]));
+      assert.ok(audit.some((e) => e.actor === "root" && e.action === "api POST ok" && e.subject === "token for erin@example.com"));
+      const stored = JSON.stringify(audit) + JSON.stringify(new SqliteReleaseStore(store.db).listAudit(1000));
+      assert.ok(!stored.includes(token) && !stored.includes(secret), "neither the token nor the password is in the audit log");
     });
     it("GET /api/runs and /api/runs/:id", async () => {
       assert.deepEqual(await json(await call("GET", "/api/runs", { token: tokens["val"] as string })), { runs: [] });

@@ -29,6 +29,14 @@ export const ReleaseBody = z
 export const ApproveBody = z.strictObject({ comment: z.string().max(1000).optional() });
 export const RejectBody = z.strictObject({ reason: z.string().trim().min(1, { message: "say why the release is rejected" }).max(1000) });
 export const EmptyBody = z.strictObject({});
+export const TokenIdParams = z.strictObject({ id: z.string().regex(/^tok_[0-9a-f]{12}$/, { message: "must be a token id such as tok_0123456789ab (GET /api/tokens lists them)" }) });
+const role = z.enum(ROLES);
+export const UserBody = z.strictObject({
+  name: z.string().min(1).max(200).regex(/^\S+$/, { message: "must have no spaces: the identity the release policy knows, e.g. an e-mail in owners" }),
+  role,
+  password: z.string().min(12, { message: "must have at least 12 characters" }).max(1000).optional().describe("leave out for a user of API tokens only"),
+});
+export const TokenBody = z.strictObject({ user: z.string().min(1).max(200), role: role.describe("at most the user's role"), label: z.string().max(200).optional() });
 
 export const ErrorResponse = z.object({
   error: z.object({

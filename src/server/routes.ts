@@ -26,6 +26,9 @@ import {
   RolloutActionParams,
   RunIdParams,
   SessionResponse,
+  TokenBody,
+  TokenIdParams,
+  UserBody,
   StatusQuery,
   UndoBody,
 } from "./api-schemas.js";
@@ -228,5 +231,61 @@ export const routes: Route[] = [
     permission: "read",
     params: RunIdParams,
     handle: async ({ host, params }) => ({ run: await getRun(host.config, params.id) }),
+  }),
+  route({
+    method: "get",
+    path: "/api/users",
+    summary: "the users of this server with their roles (never their password hashes)",
+    tag: "users",
+    permission: "admin",
+    handle: ({ host }) => ({ users: host.auth.listUsers() }),
+  }),
+  route<Record<string, never>, Record<string, never>, { name: string; role: string; password?: string }>({
+    method: "post",
+    path: "/api/users",
+    summary: "add a user (`slipway users add`); without a password, the user works with API tokens only",
+    tag: "users",
+    permission: "admin",
+    body: UserBody,
+    subject: ({ body }) => `user ${body.name}`,
+    handle: async ({ host, principal, body }) => {
+      const user = await host.auth.addUser(identityOf(principal), body);
+      return { user: { name: user.name, role: user.role, password: user.passwordHash !== undefined, createdAt: user.createdAt } };
+    },
+  }),
+  route({
+    method: "get",
+    path: "/api/tokens",
+    summary: "API tokens by id, user, role, last use and revocation (never the tokens)",
+    tag: "users",
+    permission: "admin",
+    handle: ({ host }) => ({ tokens: host.auth.listTokens() }),
+  }),
+  route<Record<string, never>, Record<string, never>, { user: string; role: string; label?: string }>({
+    method: "post",
+    path: "/api/tokens",
+    summary: "create an API token for a user (`slipway token create`): the answer holds it this once; only its sha256 is kept",
+    tag: "users",
+    permission: "admin",
+    body: TokenBody,
+    subject: ({ body }) => `token for ${body.user}`,
+    handle: ({ host, principal, body }) => {
+      const { token, record } = host.auth.createToken(identityOf(principal), body);
+      return { token, id: record.id, user: record.user, role: record.role, ...(record.label === undefined ? {} : { label: record.label }) };
+    },
+  }),
+  route<{ id: string }>({
+    method: "post",
+    path: "/api/tokens/:id/revoke",
+    summary: "revoke an API token (`slipway token revoke`); it stops working at once",
+    tag: "users",
+    permission: "admin",
+    params: TokenIdParams,
+    body: EmptyBody,
+    subject: ({ params }) => `token ${params.id}`,
+    handle: ({ host, principal, params }) => {
+      host.auth.revokeToken(identityOf(principal), params.id);
+      return { revoked: params.id };
+    },
   }),
 ];
