@@ -13,6 +13,7 @@ import { ServiceGraph } from "../graph/service-graph.js";
 import type { ParsedService as LoadedService } from "./parse-system.js";
 import { analysisProblems } from "./analysis-checks.js";
 import { portProblems } from "./port-checks.js";
+import { promotionProblems } from "./promotion-checks.js";
 import { problemAt } from "./problem-at.js";
 import type { YamlSource } from "./yaml-source.js";
 
@@ -34,6 +35,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
       : [
           ...templateProblems(system, systemSource),
           ...environmentProblems(system, systemSource),
+          ...promotionProblems(system, systemSource, services),
           ...portProblems(system, systemSource, services),
           ...teamProblems(system, systemSource),
           ...ownerProblems(system, services),

@@ -521,6 +521,35 @@ describe("loadSystem", () => {
         "services/a/slipway.service.yaml:2:9 owners: service \"a\": a minor release needs 3 approvals from its owners, but its owners (team-a) are 2 people | add people to its owners or their teams in slipway.yaml, or lower releasePolicy.minor.approvals in slipway.service.yaml; keep more owners than approvals, since no one approves their own release",
       ],
     },
+    {
+      name: "a promotedFrom naming no environment, with did-you-mean",
+      files: { "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, promotedFrom: tset }"), "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:7:49 environments[1].promotedFrom: there is no environment "tset" to promote "prod" from | did you mean "test"?'],
+    },
+    {
+      name: "a promotion cycle",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: staging, registry: dev, promotedFrom: prod }\n  - { name: prod, registry: prod, promotedFrom: staging }"),
+        "services/a/slipway.service.yaml": service("a"),
+      },
+      expected: ['slipway.yaml:7:51 environments[1].promotedFrom: promotion cycle: staging → prod → staging | each environment is promoted from one earlier in the path; the first environment is the root'],
+    },
+    {
+      name: "a rule naming an unknown kind of evidence",
+      files: { "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, promotion: { requirePassed: [integration-tests] } }"), "services/a/slipway.service.yaml": service("a") },
+      expected: ['slipway.yaml:7:64 environments[1].promotion.requirePassed[0]: expected one of "integration-test", "load-test", "compatibility", found string "integration-tests" | did you mean "integration-test"?'],
+    },
+    {
+      name: "a rule requiring evidence the system has no tests for, and a soak metric no service defines",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, promotion: { requirePassed: [load-test], soak: { minutes: 5, analysis: { metrics: [error] } } } }"),
+        "services/a/slipway.service.yaml": service("a", metric("successCondition: result < 0.01")),
+      },
+      expected: [
+        'slipway.yaml:7:64 environments[1].promotion.requirePassed[0]: load-test can never pass: slipway.yaml has no loadTests for `slipway loadtest --env` to run | add loadTests, or remove "load-test"',
+        'slipway.yaml:7:118 environments[1].promotion.soak.analysis.metrics[0]: no service defines the analysis metric "error" | did you mean "errors"?',
+      ],
+    },
   ];
 
   for (const row of rows) {

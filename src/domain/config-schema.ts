@@ -68,6 +68,9 @@ export type CiStageName = (typeof ciStageNames)[number];
 /** What a release policy can require: CI's stages, and the system's integration and load tests passing with this digest deployed. */
 export const releaseStageNames = [...ciStageNames, "integration-test", "load-test"] as const;
 export type ReleaseStageName = (typeof releaseStageNames)[number];
+/** What must have passed in the environment a lock is promoted from, for its exact digests (docs/configuration.md#promotion). */
+export const promotionEvidenceKinds = ["integration-test", "load-test", "compatibility"] as const;
+export type PromotionEvidenceKind = (typeof promotionEvidenceKinds)[number];
 /** What a signed attestation can be evidence of: a release stage, or an approval. */
 export const evidenceKinds = [...releaseStageNames, "approval"] as const;
 export type EvidenceKindName = (typeof evidenceKinds)[number];
@@ -147,8 +150,34 @@ const RegistrySchema = z.strictObject({
     .describe("Names of the environment variables that hold the credentials; never the credentials themselves."),
 });
 
+/**
+ * What a lock (service → digest) must show before it may enter an environment:
+ * evidence from the environment it is promoted from, a soak there, and this
+ * environment's own approvals (docs/adr/0019-promotion-rules-and-approvals.md).
+ */
+const PromotionRulesSchema = z.strictObject({
+  requirePassed: z
+    .array(z.enum(promotionEvidenceKinds))
+    .default([])
+    .describe("What must have passed in the promotedFrom environment with the exact digests deployed: integration-test, load-test, compatibility."),
+  soak: z
+    .strictObject({
+      minutes: z.number().positive().max(10080).describe("How long the digests must have served, healthy, in the promotedFrom environment."),
+      analysis: z
+        .strictObject({ metrics: z.array(z.string().min(1)).min(1) })
+        .optional()
+        .describe("Analysis metrics (from the services' slipway.service.yaml) judged over the soak window in the promotedFrom environment."),
+    })
+    .optional(),
+  approvals: z.number().int().min(0).default(0).describe("Approvals each entering service's digest needs for this environment, besides any release approvals."),
+  approvers: z.enum(["owners", "anyone"]).default("owners").describe("Whose environment approvals count: the service's owners (teams expanded) or anyone."),
+});
+
 const EnvironmentSchema = z.strictObject({
   name: dnsLabel,
+  /** Default: the environment declared before it; the first one is the root of the promotion path. */
+  promotedFrom: dnsLabel.optional().describe("The environment this one is promoted from. Default: the one declared before it."),
+  promotion: PromotionRulesSchema.optional().describe("What a lock must show before it enters this environment. Absent: nothing (any deploy may enter)."),
   runtime: z.enum(["docker", "kubernetes"]).default("docker"),
   /**
    * Docker runtime: "host" runs instances on the host's network, listening on
@@ -318,6 +347,7 @@ export type SystemConfigInput = z.input<typeof SystemConfigSchema>;
 export type SystemConfig = z.output<typeof SystemConfigSchema>;
 export type RegistryConfig = z.output<typeof RegistrySchema>;
 export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
+export type PromotionRulesConfig = z.output<typeof PromotionRulesSchema>;
 export type IntegrationTest = SystemConfig["integrationTests"][number];
 export type LoadTest = SystemConfig["loadTests"][number];
 
