@@ -5,7 +5,7 @@
 import type { LoadedService } from "../config/load-system.js";
 import { loadSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
-import { serviceHealth } from "../delivery/controller/service-health.js";
+import { readyCell, serviceHealth } from "../delivery/controller/service-health.js";
 import { endpointPort } from "../domain/placement.js";
 import { untilPausedByHand } from "./drive.js";
 import { openEnvironmentOf, scopeOf, type EnvironmentSession } from "./environment.js";
@@ -20,7 +20,7 @@ export interface ServiceStatusRow {
   /** healthy, or degraded/progressing/paused with the reason; see delivery/controller/service-health.ts. */
   health?: string;
   rollout?: string;
-  /** "<ready>/<desired>": instances answering readiness now, of the replica count the last rollout recorded. */
+  /** "<ready>/<desired>": the serving revision's instances answering readiness now, of the replica count the last rollout recorded; "(+N kept for rollback)" for the previous revision's. */
   ready?: string;
   /** Instances the runtime reports running (any revision). */
   running?: string;
@@ -72,7 +72,8 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
   );
   const ofServing = (i: { revision: string }): boolean => i.revision === serving?.name;
   const desired = latest.state.desiredReplicas;
-  row.ready = `${ready.filter(Boolean).length}/${desired}`;
+  const readyServing = instances.filter((i, k) => ofServing(i) && ready[k] === true).length;
+  row.ready = readyCell({ desired, readyServing, readyOther: ready.filter(Boolean).length - readyServing, rollout: latest });
   row.running = String(instances.length);
   let servingPercent: number | undefined;
   try {
@@ -89,7 +90,7 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
     rollout: { finished: latest.finished, ...(latest.outcome === undefined ? {} : { outcome: latest.outcome }), userPaused: latest.state.userPaused, pausedForPerson: untilPausedByHand(latest.state) },
     desired,
     running: instances.filter(ofServing).length,
-    ready: instances.filter((i, k) => ofServing(i) && ready[k] === true).length,
+    ready: readyServing,
     trafficPercent: servingPercent,
   });
   row.health = verdict.reason === undefined ? verdict.health : `${verdict.health}: ${verdict.reason}`;

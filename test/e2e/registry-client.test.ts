@@ -351,6 +351,32 @@ describe("failures", () => {
     assert.equal(again.blobs.skipped, multi.blobs.length);
   });
 
+  it("a target registry down at a blob upload: the copy fails as REGISTRY_UNAVAILABLE and closes the source blobs it opened", async () => {
+    // Left open, a source blob's connection was cut by the idle timeout later, and that
+    // error — no one listening — crashed `slipway release` after its report (exit 1, not 5).
+    const faulty = await TestProxy.start(PORT.faulty, PORT.b);
+    faulty.rule = (req) => (req.method === "POST" && req.url?.startsWith("/v2/e2e/upload-killed/blobs/uploads/") === true ? "go-down" : "forward");
+    const opened: Readable[] = [];
+    const source = client(PORT.a, { idleTimeoutMs: 300 });
+    const watched = new Proxy(source, {
+      get(target, key) {
+        if (key === "getBlob") return async (repository: string, digest: string) => {
+          const blob = await target.getBlob(repository, digest);
+          opened.push(blob.stream);
+          return blob;
+        };
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await assert.rejects(copyImage(watched, "e2e/multi", "multi", client(PORT.faulty), "e2e/upload-killed", { tag: "v1" }), (err: unknown) => err instanceof SlipwayError && err.code === "REGISTRY_UNAVAILABLE");
+    await faulty.stop();
+    assert.ok(opened.length > 0, "the copy opened source blobs before the upload");
+    assert.deepEqual(opened.map((s) => s.destroyed), opened.map(() => true), "every source blob opened is closed");
+    // Past the source's idle timeout: a stream left open would fail now, with no one listening.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+  });
+
   it("retries a 503 after the Retry-After it names, and never retries a 404", async () => {
     const faulty = await TestProxy.start(PORT.faulty, PORT.a);
     let refused = 0;

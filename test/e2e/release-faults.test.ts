@@ -171,8 +171,9 @@ teams:
       console.log(`# stderr: ${result.stderr.replace(/\n/g, " / ")}`);
       console.log(`# registry killed on "${proxy.killedOn}": release exited ${result.code} after ${Date.now() - started} ms: ${(result.stderr.trim() || result.stdout.trim()).split("\n")[0]}`);
       assert.ok(proxy.killedOn !== undefined, `the armed request never came:\n${result.stdout}\n${result.stderr}`);
-      assert.notEqual(result.code, 0, result.stdout);
-      assert.match(result.stderr, /REGISTRY_UNAVAILABLE|cannot reach|connection/i);
+      assert.equal(result.code, 5, `REGISTRY_UNAVAILABLE exits 5 (docs/errors.md)\n${result.stdout}\n${result.stderr}`);
+      assert.match(result.stderr, /REGISTRY_UNAVAILABLE/);
+      assert.doesNotMatch(result.stderr, /Unhandled 'error' event/);
       await proxy.restore();
       assert.equal(await prodTag("1.0.0"), 404, "no prod tag");
       assert.ok((await releaseRecords()).every((r) => r.status !== "released"), "nothing counts as released");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { serviceHealth, type HealthObservation } from "./service-health.js";
+import { readyCell, serviceHealth, type HealthObservation } from "./service-health.js";
 
 const settled: HealthObservation = { rollout: { finished: true, outcome: "healthy", userPaused: false, pausedForPerson: false }, desired: 2, running: 2, ready: 2, trafficPercent: 100 };
 
@@ -29,5 +29,20 @@ describe("serviceHealth", () => {
 
   it("never deployed", () => {
     assert.deepEqual(serviceHealth({ desired: 0, running: 0, ready: 0, trafficPercent: undefined }), { health: "not deployed" });
+  });
+});
+
+describe("readyCell", () => {
+  const healthy = { finished: true, outcome: "healthy" as const };
+  it("the serving revision's ready instances of the desired count", () => {
+    assert.equal(readyCell({ desired: 2, readyServing: 2, readyOther: 0, rollout: healthy }), "2/2");
+    assert.equal(readyCell({ desired: 2, readyServing: 0, readyOther: 0, rollout: healthy }), "0/2");
+  });
+  it("the previous revision kept after a healthy rollout is counted apart, not as 4/2", () => {
+    assert.equal(readyCell({ desired: 2, readyServing: 2, readyOther: 2, rollout: healthy }), "2/2 (+2 kept for rollback)");
+  });
+  it("another revision's instances while a rollout is in flight or after an abort", () => {
+    assert.equal(readyCell({ desired: 2, readyServing: 1, readyOther: 2, rollout: { finished: false } }), "1/2 (+2 of other revisions)");
+    assert.equal(readyCell({ desired: 2, readyServing: 2, readyOther: 1, rollout: { finished: true, outcome: "aborted" } }), "2/2 (+1 of other revisions)");
   });
 });

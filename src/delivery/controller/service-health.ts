@@ -36,3 +36,16 @@ export function serviceHealth(o: HealthObservation): HealthVerdict {
   if (o.desired > 0 && o.trafficPercent === 0) return { health: "degraded", reason: "the router sends it no traffic" };
   return { health: "healthy" };
 }
+
+/**
+ * The `ready` cell: the serving revision's ready instances of the desired
+ * count, and apart from them those of other revisions — after a healthy
+ * rollout, the previous revision kept warm until its scale-down (it was
+ * shown as "4/2", which reads as a surge nobody asked for).
+ */
+export function readyCell(o: { desired: number; readyServing: number; readyOther: number; rollout: { finished: boolean; outcome?: CompletionOutcome } }): string {
+  const cell = `${o.readyServing}/${o.desired}`;
+  if (o.readyOther === 0) return cell;
+  const kept = o.rollout.finished && o.rollout.outcome === "healthy";
+  return `${cell} (+${o.readyOther} ${kept ? "kept for rollback" : "of other revisions"})`;
+}

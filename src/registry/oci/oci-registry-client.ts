@@ -156,8 +156,7 @@ export class OciRegistryClient implements RegistryClient {
     if (options.mode === "monolithic" && (options.digest === undefined || options.size === undefined)) {
       throw new SlipwayError("INTERNAL", `a monolithic upload to ${name} needs the digest and size up front`, { hint: "pass digest and size, or use mode \"chunked\"" });
     }
-    const upload = await beginUpload(this.#http, name);
-    return this.#upload(name, upload, content, options);
+    return closingOnFailure(content, async () => this.#upload(name, await beginUpload(this.#http, name), content, options));
   }
 
   async mountBlob(repository: string, blob: Descriptor, from: string, openContent: () => Promise<Readable>): Promise<MountOutcome> {
@@ -165,7 +164,8 @@ export class OciRegistryClient implements RegistryClient {
     assertRepository(from);
     const upload = await requestMount(this.#http, name, blob.digest, from);
     if (upload === undefined) return "mounted";
-    await this.#upload(name, upload, await openContent(), { digest: blob.digest, size: blob.size });
+    const content = await openContent();
+    await closingOnFailure(content, () => this.#upload(name, upload, content, { digest: blob.digest, size: blob.size }));
     return "uploaded";
   }
 
@@ -325,4 +325,20 @@ function parseListPage(bytes: Buffer, key: "tags" | "repositories"): string[] {
 function contentLength(response: HttpResponse): number | undefined {
   const value = response.header("content-length");
   return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * Runs an upload of `content`, destroying it if the upload fails. An upload
+ * can fail before it reads a byte (the registry down at the POST): left
+ * open, a blob streamed from another registry kept its connection until the
+ * idle timeout cut it, and that error, with no one listening any more,
+ * crashed slipway after it had reported REGISTRY_UNAVAILABLE (exit 1, not 5).
+ */
+async function closingOnFailure<T>(content: Readable, upload: () => Promise<T>): Promise<T> {
+  try {
+    return await upload();
+  } catch (err) {
+    content.destroy();
+    throw err;
+  }
 }

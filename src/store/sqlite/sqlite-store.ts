@@ -1,7 +1,7 @@
 // The SQLite state store (better-sqlite3, WAL). Opening it applies pending
 // migrations; a database written by a newer slipway is refused, not damaged.
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { SlipwayError } from "../../domain/errors.js";
 import type { MigrationStatus, StateStore } from "../types.js";
@@ -63,6 +63,7 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): Migra
     });
   }
   const applied: number[] = [];
+  const stallIn = process.env[TEST_STALL_IN_MIGRATION];
   const record = db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)");
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= current) continue;
@@ -71,9 +72,24 @@ function migrate(db: Database.Database, migrations: readonly Migration[]): Migra
       const done = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version);
       if (done !== undefined) return;
       db.exec(m.sql);
+      if (stallIn === String(m.version)) stallForTest(m.version);
       record.run(m.version, m.name, new Date().toISOString());
       applied.push(m.version);
     }).immediate();
   }
   return { version: Math.max(current, latest), applied };
+}
+
+/**
+ * Test-only (store-faults.test.ts): with this set to a migration's version,
+ * opening the store stops forever inside that migration's transaction — its
+ * SQL run, its version row not yet written, nothing committed — after saying
+ * so on stderr, so a test can `kill -9` the process at exactly that point.
+ */
+export const TEST_STALL_IN_MIGRATION = "SLIPWAY_TEST_STALL_IN_MIGRATION";
+
+function stallForTest(version: number): never {
+  writeSync(2, `${TEST_STALL_IN_MIGRATION}: stalled inside migration ${version}\n`);
+  // Blocks this thread without spinning; nothing ever notifies it.
+  for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
 }

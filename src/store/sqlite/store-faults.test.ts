@@ -3,6 +3,8 @@
 // creating the store, so migrations race too) never see "database is
 // locked"; a process killed with -9 in the middle of a rollout's state
 // writes leaves a store that opens intact with the last committed state; a
+// process killed with -9 inside a migration's transaction leaves the store at
+// the migration before, intact, and the next open finishes the migrations; a
 // full disk (a small tmpfs, when run as root) fails the write with SQLITE_FULL
 // and leaves the store intact.
 import assert from "node:assert/strict";
@@ -16,7 +18,9 @@ import { startRollout } from "../../delivery/strategies/start.js";
 import { asSlipwayError } from "../../domain/errors.js";
 import { SqliteReleaseStore } from "./release-store.js";
 import { SqliteRolloutStore } from "./rollout-store.js";
-import { SqliteStore } from "./sqlite-store.js";
+import Database from "better-sqlite3";
+import { migrations } from "./migrations.js";
+import { SqliteStore, TEST_STALL_IN_MIGRATION } from "./sqlite-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "slipway-store-faults-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +41,8 @@ if (mode === "write") {
     store.recordPlatformEvent("worker " + process.pid, "tick", String(i));
     releases.appendAudit({ actor: "worker", action: "tick", subject: String(process.pid), detail: { i } });
   }
+  store.close();
+} else if (mode === "open") {
   store.close();
 } else {
   const rollouts = new SqliteRolloutStore(store.db);
@@ -95,6 +101,53 @@ describe("state store faults", () => {
       console.log(`# killed after ${message.split(":")[0]} state writes; the store opened intact with the last one`);
       rollouts.saveState("api-1", { ...(saved?.state ?? state), message: "resumed" });
       assert.equal(rollouts.getRollout("api-1")?.state.message, "resumed");
+    } finally {
+      store.close();
+    }
+  });
+
+  it("kill -9 inside a migration: the store opens intact at the migration before, and the next open finishes them", async () => {
+    const path = join(dir, "migration", "state.db");
+    const latest = Math.max(...migrations.map((m) => m.version));
+    const killedIn = latest - 1; // A real migration that creates tables, with one more after it.
+    const setup = SqliteStore.open(path, migrations.filter((m) => m.version < killedIn - 1));
+    setup.recordPlatformEvent("test", "before-the-upgrade", "kept");
+    setup.close();
+
+    // The upgrade: a slipway process opening the store applies migration killedIn - 1, then stalls inside killedIn.
+    const child = spawn(process.execPath, [worker, path, "open"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, [TEST_STALL_IN_MIGRATION]: String(killedIn) } });
+    let stderr = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes(`stalled inside migration ${killedIn}`)) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`the worker exited (${code}) before stalling:\n${stderr}`)));
+    });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+
+    // Read as it is, without migrating: intact, at killedIn - 1, nothing of killedIn.
+    const raw = new Database(path, { readonly: true });
+    try {
+      assert.equal(raw.pragma("integrity_check", { simple: true }), "ok");
+      assert.equal((raw.prepare("SELECT MAX(version) AS v FROM schema_migrations").get() as { v: number }).v, killedIn - 1);
+      const tables = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      const killedTables = [...(migrations.find((m) => m.version === killedIn)?.sql ?? "").matchAll(/CREATE TABLE (\w+)/g)].map((x) => x[1] ?? "");
+      assert.ok(killedTables.length > 0, "the killed migration creates tables");
+      for (const table of killedTables) assert.ok(!tables.includes(table), `${table} from the killed migration ${killedIn} is there: ${tables.join(", ")}`);
+    } finally {
+      raw.close();
+    }
+
+    const store = SqliteStore.open(path);
+    try {
+      assert.deepEqual(store.migration.applied, migrations.map((m) => m.version).filter((v) => v >= killedIn).sort((a, b) => a - b));
+      assert.equal(store.migration.version, latest);
+      assert.equal(store.db.pragma("integrity_check", { simple: true }), "ok");
+      assert.equal((store.db.prepare("SELECT detail FROM platform_events WHERE action = 'before-the-upgrade'").get() as { detail: string }).detail, "kept");
+      console.log(`# killed inside migration ${killedIn}: the store opened intact at ${killedIn - 1}; the next open applied ${store.migration.applied.join(", ")}`);
     } finally {
       store.close();
     }
