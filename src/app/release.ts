@@ -22,6 +22,7 @@ import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store
 import { SqliteLoadTestRunStore } from "../store/sqlite/load-test-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
+import { servingRevision } from "../delivery/controller/begin-rollout.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { DockerEngine } from "../docker/engine.js";
 import { findPushedDigest } from "../pipeline/pushed-digest.js";
@@ -29,7 +30,7 @@ import { evidenceFor, type VerifiedAttestationCache } from "../release/attestati
 import { readEvidence, standingOf, type TrustedKey } from "../release/attestations/read-evidence.js";
 import type { EvidenceKind } from "../release/attestations/statements.js";
 import { ciStageNames } from "../domain/config-schema.js";
-import { effectivePolicy } from "../domain/release-policy.js";
+import { effectivePolicy, expandOwners } from "../domain/release-policy.js";
 import { trustedKeys } from "../release/attestations/trust.js";
 import { SqliteAttestationCache } from "../store/sqlite/attestation-cache.js";
 import { signEvidence } from "./evidence-signing.js";
@@ -114,10 +115,19 @@ export async function rejectRelease(config: string, identity: Identity, releaseI
   return withReleaseStore(config, (releases) => reject({ system, releases, identity, now: () => new Date() }, releaseId, reason));
 }
 
+/** Where a digest runs: serving in an environment, or the target of a rollout in flight there. */
+export interface Placement {
+  environment: string;
+  as: "serving" | "rolling out";
+}
+
 export interface ServiceReleases {
   service: string;
-  dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string }; attested?: string[] };
+  /** The people who own the service (teams expanded): who may approve (all but the requester) or reject. */
+  owners: string[];
+  dev?: { digest: string; runId: string; commit?: string; integrationRun?: { id: string; environment: string }; attested?: string[]; runsIn: Placement[] };
   releases: (ReleaseRecord & {
+    runsIn: Placement[];
     approvals: string[];
     signature: string;
     /** The status for a person: a waiting release labelled by what holds it back (waitingLabel), plus "ABORTED in <env>" marks. */
@@ -126,6 +136,8 @@ export interface ServiceReleases {
     abortedIn: { environment: string; rolloutId: string; reason?: string; abortedAt: string }[];
     /** What holds a waiting release back, judged now. */
     blockers?: ReleaseBlocker[];
+    /** For a waiting release: who may approve it ("owners": the eligible ones, never the requester; "anyone": anyone but the requester) and the count. */
+    approval?: { approvers: "owners" | "anyone"; eligible: string[]; counted: number; needed: number };
   })[];
 }
 
@@ -140,6 +152,8 @@ export async function listReleases(config: string, service: string | undefined):
     for (const name of names) {
       const svc = findNamed("service", name, o.system.services, (s) => s.config.name, o.system.config.system);
       const tested = o.runs.latestSuccessful(name);
+      const placed = placements(rollouts, o.system, name);
+      const runsIn = (digest: string): Placement[] => placed.get(digest) ?? [];
       const list = [];
       for (const r of o.releases.listReleases(name)) {
         let signature = "-";
@@ -152,10 +166,10 @@ export async function listReleases(config: string, service: string | undefined):
         const aborted = rollouts.abortedImages({ system: o.system.config.system, service: name }).filter((a) => a.digest === r.digest);
         const state = [waiting === undefined ? r.status : waitingLabel(waiting), ...aborted.map((a) => `ABORTED in ${a.environment}`)].join(", ");
         const abortedIn = aborted.map(({ environment, rolloutId, reason, abortedAt }) => ({ environment, rolloutId, ...(reason === undefined ? {} : { reason }), abortedAt }));
-        list.push({ ...r, approvals: o.releases.approvals(r.id).map((a) => a.approver), signature, state, abortedIn, ...(waiting ? { blockers: waiting.blockers } : {}) });
+        list.push({ ...r, runsIn: runsIn(r.digest), approvals: o.releases.approvals(r.id).map((a) => a.approver), signature, state, abortedIn, ...(waiting ? { blockers: waiting.blockers, approval: { approvers: waiting.approvers, eligible: waiting.eligibleApprovers, counted: waiting.approvalsCounted, needed: waiting.approvalsNeeded } } : {}) });
       }
       const integration = tested?.record.digest === undefined ? undefined : o.integrationRuns.passedWith(o.system.config.system, name, tested.record.digest);
-      let dev: ServiceReleases["dev"] = tested?.record.digest ? { digest: tested.record.digest, runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } : undefined;
+      let dev: ServiceReleases["dev"] = tested?.record.digest ? { digest: tested.record.digest, runsIn: runsIn(tested.record.digest), runId: tested.runId, ...(tested.commit ? { commit: tested.commit } : {}), ...(integration ? { integrationRun: { id: integration.id, environment: integration.environment } } : {}) } : undefined;
       // With trust:, what the registry attests about the tested digest — found by content hash when this machine never ran CI.
       if (o.attestations !== undefined) {
         const digest = dev?.digest ?? (await o.locateTested(svc))?.digest;
@@ -163,14 +177,35 @@ export async function listReleases(config: string, service: string | undefined):
           const kinds = effectivePolicy(o.system.config.releasePolicy, svc.config.tier, svc.config.releasePolicy).requireStages;
           const evidence = await evidenceFor({ client: o.dev, ...o.attestations }, repositoryPath(o.system.config, svc.config, parseRegistryUrl(o.system.config.registries.dev.url)), digest, kinds);
           const push = evidence.standings.get("push")?.accepted?.facts;
-          dev ??= { digest, runId: push?.runId ?? "-", ...(push?.commit ? { commit: push.commit } : {}) };
+          dev ??= { digest, runsIn: runsIn(digest), runId: push?.runId ?? "-", ...(push?.commit ? { commit: push.commit } : {}) };
           dev.attested = kinds.filter((k) => evidence.standings.get(k)?.passed === true);
         }
       }
-      rows.push({ service: name, ...(dev === undefined ? {} : { dev }), releases: list });
+      rows.push({ service: name, owners: expandOwners(svc.config.owners, o.system.config.teams), ...(dev === undefined ? {} : { dev }), releases: list });
     }
     return rows;
   });
+}
+
+/** By digest: the environments whose serving revision, or in-flight rollout's target, runs it (from the rollout records). */
+function placements(rollouts: SqliteRolloutStore, system: LoadedSystem, service: string): Map<string, Placement[]> {
+  const byDigest = new Map<string, Placement[]>();
+  const add = (image: string | undefined, placement: Placement): void => {
+    const digest = image?.split("@")[1];
+    if (digest !== undefined) byDigest.set(digest, [...(byDigest.get(digest) ?? []), placement]);
+  };
+  for (const { name: environment } of system.config.environments) {
+    const scope = { system: system.config.system, environment, service };
+    const latest = rollouts.latestRollout(scope);
+    if (latest === undefined) continue;
+    const revisions = rollouts.listRevisions(scope);
+    const imageOf = (revision: string | undefined): string | undefined => revisions.find((r) => r.name === revision)?.image;
+    const inFlight = !latest.finished && !latest.state.aborted;
+    const serving = inFlight ? latest.state.stableRevision : servingRevision(latest);
+    add(imageOf(serving), { environment, as: "serving" });
+    if (inFlight) add(imageOf(latest.state.targetRevision), { environment, as: "rolling out" });
+  }
+  return byDigest;
 }
 
 export interface StageAttestation {

@@ -313,6 +313,13 @@ describe("the HTTP API (in-process)", () => {
         ["hello@1.2.0", "awaiting-approval"],
         ["hello@1.3.0", "awaiting-approval"],
       ]);
+      const row = (body["services"] as Record<string, unknown>[])[0] as { owners: string[]; releases: { id: string; runsIn: unknown; approval: unknown; blockers: { message: string; howToSatisfy: string }[] }[] };
+      assert.deepEqual(row.owners, ["alice@example.com"]);
+      const byDan = row.releases.find((r) => r.id === "hello@1.1.0");
+      assert.deepEqual(byDan?.runsIn, [{ environment: "test", as: "rolling out" }], "the canary in flight in test runs its digest");
+      assert.deepEqual(byDan?.approval, { approvers: "owners", eligible: ["alice@example.com"], counted: 0, needed: 1 });
+      assert.ok(byDan?.blockers.some((b) => /approval/.test(b.message) && b.howToSatisfy.length > 0), JSON.stringify(byDan?.blockers));
+      assert.deepEqual(row.releases.find((r) => r.id === "hello@1.2.0")?.approval, { approvers: "owners", eligible: [], counted: 0, needed: 1 }, "alice requested it: nobody else owns hello");
     });
     it("POST approve counts an owner's approval; an approver who is not an owner, and the requester, are refused", async () => {
       const notOwner = await call("POST", "/api/releases/hello@1.1.0/approve", { token: tokens["bob"] as string, body: {} });

@@ -83,6 +83,7 @@ export function printReleases(output: Output, json: boolean, rows: readonly Serv
     for (const r of row.releases) {
       const who = r.approvals.length > 0 ? r.approvals.join(", ") : "no approvals";
       output.out(`  prod  ${r.version.padEnd(12)} ${r.digest.slice(0, 19)}  commit ${(r.commit ?? "-").slice(0, 7)}  run ${r.runId ?? "-"}  ${r.state}  approvals: ${who}  signature: ${r.signature}`);
+      if (r.runsIn.length > 0) output.out(`        runs in ${r.runsIn.map((p) => (p.as === "serving" ? p.environment : `${p.environment} (rolling out)`)).join(", ")}`);
       for (const a of r.abortedIn) output.out(`        aborted in ${a.environment} by rollout ${a.rolloutId}${a.reason ? `: ${a.reason}` : ""}; a plain \`slipway deploy ${row.service} --env ${a.environment}\` skips it`);
       for (const b of r.blockers ?? []) output.out(`        ${b.message} (${b.rule}); to go ahead: ${b.howToSatisfy}`);
     }
