@@ -3,7 +3,13 @@
 // subscribes to it. A listener that throws is dropped, not the reporter.
 import type { AppEvent, Reporter } from "./events.js";
 
-export type ServerEvent = AppEvent | { type: "audit.appended"; actor: string; action: string; subject: string } | { type: "release.changed"; release: string; action: string; actor: string };
+/** A CI run as `slipway serve` sees it in the run's journal (the run itself is `slipway ci`'s, in its own process). */
+export type CiEvent =
+  | { type: "ci.run"; runId: string; state: "started" | "passed" | "failed" | "cancelled"; services?: string[] }
+  | { type: "ci.stage"; runId: string; service: string; stage: string; state: "started" | "passed" | "failed" | "skipped" | "cancelled"; durationMs?: number; detail?: string }
+  | { type: "ci.service"; runId: string; service: string; outcome: string; digest?: string };
+
+export type ServerEvent = AppEvent | CiEvent | { type: "audit.appended"; actor: string; action: string; subject: string } | { type: "release.changed"; release: string; action: string; actor: string };
 
 export class EventHub implements Reporter {
   private readonly listeners = new Set<(event: ServerEvent) => void>();

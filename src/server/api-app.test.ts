@@ -6,13 +6,15 @@
 // rollback, release) are run against a real `slipway serve` in
 // test/e2e/server.test.ts.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { openServeHost, type ServeHost } from "../app/serve-host.js";
 import { loadSystem } from "../config/load-system.js";
 import { beginRollout } from "../delivery/controller/begin-rollout.js";
+import { runJournal } from "../pipeline/run-journal.js";
+import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../store/sqlite/sqlite-store.js";
@@ -194,6 +196,11 @@ describe("the HTTP API (in-process)", () => {
       const bad = await call("POST", "/api/tokens/slw_secret/revoke", { token: tokens["root"] as string, body: {} });
       assert.equal(bad.status, 400);
       assert.deepEqual(await issues(bad), ["params.id"]);
+    });
+    it("params: a stage log of a run id and a stage that cannot be", async () => {
+      const res = await call("GET", "/api/runs/..%2F..%2Fetc/logs/hello/deploy", { token: tokens["val"] as string });
+      assert.equal(res.status, 400);
+      assert.deepEqual((await issues(res)).sort(), ["params.id", "params.stage"]);
     });
     it("query: a limit out of range", async () => {
       const res = await call("GET", "/api/audit?limit=0", { token: tokens["val"] as string });
@@ -418,6 +425,57 @@ describe("the HTTP API (in-process)", () => {
       const missing = await call("GET", "/api/runs/20260101-000000-abcd", { token: tokens["val"] as string });
       assert.equal(missing.status, 400);
       assert.match(((await json(missing))["error"] as { hint: string }).hint, /slipway runs/);
+    });
+    it("GET /api/runs/:id with its live view (the DAG, each stage's state), and a stage's log followed while the stage writes it", async () => {
+      const system = await loadSystem(root);
+      const runId = "20261206-020000-c0de";
+      new SqlitePipelineRunStore(store.db).startRun({ id: runId, startedAt: new Date().toISOString() });
+      const journal = runJournal(system.stateDir);
+      const at = new Date().toISOString();
+      journal({ type: "run-started", runId, at, commit: undefined, services: ["hello"], concurrency: 1 });
+      journal({ type: "service-queued", service: "hello", hash: "h", reasons: ["first build"] });
+      journal({ type: "stage-started", service: "hello", stage: "build", at });
+      const log = join(system.stateDir, "logs", "runs", runId, "hello", "build.log");
+      mkdirSync(dirname(log), { recursive: true });
+      writeFileSync(log, "step 1\n");
+      const shown = await json(await call("GET", `/api/runs/${runId}`, { token: tokens["val"] as string }));
+      const view = shown["view"] as { status: string; services: { service: string; dependsOn: string[]; state: string; stages: { stage: string; state: string }[] }[] };
+      assert.equal(view.status, "running");
+      assert.deepEqual(view.services.map((s) => [s.service, s.state, s.dependsOn, s.stages.map((st) => `${st.stage}:${st.state}`).join(" ")]), [["hello", "running", [], "build:running unit-test:pending image:pending container-test:pending push:pending"]]);
+
+      const res = await call("GET", `/api/runs/${runId}/logs/hello/build`, { token: tokens["val"] as string });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = "";
+      const until = async (needle: string): Promise<void> => {
+        while (!text.includes(needle)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${needle}: ${text}`);
+          text += decoder.decode(value, { stream: true });
+        }
+      };
+      await until("step 1");
+      appendFileSync(log, "step 2 \u2713\n");
+      await until("step 2 \u2713");
+      journal({ type: "stage-finished", service: "hello", stage: "build", status: "passed", durationMs: 5, logFile: log });
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      assert.equal(text, "step 1\nstep 2 \u2713\n", "the stream ends once the stage is over, with all it wrote");
+
+      const now = await call("GET", `/api/runs/${runId}/logs/hello/build?follow=false`, { token: tokens["val"] as string });
+      assert.equal(await now.text(), "step 1\nstep 2 \u2713\n");
+      journal({ type: "service-finished", service: "hello", outcome: "failed", durationMs: 9, error: "unit tests failed" });
+      journal({ type: "run-finished", runId, at, durationMs: 10, outcome: "failed" });
+      const none = await call("GET", `/api/runs/${runId}/logs/hello/push`, { token: tokens["val"] as string });
+      assert.equal(none.status, 400);
+      const error = (await json(none))["error"] as { message: string; hint: string };
+      assert.equal(error.message, `run ${runId} has no push log for hello`);
+      assert.match(error.hint, /hello was failed in that run; its stages: build passed, unit-test cancelled/);
     });
     it("GET /api/events streams the hub's events", async () => {
       const res = await call("GET", "/api/events", { token: tokens["val"] as string });

@@ -143,8 +143,9 @@ export function createApiApp(host: ServeHost, options: ApiOptions): ApiApp {
       const query = r.query === undefined ? {} : parse(r.query, c.req.query(), "query");
       const body = r.body === undefined ? {} : parse(r.body, await readJson(c), "body");
       subject = r.subject?.({ params, body }) ?? subject;
-      const result = await r.handle({ params, query, body, principal: caller.principal, ...(caller.csrf === undefined ? {} : { csrf: caller.csrf }), host });
+      const result = await r.handle({ params, query, body, principal: caller.principal, ...(caller.csrf === undefined ? {} : { csrf: caller.csrf }), host, signal: c.req.raw.signal });
       status = r.status ?? 200;
+      if (result instanceof Response) return result;
       return c.json(result as object, status as 200);
     } catch (err) {
       status = errorAnswer(err).status;

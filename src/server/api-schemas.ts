@@ -4,6 +4,8 @@
 import { z } from "zod";
 import { semverPattern } from "../domain/config-schema.js";
 import { ROLES } from "../domain/roles.js";
+import { stages } from "../pipeline/events.js";
+import { RUN_ID_PATTERN } from "../pipeline/run-journal.js";
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: "must be a DNS label: lowercase letters, digits and '-'" });
 
@@ -11,6 +13,12 @@ export const EnvServiceParams = z.strictObject({ env: name.describe("environment
 export const RolloutActionParams = EnvServiceParams.extend({ action: z.enum(["pause", "resume", "promote", "abort", "retry"]) });
 export const ReleaseIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]*@[0-9A-Za-z.+-]+$/, { message: "must be service@version" }) });
 export const RunIdParams = z.strictObject({ id: z.string().min(1).max(100) });
+export const StageLogParams = z.strictObject({
+  id: z.string().regex(RUN_ID_PATTERN, { message: "must be a run id such as 20260101-120000-ab12 (GET /api/runs lists them)" }),
+  service: name.describe("service"),
+  stage: z.enum(stages),
+});
+export const FollowQuery = z.strictObject({ follow: z.enum(["true", "false"]).optional().describe("keep the answer open while the stage writes (default true)") });
 
 export const StatusQuery = z.strictObject({ env: name.optional() });
 export const ReleasesQuery = z.strictObject({ service: name.optional() });

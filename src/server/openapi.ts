@@ -51,7 +51,7 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
     "/api/logout": { post: { summary: "end the session", tags: ["auth"], responses: { "200": { description: "logged out" }, ...errors(401, 403) } } },
     "/api/events": {
       get: {
-        summary: "server-sent events: rollout progress (state, weights, analyses), rollouts started, releases and approvals, audit entries",
+        summary: "server-sent events: rollout progress (state, weights, analyses), rollouts started, releases and approvals, CI runs' stages, audit entries",
         tags: ["events"],
         "x-required-role": "viewer",
         responses: { "200": { description: "an event stream; each event's name is its type, its data the JSON event", content: { "text/event-stream": { schema: { type: "string" } } } }, ...errors(401, 403) },
@@ -71,7 +71,7 @@ export function openApiDocument(routes: readonly Route[]): JsonSchema {
       ...(parameters.length === 0 ? {} : { parameters }),
       ...(r.body === undefined ? {} : { requestBody: { required: false, content: { "application/json": { schema: schemaOf(r.body, "input") } } } }),
       responses: {
-        [success]: { description: "done", content: { "application/json": { schema: r.response === undefined ? { type: "object" } : schemaOf(r.response, "output") } } },
+        [success]: r.produces === "text" ? { description: "text, streamed as it grows", content: { "text/plain": { schema: { type: "string" } } } } : { description: "done", content: { "application/json": { schema: r.response === undefined ? { type: "object" } : schemaOf(r.response, "output") } } },
         ...errors(400, 401, 403, ...(r.method === "post" ? [409] : [])),
       },
     };

@@ -14,6 +14,8 @@ export interface RouteInput<P, Q, B> {
   /** The session's CSRF token, for a caller authenticated by its session cookie. */
   csrf?: string;
   host: ServeHost;
+  /** Aborts when the client disconnects. */
+  signal: AbortSignal;
 }
 
 export interface Route<P = unknown, Q = unknown, B = unknown> {
@@ -29,6 +31,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   /** The success answer's schema, for the OpenAPI document; described loosely when absent. */
   response?: z.ZodType;
   status?: 200 | 202;
+  /** "text": the handler answers a text/plain stream (a Response), written as it grows. */
+  produces?: "text";
   /** What a mutating call acts on, for the audit log. */
   subject?: (input: { params: P; body: B }) => string;
   handle(input: RouteInput<P, Q, B>): Promise<unknown> | unknown;

@@ -5,7 +5,7 @@
 import { identityOf } from "../app/auth.js";
 import { deploy } from "../app/deploy.js";
 import { withEnvironment } from "../app/environment.js";
-import { getRun, listRuns } from "../app/pipeline.js";
+import { getRun, listRuns, runView, stageLog } from "../app/pipeline.js";
 import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog } from "../app/release.js";
 import { rolloutAction, rolloutStatus, undo } from "../app/rollout.js";
 import { systemStatus } from "../app/status.js";
@@ -16,6 +16,7 @@ import {
   DeployBody,
   EmptyBody,
   EnvServiceParams,
+  FollowQuery,
   LimitQuery,
   RecordedResponse,
   RejectBody,
@@ -26,6 +27,7 @@ import {
   RolloutActionParams,
   RunIdParams,
   SessionResponse,
+  StageLogParams,
   TokenBody,
   TokenIdParams,
   UserBody,
@@ -226,11 +228,38 @@ export const routes: Route[] = [
   route<{ id: string }>({
     method: "get",
     path: "/api/runs/:id",
-    summary: "one pipeline run with each service's stages",
+    summary: "one pipeline run: its record, and its view — each service with the ones it is built after (the DAG) and each stage's state, live while it runs",
     tag: "ci",
     permission: "read",
     params: RunIdParams,
-    handle: async ({ host, params }) => ({ run: await getRun(host.config, params.id) }),
+    handle: async ({ host, params }) => ({ run: await getRun(host.config, params.id), view: await runView(host.config, params.id) }),
+  }),
+  route<{ id: string; service: string; stage: string }, { follow?: "true" | "false" }>({
+    method: "get",
+    path: "/api/runs/:id/logs/:service/:stage",
+    summary: "a stage's log (secrets masked), streamed as text while the stage writes it; ?follow=false for what is there now",
+    tag: "ci",
+    permission: "read",
+    params: StageLogParams,
+    query: FollowQuery,
+    produces: "text",
+    handle: async ({ host, params, query, signal }) => {
+      const follow = new AbortController();
+      if (query.follow === "false") follow.abort();
+      signal.addEventListener("abort", () => follow.abort(), { once: true });
+      const log = await stageLog(host.config, params.id, params.service, params.stage, follow.signal);
+      const encoder = new TextEncoder();
+      const iterator = log.chunks[Symbol.asyncIterator]();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await iterator.next();
+          if (next.done === true) controller.close();
+          else controller.enqueue(encoder.encode(next.value));
+        },
+        cancel: () => follow.abort(),
+      });
+      return new Response(body, { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", "x-content-type-options": "nosniff" } });
+    },
   }),
   route({
     method: "get",

@@ -4,6 +4,7 @@
 // streams and lets each controller save where its rollouts are, so every
 // rollout resumes from the store.
 import { fanOut } from "../../app/events.js";
+import { watchRunJournals } from "../../app/run-watcher.js";
 import { openServeHost, startControllers } from "../../app/serve-host.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { createApiApp } from "../../server/api-app.js";
@@ -36,6 +37,8 @@ export async function serveCommand(ctx: CommandContext, opts: ServeOptions): Pro
   try {
     const reporter = fanOut(lineReporter(output, { json: globals.json, prefixService: true }), host.hub);
     const controllers = await startControllers(host, { reporter, signal: stop.signal });
+    // CI runs in `slipway ci`'s process: its stages reach the event stream through the run's journal.
+    const watchingRuns = watchRunJournals(host.system.stateDir, (event) => host.hub.emit(event), stop.signal);
     const api = createApiApp(host, { secureCookies: tls !== undefined });
     const server = await listen(api, { hostname: opts.host, port, ...(tls === undefined ? {} : { tls }) });
     output.out(`slipway serve: ${host.system.config.system} at ${server.url} (API: ${server.url}/api/openapi.json; events: ${server.url}/api/events)`);
@@ -55,10 +58,11 @@ export async function serveCommand(ctx: CommandContext, opts: ServeOptions): Pro
     await new Promise((resolve) => stop.signal.addEventListener("abort", resolve, { once: true }));
     output.out("stopping: no new requests; each controller saves where its rollouts are");
     await server.close();
-    await Promise.allSettled(controllers.map((c) => ("controller" in c ? c.controller.done : undefined)));
+    await Promise.allSettled([...controllers.map((c) => ("controller" in c ? c.controller.done : undefined)), watchingRuns]);
     output.out("slipway serve stopped; rollouts in flight stay where they are and resume on the next start");
     return 0;
   } finally {
+    stop.abort();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     host.close();
