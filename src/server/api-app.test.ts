@@ -26,6 +26,29 @@ const actor = { name: "test-setup", source: "os user" } as const;
 const PASSWORD = "correct horse battery staple";
 const digest = `sha256:${"a".repeat(64)}`;
 
+/** Reads a streamed answer: until(needle) reads on until the text holds it, rest() reads to the end. */
+function readStream(res: Response): { until(needle: string): Promise<void>; rest(): Promise<string>; text(): string; reader: ReadableStreamDefaultReader<Uint8Array> } {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const more = async (): Promise<boolean> => {
+    const { value, done } = await reader.read();
+    if (!done) text += decoder.decode(value, { stream: true });
+    return !done;
+  };
+  return {
+    reader,
+    text: () => text,
+    until: async (needle) => {
+      while (!text.includes(needle)) if (!(await more())) throw new Error(`stream ended before ${needle}: ${text}`);
+    },
+    rest: async () => {
+      while (await more());
+      return text;
+    },
+  };
+}
+
 function scratchSystem(): string {
   const root = mkdtempSync(join(tmpdir(), "slipway-api-"));
   writeFileSync(
@@ -446,26 +469,12 @@ describe("the HTTP API (in-process)", () => {
       const res = await call("GET", `/api/runs/${runId}/logs/hello/build`, { token: tokens["val"] as string });
       assert.equal(res.status, 200);
       assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new TextDecoder();
-      let text = "";
-      const until = async (needle: string): Promise<void> => {
-        while (!text.includes(needle)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`stream ended before ${needle}: ${text}`);
-          text += decoder.decode(value, { stream: true });
-        }
-      };
-      await until("step 1");
+      const stream = readStream(res);
+      await stream.until("step 1");
       appendFileSync(log, "step 2 \u2713\n");
-      await until("step 2 \u2713");
+      await stream.until("step 2 \u2713");
       journal({ type: "stage-finished", service: "hello", stage: "build", status: "passed", durationMs: 5, logFile: log });
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-      }
-      assert.equal(text, "step 1\nstep 2 \u2713\n", "the stream ends once the stage is over, with all it wrote");
+      assert.equal(await stream.rest(), "step 1\nstep 2 \u2713\n", "the stream ends once the stage is over, with all it wrote");
 
       const now = await call("GET", `/api/runs/${runId}/logs/hello/build?follow=false`, { token: tokens["val"] as string });
       assert.equal(await now.text(), "step 1\nstep 2 \u2713\n");
@@ -481,20 +490,11 @@ describe("the HTTP API (in-process)", () => {
       const res = await call("GET", "/api/events", { token: tokens["val"] as string });
       assert.equal(res.status, 200);
       assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
-      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new TextDecoder();
-      let text = "";
-      const until = async (needle: string): Promise<void> => {
-        while (!text.includes(needle)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`stream ended before ${needle}: ${text}`);
-          text += decoder.decode(value);
-        }
-      };
+      const { until, text, reader } = readStream(res);
       await until("event: hello");
       host.hub.emit({ type: "warning", message: "from the test" });
       await until("from the test");
-      assert.match(text, /event: warning\ndata: \{"type":"warning","message":"from the test"\}/);
+      assert.match(text(), /event: warning\ndata: \{"type":"warning","message":"from the test"\}/);
       api.closeStreams();
       await reader.cancel();
     });
