@@ -126,7 +126,7 @@ function templateOf(session: EnvironmentSession, service: LoadedService): Instan
     session.kubernetes !== undefined
       ? clusterDependencyUrls(session.kubernetes.scope, c.dependsOn, session.system)
       : session.environment.network === "host"
-        ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset)
+        ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset, session.environment.endpointPorts)
         : {};
   const secretEnv: Record<string, string> = {};
   for (const [variable, value] of Object.entries(c.env)) {

@@ -87,6 +87,23 @@ export function beginRollout(store: RolloutStore, request: RolloutRequest): Roll
   return store.getRollout(id) as RolloutRecord;
 }
 
+/**
+ * Records that nothing serves the service any more — undeployed, or its
+ * instances lost with the target they ran on — as a finished rollout to
+ * nothing after `latest`: the next rollout is a first deployment.
+ */
+export function recordNothingServes(store: RolloutStore, system: string, latest: RolloutRecord, nowMs: number, message: string): void {
+  const state = {
+    ...startRollout({ id: newRolloutId(latest.state.service, nowMs), service: latest.state.service, environment: latest.state.environment, strategy: latest.state.strategy, targetRevision: latest.state.targetRevision, desiredReplicas: 0, nowMs, previous: latest.state }),
+    phase: "healthy" as const,
+    scaleDownAt: [],
+    undeployedAtMs: nowMs,
+    message,
+  };
+  store.createRollout({ id: state.id, system, state, strategy: latest.strategy });
+  store.finishRollout(state.id, "healthy");
+}
+
 export function inFlight(scope: ServiceScope, id: string): SlipwayError {
   return new SlipwayError("ROLLOUT_IN_PROGRESS", `${scope.service} in ${scope.environment} already has a rollout in progress (${id})`, {
     hint: `follow it with \`slipway rollout watch ${scope.service} --env ${scope.environment}\`, or stop it with \`slipway rollout abort ${scope.service} --env ${scope.environment}\``,
