@@ -27,7 +27,7 @@ import { SlipwayError, asSlipwayError } from "../domain/errors.js";
 import { dependencyUrls, endpointPort } from "../domain/placement.js";
 import { parseRegistryUrl } from "../domain/registry-address.js";
 import { parseImageReference } from "../registry/reference.js";
-import { drive, untilPausedByHand } from "./drive.js";
+import { drive, originOf, untilPausedByHand } from "./drive.js";
 import { endpointsOf, routeService, scopeOf, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
 import { clusterDependencyUrls } from "./kubernetes-environment.js";
@@ -180,6 +180,7 @@ export async function restore(session: EnvironmentSession, lock: SystemLock, rep
       strategy: service.config.strategy,
       replicas: step.locked.replicas,
       nowMs: Date.now(),
+      origin: originOf({}, "restore"),
     });
     reporter.emit({ type: "rollout.started", cause: "restore", service: name, environment: target, rolloutId: rollout.id, image: step.image, targetRevision: rollout.state.targetRevision, strategy: rollout.state.strategy, endpoints: endpointsOf(session, service.config) });
     await drive(session, service, rollout.id, untilPausedByHand, { reporter });
@@ -206,7 +207,7 @@ async function lostWithItsTarget(session: EnvironmentSession, scope: ServiceScop
   const latest = session.rollouts.latestRollout(scope);
   if (latest === undefined) return false;
   const message = `no pod of ${scope.service} in namespace ${session.kubernetes.scope.namespace}: lost with its target, restored from a lock`;
-  recordNothingServes(session.rollouts, scope.system, latest, Date.now(), message);
+  recordNothingServes(session.rollouts, scope.system, latest, Date.now(), message, originOf({}, "restore"));
   reporter.emit({ type: "warning", message: `${scope.service}: the state store says it serves ${servingRevision(latest) ?? "?"} in ${scope.environment}, but the cluster has no pod of it; restoring it as a first deployment` });
   return true;
 }

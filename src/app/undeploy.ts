@@ -89,7 +89,7 @@ async function undeployOne(session: EnvironmentSession, service: LoadedService, 
       const removal = await session.runtime.removeInstance(instance, grace);
       if (removal.killedAfterGraceSeconds !== undefined) options.reporter.emit({ type: "warning", message: `warning: ${killedWarning(name, instance.name, removal.killedAfterGraceSeconds)}` });
     }
-    if (latest !== undefined) recordNothingServes(session.rollouts, session.system.config.system, latest, Date.now(), `undeployed by ${options.identity.name}`);
+    if (latest !== undefined) recordNothingServes(session.rollouts, session.system.config.system, latest, Date.now(), `undeployed by ${options.identity.name}`, { actor: options.identity.name, action: "undeploy" });
     new SqliteReleaseStore(session.store.db).appendAudit({
       actor: options.identity.name,
       action: "undeploy",

@@ -285,4 +285,32 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX load_test_runs_by_scenario ON load_test_runs (system, scenario, status, started_at);
     `,
   },
+  {
+    version: 11,
+    name: "lock-history",
+    sql: `
+      -- Who started a rollout and why; group: the promotion (or rollback to a lock) it belongs to, which records one history entry for all of its rollouts.
+      CREATE TABLE rollout_origins (
+        rollout_id TEXT PRIMARY KEY,
+        actor      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        group_id   TEXT
+      ) STRICT;
+      -- Each environment's locks, one entry per change of its set of digests: the resulting lock, what changed, who, when, the result.
+      CREATE TABLE lock_history (
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        changes     TEXT NOT NULL,
+        lock        TEXT NOT NULL,
+        group_id    TEXT,
+        PRIMARY KEY (system, environment, number)
+      ) STRICT;
+    `,
+  },
 ];
