@@ -22,6 +22,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
+import { SERVER_PY } from "./lib/python-server.js";
 import { MINUTE, SECOND, seconds } from "./lib/stats.js";
 
 const DEV = 17690;
@@ -30,21 +31,6 @@ const SYSTEM = "bench-promote";
 const BASE = "python:3.11-slim-bookworm";
 const USAGE = "usage: node dist/bench/promote-system.js [--services 10] [--keep]";
 
-const SERVER_PY = `import os, signal, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-VERSION = os.environ["APP_VERSION"]
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"ok" if self.path == "/healthz" else VERSION.encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-server.serve_forever(poll_interval=0.1)
-`;
 
 function parseArgs(argv: string[]): { services: number; keep: boolean } {
   const options = { services: 10, keep: false };

@@ -6,10 +6,12 @@
 // application layer reads them back (`slipway history`, `rollback --to-lock`).
 import type { ReadinessProbe } from "./config-schema.js";
 
-/** How to run one service at the locked revision again; secrets only by the host variable's name. */
-export interface LockedTemplate {
+/** How to create one more instance of a revision (the controller's revisions and the locks keep it); secrets only by the host variable's name. */
+export interface InstanceTemplate {
   port: number;
+  /** Literal variables. */
   env: Record<string, string>;
+  /** Variable → host variable read when an instance is created. */
   secretEnv: Record<string, string>;
   resources: { cpus?: number | undefined; memory?: string | undefined };
   readiness: ReadinessProbe;
@@ -22,7 +24,7 @@ export interface LockEntry {
   version?: string;
   revision: string;
   replicas: number;
-  template: LockedTemplate;
+  template: InstanceTemplate;
 }
 
 /** What an environment serves: service → entry. A service that is not deployed is absent. */

@@ -1,22 +1,12 @@
 // What the controller keeps in the state store: revisions (pod templates),
 // rollouts with the planner's state and the strategy frozen at their start,
 // the command queue, and analysis measurements for resuming runs.
-import type { ReadinessProbe, Strategy } from "../../domain/config-schema.js";
-import type { LockAction } from "../../domain/lock-history.js";
+import type { Strategy } from "../../domain/config-schema.js";
+import type { InstanceTemplate, LockAction } from "../../domain/lock-history.js";
 import type { Measurement } from "../analysis/metric-provider.js";
 import type { Command, CompletionOutcome, RolloutState } from "../types.js";
 
-/** How to create one more instance of a revision; secrets are named, never stored. */
-export interface InstanceTemplate {
-  port: number;
-  /** Literal variables. */
-  env: Record<string, string>;
-  /** Variable → host variable read when an instance is created. */
-  secretEnv: Record<string, string>;
-  resources: { cpus?: number | undefined; memory?: string | undefined };
-  readiness: ReadinessProbe;
-  terminationGracePeriodSeconds: number;
-}
+export type { InstanceTemplate };
 
 export interface ServiceScope {
   system: string;
