@@ -8,10 +8,11 @@
 // far. If a rollout aborts, its analysis fails or the gate finds a service
 // unhealthy, the services already promoted roll back too, dependents first,
 // and the target must end exactly on its previous lock (digests compared).
-// The history gets one entry for the group. ADR 19 explains the design.
+// The history gets one entry for the group. ADR 20 explains the design.
 import { randomBytes } from "node:crypto";
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { SlipwayError } from "../domain/errors.js";
+import { PromotionPath } from "../domain/promotion-path.js";
 import { digestMismatches, digestOf, lockDigests, type LockChange, type LockHistoryEntry } from "../domain/lock-history.js";
 import { currentIdentity, type Identity } from "../release/identity.js";
 import { SqliteLockHistoryStore } from "../store/sqlite/lock-history-store.js";
@@ -61,19 +62,16 @@ export async function promote(config: string, request: PromoteRequest, options: 
   }
 }
 
-/**
- * Until the promotion graph lands (promotedFrom in slipway.yaml), an
- * environment is promoted from the one declared before it.
- */
+/** `to` must be promoted from `from` on the promotion path (promotedFrom, default the environment declared before). */
 function checkPath(system: LoadedSystem, request: PromoteRequest): void {
-  const names = system.config.environments.map((e) => e.name);
+  const path = PromotionPath.of(system.config.environments);
   for (const name of [request.from, request.to]) {
-    if (!names.includes(name)) throw new SlipwayError("USAGE", `there is no environment "${name}" in ${system.config.system}`, { hint: `environments in promotion order: ${names.join(" → ")}` });
+    if (path.environment(name) === undefined) throw new SlipwayError("USAGE", `there is no environment "${name}" in ${system.config.system}`, { hint: `the promotion path: ${path.order.join(" → ")}` });
   }
-  const before = names[names.indexOf(request.to) - 1];
+  const before = path.predecessor(request.to);
   if (before !== request.from) {
     throw new SlipwayError("USAGE", before === undefined ? `${request.to} is the first environment: nothing is promoted into it` : `${request.to} is promoted from ${before}, not ${request.from}`, {
-      hint: `environments in promotion order: ${names.join(" → ")}`,
+      hint: `the promotion path: ${path.order.join(" → ")}`,
     });
   }
 }
