@@ -29,12 +29,12 @@ export function openKubernetes(system: LoadedSystem, environment: EnvironmentCon
   const cluster = new KubernetesCluster({ kubeconfig: settings?.kubeconfig, context: settings?.context });
   const scope: ClusterScope = { system: system.config.system, environment: environment.name, namespace: settings?.namespace ?? namespaceName(system.config.system, environment.name) };
   const layout: GatewayLayout = { name: system.config.system, className: gateway.className, sharedPort: gateway.port, hostnameSuffix: gateway.hostnameSuffix };
-  const services = system.services.map((s) => ({ name: s.config.name, port: s.config.port, endpointPort: endpointPort(s.config, portOffset, environment.endpointPorts) }));
+  const services = system.services.map((s) => ({ name: s.config.name, port: s.config.port, endpointPort: endpointPort(s.config, portOffset) }));
   return {
     cluster,
     scope,
     layout,
-    runtime: new KubernetesRuntime(cluster, scope, { cpuRequestPercent: settings?.cpuRequestPercent }),
+    runtime: new KubernetesRuntime(cluster, scope),
     router: new GatewayApiRouter({ cluster, scope, layout, services, prometheus: settings?.prometheus }),
   };
 }

@@ -7,8 +7,14 @@ import { loadSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
 import { readyCell, serviceHealth } from "../delivery/controller/service-health.js";
 import { endpointPort } from "../domain/placement.js";
+import { lockDifference, PromotionPath, shortDigest } from "../domain/promotion-path.js";
+import { findNamed } from "../domain/unknown-name.js";
+import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
+import { SqliteStore } from "../store/sqlite/sqlite-store.js";
+import { storePath } from "../store/store-path.js";
 import { untilPausedByHand } from "./drive.js";
 import { openEnvironmentOf, scopeOf, type EnvironmentSession } from "./environment.js";
+import { environmentLock, promotionVerdict } from "./promotion.js";
 
 /** One row of `slipway status`; every cell is text (as the CLI prints it and `--json` gives it). */
 export interface ServiceStatusRow {
@@ -29,19 +35,65 @@ export interface ServiceStatusRow {
 
 export const STATUS_COLUMNS = ["environment", "service", "version", "digest", "health", "ready", "running", "traffic", "rollout", "endpoint"] as const;
 
+/** Where an environment lags the one it is promoted from, and why that one's lock may not enter yet. */
+export interface EnvironmentLag {
+  environment: string;
+  from: string;
+  /** Services whose digest in `from` differs from here (short digests; "none" where not deployed). */
+  behind: { service: string; here: string; from: string }[];
+  /** The promotion rules `from`'s lock does not meet yet, in words; empty when it may enter (or nothing lags). */
+  blocked: string[];
+}
+
+export interface StatusReport {
+  services: ServiceStatusRow[];
+  /** One entry per environment with a predecessor, in promotion order. */
+  promotion: EnvironmentLag[];
+}
+
 export async function systemStatus(config: string, opts: { env?: string }): Promise<ServiceStatusRow[]> {
+  return (await statusReport(config, opts)).services;
+}
+
+export async function statusReport(config: string, opts: { env?: string }): Promise<StatusReport> {
   const system = await loadSystem(config);
-  const envs = opts.env === undefined ? system.config.environments.map((e) => e.name) : [opts.env];
-  const rows: ServiceStatusRow[] = [];
-  for (const envName of envs) {
+  const path = PromotionPath.of(system.config.environments);
+  const envs = opts.env === undefined ? path.order : [findNamed("environment", opts.env, path.order, (e) => e, system.config.system)];
+  const rowsByEnv = new Map<string, ServiceStatusRow[]>();
+  const rowsOf = async (envName: string): Promise<ServiceStatusRow[]> => {
+    const known = rowsByEnv.get(envName);
+    if (known !== undefined) return known;
     const session = openEnvironmentOf(system, envName);
+    const rows: ServiceStatusRow[] = [];
     try {
       for (const service of session.system.services) rows.push(await serviceStatus(session, service));
     } finally {
       session.close();
     }
+    rowsByEnv.set(envName, rows);
+    return rows;
+  };
+  const services: ServiceStatusRow[] = [];
+  for (const envName of envs) services.push(...(await rowsOf(envName)));
+  const promotion: EnvironmentLag[] = [];
+  const store = SqliteStore.open(storePath(system));
+  try {
+    const rollouts = new SqliteRolloutStore(store.db);
+    for (const envName of envs) {
+      const from = path.predecessor(envName);
+      if (from === undefined) continue;
+      // The gate judges the source's health as status does: anything but healthy holds a soak back.
+      const unhealthy = Object.fromEntries((await rowsOf(from)).filter((r) => r.health !== undefined && r.health !== "healthy").map((r) => [r.service, r.health ?? ""]));
+      const sourceLock = environmentLock(rollouts, system, from);
+      const here = environmentLock(rollouts, system, envName);
+      const verdict = promotionVerdict(system, store, envName, sourceLock, unhealthy);
+      const behind = lockDifference(sourceLock, here).map((service) => ({ service, here: here[service] === undefined ? "none" : shortDigest(here[service] ?? ""), from: shortDigest(sourceLock[service] ?? "") }));
+      promotion.push({ environment: envName, from, behind, blocked: verdict.unmet.map((u) => u.message) });
+    }
+  } finally {
+    store.close();
   }
-  return rows;
+  return { services, promotion };
 }
 
 export async function serviceStatus(session: EnvironmentSession, service: LoadedService): Promise<ServiceStatusRow> {
@@ -50,7 +102,7 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
   const latest = session.rollouts.latestRollout(scope);
   const revisions = session.rollouts.listRevisions(scope);
   const serving = revisions.find((r) => r.name === servingRevision(latest));
-  const row: ServiceStatusRow = { environment: session.environment.name, service: name, endpoint: `127.0.0.1:${endpointPort(service.config, session.portOffset, session.environment.endpointPorts)}`, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
+  const row: ServiceStatusRow = { environment: session.environment.name, service: name, endpoint: `127.0.0.1:${endpointPort(service.config, session.portOffset)}`, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
   if (latest === undefined) {
     row.health = "not deployed";
     return row;

@@ -22,7 +22,6 @@ const commands = {
   scaleDown: () => import("./commands/scale-down.js"),
   undeploy: () => import("./commands/undeploy.js"),
   recovery: () => import("./commands/recovery.js"),
-  history: () => import("./commands/history.js"),
   render: () => import("./commands/render.js"),
   remote: () => import("./remote.js"),
   serve: () => import("./commands/serve.js"),
@@ -105,10 +104,16 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(run(async (ctx, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }) => (await commands.release()).releaseCommand(ctx, services, opts)));
   program
     .command("approve")
-    .description("approve a release waiting for approval, as the current identity (SLIPWAY_IDENTITY, git user.email or the OS user)")
-    .argument("<release>", "service@version")
+    .description("approve a release waiting for approval, or with --env a service's digest entering an environment (promotion.approvals), as the current identity (SLIPWAY_IDENTITY, git user.email or the OS user)")
+    .argument("<release>", "service@version; with --env: service, or service@sha256:… (default: the digest the environment before it serves)")
     .option("-m, --comment <text>", "why")
-    .action(localOrRemote(async (ctx, id: string, opts: { comment?: string }) => (await commands.release()).approveCommand(ctx, id, opts), async (ctx, r, id, opts) => (await commands.remote()).remoteApprove(ctx, r, id, opts)));
+    .option("--env <environment>", "approve the service's digest entering this environment instead of a release")
+    .action(
+      localOrRemote(
+        async (ctx, id: string, opts: { comment?: string; env?: string }) => (opts.env === undefined ? (await commands.release()).approveCommand(ctx, id, opts) : (await commands.release()).approveEntryCommand(ctx, opts.env, id, opts)),
+        async (ctx, r, id, opts) => (await commands.remote()).remoteApprove(ctx, r, id, opts),
+      ),
+    );
   program
     .command("reject")
     .description("reject a release waiting for approval, as the current identity (an owner of the service); it becomes refused")
@@ -179,31 +184,10 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(localOrRemote(async (ctx, service: string, opts: { env: string; toRevision?: string }) => (await commands.deploy()).undoCommand(ctx, service, opts), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, "undo", service, opts)));
   program
     .command("rollback")
-    .description("roll a service back in an environment (abort the rollout in flight, or return to the last revision that served healthily), or with --to-lock the whole system to a lock from its history")
-    .argument("[service]")
+    .description("roll a service back in an environment: abort the rollout in flight, or return to the last revision that served healthily")
+    .argument("<service>")
     .requiredOption("--env <env>", "the environment")
-    .option("--to-lock <n>", "the whole system back to lock n of `slipway history --env`, dependencies first")
-    .action(async (service: string | undefined, opts: { env: string; toLock?: string }) => {
-      if (opts.toLock !== undefined) {
-        if (service !== undefined) throw new SlipwayError("USAGE", "rollback --to-lock takes the whole system back: name no service");
-        exitCode = await (await commands.history()).rollbackToLockCommand(context(), { env: opts.env, toLock: opts.toLock });
-        return;
-      }
-      if (service === undefined) throw new SlipwayError("USAGE", "name the service to roll back, or pass --to-lock <n> for the whole system");
-      await localOrRemote(async (ctx, name: string, o: { env: string }) => (await commands.deploy()).undoCommand(ctx, name, { ...o, lastGood: true }), async (ctx, r, name, o) => (await commands.remote()).remoteRolloutAction(ctx, r, "rollback", name, o))(service, { env: opts.env });
-    });
-  program
-    .command("promote")
-    .description("promote the whole system: the source environment's lock into the next environment, each changed service in dependency order with its strategy; a failure rolls the group back")
-    .requiredOption("--from <env>", "the environment whose lock is promoted")
-    .requiredOption("--to <env>", "the environment it is promoted into")
-    .action(run(async (ctx, opts: { from: string; to: string }) => (await commands.history()).promoteCommand(ctx, opts)));
-  program
-    .command("history")
-    .description("an environment's lock history: each change of its digests, what changed, who, when, the result")
-    .requiredOption("--env <env>", "the environment")
-    .option("-n, --limit <n>", "the newest n entries", "50")
-    .action(run(async (ctx, opts: { env: string; limit?: string }) => (await commands.history()).historyCommand(ctx, opts)));
+    .action(localOrRemote(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).undoCommand(ctx, service, { ...opts, lastGood: true }), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, "rollback", service, opts)));
   program
     .command("status")
     .description("environment × service: version, digest, ready instances, traffic split")

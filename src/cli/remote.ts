@@ -2,7 +2,7 @@
 // in SLIPWAY_TOKEN, status, releases, approve, deploy, rollout and rollback
 // go to a `slipway serve` over its API instead of this machine's store. The
 // server's controller drives what they record; the CLI follows it.
-import type { ServiceStatusRow } from "../app/status.js";
+import type { EnvironmentLag, ServiceStatusRow } from "../app/status.js";
 import type { RolloutStatus } from "../app/rollout.js";
 import type { ServiceReleases } from "../app/release.js";
 import type { RolloutRecord } from "../delivery/controller/store-port.js";
@@ -70,8 +70,8 @@ export class RemoteClient {
 const rolloutPath = (env: string, service: string): string => `/api/environments/${encodeURIComponent(env)}/services/${encodeURIComponent(service)}`;
 
 export async function remoteStatus(ctx: CommandContext, remote: Remote, opts: { env?: string }): Promise<number> {
-  const { services } = await new RemoteClient(remote).get<{ services: ServiceStatusRow[] }>(`/api/status${opts.env === undefined ? "" : `?env=${encodeURIComponent(opts.env)}`}`);
-  printStatus(ctx.output, ctx.globals.json, services);
+  const report = await new RemoteClient(remote).get<{ services: ServiceStatusRow[]; promotion?: EnvironmentLag[] }>(`/api/status${opts.env === undefined ? "" : `?env=${encodeURIComponent(opts.env)}`}`);
+  printStatus(ctx.output, ctx.globals.json, report);
   return 0;
 }
 
@@ -81,7 +81,8 @@ export async function remoteReleases(ctx: CommandContext, remote: Remote, servic
   return 0;
 }
 
-export async function remoteApprove(ctx: CommandContext, remote: Remote, releaseId: string, opts: { comment?: string }): Promise<number> {
+export async function remoteApprove(ctx: CommandContext, remote: Remote, releaseId: string, opts: { comment?: string; env?: string }): Promise<number> {
+  if (opts.env !== undefined) throw new SlipwayError("USAGE", "environment approvals (approve --env) are recorded on this machine only; the server has no route for them yet", { hint: "run it without --server on the machine that holds the state store" });
   const client = new RemoteClient(remote);
   const result = await client.post<ApproveResult>(`/api/releases/${encodeURIComponent(releaseId)}/approve`, opts.comment === undefined ? {} : { comment: opts.comment });
   const { user } = await client.get<{ user: string }>("/api/session");

@@ -91,6 +91,15 @@ describe("promotion gate", () => {
     assert.match(v.unmet[0]?.message ?? "", /integration-test has not passed in test with ingestion@sha256:aaaaaaaaaaaa… and tracking@sha256:cccccccccccc… deployed together/);
   });
 
+  it("takes one compatibility run per entering digest (each tests one new digest among old ones)", () => {
+    const p = PromotionPath.of([{ name: "test" }, { name: "staging", promotion: rules({ requirePassed: ["compatibility"] }) }]);
+    const lock = { ingestion: A, tracking: C };
+    const one = { kind: "compatibility" as const, environment: "test", status: "passed" as const, deployed: { ingestion: A, tracking: B } };
+    const other = { kind: "compatibility" as const, environment: "test", status: "passed" as const, deployed: { ingestion: B, tracking: C } };
+    assert.equal(promotionGate(p, "staging", facts({ lock, current: {}, evidence: [one, other] })).allowed, true);
+    assert.deepEqual(promotionGate(p, "staging", facts({ lock, current: {}, evidence: [one] })).unmet[0]?.message, "compatibility has not passed in test for tracking@sha256:cccccccccccc…");
+  });
+
   it("reports the soak in progress", () => {
     const v = promotionGate(path, "staging", facts({ source: { lock: { ingestion: A, tracking: B }, servingSinceMs: { ingestion: now - (3 * 60 + 12) * 1000, tracking: 0 }, unhealthy: {} } }));
     assert.deepEqual(v.unmet, [{ rule: "soak", services: ["ingestion"], message: "soaking in test: 3m12s of 10m" }]);

@@ -236,12 +236,13 @@ export function promotionGate(path: PromotionPath, target: string, facts: GateFa
   return verdict(unmet);
 }
 
-/** A passed run in the source environment with every entering digest deployed together. */
+/** A passed run in the source environment with every entering digest deployed together (compatibility: one per entering digest). */
 function evidenceRule(kind: PromotionEvidenceKind, source: string, entering: readonly string[], facts: GateFacts): UnmetRule | undefined {
   const runs = facts.evidence.filter((r) => r.kind === kind && r.environment === source && r.status === "passed");
   const had = (run: EvidenceRun, s: string): boolean => run.deployed[s] === facts.lock[s];
-  if (runs.some((run) => entering.every((s) => had(run, s)))) return undefined;
   const never = entering.filter((s) => !runs.some((run) => had(run, s)));
+  // A compatibility run tests one new digest among the others' old ones: each entering service needs its own.
+  if (kind === "compatibility" ? never.length === 0 : runs.some((run) => entering.every((s) => had(run, s)))) return undefined;
   if (never.length > 0) return { rule: kind, services: never, message: `${kind} has not passed in ${source} for ${list(never.map((s) => at(facts.lock, s)))}` };
   return { rule: kind, services: [...entering], message: `${kind} has not passed in ${source} with ${list(entering.map((s) => at(facts.lock, s)))} deployed together` };
 }

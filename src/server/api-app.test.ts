@@ -316,6 +316,8 @@ describe("the HTTP API (in-process)", () => {
       assert.deepEqual(rest, []);
       assert.deepEqual({ ...row, endpoint: undefined }, { environment: "prod", service: "hello", endpoint: undefined, version: "not deployed", digest: "", health: "not deployed" });
       assert.match(row?.["endpoint"] ?? "", /^127\.0\.0\.1:\d+$/);
+      const [lag] = (await json(await call("GET", "/api/status?env=prod", { token: tokens["val"] as string })))["promotion"] as { environment: string; from: string; behind: { service: string; here: string }[]; blocked: string[] }[];
+      assert.deepEqual({ ...lag, behind: lag?.behind.map((b) => [b.service, b.here]) }, { environment: "prod", from: "test", behind: [["hello", "none"]], blocked: [] }, "prod lags test by hello; no rules hold it");
     });
     it("GET the rollout", async () => {
       const body = await json(await call("GET", "/api/environments/test/services/hello/rollout", { token: tokens["val"] as string }));

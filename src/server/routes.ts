@@ -4,20 +4,17 @@
 // (/api/events) shows it move.
 import { identityOf } from "../app/auth.js";
 import { deploy } from "../app/deploy.js";
-import { lockHistory, lockHistoryEntry } from "../app/history.js";
 import { withEnvironment } from "../app/environment.js";
 import { getRun, listRuns, runView, stageLog } from "../app/pipeline.js";
 import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog } from "../app/release.js";
 import { rolloutAction, rolloutStatus, undo } from "../app/rollout.js";
-import { systemStatus } from "../app/status.js";
+import { statusReport } from "../app/status.js";
 import { loadSystem } from "../config/load-system.js";
 import type { DriveResult } from "../app/drive.js";
 import {
   ApproveBody,
   DeployBody,
   EmptyBody,
-  EnvLockParams,
-  EnvParams,
   EnvServiceParams,
   FollowQuery,
   LimitQuery,
@@ -70,11 +67,11 @@ export const routes: Route[] = [
   route<Record<string, never>, { env?: string }>({
     method: "get",
     path: "/api/status",
-    summary: "environment × service: version, digest, ready instances, traffic split, rollout state",
+    summary: "environment × service: version, digest, ready instances, traffic split, rollout state; where each environment lags the one it is promoted from, and why it is blocked",
     tag: "status",
     permission: "read",
     query: StatusQuery,
-    handle: async ({ host, query }) => ({ services: await systemStatus(host.config, query) }),
+    handle: async ({ host, query }) => statusReport(host.config, query),
   }),
   route<{ env: string; service: string }>({
     method: "get",
@@ -96,9 +93,9 @@ export const routes: Route[] = [
     response: RecordedResponse,
     status: 202,
     subject: envService,
-    handle: ({ host, params, body, principal }) =>
+    handle: ({ host, params, body }) =>
       withEnvironment(host.config, params.env, async (session) => {
-        const result = await deploy(session, { service: params.service, ...body }, { reporter: host.hub, recordOnly: true, actor: principal.name });
+        const result = await deploy(session, { service: params.service, ...body }, { reporter: host.hub, recordOnly: true });
         return result.kind === "already-serves" ? { alreadyServes: result.image, endpoints: result.endpoints } : recorded(result);
       }),
   }),
@@ -130,9 +127,9 @@ export const routes: Route[] = [
     response: RecordedResponse,
     status: 202,
     subject: envService,
-    handle: ({ host, params, body, principal }) =>
+    handle: ({ host, params, body }) =>
       withEnvironment(host.config, params.env, async (session) =>
-        recorded(await undo(session, params.service, body.toRevision === undefined ? {} : { toRevision: String(body.toRevision) }, { reporter: host.hub, recordOnly: true, actor: principal.name })),
+        recorded(await undo(session, params.service, body.toRevision === undefined ? {} : { toRevision: String(body.toRevision) }, { reporter: host.hub, recordOnly: true })),
       ),
   }),
   route<{ env: string; service: string }>({
@@ -146,26 +143,7 @@ export const routes: Route[] = [
     response: RecordedResponse,
     status: 202,
     subject: envService,
-    handle: ({ host, params, principal }) => withEnvironment(host.config, params.env, async (session) => recorded(await undo(session, params.service, { lastGood: true }, { reporter: host.hub, recordOnly: true, actor: principal.name }))),
-  }),
-  route<{ env: string }, { limit?: number }>({
-    method: "get",
-    path: "/api/environments/:env/history",
-    summary: "the environment's lock history, newest first: each change of its digests with the resulting lock, what changed, who, when, the result",
-    tag: "status",
-    permission: "read",
-    params: EnvParams,
-    query: LimitQuery,
-    handle: async ({ host, params, query }) => ({ locks: await lockHistory(host.config, params.env, query.limit ?? 50) }),
-  }),
-  route<{ env: string; number: number }>({
-    method: "get",
-    path: "/api/environments/:env/history/:number",
-    summary: "one lock of the environment's history: per service the image pinned by digest, version, revision, replicas and template",
-    tag: "status",
-    permission: "read",
-    params: EnvLockParams,
-    handle: async ({ host, params }) => ({ lock: await lockHistoryEntry(host.config, params.env, params.number) }),
+    handle: ({ host, params }) => withEnvironment(host.config, params.env, async (session) => recorded(await undo(session, params.service, { lastGood: true }, { reporter: host.hub, recordOnly: true }))),
   }),
   route<Record<string, never>, { service?: string }>({
     method: "get",

@@ -5,7 +5,7 @@
 import { deploy } from "../../app/deploy.js";
 import { withEnvironment } from "../../app/environment.js";
 import { rolloutAction, rolloutStatus, undo, type RolloutAction, type RolloutStatus } from "../../app/rollout.js";
-import { STATUS_COLUMNS, systemStatus, type ServiceStatusRow } from "../../app/status.js";
+import { type EnvironmentLag, STATUS_COLUMNS, statusReport, type ServiceStatusRow } from "../../app/status.js";
 import type { CommandContext } from "../main.js";
 import { endpointsText, lineReporter, reportDriveEnd } from "../app-events.js";
 import { paint, type Output } from "../output.js";
@@ -72,19 +72,31 @@ export async function undoCommand(ctx: CommandContext, serviceName: string, opts
 }
 
 export async function statusCommand(ctx: CommandContext, opts: { env?: string }): Promise<number> {
-  printStatus(ctx.output, ctx.globals.json, await systemStatus(ctx.globals.config, opts));
+  printStatus(ctx.output, ctx.globals.json, await statusReport(ctx.globals.config, opts));
   return 0;
 }
 
-/** `status`, from this machine or from a server. */
-export function printStatus(output: Output, json: boolean, rows: readonly ServiceStatusRow[]): void {
+/** `status`, from this machine or from a server (an older server sends no promotion). */
+export function printStatus(output: Output, json: boolean, report: { services: readonly ServiceStatusRow[]; promotion?: readonly EnvironmentLag[] }): void {
   if (json) {
-    output.out(JSON.stringify({ services: rows }));
+    output.out(JSON.stringify(report));
     return;
   }
+  const rows = report.services;
   const cell = (r: ServiceStatusRow, c: (typeof STATUS_COLUMNS)[number]): string => r[c] ?? "";
   const widths = STATUS_COLUMNS.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
   output.out(paint(output, "bold", line([...STATUS_COLUMNS])));
   for (const r of rows) output.out(line(STATUS_COLUMNS.map((c) => cell(r, c))));
+  for (const lag of report.promotion ?? []) {
+    output.out("");
+    if (lag.behind.length === 0) {
+      output.out(`${paint(output, "bold", `${lag.from} → ${lag.environment}`)}: up to date`);
+      continue;
+    }
+    const what = lag.behind.map((b) => `${b.service} ${b.here} → ${b.from}`).join(", ");
+    output.out(`${paint(output, "bold", `${lag.from} → ${lag.environment}`)}: ${lag.environment} lags ${lag.from}: ${what}`);
+    if (lag.blocked.length === 0) output.out(`  ${paint(output, "green", "ready")}: ${lag.from}'s lock meets ${lag.environment}'s promotion rules`);
+    for (const why of lag.blocked) output.out(`  ${paint(output, "yellow", "blocked")}: ${why}`);
+  }
 }

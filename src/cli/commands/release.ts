@@ -2,8 +2,10 @@
 // src/app/release.ts. The identity acting is the local claim
 // (SLIPWAY_IDENTITY, git user.email or the OS user); the server passes an
 // authenticated one instead.
+import { approveEnvironmentEntry } from "../../app/promotion.js";
 import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog, verifyRelease, type ServiceReleases } from "../../app/release.js";
 import { SlipwayError } from "../../domain/errors.js";
+import { shortDigest } from "../../domain/promotion-path.js";
 import { currentIdentity } from "../../release/identity.js";
 import type { ApproveResult, ReleaseOutcome } from "../../release/release-service.js";
 import type { ReleaseRecord } from "../../release/types.js";
@@ -38,6 +40,15 @@ function printOutcome(output: Output, outcome: ReleaseOutcome): void {
 export async function approveCommand({ output, globals }: CommandContext, releaseId: string, opts: { comment?: string }): Promise<number> {
   const identity = currentIdentity();
   printApproved(output, globals.json, releaseId, identity.name, await approveRelease(globals.config, identity, releaseId, opts.comment));
+  return 0;
+}
+
+/** `approve --env`: a service's digest may enter the environment with this person's approval. */
+export async function approveEntryCommand({ output, globals }: CommandContext, environment: string, arg: string, opts: { comment?: string }): Promise<number> {
+  const [service = "", digest] = arg.split("@", 2);
+  const result = await approveEnvironmentEntry(globals.config, currentIdentity(), environment, service, { ...(digest === undefined ? {} : { digest }), ...opts });
+  if (globals.json) output.out(JSON.stringify(result));
+  else output.out(`${paint(output, "green", "✓")} ${result.added ? "approved" : "already approved"} ${result.service}@${shortDigest(result.digest)} to enter ${result.environment} as ${result.approver} (${result.counted}/${result.needed} approvals)`);
   return 0;
 }
 

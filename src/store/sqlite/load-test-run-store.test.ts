@@ -45,4 +45,10 @@ describe("load test run store (SQLite)", () => {
     assert.equal(runs.passedWith("shop", "api", digest("c")), undefined);
     assert.equal(runs.passedWith("shop", "web", digest("a")), undefined);
   });
+
+  it("lists an environment's runs newest first", () => {
+    assert.deepEqual(runs.list("shop", "test", 10).map((r) => r.id), ["r4", "r3", "r2", "r1"]);
+    assert.deepEqual(runs.list("shop", "test", 2).map((r) => r.id), ["r4", "r3"]);
+    assert.deepEqual(runs.list("shop", "prod", 10), []);
+  });
 });

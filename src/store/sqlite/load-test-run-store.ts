@@ -54,6 +54,14 @@ export class SqliteLoadTestRunStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  /** The environment's runs, newest first. */
+  list(system: string, environment: string, limit: number): LoadTestRun[] {
+    return this.db
+      .prepare<[string, string, number], RunRow>("SELECT * FROM load_test_runs WHERE system = ? AND environment = ? ORDER BY started_at DESC, id DESC LIMIT ?")
+      .all(system, environment, limit)
+      .map(fromRow);
+  }
+
   /** The newest passing run that had `service` deployed at `digest`, in any environment. */
   passedWith(system: string, service: string, digest: string): LoadTestRun | undefined {
     const row = this.db

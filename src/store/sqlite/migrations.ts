@@ -287,29 +287,19 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 11,
-    name: "lock-history",
+    name: "environment-approvals",
     sql: `
-      -- Who started a rollout and why; group: the promotion (or rollback to a lock) it belongs to, which records one history entry for all of its rollouts.
-      CREATE TABLE rollout_origins (
-        rollout_id TEXT PRIMARY KEY,
-        actor      TEXT NOT NULL,
-        action     TEXT NOT NULL,
-        group_id   TEXT
-      ) STRICT;
-      -- Each environment's locks, one entry per change of its set of digests: the resulting lock, what changed, who, when, the result.
-      CREATE TABLE lock_history (
+      -- Approvals for one digest of a service to enter one environment (promotion.approvals in slipway.yaml; ADR 19).
+      -- NOCASE: "Bob@x" and "bob@x" are one approver, as release approvals compare them.
+      CREATE TABLE environment_approvals (
         system      TEXT NOT NULL,
         environment TEXT NOT NULL,
-        number      INTEGER NOT NULL,
+        service     TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        approver    TEXT NOT NULL COLLATE NOCASE,
         at          TEXT NOT NULL,
-        actor       TEXT NOT NULL,
-        action      TEXT NOT NULL,
-        result      TEXT NOT NULL,
-        detail      TEXT NOT NULL,
-        changes     TEXT NOT NULL,
-        lock        TEXT NOT NULL,
-        group_id    TEXT,
-        PRIMARY KEY (system, environment, number)
+        comment     TEXT,
+        PRIMARY KEY (system, environment, service, digest, approver)
       ) STRICT;
     `,
   },
