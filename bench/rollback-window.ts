@@ -25,6 +25,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
+import { SERVER_PY } from "./lib/python-server.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
 
 const DEV = 22190;
@@ -36,21 +37,6 @@ const BASE = "python:3.11-slim-bookworm";
 const RPS = 200;
 const USAGE = "usage: node dist/bench/rollback-window.js [--rounds 3] [--keep]";
 
-const SERVER_PY = `import os, signal, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-VERSION = os.environ["APP_VERSION"]
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"ok" if self.path == "/healthz" else VERSION.encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-server.serve_forever(poll_interval=0.1)
-`;
 
 interface Answer {
   atMs: number;

@@ -6,6 +6,7 @@ import { clusterDependencyUrls } from "./kubernetes-environment.js";
 import { alreadyServes, beginRollout } from "../delivery/controller/begin-rollout.js";
 import { ensureImagePresent } from "../delivery/controller/image-presence.js";
 import type { InstanceTemplate } from "../delivery/controller/store-port.js";
+import type { RolloutState } from "../delivery/types.js";
 import { SlipwayError } from "../domain/errors.js";
 import { imageRepository } from "../domain/image-names.js";
 import { dependencyUrls } from "../domain/placement.js";
@@ -14,7 +15,7 @@ import { resolveServiceEnv } from "../domain/service-env.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { chooseRelease, describeAborted } from "../release/deploy-choice.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
-import { drive, untilPausedByHand, type DriveOptions, type DriveResult, type RecordOnly } from "./drive.js";
+import { drive, originOf, untilPausedByHand, type DriveOptions, type DriveResult, type RecordOnly } from "./drive.js";
 import { endpointsOf, otherEnvironmentController, routeService, scopeOf, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Endpoints } from "./events.js";
 
@@ -31,7 +32,7 @@ export type DeployResult = { kind: "already-serves"; service: string; environmen
  * recordOnly it only records it (for a process whose controller drives every
  * rollout, such as `slipway serve`) and returns once it is in the store.
  */
-export async function deploy(session: EnvironmentSession, request: DeployRequest, options: DriveOptions & RecordOnly): Promise<DeployResult> {
+export async function deploy(session: EnvironmentSession, request: DeployRequest, options: DriveOptions & RecordOnly & { stopWhen?: (s: RolloutState) => boolean }): Promise<DeployResult> {
   if (request.version !== undefined && request.digest !== undefined) throw new SlipwayError("USAGE", "give --version or --digest, not both");
   const service = serviceOf(session.system, request.service);
   const { image, version, notes } = resolveImage(session, service, request);
@@ -49,10 +50,10 @@ export async function deploy(session: EnvironmentSession, request: DeployRequest
   if (alreadyServes(session.rollouts, { ...scopeOf(session, request.service), image, template })) {
     return { kind: "already-serves", service: request.service, environment: session.environment.name, image, endpoints };
   }
-  const rollout = beginRollout(session.rollouts, { ...scopeOf(session, request.service), image, ...(version === undefined ? {} : { version }), template, strategy: service.config.strategy, replicas: service.config.replicas, nowMs: Date.now() });
+  const rollout = beginRollout(session.rollouts, { ...scopeOf(session, request.service), image, ...(version === undefined ? {} : { version }), template, strategy: service.config.strategy, replicas: service.config.replicas, nowMs: Date.now(), origin: originOf(options, "deploy") });
   options.reporter.emit({ type: "rollout.started", cause: "deploy", service: request.service, environment: session.environment.name, rolloutId: rollout.id, image, targetRevision: rollout.state.targetRevision, strategy: rollout.state.strategy, endpoints });
   if (options.recordOnly === true) return { kind: "rolled-out", rolloutId: rollout.id, end: { kind: "stopped", state: rollout.state }, expected: "healthy" };
-  return { kind: "rolled-out", ...(await drive(session, service, rollout.id, untilPausedByHand, options)) };
+  return { kind: "rolled-out", ...(await drive(session, service, rollout.id, options.stopWhen ?? untilPausedByHand, options)) };
 }
 
 /**
@@ -126,7 +127,7 @@ function templateOf(session: EnvironmentSession, service: LoadedService): Instan
     session.kubernetes !== undefined
       ? clusterDependencyUrls(session.kubernetes.scope, c.dependsOn, session.system)
       : session.environment.network === "host"
-        ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset)
+        ? dependencyUrls(c, session.system.services.map((s) => s.config), session.portOffset, session.environment.endpointPorts)
         : {};
   const secretEnv: Record<string, string> = {};
   for (const [variable, value] of Object.entries(c.env)) {

@@ -7,7 +7,9 @@ import { acquireControllerLock, environmentLockPath, lockHolder, lockPath, type 
 import { removeOrphanInstances } from "../delivery/controller/orphan-cleanup.js";
 import type { LoopEnd } from "../delivery/controller/rollout-loop.js";
 import { holdsForScaleDown } from "../delivery/controller/scale-down-finisher.js";
-import type { RolloutRecord } from "../delivery/controller/store-port.js";
+import type { RolloutOrigin, RolloutRecord } from "../delivery/controller/store-port.js";
+import type { LockAction } from "../domain/lock-history.js";
+import { currentIdentity } from "../release/identity.js";
 import type { CompletionOutcome, RolloutState } from "../delivery/types.js";
 import { controllerFor, otherEnvironmentController, routeService, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
@@ -21,6 +23,15 @@ export interface DriveOptions {
   expected?: CompletionOutcome;
   /** Stops driving (the rollout stays where it is). Without one, SIGINT and SIGTERM stop it. */
   signal?: AbortSignal;
+  /** Who acts, for the lock history: the server's authenticated user; default the local identity. */
+  actor?: string;
+  /** The promotion or rollback to a lock a rollout started here belongs to: the group records one history entry. */
+  groupId?: string;
+}
+
+/** Who starts a rollout, by which action, in which group. */
+export function originOf(options: Pick<DriveOptions, "actor" | "groupId">, action: LockAction): RolloutOrigin {
+  return { actor: options.actor ?? currentIdentity().name, action, ...(options.groupId === undefined ? {} : { groupId: options.groupId }) };
 }
 
 export interface DriveResult {

@@ -97,8 +97,8 @@ export function scopeOf(session: EnvironmentSession, service: string): ServiceSc
 
 /** Starts the environment's router when it is not running and declares the service's endpoints. */
 export async function routeService(session: EnvironmentSession, service: ServiceConfig): Promise<number> {
-  const port = endpointPort(service, session.portOffset);
-  const preview = previewPort(service, session.portOffset);
+  const port = endpointPort(service, session.portOffset, session.environment.endpointPorts);
+  const preview = previewPort(service, session.portOffset, session.environment.endpointPorts);
   await session.router.ensureService(service.name, { endpointPort: port, ...(preview === undefined ? {} : { previewPort: preview }) });
   await session.router.start();
   return port;
@@ -114,9 +114,10 @@ export function otherEnvironmentController(session: EnvironmentSession): number 
   return pid === process.pid ? undefined : pid;
 }
 
-export function endpointsOf(session: Pick<EnvironmentSession, "portOffset">, service: ServiceConfig): Endpoints {
-  const preview = previewPort(service, session.portOffset);
-  return { endpoint: `http://127.0.0.1:${endpointPort(service, session.portOffset)}`, ...(preview === undefined ? {} : { preview: `http://127.0.0.1:${preview}` }) };
+export function endpointsOf(session: Pick<EnvironmentSession, "portOffset" | "environment">, service: ServiceConfig): Endpoints {
+  const fixed = session.environment.endpointPorts;
+  const preview = previewPort(service, session.portOffset, fixed);
+  return { endpoint: `http://127.0.0.1:${endpointPort(service, session.portOffset, fixed)}`, ...(preview === undefined ? {} : { preview: `http://127.0.0.1:${preview}` }) };
 }
 
 /** The rollout controller of one service, its analysis reading the environment's router counters. */

@@ -39,6 +39,13 @@ export type AppEvent =
   | { type: "scaleDown.handedOver"; service: string; environment: string; revisions: string[]; untilMs: number; by: "controller" | "scale-down process" }
   /** `slipway undeploy` removed the service's instances (drained first) and recorded it. */
   | { type: "service.undeployed"; service: string; environment: string; instances: number; revision?: string }
+  /** A group change (a promotion, a rollback to a lock) began: these services change, in this order. */
+  | { type: "group.started"; groupId: string; environment: string; action: "promote" | "rollback-to-lock"; services: string[]; detail: string }
+  /** One service of the group: starting, or how it came back. */
+  | { type: "group.step"; groupId: string; environment: string; service: string; message: string }
+  /** A service of the group failed: the services already changed go back, dependents first. */
+  | { type: "group.rollingBack"; groupId: string; environment: string; failed: string; reason: string }
+  | { type: "group.finished"; groupId: string; environment: string; result: string; detail: string; lockNumber: number }
   /** A warning a person should read (a partial lock, a dependency outside it, …). */
   | { type: "warning"; message: string };
 

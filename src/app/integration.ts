@@ -8,15 +8,13 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
-import { DockerEngine } from "../docker/engine.js";
 import { SlipwayError } from "../domain/errors.js";
-import { endpointPort, environmentOf } from "../domain/placement.js";
+import { endpointPort } from "../domain/placement.js";
 import { runIntegrationTests, type IntegrationRun } from "../pipeline/integration-tests.js";
-import { DockerRuntime } from "../runtime/docker/docker-runtime.js";
+import type { Runtime } from "../runtime/types.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
-import { SqliteStore } from "../store/sqlite/sqlite-store.js";
-import { storePath } from "../store/store-path.js";
+import { openEnvironmentOf } from "./environment.js";
 import type { Reporter } from "./events.js";
 import { signEvidence } from "./evidence-signing.js";
 
@@ -25,14 +23,14 @@ export async function runSystemIntegrationTests(config: string, envName: string,
   const system = await loadSystem(config);
   const tests = system.config.integrationTests;
   if (tests.length === 0) throw new SlipwayError("USAGE", "slipway.yaml has no integrationTests", { hint: "add integrationTests (an http check of a service, or a command in a test image); see docs/configuration.md" });
-  const { environment, portOffset } = environmentOf(system.config, envName);
-  if (environment.runtime !== "docker") throw new SlipwayError("USAGE", `environment ${environment.name} runs on ${environment.runtime}; this slipway tests Docker environments only`);
-  const store = SqliteStore.open(storePath(system));
+  // Docker or Kubernetes: the environment's runtime says what is ready; the tests reach each
+  // service at its endpoint on loopback (the router, or the gateway's listener) either way.
+  const session = openEnvironmentOf(system, envName);
+  const { environment, portOffset, store, engine } = session;
   try {
-    const engine = new DockerEngine();
     await engine.ping();
-    const deployed = await deployedSystem(system, environment.name, new SqliteRolloutStore(store.db), new DockerRuntime(engine, { network: environment.network }));
-    const endpoints = Object.fromEntries(system.services.map((s) => [s.config.name, `http://127.0.0.1:${endpointPort(s.config, portOffset)}`]));
+    const deployed = await deployedSystem(system, environment.name, session.rollouts, session.runtime);
+    const endpoints = Object.fromEntries(system.services.map((s) => [s.config.name, `http://127.0.0.1:${endpointPort(s.config, portOffset, environment.endpointPorts)}`]));
     const startedAt = new Date();
     const id = `${startedAt.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${randomBytes(2).toString("hex")}`;
     const logDir = join(system.stateDir, "logs", "integration");
@@ -78,12 +76,12 @@ export async function runSystemIntegrationTests(config: string, envName: string,
     }
     return { run, logFile };
   } finally {
-    store.close();
+    session.close();
   }
 }
 
 /** Service → the digest it serves; refuses a system that is not fully deployed, settled and ready. */
-export async function deployedSystem(system: LoadedSystem, environment: string, rollouts: SqliteRolloutStore, runtime: DockerRuntime, purpose = "integration tests run"): Promise<Record<string, string>> {
+export async function deployedSystem(system: LoadedSystem, environment: string, rollouts: SqliteRolloutStore, runtime: Runtime, purpose = "integration tests run"): Promise<Record<string, string>> {
   const deployed: Record<string, string> = {};
   const problems: string[] = [];
   for (const service of system.services) {

@@ -29,12 +29,12 @@ export function openKubernetes(system: LoadedSystem, environment: EnvironmentCon
   const cluster = new KubernetesCluster({ kubeconfig: settings?.kubeconfig, context: settings?.context });
   const scope: ClusterScope = { system: system.config.system, environment: environment.name, namespace: settings?.namespace ?? namespaceName(system.config.system, environment.name) };
   const layout: GatewayLayout = { name: system.config.system, className: gateway.className, sharedPort: gateway.port, hostnameSuffix: gateway.hostnameSuffix };
-  const services = system.services.map((s) => ({ name: s.config.name, port: s.config.port, endpointPort: endpointPort(s.config, portOffset) }));
+  const services = system.services.map((s) => ({ name: s.config.name, port: s.config.port, endpointPort: endpointPort(s.config, portOffset, environment.endpointPorts) }));
   return {
     cluster,
     scope,
     layout,
-    runtime: new KubernetesRuntime(cluster, scope),
+    runtime: new KubernetesRuntime(cluster, scope, { cpuRequestPercent: settings?.cpuRequestPercent }),
     router: new GatewayApiRouter({ cluster, scope, layout, services, prometheus: settings?.prometheus }),
   };
 }

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { alreadyServes, beginRollout, servingRevision } from "../delivery/controller/begin-rollout.js";
+import { alreadyServes, beginRollout, recordNothingServes, servingRevision } from "../delivery/controller/begin-rollout.js";
 import { ensureImagePresent } from "../delivery/controller/image-presence.js";
 import { revisionName } from "../delivery/controller/revision-template.js";
 import type { InstanceTemplate, ServiceScope } from "../delivery/controller/store-port.js";
@@ -25,9 +25,13 @@ import {
 import type { ReadinessProbe } from "../domain/config-schema.js";
 import { SlipwayError, asSlipwayError } from "../domain/errors.js";
 import { dependencyUrls, endpointPort } from "../domain/placement.js";
-import { drive, untilPausedByHand } from "./drive.js";
+import { parseRegistryUrl } from "../domain/registry-address.js";
+import { parseImageReference } from "../registry/reference.js";
+import { drive, originOf, untilPausedByHand } from "./drive.js";
 import { endpointsOf, routeService, scopeOf, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
+import { clusterDependencyUrls } from "./kubernetes-environment.js";
+import { registryClient } from "./registry-clients.js";
 
 /** Instances of a revision that answer their readiness probe now. */
 async function readyInstances(session: EnvironmentSession, scope: ServiceScope, revision: string, readiness: ReadinessProbe): Promise<number> {
@@ -36,11 +40,12 @@ async function readyInstances(session: EnvironmentSession, scope: ServiceScope, 
   return ready.filter(Boolean).length;
 }
 
-/** The `<DEPENDENCY>_URL` variables slipway gives a service in this environment (host network only). */
+/** The `<DEPENDENCY>_URL` variables slipway gives a service in this environment (cluster DNS names on Kubernetes; host network only on Docker). */
 function injectedUrls(session: EnvironmentSession, service: { name: string; dependsOn: readonly string[] }): Record<string, string> {
-  if (session.environment.network !== "host") return {};
   const known = session.system.services.map((s) => s.config);
-  return dependencyUrls({ name: service.name, dependsOn: service.dependsOn.filter((d) => known.some((k) => k.name === d)) }, known, session.portOffset);
+  if (session.kubernetes !== undefined) return clusterDependencyUrls(session.kubernetes.scope, service.dependsOn.filter((d) => known.some((k) => k.name === d)), session.system);
+  if (session.environment.network !== "host") return {};
+  return dependencyUrls({ name: service.name, dependsOn: service.dependsOn.filter((d) => known.some((k) => k.name === d)) }, known, session.portOffset, session.environment.endpointPorts);
 }
 
 /** Reads and checks a lock file written by `slipway snapshot`. */
@@ -63,7 +68,7 @@ export interface Snapshot {
 }
 
 export async function takeSnapshot(session: EnvironmentSession, opts: { allowPartial?: boolean }): Promise<Snapshot> {
-  await session.engine.ping();
+  if (session.kubernetes === undefined) await session.engine.ping();
   const locked: LockedService[] = [];
   const omitted: OmittedService[] = [];
   for (const name of session.system.graph.topologicalOrder()) {
@@ -111,7 +116,7 @@ export async function restore(session: EnvironmentSession, lock: SystemLock, rep
       hint: `let ${inFlight.length === 1 ? "it" : "them"} finish (\`slipway rollout watch <service> --env ${target}\`) or abort (\`slipway rollout abort <service> --env ${target}\`), then restore again`,
     });
   }
-  await session.engine.ping();
+  if (session.kubernetes === undefined) await session.engine.ping();
   for (const { service, dependency } of dependenciesOutsideLock(lock)) reporter.emit({ type: "warning", message: `${service} depends on ${dependency}, which the lock does not carry: it must already run in ${target}` });
   if (lock.omitted !== undefined) reporter.emit({ type: "warning", message: `the lock is partial: ${lock.omitted.map((o) => o.service).join(", ")} left out when it was taken` });
 
@@ -124,7 +129,12 @@ export async function restore(session: EnvironmentSession, lock: SystemLock, rep
     let skip = false;
     if (alreadyServes(session.rollouts, request)) {
       const name = revisionName(locked.image, template);
-      if ((await readyInstances(session, scope, name, template.readiness)) === 0) {
+      const ready = await readyInstances(session, scope, name, template.readiness);
+      if (ready === 0 && (await lostWithItsTarget(session, scope, reporter))) {
+        steps.push({ locked, image: locked.image, template, skip: false });
+        continue;
+      }
+      if (ready === 0) {
         throw new SlipwayError("USAGE", `the state store says ${locked.service} runs ${locked.image} (${name}) in ${target}, but none of its instances is ready; nothing was restored`, {
           hint: `slipway cannot re-create the instances of a settled rollout (README, Limitations): restore onto a fresh state store, or deploy another revision of ${locked.service} first`,
         });
@@ -135,6 +145,11 @@ export async function restore(session: EnvironmentSession, lock: SystemLock, rep
   }
   for (const step of steps.filter((s) => !s.skip)) {
     try {
+      if (session.kubernetes !== undefined) {
+        // The cluster pulls by digest itself: the registry must hold it.
+        await checkRegistryHolds(session, step.image);
+        continue;
+      }
       const how = await ensureImagePresent(session.engine, step.image);
       if (how === "pulled") reporter.emit({ type: "image.pulled", service: step.locked.service, image: step.image });
     } catch (err) {
@@ -165,6 +180,7 @@ export async function restore(session: EnvironmentSession, lock: SystemLock, rep
       strategy: service.config.strategy,
       replicas: step.locked.replicas,
       nowMs: Date.now(),
+      origin: originOf({}, "restore"),
     });
     reporter.emit({ type: "rollout.started", cause: "restore", service: name, environment: target, rolloutId: rollout.id, image: step.image, targetRevision: rollout.state.targetRevision, strategy: rollout.state.strategy, endpoints: endpointsOf(session, service.config) });
     await drive(session, service, rollout.id, untilPausedByHand, { reporter });
@@ -178,6 +194,31 @@ export async function restore(session: EnvironmentSession, lock: SystemLock, rep
     return { kind: "failed", restored, skipped, failed: name, reason: why, cleaned, notRestored: steps.slice(index + 1).map((s) => s.locked.service) };
   }
   return { kind: "restored", restored, skipped, unanswered: await checkEndpoints(session, steps.map((s) => s.locked)) };
+}
+
+/**
+ * On Kubernetes, a service the store says serves but of which the cluster has
+ * no pod at all lost its target (the namespace deleted, the cluster re-created
+ * empty): the loss is recorded as nothing serving, so the restore deploys it
+ * as a first deployment. On Docker such a store is refused (README, Limitations).
+ */
+async function lostWithItsTarget(session: EnvironmentSession, scope: ServiceScope, reporter: Reporter): Promise<boolean> {
+  if (session.kubernetes === undefined || (await session.runtime.listInstances(scope)).length > 0) return false;
+  const latest = session.rollouts.latestRollout(scope);
+  if (latest === undefined) return false;
+  const message = `no pod of ${scope.service} in namespace ${session.kubernetes.scope.namespace}: lost with its target, restored from a lock`;
+  recordNothingServes(session.rollouts, scope.system, latest, Date.now(), message, originOf({}, "restore"));
+  reporter.emit({ type: "warning", message: `${scope.service}: the state store says it serves ${servingRevision(latest) ?? "?"} in ${scope.environment}, but the cluster has no pod of it; restoring it as a first deployment` });
+  return true;
+}
+
+/** The lock's digest in the configured registry that the image names (another registry: the cluster's own credentials decide). */
+async function checkRegistryHolds(session: EnvironmentSession, image: string): Promise<void> {
+  const reference = parseImageReference(image);
+  const role = (["dev", "prod"] as const).find((r) => parseRegistryUrl(session.system.config.registries[r].url).authority === reference.registry);
+  if (role === undefined || reference.digest === undefined) return;
+  const found = await registryClient(session.system, role).headManifest(reference.repository, reference.digest);
+  if (found === undefined) throw new SlipwayError("REGISTRY_NOT_FOUND", `the ${role} registry has no ${reference.repository}@${reference.digest}`);
 }
 
 /**
@@ -200,7 +241,7 @@ async function removeFailedFirstDeploy(session: EnvironmentSession, service: str
 async function checkEndpoints(session: EnvironmentSession, services: readonly LockedService[]): Promise<string[]> {
   const problems: string[] = [];
   for (const locked of services) {
-    const port = endpointPort(serviceOf(session.system, locked.service).config, session.portOffset);
+    const port = endpointPort(serviceOf(session.system, locked.service).config, session.portOffset, session.environment.endpointPorts);
     const path = locked.template.readiness.http?.path ?? "/";
     const strict = locked.template.readiness.http !== undefined;
     let last = "";

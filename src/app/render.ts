@@ -6,7 +6,7 @@ import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { renderManifests, resolveNamespace, serializeManifests, type RenderOptions } from "../delivery/kubernetes/render-manifests.js";
 import { checkLockFits, parseLock, type OmittedService, type SystemLock } from "../delivery/recovery/system-lock.js";
 import type { EnvironmentConfig } from "../domain/config-schema.js";
-import { endpointPort, environmentOf } from "../domain/placement.js";
+import { endpointPort, environmentOf, type FixedPorts } from "../domain/placement.js";
 import { withEnvironment } from "./environment.js";
 import { readLock, takeSnapshot } from "./recovery.js";
 import { slipwayVersion } from "./version.js";
@@ -42,8 +42,9 @@ export async function renderKubernetes(config: string, opts: RenderKubernetesReq
     namespaceSource: from,
     environment: environment.name,
     source: lock.environment === environment.name ? source : `${source} (taken in ${lock.environment})`,
-    ...configured(system, portOffset),
+    ...configured(system, portOffset, environment.endpointPorts),
     ...gatewayOptions(environment.kubernetes?.gateway, opts.gatewayClass),
+    ...(environment.kubernetes?.cpuRequestPercent === undefined ? {} : { cpuRequestPercent: environment.kubernetes.cpuRequestPercent }),
     ...(version === undefined ? {} : { slipwayVersion: version }),
   };
   const rendered = renderManifests(lock, options);
@@ -58,10 +59,10 @@ async function snapshotNow(config: string, opts: RenderKubernetesRequest): Promi
 }
 
 /** What the lock does not record: endpoint ports, ports of dependencies outside it. */
-function configured(system: LoadedSystem, portOffset: number): Pick<RenderOptions, "endpointPorts" | "servicePorts"> {
+function configured(system: LoadedSystem, portOffset: number, fixed: FixedPorts): Pick<RenderOptions, "endpointPorts" | "servicePorts"> {
   const configs = system.services.map((s) => s.config);
   return {
-    endpointPorts: Object.fromEntries(configs.map((c) => [c.name, endpointPort(c, portOffset)])),
+    endpointPorts: Object.fromEntries(configs.map((c) => [c.name, endpointPort(c, portOffset, fixed)])),
     servicePorts: Object.fromEntries(configs.map((c) => [c.name, c.port])),
   };
 }

@@ -7,7 +7,7 @@ import { planRollback } from "../delivery/strategies/rollback.js";
 import type { Measurement } from "../delivery/analysis/metric-provider.js";
 import type { Command, RolloutState } from "../delivery/types.js";
 import { SlipwayError } from "../domain/errors.js";
-import { drive, untilPausedByHand, type DriveOptions, type DriveResult, type RecordOnly } from "./drive.js";
+import { drive, originOf, untilPausedByHand, type DriveOptions, type DriveResult, type RecordOnly } from "./drive.js";
 import { controllerFor, endpointsOf, otherEnvironmentController, routeService, scopeOf, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Endpoints } from "./events.js";
 
@@ -108,7 +108,7 @@ export async function undo(session: EnvironmentSession, serviceName: string, opt
   const revisions = session.rollouts.listRevisions(scopeOf(session, serviceName));
   const target = revisions.find((r) => r.name === plan.state.targetRevision);
   if (target !== undefined) session.rollouts.saveRevision({ ...target, number: Math.max(...revisions.map((r) => r.number)) + 1 });
-  session.rollouts.createRollout({ id: plan.state.id, system: session.system.config.system, state: plan.state, strategy: current.strategy }, current.finished ? undefined : current.id);
+  session.rollouts.createRollout({ id: plan.state.id, system: session.system.config.system, state: plan.state, strategy: current.strategy, origin: originOf(options, opts.lastGood === true ? "rollback" : "undo") }, current.finished ? undefined : current.id);
   options.reporter.emit({
     type: "rollout.started",
     cause: "rollback",

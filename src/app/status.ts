@@ -102,7 +102,7 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
   const latest = session.rollouts.latestRollout(scope);
   const revisions = session.rollouts.listRevisions(scope);
   const serving = revisions.find((r) => r.name === servingRevision(latest));
-  const row: ServiceStatusRow = { environment: session.environment.name, service: name, endpoint: `127.0.0.1:${endpointPort(service.config, session.portOffset)}`, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
+  const row: ServiceStatusRow = { environment: session.environment.name, service: name, endpoint: `127.0.0.1:${endpointPort(service.config, session.portOffset, session.environment.endpointPorts)}`, version: serving?.version ?? (serving ? "-" : "not deployed"), digest: serving ? (serving.image.split("@")[1] ?? "").slice(0, 19) : "" };
   if (latest === undefined) {
     row.health = "not deployed";
     return row;

@@ -7,10 +7,9 @@
 // --force says so. Dependents go first.
 import type { LoadedService } from "../config/load-system.js";
 import { killedWarning } from "../delivery/controller/action-applier.js";
-import { newRolloutId, servingRevision } from "../delivery/controller/begin-rollout.js";
+import { recordNothingServes, servingRevision } from "../delivery/controller/begin-rollout.js";
 import { acquireControllerLock, lockPath, type ControllerLock } from "../delivery/controller/controller-lock.js";
 import { holdsForScaleDown } from "../delivery/controller/scale-down-finisher.js";
-import { startRollout } from "../delivery/strategies/start.js";
 import { SlipwayError } from "../domain/errors.js";
 import { didYouMean } from "../domain/did-you-mean.js";
 import type { Identity } from "../release/identity.js";
@@ -90,12 +89,7 @@ async function undeployOne(session: EnvironmentSession, service: LoadedService, 
       const removal = await session.runtime.removeInstance(instance, grace);
       if (removal.killedAfterGraceSeconds !== undefined) options.reporter.emit({ type: "warning", message: `warning: ${killedWarning(name, instance.name, removal.killedAfterGraceSeconds)}` });
     }
-    if (latest !== undefined) {
-      const nowMs = Date.now();
-      const state = { ...startRollout({ id: newRolloutId(name, nowMs), service: name, environment: session.environment.name, strategy: latest.state.strategy, targetRevision: latest.state.targetRevision, desiredReplicas: 0, nowMs, previous: latest.state }), phase: "healthy" as const, scaleDownAt: [], undeployedAtMs: nowMs, message: `undeployed by ${options.identity.name}` };
-      session.rollouts.createRollout({ id: state.id, system: session.system.config.system, state, strategy: latest.strategy });
-      session.rollouts.finishRollout(state.id, "healthy");
-    }
+    if (latest !== undefined) recordNothingServes(session.rollouts, session.system.config.system, latest, Date.now(), `undeployed by ${options.identity.name}`, { actor: options.identity.name, action: "undeploy" });
     new SqliteReleaseStore(session.store.db).appendAudit({
       actor: options.identity.name,
       action: "undeploy",

@@ -81,6 +81,14 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
           return;
         case "service.undeployed":
           return out(event, `${event.service}: undeployed from ${event.environment} (${event.instances} instance${event.instances === 1 ? "" : "s"} drained and stopped${event.revision === undefined ? "" : `; ${event.revision} no longer serves`})`);
+        case "group.started":
+          return output.out(`${event.action === "promote" ? "promoting" : "rolling back"} ${event.environment} ${event.detail} as one group (${event.groupId}): ${event.services.join(" → ")}`);
+        case "group.step":
+          return out(event, `[group] ${event.message}`);
+        case "group.rollingBack":
+          return output.out(paint(output, "red", `${event.failed} failed (${event.reason}): rolling the group back, dependents first`));
+        case "group.finished":
+          return output.out(`${event.environment}: ${event.result} — recorded as lock ${event.lockNumber}`);
         case "warning":
           return output.err(paint(output, "yellow", event.message));
       }

@@ -22,6 +22,7 @@ const commands = {
   scaleDown: () => import("./commands/scale-down.js"),
   undeploy: () => import("./commands/undeploy.js"),
   recovery: () => import("./commands/recovery.js"),
+  history: () => import("./commands/history.js"),
   render: () => import("./commands/render.js"),
   remote: () => import("./remote.js"),
   serve: () => import("./commands/serve.js"),
@@ -184,10 +185,31 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(localOrRemote(async (ctx, service: string, opts: { env: string; toRevision?: string }) => (await commands.deploy()).undoCommand(ctx, service, opts), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, "undo", service, opts)));
   program
     .command("rollback")
-    .description("roll a service back in an environment: abort the rollout in flight, or return to the last revision that served healthily")
-    .argument("<service>")
+    .description("roll a service back in an environment (abort the rollout in flight, or return to the last revision that served healthily), or with --to-lock the whole system to a lock from its history")
+    .argument("[service]")
     .requiredOption("--env <env>", "the environment")
-    .action(localOrRemote(async (ctx, service: string, opts: { env: string }) => (await commands.deploy()).undoCommand(ctx, service, { ...opts, lastGood: true }), async (ctx, r, service, opts) => (await commands.remote()).remoteRolloutAction(ctx, r, "rollback", service, opts)));
+    .option("--to-lock <n>", "the whole system back to lock n of `slipway history --env`, dependencies first")
+    .action(async (service: string | undefined, opts: { env: string; toLock?: string }) => {
+      if (opts.toLock !== undefined) {
+        if (service !== undefined) throw new SlipwayError("USAGE", "rollback --to-lock takes the whole system back: name no service");
+        exitCode = await (await commands.history()).rollbackToLockCommand(context(), { env: opts.env, toLock: opts.toLock });
+        return;
+      }
+      if (service === undefined) throw new SlipwayError("USAGE", "name the service to roll back, or pass --to-lock <n> for the whole system");
+      await localOrRemote(async (ctx, name: string, o: { env: string }) => (await commands.deploy()).undoCommand(ctx, name, { ...o, lastGood: true }), async (ctx, r, name, o) => (await commands.remote()).remoteRolloutAction(ctx, r, "rollback", name, o))(service, { env: opts.env });
+    });
+  program
+    .command("promote")
+    .description("promote the whole system: the source environment's lock into the next environment, each changed service in dependency order with its strategy; a failure rolls the group back")
+    .requiredOption("--from <env>", "the environment whose lock is promoted")
+    .requiredOption("--to <env>", "the environment it is promoted into")
+    .action(run(async (ctx, opts: { from: string; to: string }) => (await commands.history()).promoteCommand(ctx, opts)));
+  program
+    .command("history")
+    .description("an environment's lock history: each change of its digests, what changed, who, when, the result")
+    .requiredOption("--env <env>", "the environment")
+    .option("-n, --limit <n>", "the newest n entries", "50")
+    .action(run(async (ctx, opts: { env: string; limit?: string }) => (await commands.history()).historyCommand(ctx, opts)));
   program
     .command("status")
     .description("environment × service: version, digest, ready instances, traffic split")

@@ -12,6 +12,7 @@ import { effectivePolicy, expandOwners } from "../domain/release-policy.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import type { ParsedService as LoadedService } from "./parse-system.js";
 import { analysisProblems } from "./analysis-checks.js";
+import { gatewayProblems } from "./gateway-checks.js";
 import { portProblems } from "./port-checks.js";
 import { promotionProblems } from "./promotion-checks.js";
 import { problemAt } from "./problem-at.js";
@@ -37,6 +38,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
           ...environmentProblems(system, systemSource),
           ...promotionProblems(system, systemSource, services),
           ...portProblems(system, systemSource, services),
+          ...gatewayProblems(system, systemSource, services, broken.names),
           ...teamProblems(system, systemSource),
           ...ownerProblems(system, services),
           ...freezeProblems(system, systemSource),

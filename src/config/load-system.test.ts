@@ -19,6 +19,14 @@ environments:
 services: [services/*]
 `;
 
+/** SYSTEM with a third environment on Kubernetes whose gateway listens on 23085-23089, and these endpointPorts. */
+function withK8s(endpointPorts: string): string {
+  return SYSTEM.replace(
+    "  - { name: prod, registry: prod }\n",
+    `  - { name: prod, registry: prod }\n  - { name: k8s, registry: dev, runtime: kubernetes, endpointPorts: ${endpointPorts}, kubernetes: { gateway: { className: traefik, listenerPorts: "23085-23089" } } }\n`,
+  );
+}
+
 /** Two people, so the default major rule (two owner approvals) can be met. */
 const TEAM_A = "teams:\n  team-a: [alice@shop.example, bob@shop.example]\n";
 
@@ -548,6 +556,21 @@ describe("loadSystem", () => {
       expected: [
         'slipway.yaml:7:64 environments[1].promotion.requirePassed[0]: load-test can never pass: slipway.yaml has no loadTests for `slipway loadtest --env` to run | add loadTests, or remove "load-test"',
         'slipway.yaml:7:118 environments[1].promotion.soak.analysis.metrics[0]: no service defines the analysis metric "error" | did you mean "errors"?',
+      ],
+    },
+    {
+      name: "a service of a Kubernetes environment on a port the gateway does not listen on, with a free one to take",
+      files: { "slipway.yaml": withK8s("{ a: 23085 }"), "services/a/slipway.service.yaml": service("a"), "services/b/slipway.service.yaml": service("b") },
+      expected: [
+        'slipway.yaml:8:13 environments[2].endpointPorts.b: service "b" would listen on port 5077 (its derived endpoint port), which is not one of the gateway\'s listener ports (23085-23089) in Kubernetes environment "k8s" | add endpointPorts: { b: 23086 } on environment "k8s"',
+      ],
+    },
+    {
+      name: "endpointPorts naming no service, and two services on one Gateway listener",
+      files: { "slipway.yaml": withK8s("{ a: 23085, b: 23085, bee: 23087 }"), "services/a/slipway.service.yaml": service("a"), "services/b/slipway.service.yaml": service("b") },
+      expected: [
+        'slipway.yaml:8:84 environments[2].endpointPorts.b: service "b" and service "a" would share the Gateway listener on port 23085 in environment "k8s"; the gateway gives hostname-less routes on one port to one route only | set endpointPorts: { b: 23086 } on environment "k8s"',
+        'slipway.yaml:8:96 environments[2].endpointPorts.bee: unknown service "bee" | known services: a, b',
       ],
     },
   ];

@@ -45,7 +45,7 @@ export function portProblems(system: SystemConfig, systemSource: YamlSource, ser
   }
   const placements = portPlacements(system);
   for (const placement of placements) claims.push(...routerClaims(placement, systemSource, problems));
-  for (const placement of placements) claims.push(...serviceClaims(placement, placement.portOffset, services, problems));
+  for (const placement of placements) claims.push(...serviceClaims(placement, placement.portOffset, services, systemSource, problems));
 
   const byPort = new Map<number, PortClaim>();
   /** Ports of one environment on another's that both follow the offsets, by "earlier|later" environment index. */
@@ -94,7 +94,7 @@ function routerClaims(placement: Placement, source: YamlSource, problems?: Confi
   }
 }
 
-function serviceClaims(placement: Placement, portOffset: number, services: readonly ParsedService[], problems?: ConfigProblem[]): PortClaim[] {
+function serviceClaims(placement: Placement, portOffset: number, services: readonly ParsedService[], systemSource: YamlSource, problems?: ConfigProblem[]): PortClaim[] {
   const { environment, index } = placement;
   const claims: PortClaim[] = [];
   const named = new Set<string>();
@@ -106,9 +106,15 @@ function serviceClaims(placement: Placement, portOffset: number, services: reado
     // A derived port (no endpoint.port) is moved by writing one: point at the service's name.
     const endpointAt = config.endpoint === undefined ? ["name"] : ["endpoint", "port"];
     const common = { kind: "service" as const, followsOffset: true, env: index, service: config.name, source };
+    // A fixed port of the environment's (endpointPorts) is written in slipway.yaml and does not follow the offset.
+    if (environment.endpointPorts?.[config.name] !== undefined) {
+      const path = ["environments", index, "endpointPorts", config.name];
+      claims.push({ ...common, followsOffset: false, source: systemSource, port: endpointPort(config, portOffset, environment.endpointPorts), owner, at: path, path, fix: `choose another port for ${config.name} in endpointPorts of environment "${environment.name}"` });
+      continue;
+    }
     try {
-      claims.push({ ...common, port: endpointPort(config, portOffset), owner, at: endpointAt, path: ["endpoint", "port"], fix: config.endpoint === undefined ? "set endpoint.port" : "choose another endpoint.port" });
-      const preview = previewPort(config, portOffset);
+      claims.push({ ...common, port: endpointPort(config, portOffset, environment.endpointPorts), owner, at: endpointAt, path: ["endpoint", "port"], fix: config.endpoint === undefined ? "set endpoint.port" : "choose another endpoint.port" });
+      const preview = previewPort(config, portOffset, environment.endpointPorts);
       if (preview !== undefined) {
         const explicit = config.endpoint?.previewPort !== undefined;
         claims.push({
@@ -150,7 +156,7 @@ function offsetProblem(source: YamlSource, services: readonly ParsedService[], p
   let suggestion: number | undefined;
   for (let offset = 0; offset <= 60000 && suggestion === undefined; offset += 1000) {
     const moved = { ...placement, portOffset: offset };
-    const ports = [...routerClaims(moved, source), ...serviceClaims(moved, offset, services)].map((c) => c.port);
+    const ports = [...routerClaims(moved, source), ...serviceClaims(moved, offset, services, source)].map((c) => c.port);
     if (ports.length === needed && new Set(ports).size === ports.length && ports.every((p) => !taken.has(p))) suggestion = offset;
   }
   const more = count > 1 ? ` (and ${count - 1} more port${count === 2 ? "" : "s"})` : "";

@@ -192,6 +192,15 @@ const EnvironmentSchema = z.strictObject({
   portOffset: z.number().int().min(0).max(60000).optional(),
   /** The loopback port of the environment's router for /healthz and /metrics; default portOffset + 1999. */
   routerPort: port.optional().describe("The router's control port (/healthz, /metrics) on loopback. Default: portOffset + 1999. Set it when two systems share a machine."),
+  /**
+   * Fixed endpoint ports in this environment, by service: taken as written
+   * (no portOffset), before the service's endpoint.port. On Kubernetes, the
+   * gateway listener ports the services are reached on.
+   */
+  endpointPorts: z
+    .record(z.string().min(1), port)
+    .optional()
+    .describe("Service → its endpoint port in this environment, as written (portOffset is not added). On Kubernetes: the Gateway listener port of each service; keep them within kubernetes.gateway.listenerPorts."),
   kubernetes: z
     .strictObject({
       /** The kubeconfig file; default $KUBECONFIG, else ~/.kube/config. */
@@ -199,6 +208,14 @@ const EnvironmentSchema = z.strictObject({
       context: z.string().optional(),
       /** Default: <system>-<environment>. */
       namespace: dnsLabel.optional(),
+      /** The CPU request as a percent of the limit (resources.cpus); default 100 (requests = limits). */
+      cpuRequestPercent: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe("Each pod's CPU request as a percent of its limit (resources.cpus). Default 100: requests = limits (Guaranteed QoS). Lower it to schedule a system on a node with fewer cores than its limits add up to."),
       /** The Gateway API Gateway the environment's HTTPRoutes attach to (docs/runtime-mapping.md). */
       gateway: z
         .strictObject({
@@ -211,6 +228,16 @@ const EnvironmentSchema = z.strictObject({
            */
           port: z.number().int().min(1).max(65535).optional(),
           hostnameSuffix: z.string().min(1).optional(),
+          /**
+           * The ports the gateway serves listeners on (Traefik: its entry
+           * points), "23080-23089" or "80": validate refuses an endpoint port
+           * outside them.
+           */
+          listenerPorts: z
+            .string()
+            .regex(/^\d{1,5}(-\d{1,5})?$/, { message: 'a port or a range of ports, e.g. "23080-23089"' })
+            .optional()
+            .describe('The ports the gateway can listen on (Traefik: its entry points), e.g. "23080-23089": every service\'s endpoint port in this environment must be one of them.'),
           /** Where clients reach the gateway's listener(s) from this machine, e.g. http://127.0.0.1:8000. */
           address: z.string().url().optional(),
         })

@@ -4,7 +4,7 @@
 // split route with the canary header rule, the preview Service, the Secret.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
+import { httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, replicaSetObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
 
 const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
 
@@ -75,5 +75,12 @@ describe("Kubernetes object builders", () => {
     assert.ok(revisionObjectName("a".repeat(60), "r-0123456789").length <= 63);
     assert.equal(podSelector(scope, "api"), "app.kubernetes.io/managed-by=slipway,org.slipway.system=shop,org.slipway.environment=k8s,org.slipway.service=api");
     assert.deepEqual([0, 1, 2, 3, 4, 30].map(preStopSeconds), [0, 0, 1, 1, 2, 2]);
+  });
+
+  it("resources: requests = limits, or the CPU request a percent of the limit (memory's stays the limit)", () => {
+    const template = { service: "api", revision: "r-0123456789", image: "127.0.0.1:5101/shop/api@sha256:" + "0".repeat(64), port: 8080, env: {}, secretEnv: {}, resources: { cpus: 0.5, memory: "64Mi" }, readiness: {}, terminationGracePeriodSeconds: 5 };
+    const resourcesOf = (o: Record<string, unknown>): unknown => (o as { spec: { template: { spec: { containers: { resources: unknown }[] } } } }).spec.template.spec.containers[0]?.resources;
+    assert.deepEqual(resourcesOf(replicaSetObject(scope, template as Parameters<typeof replicaSetObject>[1], 1)), { limits: { cpu: "500m", memory: "64Mi" }, requests: { cpu: "500m", memory: "64Mi" } });
+    assert.deepEqual(resourcesOf(replicaSetObject(scope, { ...template, cpuRequestPercent: 10 } as Parameters<typeof replicaSetObject>[1], 1)), { limits: { cpu: "500m", memory: "64Mi" }, requests: { cpu: "50m", memory: "64Mi" } });
   });
 });

@@ -61,6 +61,12 @@ export interface PodTemplateInput {
   resources: { cpus?: number | undefined; memory?: string | undefined };
   readiness: ReadinessProbe;
   terminationGracePeriodSeconds: number;
+  /**
+   * The CPU the scheduler reserves, as a percent of the limit (the
+   * environment's kubernetes.cpuRequestPercent); default 100: requests =
+   * limits. Memory requests always equal the limit.
+   */
+  cpuRequestPercent?: number | undefined;
 }
 
 export interface WeightedRevision {
@@ -307,13 +313,20 @@ export function memoryQuantity(memory: string): string {
   return memory.endsWith("K") ? `${memory.slice(0, -1)}k` : memory;
 }
 
-/** Limits only, requests = limits (Guaranteed QoS), as on Docker where there is no scheduler. */
+/**
+ * Requests = limits (Guaranteed QoS), as on Docker where there is no
+ * scheduler; with cpuRequestPercent below 100 the CPU request is that share of
+ * the limit (at least 1m), so a small node can schedule the system (Burstable).
+ */
 function resources(t: PodTemplateInput): Record<string, unknown> | undefined {
   const limits: Record<string, string> = {};
   if (t.resources.cpus !== undefined) limits["cpu"] = cpuQuantity(t.resources.cpus);
   if (t.resources.memory !== undefined) limits["memory"] = memoryQuantity(t.resources.memory);
   if (Object.keys(limits).length === 0) return undefined;
-  return { limits, requests: { ...limits } };
+  const percent = t.cpuRequestPercent ?? 100;
+  const requests = { ...limits };
+  if (t.resources.cpus !== undefined && percent < 100) requests["cpu"] = `${Math.max(1, Math.ceil((t.resources.cpus * 1000 * percent) / 100))}m`;
+  return { limits, requests };
 }
 
 /** The kubelet takes whole seconds: durations are rounded up, and period and timeout are at least 1. */

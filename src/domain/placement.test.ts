@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { dependencyUrls, dependencyUrlVariable, endpointPort, previewPort, routerControlPort } from "./placement.js";
+import { dependencyUrls, dependencyUrlVariable, endpointPort, parsePortRange, previewPort, routerControlPort } from "./placement.js";
 
 const services = [
   { name: "ingestion", dependsOn: ["workflow"] },
@@ -35,6 +35,18 @@ describe("placement", () => {
     assert.equal(routerControlPort({ routerPort: 21999 }, 14100), 21999);
     assert.throws(() => routerControlPort({}, 64000), /the router's control port would be port 65999, above 65535/);
     assert.throws(() => endpointPort({ name: "x", endpoint: { port: 65000 } }, 1000), /above 65535/);
+  });
+
+  it("takes an environment's fixed endpoint port as written, before endpoint.port and the offset", () => {
+    assert.equal(endpointPort({ name: "delivery", endpoint: { port: 85 } }, 23000, { delivery: 23087 }), 23087);
+    assert.equal(endpointPort({ name: "delivery", endpoint: { port: 85 } }, 23000, { other: 23087 }), 23085);
+    assert.deepEqual(dependencyUrls({ name: "ingestion", dependsOn: ["delivery"] }, [{ name: "delivery" }], 0, { delivery: 23087 }), { DELIVERY_URL: "http://127.0.0.1:23087" });
+  });
+
+  it("reads a gateway's listener ports as a range", () => {
+    assert.deepEqual(parsePortRange("23080-23089"), [23080, 23089]);
+    assert.deepEqual(parsePortRange("80"), [80, 80]);
+    for (const bad of ["23089-23080", "0-10", "1-70000", "80,81", ""]) assert.equal(parsePortRange(bad), undefined, bad);
   });
 
   it("gives a blue-green service a preview port 10000 above its endpoint unless it names one, and others none", () => {

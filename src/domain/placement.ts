@@ -45,8 +45,17 @@ export function routerPortSetting(environment: Pick<EnvironmentConfig, "name">):
   return `routerPort of environment "${environment.name}" in slipway.yaml`;
 }
 
-/** `endpoint.port` + the environment's offset; without endpoint.port, 3000 + fnv1a(name) mod 1000 + offset. */
-export function endpointPort(service: Pick<ServiceConfig, "name" | "endpoint">, portOffset: number): number {
+/** An environment's fixed endpoint ports by service (`endpointPorts`), taken as written. */
+export type FixedPorts = Readonly<Record<string, number>> | undefined;
+
+/**
+ * The environment's `endpointPorts` entry for the service when it has one;
+ * else `endpoint.port` + the environment's offset; without endpoint.port,
+ * 3000 + fnv1a(name) mod 1000 + offset.
+ */
+export function endpointPort(service: Pick<ServiceConfig, "name" | "endpoint">, portOffset: number, fixed?: FixedPorts): number {
+  const pinned = fixed?.[service.name];
+  if (pinned !== undefined) return pinned;
   const base = service.endpoint?.port ?? DERIVED_PORT_BASE + (fnv1a(service.name) % DERIVED_PORT_SPAN);
   return checkedPort(base + portOffset, `${service.name}'s endpoint`);
 }
@@ -56,10 +65,10 @@ export function endpointPort(service: Pick<ServiceConfig, "name" | "endpoint">, 
  * revision before the switch): `endpoint.previewPort` + the offset, else the
  * endpoint port + 10000. Undefined for other strategies, unless set.
  */
-export function previewPort(service: Pick<ServiceConfig, "name" | "endpoint" | "strategy">, portOffset: number): number | undefined {
+export function previewPort(service: Pick<ServiceConfig, "name" | "endpoint" | "strategy">, portOffset: number, fixed?: FixedPorts): number | undefined {
   if (service.endpoint?.previewPort !== undefined) return checkedPort(service.endpoint.previewPort + portOffset, `${service.name}'s preview endpoint`);
   if (service.strategy.blueGreen === undefined) return undefined;
-  return checkedPort(endpointPort(service, portOffset) + PREVIEW_PORT_DISTANCE, `${service.name}'s preview endpoint`);
+  return checkedPort(endpointPort(service, portOffset, fixed) + PREVIEW_PORT_DISTANCE, `${service.name}'s preview endpoint`);
 }
 
 /**
@@ -67,12 +76,12 @@ export function previewPort(service: Pick<ServiceConfig, "name" | "endpoint" | "
  * dependency's router endpoint in the same environment (a Service's address,
  * in Kubernetes terms). "order-api" gives ORDER_API_URL.
  */
-export function dependencyUrls(service: Pick<ServiceConfig, "name" | "dependsOn">, services: readonly Pick<ServiceConfig, "name" | "endpoint">[], portOffset: number): Record<string, string> {
+export function dependencyUrls(service: Pick<ServiceConfig, "name" | "dependsOn">, services: readonly Pick<ServiceConfig, "name" | "endpoint">[], portOffset: number, fixed?: FixedPorts): Record<string, string> {
   const urls: Record<string, string> = {};
   for (const name of service.dependsOn) {
     const dependency = services.find((s) => s.name === name);
     if (dependency === undefined) throw new SlipwayError("CONFIG_INVALID", `service ${service.name}: dependsOn names "${name}", which is not a service of this system`);
-    urls[dependencyUrlVariable(name)] = `http://127.0.0.1:${endpointPort(dependency, portOffset)}`;
+    urls[dependencyUrlVariable(name)] = `http://127.0.0.1:${endpointPort(dependency, portOffset, fixed)}`;
   }
   return urls;
 }
@@ -98,4 +107,14 @@ function fnv1a(text: string): number {
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash;
+}
+
+/** A gateway's `listenerPorts`: "23080-23089" or "80" as [first, last]; undefined when it is not a valid range. */
+export function parsePortRange(text: string): readonly [number, number] | undefined {
+  const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+  if (match === null) return undefined;
+  const first = Number(match[1]);
+  const last = Number(match[2] ?? match[1]);
+  if (first < 1 || last > 65535 || last < first) return undefined;
+  return [first, last];
 }

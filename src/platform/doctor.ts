@@ -147,8 +147,8 @@ async function environmentPortChecks(system: LoadedSystem, placement: Environmen
   for (const { config, dir } of system.services) {
     const file = relative(process.cwd(), join(dir, "slipway.service.yaml"));
     // Validation refuses ports above 65535, so these do not throw for a loaded system.
-    needs.push({ port: endpointPort(config, portOffset), what: `service "${config.name}"'s endpoint`, setting: `endpoint.port in ${file}, or ${offsetSetting}` });
-    const preview = previewPort(config, portOffset);
+    needs.push({ port: endpointPort(config, portOffset, environment.endpointPorts), what: `service "${config.name}"'s endpoint`, setting: `endpoint.port in ${file}, or ${offsetSetting}` });
+    const preview = previewPort(config, portOffset, environment.endpointPorts);
     if (preview !== undefined) needs.push({ port: preview, what: `service "${config.name}"'s preview endpoint`, setting: `endpoint.previewPort in ${file}, or ${offsetSetting}` });
   }
   const router = haproxyPaths(system.stateDir, environment.name);

@@ -9,6 +9,8 @@ import { RUN_ID_PATTERN } from "../pipeline/run-journal.js";
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { message: "must be a DNS label: lowercase letters, digits and '-'" });
 
+export const EnvParams = z.strictObject({ env: name.describe("environment") });
+export const EnvLockParams = EnvParams.extend({ number: z.coerce.number().int().min(1).describe("the lock's number in the history") });
 export const EnvServiceParams = z.strictObject({ env: name.describe("environment"), service: name.describe("service") });
 export const RolloutActionParams = EnvServiceParams.extend({ action: z.enum(["pause", "resume", "promote", "abort", "retry"]) });
 export const ReleaseIdParams = z.strictObject({ id: z.string().regex(/^[a-z0-9][a-z0-9-]*@[0-9A-Za-z.+-]+$/, { message: "must be service@version" }) });

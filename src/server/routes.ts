@@ -4,6 +4,7 @@
 // (/api/events) shows it move.
 import { identityOf } from "../app/auth.js";
 import { deploy } from "../app/deploy.js";
+import { lockHistory, lockHistoryEntry } from "../app/history.js";
 import { withEnvironment } from "../app/environment.js";
 import { getRun, listRuns, runView, stageLog } from "../app/pipeline.js";
 import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog } from "../app/release.js";
@@ -15,6 +16,8 @@ import {
   ApproveBody,
   DeployBody,
   EmptyBody,
+  EnvLockParams,
+  EnvParams,
   EnvServiceParams,
   FollowQuery,
   LimitQuery,
@@ -93,9 +96,9 @@ export const routes: Route[] = [
     response: RecordedResponse,
     status: 202,
     subject: envService,
-    handle: ({ host, params, body }) =>
+    handle: ({ host, params, body, principal }) =>
       withEnvironment(host.config, params.env, async (session) => {
-        const result = await deploy(session, { service: params.service, ...body }, { reporter: host.hub, recordOnly: true });
+        const result = await deploy(session, { service: params.service, ...body }, { reporter: host.hub, recordOnly: true, actor: principal.name });
         return result.kind === "already-serves" ? { alreadyServes: result.image, endpoints: result.endpoints } : recorded(result);
       }),
   }),
@@ -127,9 +130,9 @@ export const routes: Route[] = [
     response: RecordedResponse,
     status: 202,
     subject: envService,
-    handle: ({ host, params, body }) =>
+    handle: ({ host, params, body, principal }) =>
       withEnvironment(host.config, params.env, async (session) =>
-        recorded(await undo(session, params.service, body.toRevision === undefined ? {} : { toRevision: String(body.toRevision) }, { reporter: host.hub, recordOnly: true })),
+        recorded(await undo(session, params.service, body.toRevision === undefined ? {} : { toRevision: String(body.toRevision) }, { reporter: host.hub, recordOnly: true, actor: principal.name })),
       ),
   }),
   route<{ env: string; service: string }>({
@@ -143,7 +146,26 @@ export const routes: Route[] = [
     response: RecordedResponse,
     status: 202,
     subject: envService,
-    handle: ({ host, params }) => withEnvironment(host.config, params.env, async (session) => recorded(await undo(session, params.service, { lastGood: true }, { reporter: host.hub, recordOnly: true }))),
+    handle: ({ host, params, principal }) => withEnvironment(host.config, params.env, async (session) => recorded(await undo(session, params.service, { lastGood: true }, { reporter: host.hub, recordOnly: true, actor: principal.name }))),
+  }),
+  route<{ env: string }, { limit?: number }>({
+    method: "get",
+    path: "/api/environments/:env/history",
+    summary: "the environment's lock history, newest first: each change of its digests with the resulting lock, what changed, who, when, the result",
+    tag: "status",
+    permission: "read",
+    params: EnvParams,
+    query: LimitQuery,
+    handle: async ({ host, params, query }) => ({ locks: await lockHistory(host.config, params.env, query.limit ?? 50) }),
+  }),
+  route<{ env: string; number: number }>({
+    method: "get",
+    path: "/api/environments/:env/history/:number",
+    summary: "one lock of the environment's history: per service the image pinned by digest, version, revision, replicas and template",
+    tag: "status",
+    permission: "read",
+    params: EnvLockParams,
+    handle: async ({ host, params }) => ({ lock: await lockHistoryEntry(host.config, params.env, params.number) }),
   }),
   route<Record<string, never>, { service?: string }>({
     method: "get",

@@ -8,7 +8,7 @@ import type { Strategy, StrategyKind } from "../../domain/config-schema.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { startRollout } from "../strategies/start.js";
 import { revisionName } from "./revision-template.js";
-import type { InstanceTemplate, RevisionRecord, RolloutRecord, RolloutStore, ServiceScope } from "./store-port.js";
+import type { InstanceTemplate, RevisionRecord, RolloutOrigin, RolloutRecord, RolloutStore, ServiceScope } from "./store-port.js";
 
 export interface RolloutRequest extends ServiceScope {
   image: string;
@@ -17,6 +17,8 @@ export interface RolloutRequest extends ServiceScope {
   strategy: Strategy;
   replicas: number;
   nowMs: number;
+  /** Who, by which action (the lock history). */
+  origin?: RolloutOrigin;
 }
 
 export function newRolloutId(service: string, nowMs: number): string {
@@ -83,8 +85,25 @@ export function beginRollout(store: RolloutStore, request: RolloutRequest): Roll
     // After an undeploy nothing serves: a first deployment again.
     ...(latest === undefined || latest.state.undeployedAtMs !== undefined ? {} : { previous: latest.state }),
   });
-  store.createRollout({ id, system: request.system, state, strategy: request.strategy });
+  store.createRollout({ id, system: request.system, state, strategy: request.strategy, ...(request.origin === undefined ? {} : { origin: request.origin }) });
   return store.getRollout(id) as RolloutRecord;
+}
+
+/**
+ * Records that nothing serves the service any more — undeployed, or its
+ * instances lost with the target they ran on — as a finished rollout to
+ * nothing after `latest`: the next rollout is a first deployment.
+ */
+export function recordNothingServes(store: RolloutStore, system: string, latest: RolloutRecord, nowMs: number, message: string, origin?: RolloutOrigin): void {
+  const state = {
+    ...startRollout({ id: newRolloutId(latest.state.service, nowMs), service: latest.state.service, environment: latest.state.environment, strategy: latest.state.strategy, targetRevision: latest.state.targetRevision, desiredReplicas: 0, nowMs, previous: latest.state }),
+    phase: "healthy" as const,
+    scaleDownAt: [],
+    undeployedAtMs: nowMs,
+    message,
+  };
+  store.createRollout({ id: state.id, system, state, strategy: latest.strategy, ...(origin === undefined ? {} : { origin }) });
+  store.finishRollout(state.id, "healthy");
 }
 
 export function inFlight(scope: ServiceScope, id: string): SlipwayError {

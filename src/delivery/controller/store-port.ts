@@ -1,21 +1,12 @@
 // What the controller keeps in the state store: revisions (pod templates),
 // rollouts with the planner's state and the strategy frozen at their start,
 // the command queue, and analysis measurements for resuming runs.
-import type { ReadinessProbe, Strategy } from "../../domain/config-schema.js";
+import type { Strategy } from "../../domain/config-schema.js";
+import type { InstanceTemplate, LockAction } from "../../domain/lock-history.js";
 import type { Measurement } from "../analysis/metric-provider.js";
 import type { Command, CompletionOutcome, RolloutState } from "../types.js";
 
-/** How to create one more instance of a revision; secrets are named, never stored. */
-export interface InstanceTemplate {
-  port: number;
-  /** Literal variables. */
-  env: Record<string, string>;
-  /** Variable → host variable read when an instance is created. */
-  secretEnv: Record<string, string>;
-  resources: { cpus?: number | undefined; memory?: string | undefined };
-  readiness: ReadinessProbe;
-  terminationGracePeriodSeconds: number;
-}
+export type { InstanceTemplate };
 
 export interface ServiceScope {
   system: string;
@@ -54,6 +45,13 @@ export interface AbortedImage extends ServiceScope {
   abortedAt: string;
 }
 
+/** Who started a rollout, by which action; a rollout of a group (a promotion, a rollback to a lock) is recorded in the history with its group. */
+export interface RolloutOrigin {
+  actor: string;
+  action: LockAction;
+  groupId?: string;
+}
+
 export interface QueuedCommand {
   id: number;
   rolloutId: string;
@@ -67,7 +65,7 @@ export interface RolloutStore {
   saveRevision(revision: RevisionRecord): void;
   deleteRevisions(scope: ServiceScope, names: readonly string[]): void;
   /** STATE_STORE error naming the rollout in flight when the service already has one. */
-  createRollout(rollout: { id: string; system: string; state: RolloutState; strategy: Strategy }, finishPrevious?: string): void;
+  createRollout(rollout: { id: string; system: string; state: RolloutState; strategy: Strategy; origin?: RolloutOrigin }, finishPrevious?: string): void;
   getRollout(id: string): RolloutRecord | undefined;
   /** The newest rollout of the service, finished or not. */
   latestRollout(scope: ServiceScope): RolloutRecord | undefined;
@@ -76,7 +74,11 @@ export interface RolloutStore {
   listRollouts(scope: ServiceScope, limit: number): RolloutRecord[];
   /** Saves the plan's state and marks the command consumed, in one transaction. */
   saveState(id: string, state: RolloutState, consumedCommand?: number): void;
-  /** Records the outcome; an aborted one marks the target's digest aborted in the environment, a healthy one clears that mark. */
+  /**
+   * Records the outcome; an aborted one marks the target's digest aborted in
+   * the environment, a healthy one clears that mark. A rollout of no group
+   * appends the environment's lock to its history.
+   */
   finishRollout(id: string, outcome: CompletionOutcome): void;
   /** Digests aborted in the service's environments (one environment when given), newest first. */
   abortedImages(filter: { system: string; service: string; environment?: string }): AbortedImage[];

@@ -46,6 +46,8 @@ export interface RenderOptions {
   hostnameSuffix?: string;
   /** Per service: its Gateway listener's port — the stable endpoint port slipway's router publishes it on in this environment. */
   endpointPorts: Readonly<Record<string, number>>;
+  /** The environment's kubernetes.cpuRequestPercent. */
+  cpuRequestPercent?: number;
   /** Ports of dependencies the lock does not carry (from the configuration), for their `<DEPENDENCY>_URL`. */
   servicePorts?: Readonly<Record<string, number>>;
   /** What the lock came from, for the header, e.g. "the lock file prod.lock.json". */
@@ -117,7 +119,7 @@ export function renderManifests(lock: SystemLock, options: RenderOptions): Rende
 
   const documents: Manifest[] = [{ object: namespaceObject(scope) }, { object: gateway(scope, layout, services, options.endpointPorts) }];
   for (const s of services) {
-    const template: PodTemplateInput = { service: s.service, revision: s.revision, version: s.version, image: s.image, ...s.template, env: dependencyEnv(s, scope, ports) };
+    const template: PodTemplateInput = { service: s.service, revision: s.revision, version: s.version, image: s.image, ...s.template, env: dependencyEnv(s, scope, ports), cpuRequestPercent: options.cpuRequestPercent };
     documents.push({ comment: strategyComment(s), object: replicaSetObject(scope, template, s.replicas) });
     documents.push({ object: revisionServiceObject(scope, s.service, s.revision, s.template.port) });
     documents.push({ object: stableServiceObject(scope, s.service, s.revision, s.template.port) });

@@ -47,6 +47,7 @@ export class KubernetesRuntime implements Runtime {
   constructor(
     private readonly cluster: KubernetesCluster,
     readonly scope: ClusterScope,
+    private readonly options: { cpuRequestPercent?: number | undefined } = {},
   ) {}
 
   async createInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<Instance> {
@@ -57,7 +58,7 @@ export class KubernetesRuntime implements Runtime {
       signal?.throwIfAborted();
       await this.applySecrets(spec);
       const before = new Set(this.livePods(spec.service, spec.revision).map((i) => i.id));
-      await this.cluster.apply(replicaSetObject(this.scope, templateOf(spec), before.size + 1));
+      await this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent }, before.size + 1));
       // The revision's Service beside it, so its endpoints exist before any weight moves to it.
       await this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port));
       const pod = await this.waitFor(

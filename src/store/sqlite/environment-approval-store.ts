@@ -1,5 +1,5 @@
 // Approvals for a digest of a service to enter an environment, in SQLite
-// (migration 11): what an environment's promotion.approvals counts. Release
+// (migration 12): what an environment's promotion.approvals counts. Release
 // approvals are another table and another question (ADR 19).
 import type Database from "better-sqlite3";
 

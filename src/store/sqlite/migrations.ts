@@ -287,6 +287,34 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 11,
+    name: "lock-history",
+    sql: `
+      -- Who started a rollout and why; group: the promotion (or rollback to a lock) it belongs to, which records one history entry for all of its rollouts.
+      CREATE TABLE rollout_origins (
+        rollout_id TEXT PRIMARY KEY,
+        actor      TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        group_id   TEXT
+      ) STRICT;
+      -- Each environment's locks, one entry per change of its set of digests: the resulting lock, what changed, who, when, the result.
+      CREATE TABLE lock_history (
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        number      INTEGER NOT NULL,
+        at          TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        action      TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        changes     TEXT NOT NULL,
+        lock        TEXT NOT NULL,
+        group_id    TEXT,
+        PRIMARY KEY (system, environment, number)
+      ) STRICT;
+    `,
+  },
+  {
+    version: 12,
     name: "environment-approvals",
     sql: `
       -- Approvals for one digest of a service to enter one environment (promotion.approvals in slipway.yaml; ADR 19).

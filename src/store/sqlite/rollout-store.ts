@@ -6,8 +6,9 @@ import type Database from "better-sqlite3";
 import type { Strategy } from "../../domain/config-schema.js";
 import { SlipwayError } from "../../domain/errors.js";
 import type { Measurement } from "../../delivery/analysis/metric-provider.js";
-import type { AbortedImage, QueuedCommand, RevisionRecord, RolloutRecord, RolloutStore, ServiceScope } from "../../delivery/controller/store-port.js";
+import type { AbortedImage, QueuedCommand, RevisionRecord, RolloutOrigin, RolloutRecord, RolloutStore, ServiceScope } from "../../delivery/controller/store-port.js";
 import type { Command, CompletionOutcome, RolloutState } from "../../delivery/types.js";
+import { SqliteLockHistoryStore } from "./lock-history-store.js";
 
 interface RevisionRow {
   system: string;
@@ -44,10 +45,14 @@ interface RolloutRow {
 }
 
 export class SqliteRolloutStore implements RolloutStore {
+  private readonly history: SqliteLockHistoryStore;
+
   constructor(
     private readonly db: Database.Database,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    this.history = new SqliteLockHistoryStore(db, clock);
+  }
 
   listRevisions(scope: ServiceScope): RevisionRecord[] {
     const rows = this.db
@@ -75,7 +80,7 @@ export class SqliteRolloutStore implements RolloutStore {
     this.db.transaction(() => names.forEach((n) => del.run(scope.system, scope.environment, scope.service, n)))();
   }
 
-  createRollout(r: { id: string; system: string; state: RolloutState; strategy: Strategy }, finishPrevious?: string): void {
+  createRollout(r: { id: string; system: string; state: RolloutState; strategy: Strategy; origin?: RolloutOrigin }, finishPrevious?: string): void {
     const now = this.clock().toISOString();
     try {
       this.db.transaction(() => {
@@ -83,6 +88,7 @@ export class SqliteRolloutStore implements RolloutStore {
         this.db
           .prepare("INSERT INTO rollouts (id, system, environment, service, state, strategy, finished, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)")
           .run(r.id, r.system, r.state.environment, r.state.service, JSON.stringify(r.state), JSON.stringify(r.strategy), now, now);
+        if (r.origin !== undefined) this.history.saveOrigin(r.id, r.origin);
       })();
     } catch (err) {
       if (isUniqueViolation(err)) throw this.inFlightError({ system: r.system, environment: r.state.environment, service: r.state.service }, err);
@@ -131,6 +137,7 @@ export class SqliteRolloutStore implements RolloutStore {
     this.db.transaction(() => {
       this.db.prepare("UPDATE rollouts SET finished = 1, outcome = ?, updated_at = ? WHERE id = ?").run(outcome, now, id);
       const rollout = this.getRollout(id);
+      if (rollout !== undefined) this.history.recordFinished(rollout, outcome);
       if (rollout === undefined || (outcome !== "aborted" && outcome !== "healthy")) return;
       const scope = { system: rollout.system, environment: rollout.state.environment, service: rollout.state.service };
       const target = this.listRevisions(scope).find((r) => r.name === rollout.state.targetRevision);

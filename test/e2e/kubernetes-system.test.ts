@@ -1,0 +1,160 @@
+// A whole system on the real Kubernetes test cluster (scripts/test-cluster.sh),
+// through the real CLI: two Python services, `front` calling `back` by the
+// <BACK>_URL slipway gives it (the cluster DNS name of back's stable Service),
+// each on a Gateway listener of its own (`endpointPorts`, within Traefik's
+// entry points). `slipway test --env k8s` runs the system's integration test
+// through the gateway; `slipway snapshot` locks it; the namespace is deleted
+// (the target lost: pods, ReplicaSets, Services, routes, Gateway); `slipway
+// restore` re-creates the namespace and every object, dependencies first,
+// and the tests pass again.
+// Loopback ports: registries 19090-19091 (k8s-b's range 19000-19499); gateway
+// listeners 23088 (back) and 23089 (front), of the test cluster's entry points.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { DockerEngine } from "../../src/docker/engine.js";
+import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { runCli, type CliResult } from "./helpers.js";
+import { getOnce } from "./keepalive-load.js";
+import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { testClusterEnv } from "./test-cluster-env.js";
+
+const DEV_REGISTRY = 19090;
+const PROD_REGISTRY = 19091;
+const BACK_PORT = 23088;
+const FRONT_PORT = 23089;
+const SYSTEM = "e2e-k8s-sys";
+const NAMESPACE = "e2e-k8s-sys-k8s";
+const engine = new DockerEngine();
+const root = mkdtempSync(join(tmpdir(), "slipway-k8s-system-"));
+
+const settings = testClusterEnv();
+const skip = typeof settings === "string" ? settings : false;
+const k8s = typeof settings === "string" ? {} : settings;
+
+const backPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `status, body = 200, ("back " + VERSION).encode()`);
+// front answers with back's answer, fetched through BACK_URL: the cluster DNS name of back's stable Service.
+const frontPy = pythonServer(
+  'BACK = os.environ["BACK_URL"]',
+  `if self.path == "/healthz": status, body = 200, b"ok"
+else:
+    try: status, body = 200, b"front+" + urllib.request.urlopen(BACK + "/", timeout=2).read()
+    except Exception as e: status, body = 502, str(e).encode()`,
+);
+
+function writeService(name: string, extra: string): void {
+  mkdirSync(join(root, "services", name), { recursive: true });
+  writeFileSync(
+    join(root, "services", name, "slipway.service.yaml"),
+    `name: ${name}
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
+replicas: 1
+terminationGracePeriodSeconds: 2
+resources: { memory: 64Mi, cpus: 0.2 }
+strategy: { rolling: { scaleDownDelaySeconds: 0 } }
+${extra}`,
+  );
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
+}
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
+
+function assertSucceeded(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
+async function namespaceGone(cluster: KubernetesCluster): Promise<void> {
+  await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+  for (let i = 0; i < 240 && (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) !== undefined; i++) await sleep(500);
+}
+
+/** front's answer through its Gateway listener, once the gateway serves it (a new listener or route takes a moment). */
+async function frontAnswer(): Promise<string> {
+  let last = "";
+  for (let i = 0; i < 50; i++) {
+    const answer = await getOnce(new http.Agent(), FRONT_PORT).catch((err: Error) => ({ status: 0, body: err.message }));
+    last = `${answer.status} ${answer.body}`;
+    if (answer.status === 200) return answer.body;
+    await sleep(200);
+  }
+  return last;
+}
+
+describe("a whole system on a real Kubernetes cluster: test --env, snapshot, restore onto a deleted namespace", { skip }, () => {
+  let cluster: KubernetesCluster;
+
+  before(async () => {
+    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
+    const environment = [
+      "{ name: k8s, registry: dev, runtime: kubernetes,",
+      `endpointPorts: { back: ${BACK_PORT}, front: ${FRONT_PORT} },`,
+      `kubernetes: { kubeconfig: ${k8s["KUBECONFIG"]}, cpuRequestPercent: 10,`,
+      `gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"}, listenerPorts: "${k8s["SLIPWAY_K8S_GATEWAY_PORTS"] ?? "23080-23089"}" } } }`,
+    ].join(" ");
+    writeFileSync(
+      join(root, "slipway.yaml"),
+      systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [environment]) +
+        "integrationTests:\n  - name: front-reaches-back\n    http: { service: front, path: /, expect: { status: 200, bodyContains: front+back v1 } }\n",
+    );
+    writeService("back", "");
+    writeService("front", "dependsOn: [back]\n");
+    // A namespace left by an earlier run that failed half-way.
+    await namespaceGone(cluster);
+    assertSucceeded(await cli("up"), "slipway up");
+    const back = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/back:v1`, backPy, { APP_VERSION: "v1" });
+    const front = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/front:v1`, frontPy, { APP_VERSION: "v1" });
+    assertSucceeded(await cli("deploy", "back", "--env", "k8s", "--digest", back), "deploy back");
+    assertSucceeded(await cli("deploy", "front", "--env", "k8s", "--digest", front), "deploy front");
+  });
+
+  after(async () => {
+    await cli("down");
+    if (cluster !== undefined) await namespaceGone(cluster);
+    await cluster?.close();
+    for (const name of ["back", "front"]) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/${name}:v1`).remove({ force: true }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("slipway test --env k8s: the integration test reaches front through the gateway, and front reaches back by cluster DNS", async () => {
+    assert.equal(await frontAnswer(), "front+back v1");
+    const tested = await cli("test", "--env", "k8s");
+    assertSucceeded(tested, "slipway test --env k8s");
+    assert.match(tested.stdout, /✓ front-reaches-back/);
+    assert.match(tested.stdout, /passed: 1 of 1 tests passed/);
+  });
+
+  it("restore onto a re-created target: the namespace deleted, the lock redeploys back then front, endpoints answer, tests pass", async () => {
+    const lock = join(root, "k8s.lock.json");
+    assertSucceeded(await cli("snapshot", "--env", "k8s", "-o", lock), "snapshot");
+    await namespaceGone(cluster);
+    assert.equal(await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } }), undefined);
+
+    const started = Date.now();
+    const restored = await cli("restore", lock, "--env", "k8s");
+    console.log(`# restore of 2 services onto the deleted namespace: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assertSucceeded(restored, "restore");
+    const output = restored.stdout + restored.stderr;
+    assert.match(output, /back: the state store says it serves .* but the cluster has no pod of it/);
+    assert.match(output, /restored back, front in k8s; every endpoint answers/);
+    // Dependencies first: back's rollout starts before front's.
+    assert.ok(output.indexOf("rollout back-") < output.indexOf("rollout front-"), output);
+
+    const pods = await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` });
+    assert.deepEqual(pods.items.map((p) => p.metadata?.labels?.["org.slipway.service"]).sort(), ["back", "front"]);
+    assert.equal(await frontAnswer(), "front+back v1");
+    assertSucceeded(await cli("test", "--env", "k8s"), "slipway test --env k8s after the restore");
+
+    // A second restore finds everything running: a no-op.
+    const again = await cli("restore", lock, "--env", "k8s");
+    assertSucceeded(again, "second restore");
+    assert.doesNotMatch(again.stdout + again.stderr, /rollout (back|front)-/);
+  });
+});
