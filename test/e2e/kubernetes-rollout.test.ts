@@ -10,8 +10,7 @@
 // Loopback ports: registries 24090-24091 (this file's range, 24000-24999);
 // the gateway listener 23085 (one of the test cluster's gateway entry points).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +21,7 @@ import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { repoRoot, runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, getOnce, type LoadResult, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
+import { testClusterEnv } from "./test-cluster-env.js";
 
 const DEV_REGISTRY = 24090;
 const PROD_REGISTRY = 24091;
@@ -34,32 +34,7 @@ const engine = new DockerEngine();
 const root = mkdtempSync(join(tmpdir(), "slipway-k8s-e2e-"));
 const images: Record<string, string> = {};
 
-/** The test cluster's settings (`scripts/test-cluster.sh env`, or already exported as it prints them), or why there is none. */
-function clusterEnv(): Record<string, string> | string {
-  const env: Record<string, string> = {};
-  if (process.env["SLIPWAY_K8S_GATEWAY_CLASS"] !== undefined && process.env["KUBECONFIG"] !== undefined) {
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (k === "KUBECONFIG" || k.startsWith("SLIPWAY_K8S_"))) env[k] = v;
-  } else {
-    const script = join(repoRoot, "scripts", "test-cluster.sh");
-    if (!existsSync(script)) return "scripts/test-cluster.sh is not in this checkout";
-    let text: string;
-    try {
-      text = execFileSync("bash", [script, "env"], { encoding: "utf8", timeout: 30_000 });
-    } catch (err) {
-      return `scripts/test-cluster.sh env failed: ${(err as Error).message}`;
-    }
-    for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = (m[2] as string).replace(/^'(.*)'$/, "$1");
-  }
-  if (env["KUBECONFIG"] === undefined) return "scripts/test-cluster.sh env printed no KUBECONFIG";
-  try {
-    execFileSync(env["SLIPWAY_K8S_KUBECTL"] ?? "kubectl", ["--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"], { encoding: "utf8", timeout: 10_000, stdio: "pipe" });
-  } catch {
-    return "the test cluster is not up (bash scripts/test-cluster.sh up)";
-  }
-  return env;
-}
-
-const settings = clusterEnv();
+const settings = testClusterEnv();
 const skip = typeof settings === "string" ? settings : false;
 const k8s = typeof settings === "string" ? {} : settings;
 

@@ -1,0 +1,234 @@
+// Faults of a rollout on the real Kubernetes test cluster (scripts/test-cluster.sh),
+// under a constant keep-alive load through the gateway (Traefik, Gateway API):
+//
+//   - a revision that never turns ready fails at its progress deadline; the
+//     stable pods and the route are untouched and no request fails;
+//   - `slipway controller` killed with SIGKILL mid-canary: the route's weights
+//     and the ReplicaSets are what the store says (no duplicate pods, no
+//     ReplicaSet the store does not know), and a restarted controller
+//     resumes the canary from the store and completes it.
+//
+// Loopback ports (k8s-a's range): registries 18590-18591; the gateway
+// listener 23081 (portOffset 23000 + endpoint port 81).
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { DockerEngine } from "../../src/docker/engine.js";
+import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { repoRoot, runCli, until, type CliResult } from "./helpers.js";
+import { assertNoFailures, describeLoad, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
+import { buildAndPushPython, pythonServer } from "./python-service.js";
+import { testClusterEnv } from "./test-cluster-env.js";
+
+const DEV_REGISTRY = 18590;
+const PROD_REGISTRY = 18591;
+const PORT_OFFSET = 23000;
+const ENDPOINT = 23081;
+const SYSTEM = "e2e-k8sa-faults";
+const NAMESPACE = `${SYSTEM}-k8s`;
+const engine = new DockerEngine();
+const root = mkdtempSync(join(tmpdir(), "slipway-k8s-faults-"));
+const images: Record<string, string> = {};
+
+const settings = testClusterEnv();
+const skip = typeof settings === "string" ? settings : false;
+const k8s = typeof settings === "string" ? {} : settings;
+
+const serverPy = pythonServer(
+  'VERSION = os.environ["APP_VERSION"]; READY = os.environ["APP_READY"] == "1"',
+  `if self.path == "/healthz": status, body = (200 if READY else 503), b"ok"
+else: status, body = 200, VERSION.encode()`,
+);
+
+function writeService(strategy: string): void {
+  writeFileSync(
+    join(root, "services", "hello", "slipway.service.yaml"),
+    `name: hello
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: 81 }
+readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
+replicas: 2
+terminationGracePeriodSeconds: 5
+resources: { memory: 64Mi, cpus: 0.2 }
+strategy: ${strategy}
+`,
+  );
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
+}
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
+const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
+
+function assertSucceeded(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
+interface StoredRollout {
+  finished: boolean;
+  outcome?: string;
+  state: { stepIndex: number; stableRevision?: string; targetRevision: string; pause?: unknown };
+}
+
+async function storedRollout(): Promise<StoredRollout | undefined> {
+  const status = await cli("--json", "rollout", "status", "hello", "--env", "k8s");
+  if (status.code !== 0) return undefined;
+  return (JSON.parse(status.stdout) as { rollout?: StoredRollout }).rollout;
+}
+
+/** The cluster's view: live pods per revision, each ReplicaSet's replicas, the route's weighted rule. */
+async function clusterView(cluster: KubernetesCluster): Promise<{ pods: Record<string, string[]>; replicaSets: Record<string, number>; weights: Record<string, number> }> {
+  const pods: Record<string, string[]> = {};
+  for (const p of (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` })).items) {
+    if (p.metadata?.deletionTimestamp !== undefined) continue;
+    (pods[p.metadata?.labels?.["org.slipway.revision"] ?? "?"] ??= []).push(p.metadata?.name ?? "?");
+  }
+  const replicaSets: Record<string, number> = {};
+  for (const rs of (await cluster.apps.listNamespacedReplicaSet({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` })).items) {
+    replicaSets[rs.metadata?.labels?.["org.slipway.revision"] ?? "?"] = rs.spec?.replicas ?? 0;
+  }
+  const route = (await cluster.custom.getNamespacedCustomObject({ group: "gateway.networking.k8s.io", version: "v1", namespace: NAMESPACE, plural: "httproutes", name: "hello" })) as {
+    spec: { rules: { matches?: { headers?: unknown[] }[]; backendRefs?: { name: string; weight?: number }[] }[] };
+  };
+  const weighted = route.spec.rules.find((r) => (r.matches ?? []).every((m) => m.headers === undefined));
+  const weights = Object.fromEntries((weighted?.backendRefs ?? []).map((b) => [b.name.replace(/^hello-/, ""), b.weight ?? 1]));
+  return { pods, replicaSets, weights };
+}
+
+/** Every ReplicaSet runs exactly its replicas (no duplicate pod, no pod without its ReplicaSet). */
+function assertPodsMatchReplicaSets(view: Awaited<ReturnType<typeof clusterView>>): void {
+  for (const [revision, replicas] of Object.entries(view.replicaSets)) assert.equal(view.pods[revision]?.length ?? 0, replicas, `ReplicaSet of ${revision}: ${JSON.stringify(view)}`);
+  for (const revision of Object.keys(view.pods)) assert.ok(revision in view.replicaSets, `pods of ${revision} without a ReplicaSet: ${JSON.stringify(view)}`);
+}
+
+function startController(): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "controller", "--env", "k8s"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, NO_COLOR: "1", KUBECONFIG: k8s["KUBECONFIG"] },
+  });
+  let text = "";
+  child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (text += d.toString()));
+  return { child, output: () => text, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
+}
+
+describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
+  let cluster: KubernetesCluster;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
+    mkdirSync(join(root, "services", "hello"), { recursive: true });
+    writeFileSync(
+      join(root, "slipway.yaml"),
+      `system: ${SYSTEM}
+registries:
+  dev: { url: 127.0.0.1:${DEV_REGISTRY} }
+  prod: { url: 127.0.0.1:${PROD_REGISTRY} }
+environments:
+  - name: k8s
+    registry: dev
+    runtime: kubernetes
+    portOffset: ${PORT_OFFSET}
+    kubernetes:
+      kubeconfig: ${k8s["KUBECONFIG"]}
+      gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"} }
+services: [services/*]
+`,
+    );
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
+    await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+    await until("an earlier run's namespace is gone", async () => (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) === undefined, 60_000, 500);
+    assertSucceeded(await cli("up"), "slipway up");
+    for (const [version, ready] of [["v1", true], ["v2", true], ["never", false]] as const) {
+      images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_READY: ready ? "1" : "0" });
+    }
+    assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
+    await until("the gateway serves the new listener", async () => "v1" in (await sample(1).catch(() => ({}))), 10_000);
+    assert.deepEqual(await sample(20), { v1: 20 });
+  });
+
+  after(async () => {
+    await stopAllLoads();
+    for (const child of children) child.kill("SIGKILL");
+    await cli("down");
+    await cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
+    await cluster?.close();
+    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a revision that never turns ready fails at its progress deadline; stable pods and route untouched, no failed request", async () => {
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 15, scaleDownDelaySeconds: 0 } }");
+    const before = await clusterView(cluster);
+    const load = startLoadOn(ENDPOINT, 100);
+    const started = Date.now();
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["never"] as string);
+    const tookMs = Date.now() - started;
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("never ready", r));
+    console.log(`# never-ready revision: deploy failed after ${(tookMs / 1000).toFixed(1)} s (progress deadline 15 s)`);
+    assert.equal(deployed.code, 1, deployed.stdout + deployed.stderr);
+    assert.match(deployed.stdout + deployed.stderr, /progress deadline exceeded/);
+    assertNoFailures(r, 500);
+    assert.deepEqual(r.byBody, { v1: r.sent });
+    const afterwards = await clusterView(cluster);
+    const stable = Object.keys(before.pods)[0] as string;
+    assert.deepEqual(afterwards.pods[stable]?.sort(), before.pods[stable]?.sort(), "the stable pods are the same pods");
+    assert.deepEqual(afterwards.weights, before.weights);
+    assert.deepEqual(Object.keys(afterwards.pods), [stable], `no pod of the never-ready revision is left: ${JSON.stringify(afterwards)}`);
+    assertPodsMatchReplicaSets(afterwards);
+  });
+
+  it("kill -9 of the controller mid-canary: the cluster is what the store says; a restarted controller resumes and completes", async () => {
+    writeService("{ canary: { steps: [{ setWeight: 30 }, { pause: { duration: 6 } }, { setWeight: 60 }, { pause: { duration: 4 } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    const first = startController();
+    children.push(first.child);
+    await until("the controller is up", () => first.output().includes("driving rollouts as they come"), 30_000);
+    const load = startLoadOn(ENDPOINT, 100);
+    const deploying = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "deploy", "hello", "--env", "k8s", "--digest", images["v2"] as string], {
+      stdio: "ignore",
+      env: { ...process.env, KUBECONFIG: k8s["KUBECONFIG"] },
+    });
+    children.push(deploying);
+    await until("the canary reaches its first pause", async () => ((await storedRollout())?.state.stepIndex ?? 0) >= 1, 120_000, 300);
+    first.child.kill("SIGKILL");
+    deploying.kill("SIGKILL");
+    await first.exited;
+    const stored = (await storedRollout()) as StoredRollout;
+    const { stableRevision, targetRevision } = stored.state;
+    assert.ok(stableRevision !== undefined && !stored.finished, JSON.stringify(stored));
+    const killed = await clusterView(cluster);
+    console.log(`# killed at step ${stored.state.stepIndex}: ${JSON.stringify(killed)}`);
+    assert.deepEqual(killed.weights, { [stableRevision]: 70, [targetRevision]: 30 }, "the route is the store's step (30%)");
+    assertPodsMatchReplicaSets(killed);
+    assert.deepEqual(Object.keys(killed.replicaSets).filter((r) => killed.replicaSets[r] !== 0).sort(), [stableRevision, targetRevision].sort(), JSON.stringify(killed));
+    const mid = await sample(40);
+    assert.ok((mid["v1"] ?? 0) > 0 && (mid["v2"] ?? 0) > 0, `both revisions serve while no controller runs: ${JSON.stringify(mid)}`);
+
+    const second = startController();
+    children.push(second.child);
+    const resumedAt = Date.now();
+    await until("the restarted controller completes the canary", async () => (await storedRollout())?.finished === true, 120_000, 500);
+    console.log(`# the restarted controller completed the canary ${((Date.now() - resumedAt) / 1000).toFixed(1)} s after it started`);
+    second.child.kill("SIGTERM");
+    await second.exited;
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("kill -9 mid-canary, then resume", r));
+    assert.equal((await storedRollout())?.outcome, "healthy");
+    assertNoFailures(r, 500);
+    const done = await clusterView(cluster);
+    assert.deepEqual(done.weights, { [targetRevision]: 100 });
+    assertPodsMatchReplicaSets(done);
+    assert.deepEqual(done.pods[targetRevision]?.length, 2, JSON.stringify(done));
+    assert.deepEqual(Object.keys(done.pods), [targetRevision], `only the target's pods run: ${JSON.stringify(done)}`);
+    assert.deepEqual(await sample(20), { v2: 20 });
+  });
+});
