@@ -22,7 +22,7 @@ import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { repoRoot, runCli, until, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
-import { testClusterEnv } from "./test-cluster-env.js";
+import { kubernetesSystemYaml, testClusterEnv } from "./test-cluster-env.js";
 
 const DEV_REGISTRY = 18590;
 const PROD_REGISTRY = 18591;
@@ -124,23 +124,7 @@ describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
   before(async () => {
     cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
     mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(
-      join(root, "slipway.yaml"),
-      `system: ${SYSTEM}
-registries:
-  dev: { url: 127.0.0.1:${DEV_REGISTRY} }
-  prod: { url: 127.0.0.1:${PROD_REGISTRY} }
-environments:
-  - name: k8s
-    registry: dev
-    runtime: kubernetes
-    portOffset: ${PORT_OFFSET}
-    kubernetes:
-      kubeconfig: ${k8s["KUBECONFIG"]}
-      gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"} }
-services: [services/*]
-`,
-    );
+    writeFileSync(join(root, "slipway.yaml"), kubernetesSystemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, PORT_OFFSET, k8s));
     writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
     await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
     await until("an earlier run's namespace is gone", async () => (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) === undefined, 60_000, 500);

@@ -18,10 +18,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, getOnce, type LoadResult, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
-import { testClusterEnv } from "./test-cluster-env.js";
+import { kubernetesSystemYaml, testClusterEnv } from "./test-cluster-env.js";
 
 const DEV_REGISTRY = 24090;
 const PROD_REGISTRY = 24091;
@@ -96,24 +96,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
   before(async () => {
     cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
     mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(
-      join(root, "slipway.yaml"),
-      `system: ${SYSTEM}
-registries:
-  dev: { url: 127.0.0.1:${DEV_REGISTRY} }
-  prod: { url: 127.0.0.1:${PROD_REGISTRY} }
-environments:
-  - name: k8s
-    registry: dev
-    runtime: kubernetes
-    portOffset: ${PORT_OFFSET}
-    kubernetes:
-      kubeconfig: ${k8s["KUBECONFIG"]}
-      gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"} }
-      prometheus: { address: ${k8s["SLIPWAY_K8S_PROMETHEUS_URL"] ?? "http://127.0.0.1:23090"} }
-services: [services/*]
-`,
-    );
+    writeFileSync(join(root, "slipway.yaml"), kubernetesSystemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, PORT_OFFSET, k8s));
     writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
     // A namespace left by an earlier run that failed half-way.
     await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
