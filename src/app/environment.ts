@@ -126,6 +126,7 @@ export function controllerFor(session: EnvironmentSession, service: LoadedServic
     analysisMetricsFor(names, service.config.analysis?.metrics ?? [], {
       system: session.system.config.system,
       engine: session.engine,
+      ...(session.kubernetes === undefined ? {} : { kubernetesJobs: { cluster: session.kubernetes.cluster, scope: session.kubernetes.scope, service: service.config.name, port: service.config.port } }),
       readRouterCounters: async (revision) => {
         const stats = await session.router.revisionStats(service.config.name);
         const r = stats.revisions[revision];

@@ -4,7 +4,7 @@
 // split route with the canary header rule, the preview Service, the Secret.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, replicaSetObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
+import { analysisJobObject, httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, replicaSetObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
 
 const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
 
@@ -82,5 +82,26 @@ describe("Kubernetes object builders", () => {
     const resourcesOf = (o: Record<string, unknown>): unknown => (o as { spec: { template: { spec: { containers: { resources: unknown }[] } } } }).spec.template.spec.containers[0]?.resources;
     assert.deepEqual(resourcesOf(replicaSetObject(scope, template as Parameters<typeof replicaSetObject>[1], 1)), { limits: { cpu: "500m", memory: "64Mi" }, requests: { cpu: "500m", memory: "64Mi" } });
     assert.deepEqual(resourcesOf(replicaSetObject(scope, { ...template, cpuRequestPercent: 10 } as Parameters<typeof replicaSetObject>[1], 1)), { limits: { cpu: "500m", memory: "64Mi" }, requests: { cpu: "50m", memory: "64Mi" } });
+  });
+
+  it("an analysis Job: one pod, never retried, stopped by the kubelet at its deadline, removed after a TTL; not an instance of the revision", () => {
+    const job = analysisJobObject(scope, { name: "api-analysis-r-b-1a2b3c", service: "api", metric: "smoke", revision: "r-bbbbbbbbbb", image: "reg/api@sha256:ab", command: ["sh", "-c", "exit 0"], env: { B: "2", A: "1" }, deadlineSeconds: 29.5 });
+    const spec = job["spec"] as { backoffLimit: number; ttlSecondsAfterFinished: number; template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { containers: { env: unknown[] }[] } } };
+    assert.equal(job.kind, "Job");
+    assert.deepEqual(job.metadata.annotations, { "org.slipway.metric": "smoke", "org.slipway.revision": "r-bbbbbbbbbb" });
+    assert.equal(spec.backoffLimit, 0);
+    assert.equal(spec.ttlSecondsAfterFinished, 600);
+    assert.equal(spec.template.spec["restartPolicy"], "Never");
+    assert.equal(spec.template.spec["activeDeadlineSeconds"], 30);
+    assert.deepEqual(spec.template.spec.containers[0]?.env, [
+      { name: "A", value: "1" },
+      { name: "B", value: "2" },
+    ]);
+    const labels = spec.template.metadata.labels;
+    assert.equal(labels["app.kubernetes.io/component"], "analysis-job");
+    assert.equal(labels["app.kubernetes.io/managed-by"], "slipway");
+    // The runtime's pod book takes a pod with these two labels for an instance of the revision.
+    assert.equal(labels["org.slipway.service"], undefined);
+    assert.equal(labels["org.slipway.revision"], undefined);
   });
 });

@@ -67,6 +67,8 @@ export interface PodTemplateInput {
    * limits. Memory requests always equal the limit.
    */
   cpuRequestPercent?: number | undefined;
+  /** A Secret of type kubernetes.io/dockerconfigjson the kubelet pulls the image with (the registry's credentials). */
+  imagePullSecret?: string | undefined;
 }
 
 export interface WeightedRevision {
@@ -105,6 +107,9 @@ export function stableServiceName(service: string): string {
 export function previewServiceName(service: string): string {
   return dnsLabelName(service, "preview");
 }
+
+/** The environment's registry credentials, as the kubelet reads them to pull images. */
+export const PULL_SECRET_NAME = "registry-credentials";
 
 export function secretName(service: string): string {
   return dnsLabelName(service, "secrets");
@@ -247,6 +252,21 @@ export function secretObject(scope: ClusterScope, service: string, data: Readonl
   return { apiVersion: "v1", kind: "Secret", metadata: metadata(secretName(service), scope, serviceLabels(scope, service)), type: "Opaque", stringData: { ...data } };
 }
 
+export interface RegistryCredentials {
+  /** host:port, as image references name the registry. */
+  server: string;
+  username: string;
+  password: string;
+}
+
+/** The registry's credentials as a kubernetes.io/dockerconfigjson Secret; the values only ever come from the host's environment. */
+export function pullSecretObject(scope: ClusterScope, credentials: RegistryCredentials): KubernetesObject {
+  const { server, username, password } = credentials;
+  const auth = btoa(String.fromCharCode(...new TextEncoder().encode(`${username}:${password}`)));
+  const config = { auths: { [server]: { username, password, auth } } };
+  return { apiVersion: "v1", kind: "Secret", metadata: metadata(PULL_SECRET_NAME, scope, scopeLabels(scope)), type: "kubernetes.io/dockerconfigjson", stringData: { ".dockerconfigjson": JSON.stringify(config) } };
+}
+
 // ------------------------------------------------------------------ pod template
 
 /** Set by Slipway for every instance; a literal of the same name is skipped. */
@@ -260,6 +280,7 @@ function podSpec(t: PodTemplateInput): Record<string, unknown> {
     restartPolicy: "Always",
     terminationGracePeriodSeconds: grace,
     enableServiceLinks: false,
+    ...(t.imagePullSecret === undefined ? {} : { imagePullSecrets: [{ name: t.imagePullSecret }] }),
     containers: [
       {
         name: t.service,
@@ -392,3 +413,57 @@ export function serviceHostname(layout: GatewayLayout, scope: ClusterScope, serv
 export function clusterServiceUrl(scope: ClusterScope, service: string, port: number): string {
   return `http://${stableServiceName(service)}.${scope.namespace}.svc.cluster.local:${port}`;
 }
+
+/** A revision's own Service inside the cluster: what an analysis job tests. */
+export function revisionServiceUrl(scope: ClusterScope, service: string, revision: string, port: number): string {
+  return `http://${revisionObjectName(service, revision)}.${scope.namespace}.svc.cluster.local:${port}`;
+}
+
+// ------------------------------------------------------------------ analysis jobs
+
+export interface AnalysisJobInput {
+  /** The Job's name (a DNS label, unique per measurement). */
+  name: string;
+  service: string;
+  metric: string;
+  revision: string;
+  image: string;
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  /** The kubelet stops the job's pod after this long (activeDeadlineSeconds). */
+  deadlineSeconds: number;
+}
+
+/**
+ * A job analysis as a Kubernetes Job: one pod, never retried (the analysis
+ * run counts failures itself), stopped by the kubelet at its deadline. Slipway deletes it
+ * after reading the result; ttlSecondsAfterFinished removes it anyway if
+ * slipway died before that.
+ */
+export function analysisJobObject(scope: ClusterScope, job: AnalysisJobInput): KubernetesObject {
+  // Not the service's org.slipway.service/revision labels: its pods are no instances of the revision (pod-state.ts).
+  const labels = { [labelKeys.name]: job.service, [labelKeys.instance]: dnsLabelName(scope.system, scope.environment, job.service), ...scopeLabels(scope), [labelKeys.component]: ANALYSIS_JOB_COMPONENT };
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: metadata(job.name, scope, labels, { "org.slipway.metric": job.metric, [labelKeys.revision]: job.revision }),
+    spec: {
+      backoffLimit: 0,
+      ttlSecondsAfterFinished: ANALYSIS_JOB_TTL_SECONDS,
+      template: {
+        metadata: { labels },
+        spec: {
+          restartPolicy: "Never",
+          // On the pod, not the Job: the kubelet then stops it and marks it Failed (DeadlineExceeded) instead of the Job controller deleting it.
+          activeDeadlineSeconds: Math.max(1, Math.ceil(job.deadlineSeconds)),
+          enableServiceLinks: false,
+          terminationGracePeriodSeconds: 5,
+          containers: [{ name: "job", image: job.image, imagePullPolicy: "IfNotPresent", command: [...job.command], env: sortedEntries(job.env).map(([name, value]) => ({ name, value })) }],
+        },
+      },
+    },
+  };
+}
+
+export const ANALYSIS_JOB_TTL_SECONDS = 600;
+export const ANALYSIS_JOB_COMPONENT = "analysis-job";

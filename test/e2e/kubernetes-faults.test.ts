@@ -52,10 +52,12 @@ owners: [e2e]
 build: { image: debian:bookworm-slim }
 port: 8080
 endpoint: { port: 81 }
-readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
+# Tolerant probes: the shared test machine is often loaded far beyond its two cores.
+readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 5 }
 replicas: 2
 terminationGracePeriodSeconds: 5
-resources: { memory: 64Mi, cpus: 0.2 }
+# No CPU: requests = limits, and the shared test cluster has two cores to schedule.
+resources: { memory: 64Mi }
 strategy: ${strategy}
 `,
   );
@@ -133,7 +135,7 @@ describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
       images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_READY: ready ? "1" : "0" });
     }
     assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
-    await until("the gateway serves the new listener", async () => "v1" in (await sample(1).catch(() => ({}))), 10_000);
+    await until("the gateway serves the new listener", async () => "v1" in (await sample(1).catch(() => ({}))), 60_000);
     assert.deepEqual(await sample(20), { v1: 20 });
   });
 

@@ -7,6 +7,7 @@ import { didYouMean } from "../../domain/did-you-mean.js";
 import { SlipwayError } from "../../domain/errors.js";
 import type { AnalysisMetric } from "./analysis-run.js";
 import { ContainerJobProvider } from "./job-provider.js";
+import { KubernetesJobProvider, type KubernetesJobTarget } from "./kubernetes-job-provider.js";
 import type { MetricProvider } from "./metric-provider.js";
 import { PrometheusMetricProvider } from "./prometheus-provider.js";
 import { type RevisionCountersSource, RouterMetricProvider, type RouterMetricSpec } from "./router-provider.js";
@@ -19,8 +20,10 @@ export type MetricProviderConfig = Omit<MetricConfig["provider"], "router"> & { 
 export interface ProviderDependencies {
   /** For router metrics: reads a revision's cumulative counters from the environment's router. */
   readRouterCounters?: RevisionCountersSource;
-  /** For job metrics. */
+  /** For job metrics on Docker. */
   engine?: DockerEngine;
+  /** For job metrics on Kubernetes: they run as Jobs in the environment's namespace (takes precedence over engine). */
+  kubernetesJobs?: Omit<KubernetesJobTarget, "metric">;
   /** Names and labels job containers. */
   system: string;
   /** The router provider's clock for request rates; default Date.now. */
@@ -35,6 +38,7 @@ export function createMetricProvider(name: string, config: MetricProviderConfig,
   if (config.prometheus !== undefined) return new PrometheusMetricProvider(config.prometheus);
   if (config.web !== undefined) return new WebMetricProvider(config.web);
   if (config.job !== undefined) {
+    if (deps.kubernetesJobs !== undefined) return new KubernetesJobProvider(config.job, { ...deps.kubernetesJobs, metric: name });
     if (deps.engine === undefined) throw missing(name, "job", "Docker Engine");
     return new ContainerJobProvider(config.job, deps.engine, { system: deps.system, metric: name });
   }

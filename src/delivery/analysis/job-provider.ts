@@ -38,14 +38,14 @@ export interface CommandJobSpec {
   timeoutMs?: number;
 }
 
-interface JobRun {
+export interface JobRun {
   /** undefined when it ran past its time limit and was killed. */
   exitCode: number | undefined;
   output: string;
   durationMs: number;
 }
 
-abstract class JobMetricProvider implements MetricProvider {
+export abstract class JobMetricProvider implements MetricProvider {
   abstract readonly description: string;
   readonly timeoutMs: number;
   protected readonly jobTimeoutMs: number;
@@ -196,12 +196,12 @@ export function demultiplex(buffer: Buffer): string {
   return offset === 0 && buffer.length > 0 ? buffer.toString("utf8") : text;
 }
 
-function tail(output: string): string {
+export function tail(output: string): string {
   const lines = output.trimEnd().split("\n").slice(-OUTPUT_LINES).join("\n");
   return lines.length <= OUTPUT_CHARS ? lines : `…${lines.slice(-(OUTPUT_CHARS - 1))}`;
 }
 
-function shorten(text: string, max: number): string {
+export function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
