@@ -5,7 +5,8 @@ set -euo pipefail
 need_root() { [ "$(id -u)" = 0 ] || { echo "setup-host: run as root (sudo $0)" >&2; exit 1; }; }
 need_root
 
-packages=(docker.io docker-registry haproxy debootstrap skopeo iproute2 ca-certificates openssl git)
+# chromium: the dashboard's browser tests drive it with playwright-core (no browser download works here).
+packages=(docker.io docker-registry haproxy debootstrap skopeo iproute2 ca-certificates openssl git chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

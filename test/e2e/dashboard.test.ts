@@ -1,0 +1,201 @@
+// The web dashboard end to end: the real `slipway serve` (its controllers,
+// real Docker, each environment's real HAProxy, a tiny Python service)
+// and Debian's chromium driven by playwright-core. A person logs in and
+// sees the overview; a canary started from the CLI moves live in the page.
+// Loopback ports 29200-29499 only (dash-ui's range).
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { DockerEngine } from "../../src/docker/engine.js";
+import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
+import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
+import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+
+const DEV_REGISTRY = 29490;
+const PROD_REGISTRY = 29491;
+/** endpoint 1910: dev → 29210 (router 29299), test → 29310 (router 29399). */
+const DEV_OFFSET = 27300;
+const TEST_OFFSET = 27400;
+const API_PORT = 29220;
+const BASE = `http://127.0.0.1:${API_PORT}`;
+const SYSTEM = "e2e-dashboard";
+const PASSWORD = "correct horse battery staple";
+const engine = new DockerEngine();
+const root = mkdtempSync(join(tmpdir(), "slipway-dashboard-e2e-"));
+const images: Record<string, string> = {};
+let deployer = "";
+let serve: ChildProcess | undefined;
+let serveLog = "";
+let browser: Browser | undefined;
+
+const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `if self.path == "/healthz": status, body = 200, b"ok"
+else: status, body = 200, VERSION.encode()`);
+
+const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
+
+async function ok(result: CliResult, what: string): Promise<CliResult> {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  return result;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(BASE + path, { method, headers: { authorization: `Bearer ${deployer}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+interface Rollout {
+  id: string;
+  finished: boolean;
+  outcome?: string;
+  state: { phase: string; pause?: { kind: string } };
+}
+
+async function rollout(env: string): Promise<Rollout> {
+  const r = await api("GET", `/api/environments/${env}/services/hello/rollout`);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body["rollout"] as Rollout;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog}`);
+    await sleep(250);
+  }
+}
+
+async function deployed(env: string, version: string): Promise<void> {
+  const res = await api("POST", `/api/environments/${env}/services/hello/deploy`, { digest: images[version] });
+  assert.equal(res.status, 202, JSON.stringify(res.body));
+  await until(`${version} healthy in ${env}`, async () => {
+    const r = await rollout(env);
+    return r.id === res.body["rolloutId"] && r.outcome === "healthy" ? true : undefined;
+  });
+}
+
+async function startServe(): Promise<void> {
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "serve", "--port", String(API_PORT)], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.on("data", (d: Buffer) => (serveLog += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (serveLog += d.toString()));
+  serve = child;
+  await until("slipway serve to listen", async () => (serveLog.includes("log in:") ? true : child.exitCode !== null ? Promise.reject(new Error(`serve exited: ${serveLog}`)) : undefined), 30_000);
+}
+
+async function stopServe(): Promise<void> {
+  const child = serve;
+  if (child === undefined || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** A logged-in page; console errors other than the first, logged-out GET /api/session are failures. */
+async function openPage(user: string): Promise<{ page: Page; errors: () => string[] }> {
+  const page = await (browser as Browser).newPage({ viewport: { width: 1280, height: 800 } });
+  const errors = pageErrors(page);
+  await logIn(page, BASE, user, PASSWORD);
+  await page.locator("table.overview").waitFor();
+  return { page, errors: () => errors.filter((e) => !/status of 401/.test(e)) };
+}
+
+const cell = (page: Page, env: string): ReturnType<Page["locator"]> => page.locator(`td[data-env="${env}"][data-service="hello"]`);
+
+function writeService(): void {
+  // validate requires the Dockerfile a service is built from.
+  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
+  writeFileSync(
+    join(root, "services", "hello", "slipway.service.yaml"),
+    `name: hello
+owners: [ada@example.com]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: 1910 }
+readiness: { http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }
+replicas: 1
+terminationGracePeriodSeconds: 2
+strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }
+`,
+  );
+}
+
+const skip = noBrowser() || (haproxyBinary() === undefined ? "haproxy is not installed" : false);
+
+describe("the web dashboard", { skip }, () => {
+  before(async () => {
+    mkdirSync(join(root, "services", "hello"), { recursive: true });
+    writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [`{ name: dev, registry: dev, portOffset: ${DEV_OFFSET} }`, `{ name: test, registry: dev, portOffset: ${TEST_OFFSET} }`]));
+    writeService();
+    await ok(await cli("up"), "slipway up");
+    images["v1"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v1`, serverPy, { APP_VERSION: "v1" });
+    images["v2"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v2`, serverPy, { APP_VERSION: "v2" });
+    for (const [user, role] of [["ada", "admin"], ["val", "viewer"]] as const) {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "users", "add", user, "--role", role, "--password-stdin"], { stdio: ["pipe", "ignore", "inherit"] });
+        child.stdin.end(PASSWORD + "\n");
+        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`users add ${user} exited ${code}`))));
+      });
+    }
+    await ok(await cli("users", "add", "dan", "--role", "deployer"), "users add dan");
+    deployer = (await ok(await cli("token", "create", "--user", "dan", "--role", "deployer"), "token create")).stdout.trim();
+    await startServe();
+    await deployed("dev", "v1");
+    await deployed("test", "v1");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await stopServe();
+    await cli("down");
+    const list = await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } });
+    for (const c of list) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("a wrong password is refused on the login page; the right one opens the overview: environments in promotion order, each cell's version, digest, readiness, split and state", async () => {
+    const page = await (browser as Browser).newPage();
+    await page.goto(BASE + "/");
+    await page.getByLabel("User").fill("ada");
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await page.getByRole("alert").filter({ hasText: "wrong user name or password" }).waitFor();
+    await page.close();
+
+    const { page: overview, errors } = await openPage("ada");
+    const headers = await overview.locator("table.overview thead th").allTextContents();
+    assert.deepEqual(headers.map((h) => h.replace("→", "").trim()), ["Service", "dev", "test"]);
+    const digest = (images["v1"] as string).replace("sha256:", "").slice(0, 12);
+    for (const env of ["dev", "test"]) {
+      const text = await cell(overview, env).innerText();
+      assert.match(text, new RegExp(digest), `${env}: ${text}`);
+      assert.match(text, /1\/1 ready/, text);
+      assert.match(text, /healthy/, text);
+      assert.equal(await cell(overview, env).getByRole("img", { name: /traffic: .*100%/ }).count(), 1, text);
+    }
+    assert.deepEqual(errors(), []);
+    await overview.close();
+  });
+
+  it("a canary started from the CLI shows in the open overview without a reload: the dev cell's split moves, and test is marked behind dev", async () => {
+    const { page, errors } = await openPage("ada");
+    assert.equal(await cell(page, "test").locator(".lag").count(), 0);
+    const deploy = await ok(await cli("deploy", "hello", "--env", "dev", "--digest", images["v2"] as string), "slipway deploy v2 to dev");
+    assert.match(deploy.stdout + deploy.stderr, /pause|paused/i);
+    await cell(page, "dev").getByRole("img", { name: /traffic: .*80%.*20%/ }).waitFor({ timeout: 30_000 }).catch(async (err: unknown) => {
+      throw new Error(`${String(err)}\nthe cell shows: ${await cell(page, "dev").innerText()}\npage errors: ${errors().join("\n")}\nserve log:\n${serveLog}`);
+    });
+    await cell(page, "test").locator(".lag").filter({ hasText: "behind dev" }).waitFor({ timeout: 30_000 });
+    assert.match(await cell(page, "dev").innerText(), /paused/);
+    assert.deepEqual(errors(), []);
+    await page.close();
+  });
+});
