@@ -9,6 +9,7 @@ import { AuthService } from "./auth.js";
 import { startEnvironmentController, type EnvironmentController } from "./controller.js";
 import { EventHub } from "./event-hub.js";
 import type { Reporter } from "./events.js";
+import { TrafficSampler } from "./traffic-series.js";
 
 export interface ServeHost {
   /** slipway.yaml (or a folder at or below it): use cases load it afresh, so edits apply without a restart. */
@@ -16,13 +17,26 @@ export interface ServeHost {
   system: LoadedSystem;
   auth: AuthService;
   hub: EventHub;
+  /** Per-revision traffic for the dashboard's charts, sampled while someone looks. */
+  traffic: TrafficSampler;
   close(): void;
 }
 
 export async function openServeHost(config: string): Promise<ServeHost> {
   const system = await loadSystem(config);
   const store = SqliteStore.open(storePath(system));
-  return { config, system, auth: new AuthService(store), hub: new EventHub(), close: () => store.close() };
+  const traffic = new TrafficSampler(config);
+  return {
+    config,
+    system,
+    auth: new AuthService(store),
+    hub: new EventHub(),
+    traffic,
+    close: () => {
+      traffic.close();
+      store.close();
+    },
+  };
 }
 
 export type ControllerStart = { environment: string; controller: EnvironmentController } | { environment: string; skipped: string };

@@ -85,6 +85,15 @@ export const routes: Route[] = [
     params: EnvServiceParams,
     handle: ({ host, params }) => withEnvironment(host.config, params.env, async (session) => rolloutStatus(session, params.service)),
   }),
+  route<{ env: string; service: string }>({
+    method: "get",
+    path: "/api/environments/:env/services/:service/traffic",
+    summary: "per-revision request rate, error rate and p95 latency from the environment's router, one point a second for the last five minutes (sampled while asked for: the first answer starts it)",
+    tag: "rollouts",
+    permission: "read",
+    params: EnvServiceParams,
+    handle: ({ host, params }) => host.traffic.series(params.env, params.service),
+  }),
   route<{ env: string; service: string }, Record<string, never>, { version?: string; digest?: string }>({
     method: "post",
     path: "/api/environments/:env/services/:service/deploy",

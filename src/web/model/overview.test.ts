@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { patchCell, type ProgressEvent } from "./live.js";
 import { buildOverview, parseTraffic, promotionOrder, type StatusRow } from "./overview.js";
+import { timeline } from "./steps.js";
 
 const row = (environment: string, service: string, version: string, digest: string, extra: Partial<StatusRow> = {}): StatusRow => ({ environment, service, version, digest, ...extra });
 
@@ -26,13 +27,15 @@ describe("buildOverview", () => {
   it("marks a cell that serves another digest than the environment before it", () => {
     const model = buildOverview(envs, ["api"], [row("dev", "api", "1.2.0", "sha256:bbb"), row("test", "api", "1.1.0", "sha256:aaa"), row("prod", "api", "1.1.0", "sha256:aaa")]);
     assert.deepEqual(model.environments, ["dev", "test", "prod"]);
-    assert.deepEqual(model.cells["api"]?.["test"]?.lagsBehind, { environment: "dev", version: "1.2.0" });
+    assert.deepEqual(model.cells["api"]?.["test"]?.lagsBehind, { environment: "dev", serves: "1.2.0" });
     assert.equal(model.cells["api"]?.["prod"]?.lagsBehind, undefined);
     assert.equal(model.cells["api"]?.["dev"]?.lagsBehind, undefined);
   });
   it("says a service not deployed yet lags a deployed source, and not an undeployed one", () => {
     const model = buildOverview(envs, ["api"], [row("dev", "api", "1.0.0", "sha256:aaa"), row("test", "api", "not deployed", ""), row("prod", "api", "not deployed", "")]);
-    assert.equal(model.cells["api"]?.["test"]?.lagsBehind?.version, "1.0.0");
+    assert.equal(model.cells["api"]?.["test"]?.lagsBehind?.serves, "1.0.0");
+    const byDigest = buildOverview(envs, ["api"], [row("dev", "api", "-", "sha256:0123456789abcdef"), row("test", "api", "not deployed", "")]);
+    assert.equal(byDigest.cells["api"]?.["test"]?.lagsBehind?.serves, "0123456789ab");
     assert.equal(model.cells["api"]?.["prod"]?.lagsBehind, undefined);
   });
   it("parses the traffic split", () => {
@@ -63,5 +66,26 @@ describe("patchCell", () => {
     assert.equal(cell.status?.ready, "1/2");
     assert.equal(cell.status?.rollout, "paused");
     assert.equal(cell.status?.version, "1.0.0");
+  });
+});
+
+describe("timeline", () => {
+  const canary = { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { analysis: { metrics: ["error-rate"] } }, { pause: { duration: 30 } }] } };
+  it("lists a canary's steps and marks the one it is at", () => {
+    const steps = timeline({ strategy: canary, state: { stepIndex: 1, phase: "paused", promoted: false }, finished: false });
+    assert.deepEqual(steps, [
+      { label: "Set weight 20%", state: "done" },
+      { label: "Pause until promoted", state: "current" },
+      { label: "Analysis: error-rate", state: "next" },
+      { label: "Pause 30 s", state: "next" },
+      { label: "Full rollout", state: "next" },
+    ]);
+  });
+  it("marks every step done when the rollout finished healthy, and keeps an aborted one where it stopped", () => {
+    assert.ok(timeline({ strategy: canary, state: { stepIndex: 4, phase: "healthy", promoted: false }, finished: true }).every((s) => s.state === "done"));
+    assert.equal(timeline({ strategy: canary, state: { stepIndex: 1, phase: "aborted", promoted: false }, finished: true })[1]?.state, "current");
+  });
+  it("shows blue-green as preview, promote, switch", () => {
+    assert.deepEqual(timeline({ strategy: { blueGreen: {} }, state: { stepIndex: 0, phase: "paused", promoted: false }, finished: false }).map((s) => s.state), ["done", "current", "next"]);
   });
 });

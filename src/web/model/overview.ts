@@ -30,8 +30,8 @@ export interface TrafficShare {
 export interface OverviewCell {
   status?: StatusRow;
   traffic: TrafficShare[];
-  /** Set when the environment this one is promoted from serves another digest: that environment's version. */
-  lagsBehind?: { environment: string; version: string };
+  /** Set when the environment this one is promoted from serves another digest: what that environment serves. */
+  lagsBehind?: { environment: string; serves: string };
 }
 
 export interface OverviewModel {
@@ -92,11 +92,16 @@ export function buildOverview(environments: readonly EnvironmentInfo[], services
       const cell: OverviewCell = { traffic: parseTraffic(status?.traffic), ...(status === undefined ? {} : { status }) };
       const source = env.promotedFrom === undefined ? undefined : byKey.get(`${service}\u0000${env.promotedFrom}`);
       if (deployed(source) && source.digest !== status?.digest && env.promotedFrom !== undefined) {
-        cell.lagsBehind = { environment: env.promotedFrom, version: source.version };
+        cell.lagsBehind = { environment: env.promotedFrom, serves: versionText(source) };
       }
       row[env.name] = cell;
     }
     cells[service] = row;
   }
   return { environments: ordered.map((e) => e.name), services: [...services], cells };
+}
+
+/** A deployment's version, or its short digest when it was deployed by digest (version "-"). */
+export function versionText(row: Pick<StatusRow, "version" | "digest">): string {
+  return row.version === "-" || row.version === "" ? row.digest.replace(/^sha256:/, "").slice(0, 12) : row.version;
 }

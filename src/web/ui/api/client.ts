@@ -1,7 +1,7 @@
 // The dashboard's only way to the server: typed calls over fetch. A browser
 // session is a cookie the server sets at login; every mutating request sends
 // the session's CSRF token back in X-CSRF-Token.
-import type { ApiErrorBody, RolloutAction, RolloutAnswer, Session, StatusAnswer, SystemInfo } from "./types.js";
+import type { ApiErrorBody, RolloutAction, RolloutAnswer, Session, StatusAnswer, SystemInfo, TrafficSeries } from "./types.js";
 
 export class ApiError extends Error {
   constructor(
@@ -57,5 +57,6 @@ export const api = {
   status: (env?: string): Promise<StatusAnswer> => request("GET", env === undefined ? "/api/status" : `/api/status?env=${enc(env)}`),
   rollout: (env: string, service: string): Promise<RolloutAnswer> => request("GET", `${rolloutPath(env, service)}/rollout`),
   rolloutAction: (env: string, service: string, action: RolloutAction, body: { full?: boolean; reason?: string } = {}): Promise<unknown> => request("POST", `${rolloutPath(env, service)}/rollout/${action}`, body),
+  traffic: (env: string, service: string): Promise<TrafficSeries> => request("GET", `${rolloutPath(env, service)}/traffic`),
   rollback: (env: string, service: string): Promise<unknown> => request("POST", `${rolloutPath(env, service)}/rollback`, {}),
 };

@@ -94,3 +94,12 @@ export type RolloutAction = "pause" | "resume" | "promote" | "abort" | "retry";
 export interface ApiErrorBody {
   error: { code: string; message: string; hint?: string; issues?: { path: string; message: string }[] };
 }
+
+/** GET …/traffic: one point a second, per revision (src/app/traffic-series.ts). */
+export interface TrafficSeries {
+  environment: string;
+  service: string;
+  intervalMs: number;
+  points: { atMs: number; weights: Record<string, number>; revisions: Record<string, { requestsPerSecond: number; errorRate: number | null; p95Ms: number | null }> }[];
+  error?: string;
+}

@@ -14,7 +14,8 @@ export function OverviewCell({ env, service, cell }: { env: string; service: str
     <td className={`cell${cell.lagsBehind === undefined ? "" : " lagging"}`} data-env={env} data-service={service}>
       {deployed ? (
         <Link to={paths.rollout(env, service)} className="cell-link" title={`${service} in ${env}: open the rollout`}>
-          <span className="version">{status.version}</span> <code className="digest">{status.digest.replace(/^sha256:/, "").slice(0, 12)}</code>
+          {status.version !== "-" && <span className="version">{status.version} </span>}
+          <code className="digest">{status.digest.replace(/^sha256:/, "").slice(0, 12)}</code>
         </Link>
       ) : (
         <span className="muted">{status?.version ?? "unknown"}</span>
@@ -32,7 +33,7 @@ export function OverviewCell({ env, service, cell }: { env: string; service: str
       )}
       {cell.lagsBehind !== undefined && (
         <div className="lag" title={`${cell.lagsBehind.environment} serves another digest`}>
-          behind {cell.lagsBehind.environment} ({cell.lagsBehind.version})
+          behind {cell.lagsBehind.environment} ({cell.lagsBehind.serves})
         </div>
       )}
     </td>

@@ -1,13 +1,15 @@
 // The frame around every page: a skip link, the navigation, who is logged
 // in with a log-out button, and the page the URL names.
-import type { ReactNode } from "react";
+import { lazy, Suspense, type ReactNode } from "react";
 import { AuditPage } from "../pages/audit.js";
 import { CiRunsPage } from "../pages/ci-runs.js";
 import { OverviewPage } from "../pages/overview.js";
 import { ReleasesPage } from "../pages/releases.js";
-import { RolloutPage } from "../pages/rollout.js";
 import { Link, matchRoute, paths, usePath, type RouteMatch } from "../router.js";
 import { useSession } from "../session.js";
+
+// The rollout view and its chart library load when first opened: the overview's cold load stays small.
+const RolloutPage = lazy(() => import("../pages/rollout.js").then((m) => ({ default: m.RolloutPage })));
 
 const NAV: { to: string; label: string; page: RouteMatch["page"] }[] = [
   { to: paths.overview, label: "Overview", page: "overview" },
@@ -56,7 +58,11 @@ function Page({ route }: { route: RouteMatch }): ReactNode {
     case "overview":
       return <OverviewPage />;
     case "rollout":
-      return <RolloutPage env={route.env} service={route.service} />;
+      return (
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <RolloutPage env={route.env} service={route.service} />
+        </Suspense>
+      );
     case "releases":
       return <ReleasesPage />;
     case "ci":
