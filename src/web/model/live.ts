@@ -2,7 +2,7 @@
 // cell at once — weights, readiness and the rollout's phase — so a change
 // shows without waiting for GET /api/status, which asks every runtime and
 // router again and is refetched behind it.
-import type { OverviewCell, TrafficShare } from "./overview.js";
+import { servingFirst, servingLabels, type OverviewCell, type TrafficShare } from "./overview.js";
 
 /** The parts of a rollout.progress event (src/app/events.ts) the overview reads. */
 export interface ProgressEvent {
@@ -37,5 +37,5 @@ export function patchCell(cell: OverviewCell, event: ProgressEvent, versions: Re
   const target = event.observed.revisions.find((r) => r.revision === event.state.targetRevision);
   const ready = target?.instances.filter((i) => i.ready && i.phase !== "exited").length ?? 0;
   const base = cell.status ?? { environment: event.environment, service: event.service, version: "-", digest: "" };
-  return { ...cell, traffic, status: { ...base, rollout: rolloutText(event.state), ready: `${ready}/${event.state.desiredReplicas}` } };
+  return { ...cell, traffic: servingFirst(traffic, servingLabels(cell.status)), status: { ...base, rollout: rolloutText(event.state), ready: `${ready}/${event.state.desiredReplicas}` } };
 }

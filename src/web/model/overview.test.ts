@@ -38,6 +38,10 @@ describe("buildOverview", () => {
     assert.equal(byDigest.cells["api"]?.["test"]?.lagsBehind?.serves, "0123456789ab");
     assert.equal(model.cells["api"]?.["prod"]?.lagsBehind, undefined);
   });
+  it("puts the serving version's share first, however the status lists them", () => {
+    const model = buildOverview(envs, ["api"], [row("dev", "api", "1.0.0", "sha256:aaa", { traffic: "1.1.0 20%, 1.0.0 80%" })]);
+    assert.deepEqual(model.cells["api"]?.["dev"]?.traffic, [{ label: "1.0.0", percent: 80 }, { label: "1.1.0", percent: 20 }]);
+  });
   it("parses the traffic split", () => {
     assert.deepEqual(parseTraffic("1.0.0 90%, 1.1.0 10%"), [{ label: "1.0.0", percent: 90 }, { label: "1.1.0", percent: 10 }]);
     assert.deepEqual(parseTraffic("router not running"), []);
@@ -54,7 +58,7 @@ describe("patchCell", () => {
       rolloutId: "r1",
       state: { phase: "paused", userPaused: false, targetRevision: "api-2", desiredReplicas: 2 },
       observed: {
-        weights: { "api-1": 75, "api-2": 25, "api-0": 0 },
+        weights: { "api-2": 25, "api-1": 75, "api-0": 0 },
         revisions: [
           { revision: "api-1", image: "reg/api@sha256:1111111111111111", instances: [{ ready: true, phase: "running" }] },
           { revision: "api-2", image: "reg/api@sha256:2222222222222222", instances: [{ ready: true, phase: "running" }, { ready: false, phase: "running" }] },

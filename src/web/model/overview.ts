@@ -79,6 +79,17 @@ export function parseTraffic(traffic: string | undefined): TrafficShare[] {
   return shares;
 }
 
+/** The serving version's share first (the stable), the others after it in their order: a split reads the same from the status and from an event. */
+export function servingFirst(shares: readonly TrafficShare[], serving: readonly string[]): TrafficShare[] {
+  const first = shares.filter((s) => serving.includes(s.label));
+  return [...first, ...shares.filter((s) => !first.includes(s))];
+}
+
+/** What a cell's serving revision may be labelled by: its version and its short digest. */
+export function servingLabels(row: Pick<StatusRow, "version" | "digest"> | undefined): string[] {
+  return row === undefined ? [] : [row.version, row.digest].filter((l) => l !== "" && l !== "-");
+}
+
 const deployed = (row: StatusRow | undefined): row is StatusRow => row !== undefined && row.digest !== "";
 
 export function buildOverview(environments: readonly EnvironmentInfo[], services: readonly string[], rows: readonly StatusRow[]): OverviewModel {
@@ -89,7 +100,7 @@ export function buildOverview(environments: readonly EnvironmentInfo[], services
     const row: Record<string, OverviewCell> = {};
     for (const env of ordered) {
       const status = byKey.get(`${service}\u0000${env.name}`);
-      const cell: OverviewCell = { traffic: parseTraffic(status?.traffic), ...(status === undefined ? {} : { status }) };
+      const cell: OverviewCell = { traffic: servingFirst(parseTraffic(status?.traffic), servingLabels(status)), ...(status === undefined ? {} : { status }) };
       const source = env.promotedFrom === undefined ? undefined : byKey.get(`${service}\u0000${env.promotedFrom}`);
       if (deployed(source) && source.digest !== status?.digest && env.promotedFrom !== undefined) {
         cell.lagsBehind = { environment: env.promotedFrom, serves: versionText(source) };

@@ -35,10 +35,9 @@ export function RolloutPage({ env, service }: { env: string; service: string }):
   const latest = traffic?.points[traffic.points.length - 1];
   // The newer of the event stream's split and the last sample of the router.
   const weights = eventWeights !== undefined && (latest === undefined || eventWeights.atMs >= latest.atMs) ? eventWeights.weights : (latest?.weights ?? {});
-  const shares = Object.entries(weights)
-    .filter(([, w]) => w > 0)
-    .map(([revision, percent]) => ({ label: labelOf(revision), percent }));
+  // Stable first, then the target, then any other: the bar and the charts keep one order and colour per revision.
   const revisions = [rollout.state.stableRevision, rollout.state.targetRevision, ...answer.revisions.map((r) => r.name)].filter((r, i, all): r is string => r !== undefined && all.indexOf(r) === i);
+  const shares = revisions.filter((r) => (weights[r] ?? 0) > 0).map((revision) => ({ label: labelOf(revision), percent: weights[revision] ?? 0 }));
 
   return (
     <section className="rollout">
