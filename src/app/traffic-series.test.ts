@@ -15,14 +15,22 @@ const rev = (revision: string, requests: number, responses5xx: number, p95?: num
 });
 const stats = (countersSince: string, ...revisions: RevisionStats[]): ServiceStats => ({ service: "api", sampledAt: "", countersSince, endpoint: { requests: 0, responses5xx: 0 }, revisions: Object.fromEntries(revisions.map((r) => [r.revision, r])) });
 
+const T0 = "2026-12-06T00:00:00.000Z";
+
 describe("trafficPoint", () => {
   it("turns two readings of cumulative counters into rates per revision", () => {
-    const point = trafficPoint(stats("t0", rev("a", 100, 0), rev("b", 10, 0)), stats("t0", rev("a", 300, 2, 12), rev("b", 10, 0)), { a: 100 }, 5, 2);
+    const point = trafficPoint(stats(T0, rev("a", 100, 0), rev("b", 10, 0)), stats(T0, rev("a", 300, 2, 12), rev("b", 10, 0)), { a: 100 }, 5, 2);
     assert.deepEqual(point, { atMs: 5, weights: { a: 100 }, revisions: { a: { requestsPerSecond: 100, errorRate: 0.01, p95Ms: 12 }, b: { requestsPerSecond: 0, errorRate: null, p95Ms: null } } });
   });
   it("counts from zero when the router restarted (counters started again)", () => {
-    const point = trafficPoint(stats("t0", rev("a", 1000, 0)), stats("t1", rev("a", 50, 5)), {}, 5, 1);
+    const point = trafficPoint(stats(T0, rev("a", 1000, 0)), stats("2026-12-06T01:00:00.000Z", rev("a", 50, 5)), {}, 5, 1);
     assert.deepEqual(point.revisions["a"], { requestsPerSecond: 50, errorRate: 0.1, p95Ms: null });
+    const reloaded = trafficPoint(stats(T0, rev("a", 1000, 0)), stats(T0, rev("a", 50, 5)), {}, 5, 1);
+    assert.deepEqual(reloaded.revisions["a"], { requestsPerSecond: 50, errorRate: 0.1, p95Ms: null });
+  });
+  it("takes a start time a second apart for the same start (it is now minus the uptime in whole seconds)", () => {
+    const point = trafficPoint(stats(T0, rev("a", 1000, 0)), stats("2026-12-06T00:00:01.000Z", rev("a", 1040, 0)), {}, 5, 1);
+    assert.equal(point.revisions["a"]?.requestsPerSecond, 40);
   });
 });
 

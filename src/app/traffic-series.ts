@@ -41,13 +41,17 @@ export interface TrafficSamplerOptions {
 }
 
 const LATENCY_WINDOW_MS = 5_000;
+const COUNTERS_SINCE_JITTER_MS = 2_000;
 
 /** What each revision did between two readings of the router's cumulative counters. */
 export function trafficPoint(before: ServiceStats | undefined, after: ServiceStats, weights: Record<string, number>, atMs: number, seconds: number): TrafficPoint {
   const revisions: Record<string, RevisionTraffic> = {};
-  const restarted = before === undefined || before.countersSince !== after.countersSince;
+  // countersSince is the router's uptime subtracted from now, in whole seconds: it jitters by a second between reads.
+  const restarted = before === undefined || Math.abs(Date.parse(before.countersSince) - Date.parse(after.countersSince)) > COUNTERS_SINCE_JITTER_MS;
   for (const [name, now] of Object.entries(after.revisions)) {
-    const was = restarted ? undefined : before.revisions[name];
+    const previous = restarted ? undefined : before.revisions[name];
+    // Counters that went down started again (a reload): count from zero.
+    const was = previous !== undefined && previous.requests <= now.requests ? previous : undefined;
     const requests = Math.max(0, now.requests - (was?.requests ?? 0));
     const errors = Math.min(requests, Math.max(0, now.responses5xx - (was?.responses5xx ?? 0) + now.connectionErrors - (was?.connectionErrors ?? 0)));
     revisions[name] = {

@@ -306,7 +306,13 @@ describe("the HTTP API (in-process)", () => {
     it("GET /api/system", async () => {
       const body = await json(await call("GET", "/api/system", { token: tokens["val"] as string }));
       assert.equal(body["system"], "api");
-      assert.deepEqual((body["environments"] as { name: string }[]).map((e) => e.name), ["test", "prod"]);
+      assert.deepEqual(
+        (body["environments"] as { name: string; promotedFrom?: string }[]).map((e) => [e.name, e.promotedFrom]),
+        [
+          ["test", undefined],
+          ["prod", "test"],
+        ],
+      );
       assert.deepEqual(body["services"], [{ name: "hello", owners: ["alice@example.com"], dependsOn: [], strategy: "rolling" }]);
     });
     it("GET /api/status", async () => {

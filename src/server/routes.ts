@@ -12,6 +12,8 @@ import { rolloutAction, rolloutStatus, undo } from "../app/rollout.js";
 import { statusReport } from "../app/status.js";
 import { loadSystem } from "../config/load-system.js";
 import type { DriveResult } from "../app/drive.js";
+import type { EnvironmentConfig } from "../domain/config-schema.js";
+import { PromotionPath } from "../domain/promotion-path.js";
 import {
   ApproveBody,
   DeployBody,
@@ -39,6 +41,16 @@ import {
 } from "./api-schemas.js";
 import { route, type Route } from "./route.js";
 
+/** Root first, each environment after the one it is promoted from (promotedFrom, default the one declared before it). */
+function environmentsInPromotionOrder(environments: readonly EnvironmentConfig[]): { name: string; runtime: string; registry: string; promotedFrom?: string }[] {
+  const path = PromotionPath.of(environments);
+  return path.order.map((name) => {
+    const e = environments.find((x) => x.name === name) as EnvironmentConfig;
+    const from = path.predecessor(name);
+    return { name, runtime: e.runtime, registry: e.registry, ...(from === undefined ? {} : { promotedFrom: from }) };
+  });
+}
+
 const recorded = (r: DriveResult): { rolloutId: string; state: unknown } => ({ rolloutId: r.rolloutId, state: r.end.state });
 const envService = ({ params }: { params: { env: string; service: string } }): string => `${params.service} in ${params.env}`;
 
@@ -55,14 +67,14 @@ export const routes: Route[] = [
   route({
     method: "get",
     path: "/api/system",
-    summary: "the system: environments in promotion order, services with owners and dependencies",
+    summary: "the system: environments in promotion order (each with the one it is promoted from), services with owners and dependencies",
     tag: "status",
     permission: "read",
     handle: async ({ host }) => {
       const system = await loadSystem(host.config);
       return {
         system: system.config.system,
-        environments: system.config.environments.map((e) => ({ name: e.name, runtime: e.runtime, registry: e.registry })),
+        environments: environmentsInPromotionOrder(system.config.environments),
         services: system.services.map((s) => ({ name: s.config.name, owners: s.config.owners, dependsOn: s.config.dependsOn, strategy: s.config.strategy.canary ? "canary" : s.config.strategy.blueGreen ? "blue-green" : "rolling" })),
       };
     },

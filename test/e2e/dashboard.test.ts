@@ -15,6 +15,7 @@ import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
 import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 29490;
@@ -25,7 +26,10 @@ const TEST_OFFSET = 27400;
 const API_PORT = 29220;
 const BASE = `http://127.0.0.1:${API_PORT}`;
 const SYSTEM = "e2e-dashboard";
+const DEV_ENDPOINT = 29210;
 const PASSWORD = "correct horse battery staple";
+/** Where the README's screenshots go when set (SLIPWAY_SCREENSHOTS=docs/img); unset, none are taken. */
+const SCREENSHOTS = process.env["SLIPWAY_SCREENSHOTS"];
 const engine = new DockerEngine();
 const root = mkdtempSync(join(tmpdir(), "slipway-dashboard-e2e-"));
 const images: Record<string, string> = {};
@@ -104,6 +108,22 @@ async function openPage(user: string): Promise<{ page: Page; errors: () => strin
   await logIn(page, BASE, user, PASSWORD);
   await page.locator("table.overview").waitFor();
   return { page, errors: () => errors.filter((e) => !/status of 401/.test(e)) };
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOTS !== undefined) await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true });
+}
+
+/** The latest values a chart reports in its label, e.g. "Requests, latest: v1 40, sha256:… 10". */
+async function chartLatest(page: Page, title: string): Promise<string> {
+  return (await page.getByRole("img", { name: new RegExp(`^${title}, latest:`) }).getAttribute("aria-label")) ?? "";
+}
+
+/** "<n>. <label>" of the step the timeline marks current. */
+async function currentStep(page: Page): Promise<string> {
+  const labels = await page.locator(".timeline li").evaluateAll((items) => items.map((li) => `${li.getAttribute("aria-current") === "step" ? "*" : ""}${li.querySelector(".step-label")?.textContent ?? ""}`));
+  const index = labels.findIndex((l) => l.startsWith("*"));
+  return `${index + 1}. ${labels[index]?.slice(1) ?? "none"}`;
 }
 
 const cell = (page: Page, env: string): ReturnType<Page["locator"]> => page.locator(`td[data-env="${env}"][data-service="hello"]`);
@@ -195,6 +215,67 @@ describe("the web dashboard", { skip }, () => {
     });
     await cell(page, "test").locator(".lag").filter({ hasText: "behind dev" }).waitFor({ timeout: 30_000 });
     assert.match(await cell(page, "dev").innerText(), /paused/);
+    await screenshot(page, "overview.png");
+    assert.deepEqual(errors(), []);
+    await page.close();
+  });
+
+  it("the rollout view shows the steps with the current one, the weights and per-revision charts, and follows a promote from the CLI live", async () => {
+    const load = startLoad(DEV_ENDPOINT, 40);
+    try {
+      const { page, errors } = await openPage("ada");
+      await cell(page, "dev").getByRole("link").click();
+      await page.getByRole("heading", { name: "hello in dev" }).waitFor();
+      assert.equal(new URL(page.url()).pathname, "/rollouts/dev/hello");
+      assert.equal(await currentStep(page), "2. Pause until promoted");
+      await page.getByTestId("weights").getByRole("img", { name: /80%.*20%/ }).waitFor({ timeout: 15_000 });
+      // Both revisions take requests: the request-rate chart's latest values are above zero for both.
+      const bothServing = /latest: \S+ [1-9][\d.]*, \S+ [1-9][\d.]*/;
+      const requests = await until("both revisions in the request chart", async () => {
+        const latest = await chartLatest(page, "Requests");
+        return bothServing.test(latest) ? latest : undefined;
+      }, 30_000);
+      // Rates, not counts: together at most what the load sends (40/s), with room for a window's jitter.
+      const total = [...requests.matchAll(/ ([\d.]+)(?:,|$)/g)].reduce((n, m) => n + Number(m[1]), 0);
+      assert.ok(total < 80, `the request chart reads ${requests}: more than the load sends`);
+      await ok(await cli("rollout", "promote", "hello", "--env", "dev"), "slipway rollout promote");
+      await page.getByTestId("weights").getByRole("img", { name: /40%.*60%/ }).waitFor({ timeout: 15_000 });
+      assert.equal(await currentStep(page), "4. Pause until promoted");
+      await until("the weight chart at 60", async () => (/latest: \S+ 40, \S+ 60/.test(await chartLatest(page, "Weight")) ? true : undefined), 15_000);
+      await screenshot(page, "rollout.png");
+      assert.deepEqual(errors(), []);
+      await page.close();
+    } finally {
+      const result = await load.stop();
+      assert.deepEqual(result.failures.slice(0, 5), [], "no request failed while the canary moved");
+    }
+  });
+
+  it("a viewer sees the rollout but no action buttons", async () => {
+    const { page, errors } = await openPage("val");
+    await page.goto(`${BASE}/rollouts/dev/hello`);
+    await page.getByRole("heading", { name: "Steps" }).waitFor();
+    assert.equal(await page.getByRole("group", { name: "Rollout actions" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: /Promote|Abort|Roll back|Pause/ }).count(), 0);
+    assert.deepEqual(errors(), []);
+    await page.close();
+  });
+
+  it("abort from the page, confirmed in a dialog, sends the router back to 100% stable", async () => {
+    const { page, errors } = await openPage("ada");
+    await page.goto(`${BASE}/rollouts/dev/hello`);
+    await page.getByRole("button", { name: "Abort" }).click();
+    const dialog = page.getByRole("dialog", { name: "Abort hello in dev?" });
+    await dialog.waitFor();
+    // Cancel first: nothing is sent.
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    assert.equal((await rollout("dev")).finished, false);
+    await page.getByRole("button", { name: "Abort" }).click();
+    await dialog.getByRole("button", { name: "Abort" }).click();
+    await page.getByTestId("weights").getByRole("img", { name: /traffic: \S+ 100%$/ }).waitFor({ timeout: 30_000 });
+    await until("the rollout aborted", async () => ((await rollout("dev")).outcome === "aborted" ? true : undefined));
+    assert.deepEqual(await sampleOn(DEV_ENDPOINT, 20), { v1: 20 });
+    await page.getByRole("button", { name: "Retry" }).waitFor();
     assert.deepEqual(errors(), []);
     await page.close();
   });
