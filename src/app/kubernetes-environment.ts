@@ -4,11 +4,13 @@
 import type { LoadedSystem } from "../config/load-system.js";
 import type { EnvironmentConfig } from "../domain/config-schema.js";
 import { SlipwayError } from "../domain/errors.js";
-import { clusterServiceUrl, type ClusterScope, type GatewayLayout, namespaceName } from "../domain/kubernetes-objects.js";
+import { clusterServiceUrl, type ClusterScope, type GatewayLayout, namespaceName, type RegistryCredentials } from "../domain/kubernetes-objects.js";
+import { parseRegistryUrl } from "../domain/registry-address.js";
 import { dependencyUrlVariable, endpointPort } from "../domain/placement.js";
 import { KubernetesCluster } from "../kubernetes/cluster.js";
 import { GatewayApiRouter } from "../router/gateway-api/gateway-api-router.js";
 import { KubernetesRuntime } from "../runtime/kubernetes/kubernetes-runtime.js";
+import { registryCredentials } from "./registry-clients.js";
 
 export interface KubernetesAdapters {
   cluster: KubernetesCluster;
@@ -34,9 +36,20 @@ export function openKubernetes(system: LoadedSystem, environment: EnvironmentCon
     cluster,
     scope,
     layout,
-    runtime: new KubernetesRuntime(cluster, scope, { cpuRequestPercent: settings?.cpuRequestPercent }),
+    runtime: new KubernetesRuntime(cluster, scope, { cpuRequestPercent: settings?.cpuRequestPercent, pullCredentials: pullCredentialsOf(system, environment) }),
     router: new GatewayApiRouter({ cluster, scope, layout, services, prometheus: settings?.prometheus }),
   };
+}
+
+/**
+ * The environment's registry credentials for the cluster's image pulls (a
+ * dockerconfigjson Secret), read from the host variables slipway.yaml names
+ * when the first pod is created; none when the registry has no credentials.
+ */
+function pullCredentialsOf(system: LoadedSystem, environment: EnvironmentConfig): (() => RegistryCredentials) | undefined {
+  const registry = system.config.registries[environment.registry];
+  if (registry.credentials === undefined) return undefined;
+  return () => ({ server: parseRegistryUrl(registry.url).authority, ...(registryCredentials(registry, environment.registry, process.env) as { username: string; password: string }) });
 }
 
 /** `<DEPENDENCY>_URL` on the cluster: each dependency's stable Service by its DNS name. */

@@ -17,7 +17,7 @@ export function registryClient(system: LoadedSystem, role: "dev" | "prod", env: 
   return new OciRegistryClient(parseRegistryUrl(config.url), credentials === undefined ? {} : { credentials });
 }
 
-function registryCredentials(config: RegistryConfig, role: string, env: NodeJS.ProcessEnv): { username: string; password: string } | undefined {
+export function registryCredentials(config: RegistryConfig, role: string, env: NodeJS.ProcessEnv): { username: string; password: string } | undefined {
   if (config.credentials === undefined) return undefined;
   const { usernameEnv, passwordEnv } = config.credentials;
   const username = env[usernameEnv];

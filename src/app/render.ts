@@ -3,6 +3,7 @@
 // lock taken exactly as a snapshot takes it. Renders only: nothing is
 // applied, and no cluster is needed.
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
+import { parseRegistryUrl } from "../domain/registry-address.js";
 import { renderManifests, resolveNamespace, serializeManifests, type RenderOptions } from "../delivery/kubernetes/render-manifests.js";
 import { checkLockFits, parseLock, type OmittedService, type SystemLock } from "../delivery/recovery/system-lock.js";
 import type { EnvironmentConfig } from "../domain/config-schema.js";
@@ -46,6 +47,7 @@ export async function renderKubernetes(config: string, opts: RenderKubernetesReq
     ...gatewayOptions(environment.kubernetes?.gateway, opts.gatewayClass),
     ...(environment.kubernetes?.cpuRequestPercent === undefined ? {} : { cpuRequestPercent: environment.kubernetes.cpuRequestPercent }),
     ...(version === undefined ? {} : { slipwayVersion: version }),
+    ...pullCredentialNames(system, environment),
   };
   const rendered = renderManifests(lock, options);
   const objects = rendered.documents.map((d) => `${String(d.object["kind"])}/${String((d.object["metadata"] as { name: string }).name)}`);
@@ -56,6 +58,12 @@ export async function renderKubernetes(config: string, opts: RenderKubernetesReq
 async function snapshotNow(config: string, opts: RenderKubernetesRequest): Promise<{ lock: SystemLock; source: string; omitted: OmittedService[] }> {
   const snapshot = await withEnvironment(config, opts.env, (session) => takeSnapshot(session, { allowPartial: opts.allowPartial === true }));
   return { lock: parseLock(JSON.stringify(snapshot.lock), "snapshot"), source: `what ran in ${opts.env} (a snapshot taken when rendering)`, omitted: snapshot.omitted };
+}
+
+/** The variables the registry's credentials come from (never their values), when it has any. */
+function pullCredentialNames(system: LoadedSystem, environment: EnvironmentConfig): Pick<RenderOptions, "pullCredentials"> {
+  const registry = system.config.registries[environment.registry];
+  return registry.credentials === undefined ? {} : { pullCredentials: { ...registry.credentials, server: parseRegistryUrl(registry.url).authority } };
 }
 
 /** What the lock does not record: endpoint ports, ports of dependencies outside it. */

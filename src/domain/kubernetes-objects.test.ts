@@ -4,7 +4,7 @@
 // split route with the canary header rule, the preview Service, the Secret.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analysisJobObject, httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, replicaSetObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
+import { analysisJobObject, httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
 
 const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
 
@@ -103,5 +103,17 @@ describe("Kubernetes object builders", () => {
     // The runtime's pod book takes a pod with these two labels for an instance of the revision.
     assert.equal(labels["org.slipway.service"], undefined);
     assert.equal(labels["org.slipway.revision"], undefined);
+  });
+  it("the registry's pull Secret is a dockerconfigjson for the registry's host:port, and pods refer to it by name", () => {
+    const secret = pullSecretObject(scope, { server: "registry.example.com:5000", username: "ci", password: "pä:ss" });
+    assert.equal(secret["type"], "kubernetes.io/dockerconfigjson");
+    assert.equal(secret.metadata.name, "registry-credentials");
+    const config = JSON.parse((secret["stringData"] as Record<string, string>)[".dockerconfigjson"] as string) as { auths: Record<string, { username: string; password: string; auth: string }> };
+    assert.deepEqual(Object.keys(config.auths), ["registry.example.com:5000"]);
+    assert.equal(Buffer.from(config.auths["registry.example.com:5000"]?.auth ?? "", "base64").toString("utf8"), "ci:pä:ss");
+    const template = { service: "api", revision: "r-1", image: "registry.example.com:5000/api@sha256:ab", port: 8080, env: {}, secretEnv: {}, resources: {}, readiness: { tcp: {}, initialDelaySeconds: 0, periodSeconds: 1, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 }, terminationGracePeriodSeconds: 10 } as const;
+    const podSpec = (rs: ReturnType<typeof replicaSetObject>) => (rs["spec"] as { template: { spec: Record<string, unknown> } }).template.spec;
+    assert.deepEqual(podSpec(replicaSetObject(scope, { ...template, imagePullSecret: "registry-credentials" }, 1))["imagePullSecrets"], [{ name: "registry-credentials" }]);
+    assert.equal(podSpec(replicaSetObject(scope, template, 1))["imagePullSecrets"], undefined);
   });
 });

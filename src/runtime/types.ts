@@ -106,4 +106,10 @@ export interface Runtime {
   removeInstance(instance: Instance, gracePeriodSeconds: number): Promise<InstanceRemoval>;
   /** The last lines of an instance's output, for a person's diagnosis. */
   logs(instance: Instance, lines: number): Promise<string>;
+  /**
+   * The history forgot these revisions (revisionHistoryLimit): remove what
+   * the platform keeps of them without instances (Kubernetes: the ReplicaSet
+   * and the revision's Service). Absent where nothing is kept (Docker).
+   */
+  forgetRevisions?(ref: Omit<RevisionRef, "revision">, revisions: readonly string[]): Promise<void>;
 }

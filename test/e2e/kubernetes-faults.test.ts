@@ -1,4 +1,4 @@
-// Faults of a rollout on the real Kubernetes test cluster (scripts/test-cluster.sh),
+// Faults and housekeeping of rollouts on the real Kubernetes test cluster (scripts/test-cluster.sh),
 // under a constant keep-alive load through the gateway (Traefik, Gateway API):
 //
 //   - a revision that never turns ready fails at its progress deadline; the
@@ -6,13 +6,16 @@
 //   - `slipway controller` killed with SIGKILL mid-canary: the route's weights
 //     and the ReplicaSets are what the store says (no duplicate pods, no
 //     ReplicaSet the store does not know), and a restarted controller
-//     resumes the canary from the store and completes it.
+//     resumes the canary from the store and completes it;
+//   - a rolling update with revisionHistoryLimit 1 deletes the older
+//     ReplicaSets (and their Services), `undo` to the one kept works, and the
+//     pods pull with a Secret made from the registry's credential variables.
 //
 // Loopback ports (k8s-a's range): registries 18590-18591; the gateway
 // listener 23081 (portOffset 23000 + endpoint port 81).
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -64,7 +67,11 @@ strategy: ${strategy}
   writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
-const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
+/** The dev registry's credentials, as slipway.yaml names them in the last test (the loopback registry takes any). */
+const REGISTRY_USER = "K8SA_E2E_REGISTRY_USER";
+const REGISTRY_PASSWORD = "K8SA_E2E_REGISTRY_PASSWORD";
+const password = `pw-${process.pid}-never-printed`;
+const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"], [REGISTRY_USER]: "e2e", [REGISTRY_PASSWORD]: password });
 const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
 
 function assertSucceeded(result: CliResult, what: string): void {
@@ -131,7 +138,7 @@ describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
     await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
     await until("an earlier run's namespace is gone", async () => (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) === undefined, 60_000, 500);
     assertSucceeded(await cli("up"), "slipway up");
-    for (const [version, ready] of [["v1", true], ["v2", true], ["never", false]] as const) {
+    for (const [version, ready] of [["v1", true], ["v2", true], ["v3", true], ["never", false]] as const) {
       images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_READY: ready ? "1" : "0" });
     }
     assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
@@ -216,5 +223,50 @@ describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
     assert.deepEqual(done.pods[targetRevision]?.length, 2, JSON.stringify(done));
     assert.deepEqual(Object.keys(done.pods), [targetRevision], `only the target's pods run: ${JSON.stringify(done)}`);
     assert.deepEqual(await sample(20), { v2: 20 });
+  });
+  it("old ReplicaSets beyond revisionHistoryLimit are deleted, undo within it works; pods pull with a Secret made from the registry's credential variables, never printed", async () => {
+    const yaml = readFileSync(join(root, "slipway.yaml"), "utf8");
+    const withCredentials = yaml.replace(`dev: { url: 127.0.0.1:${DEV_REGISTRY} }`, `dev: { url: 127.0.0.1:${DEV_REGISTRY}, credentials: { usernameEnv: ${REGISTRY_USER}, passwordEnv: ${REGISTRY_PASSWORD} } }`);
+    assert.notEqual(withCredentials, yaml);
+    writeFileSync(join(root, "slipway.yaml"), withCredentials);
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, revisionHistoryLimit: 1, scaleDownDelaySeconds: 0 } }");
+    const before = await clusterView(cluster);
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v3"] as string);
+    assertSucceeded(deployed, "deploy v3");
+    assert.ok(!(deployed.stdout + deployed.stderr).includes(password), "the registry password is never printed");
+    const stored = (await storedRollout()) as StoredRollout;
+    const current = stored.state.targetRevision;
+    const previous = stored.state.stableRevision === current ? undefined : stored.state.stableRevision;
+    const afterwards = await clusterView(cluster);
+    console.log(`# ReplicaSets before v3: ${JSON.stringify(before.replicaSets)}; after (revisionHistoryLimit 1): ${JSON.stringify(afterwards.replicaSets)}`);
+    const kept = Object.keys(afterwards.replicaSets).sort();
+    assert.equal(kept.length, 2, `the current revision and one old one: ${JSON.stringify(afterwards.replicaSets)}`);
+    assert.ok(kept.includes(current));
+    assert.equal(afterwards.replicaSets[current], 2);
+    const old = kept.find((r) => r !== current) as string;
+    assert.equal(afterwards.replicaSets[old], 0);
+    if (previous !== undefined) assert.equal(old, previous);
+    const services = (await cluster.core.listNamespacedService({ namespace: NAMESPACE })).items.map((x) => x.metadata?.name ?? "?");
+    for (const pruned of Object.keys(before.replicaSets).filter((r) => !kept.includes(r))) assert.ok(!services.includes(`hello-${pruned}`), `Service hello-${pruned} is deleted with its ReplicaSet: ${services.join(", ")}`);
+
+    const secret = await cluster.core.readNamespacedSecret({ name: "registry-credentials", namespace: NAMESPACE });
+    assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
+    const config = JSON.parse(Buffer.from(secret.data?.[".dockerconfigjson"] ?? "", "base64").toString("utf8")) as { auths: Record<string, { username: string; password: string }> };
+    assert.deepEqual(config.auths[`127.0.0.1:${DEV_REGISTRY}`]?.username, "e2e");
+    assert.equal(config.auths[`127.0.0.1:${DEV_REGISTRY}`]?.password, password);
+    const pods = (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.revision=${current}` })).items;
+    assert.ok(pods.length > 0 && pods.every((p) => p.spec?.imagePullSecrets?.[0]?.name === "registry-credentials"), "the pods pull with the Secret");
+
+    const load = startLoadOn(ENDPOINT, 100);
+    const undone = await cli("rollout", "undo", "hello", "--env", "k8s");
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("undo to the one revision kept", r));
+    assertSucceeded(undone, "rollout undo");
+    assertNoFailures(r, 500);
+    assert.deepEqual(await sample(20), { v2: 20 });
+    const undoneView = await clusterView(cluster);
+    assert.equal(undoneView.replicaSets[old], 2, JSON.stringify(undoneView));
+    assertPodsMatchReplicaSets(undoneView);
   });
 });

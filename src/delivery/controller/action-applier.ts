@@ -35,6 +35,8 @@ export class ActionApplier {
           this.world.deps.analyses.stop(rolloutId, action.key);
           break;
         case "forgetRevisions":
+          // The platform's objects first: a crash in between leaves the records, and the next plan forgets them again.
+          await this.world.deps.runtime.forgetRevisions?.(this.world.scope, action.revisions);
           this.world.deps.store.deleteRevisions(this.world.scope, action.revisions);
           break;
         case "wait":

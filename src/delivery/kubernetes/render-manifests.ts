@@ -22,6 +22,7 @@ import {
   namespaceName,
   namespaceObject,
   type PodTemplateInput,
+  PULL_SECRET_NAME,
   replicaSetObject,
   revisionServiceObject,
   routeAttachment,
@@ -55,6 +56,8 @@ export interface RenderOptions {
   /** Why this namespace, for the header, e.g. "--namespace". */
   namespaceSource?: string;
   slipwayVersion?: string;
+  /** The environment's registry has credentials: pods pull with the Secret `registry-credentials`, made from these host variables. */
+  pullCredentials?: { usernameEnv: string; passwordEnv: string; server: string };
 }
 
 /** One Kubernetes object and the comment written above it. */
@@ -119,7 +122,7 @@ export function renderManifests(lock: SystemLock, options: RenderOptions): Rende
 
   const documents: Manifest[] = [{ object: namespaceObject(scope) }, { object: gateway(scope, layout, services, options.endpointPorts) }];
   for (const s of services) {
-    const template: PodTemplateInput = { service: s.service, revision: s.revision, version: s.version, image: s.image, ...s.template, env: dependencyEnv(s, scope, ports), cpuRequestPercent: options.cpuRequestPercent };
+    const template: PodTemplateInput = { service: s.service, revision: s.revision, version: s.version, image: s.image, ...s.template, env: dependencyEnv(s, scope, ports), cpuRequestPercent: options.cpuRequestPercent, ...(options.pullCredentials === undefined ? {} : { imagePullSecret: PULL_SECRET_NAME }) };
     documents.push({ comment: strategyComment(s), object: replicaSetObject(scope, template, s.replicas) });
     documents.push({ object: revisionServiceObject(scope, s.service, s.revision, s.template.port) });
     documents.push({ object: stableServiceObject(scope, s.service, s.revision, s.template.port) });
@@ -139,6 +142,8 @@ function header(lock: SystemLock, environment: string, options: RenderOptions, s
   const withSecrets = services.filter((s) => Object.keys(s.template.secretEnv).length > 0);
   if (withSecrets.length === 0) lines.push("  (none: no service reads a secret)");
   for (const s of withSecrets) lines.push(`  Secret ${secretName(s.service)}, keys: ${[...new Set(Object.values(s.template.secretEnv))].sort().join(", ")}`);
+  const pull = options.pullCredentials;
+  if (pull !== undefined) lines.push(`  Secret ${PULL_SECRET_NAME} (image pulls): kubectl -n ${options.namespace} create secret docker-registry ${PULL_SECRET_NAME} --docker-server=${pull.server} --docker-username="$${pull.usernameEnv}" --docker-password="$${pull.passwordEnv}"`);
   const registries = [...new Set(services.map((s) => s.image.split("/")[0] ?? "").filter((host) => /^(127\.|localhost(:|$)|\[::1\])/.test(host)))].sort();
   if (registries.length > 0) lines.push(`Images name the loopback registr${registries.length === 1 ? "y" : "ies"} ${registries.join(", ")}: copy them to one the cluster pulls from (a copy keeps the digest) and edit the image fields.`);
   const names = new Set(services.map((s) => s.service));

@@ -20,6 +20,9 @@ import {
   namespaceObject,
   podSelector,
   type PodTemplateInput,
+  PULL_SECRET_NAME,
+  pullSecretObject,
+  type RegistryCredentials,
   replicaSetObject,
   revisionObjectName,
   revisionServiceObject,
@@ -44,10 +47,16 @@ export class KubernetesRuntime implements Runtime {
   /** Pods already handed out by createInstance, so each call returns a pod of its own. */
   private readonly claimed = new Set<string>();
 
+  private pullSecretApplied: Promise<void> | undefined;
+
   constructor(
     private readonly cluster: KubernetesCluster,
     readonly scope: ClusterScope,
-    private readonly options: { cpuRequestPercent?: number | undefined } = {},
+    private readonly options: {
+      cpuRequestPercent?: number | undefined;
+      /** The environment's registry credentials, read from the host's environment when first needed (registries.*.credentials). */
+      pullCredentials?: (() => RegistryCredentials) | undefined;
+    } = {},
   ) {}
 
   async createInstance(spec: InstanceSpec, signal?: AbortSignal): Promise<Instance> {
@@ -57,8 +66,9 @@ export class KubernetesRuntime implements Runtime {
     return this.serially(name, async () => {
       signal?.throwIfAborted();
       await this.applySecrets(spec);
+      const imagePullSecret = await this.applyPullSecret();
       const before = new Set(this.livePods(spec.service, spec.revision).map((i) => i.id));
-      await this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent }, before.size + 1));
+      await this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent, imagePullSecret }, before.size + 1));
       // The revision's Service beside it, so its endpoints exist before any weight moves to it.
       await this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port));
       const pod = await this.waitFor(
@@ -137,6 +147,24 @@ export class KubernetesRuntime implements Runtime {
     return {};
   }
 
+  /**
+   * Deletes the ReplicaSets and revision Services of revisions the history
+   * no longer keeps (revisionHistoryLimit, as a Deployment prunes its old
+   * ReplicaSets). A revision that still has pods is left alone.
+   */
+  async forgetRevisions(ref: { system: string; environment: string; service: string }, revisions: readonly string[]): Promise<void> {
+    if (ref.system !== this.scope.system || ref.environment !== this.scope.environment) return;
+    await this.started();
+    for (const revision of revisions) {
+      const name = revisionObjectName(ref.service, revision);
+      await this.serially(name, async () => {
+        if (this.livePods(ref.service, revision).length > 0) return;
+        await this.cluster.remove({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name, namespace: this.scope.namespace } });
+        await this.cluster.remove({ apiVersion: "v1", kind: "Service", metadata: { name, namespace: this.scope.namespace } });
+      });
+    }
+  }
+
   async logs(instance: Instance, lines: number): Promise<string> {
     const tailLines = Math.floor(lines);
     if (tailLines <= 0) return "";
@@ -182,6 +210,20 @@ export class KubernetesRuntime implements Runtime {
       if (value !== undefined) data[hostVariable] = value;
     }
     await this.cluster.apply(secretObject(this.scope, spec.service, data));
+  }
+
+  /** The registry's pull Secret, applied once per process; its name for the pod template, or undefined without credentials. */
+  private async applyPullSecret(): Promise<string | undefined> {
+    const credentials = this.options.pullCredentials;
+    if (credentials === undefined) return undefined;
+    this.pullSecretApplied ??= Promise.resolve()
+      .then(() => this.cluster.apply(pullSecretObject(this.scope, credentials())))
+      .then(() => undefined);
+    await this.pullSecretApplied.catch((err: unknown) => {
+      this.pullSecretApplied = undefined;
+      throw err;
+    });
+    return PULL_SECRET_NAME;
   }
 
   /** Resolves with check()'s first defined answer, re-checked on every pod event; undefined at the deadline. */
