@@ -32,11 +32,14 @@ export function useOverview(): OverviewData {
 
   useEffect(() => {
     let live = true;
-    Promise.all([api.system(), api.status()]).then(
-      ([info, status]) => {
+    // One status request per environment, in parallel: the server asks each environment's runtime and router.
+    api.system()
+      .then(async (info) => ({ info, answers: await Promise.all(info.environments.map((e) => api.status(e.name))) }))
+      .then(
+      ({ info, answers }) => {
         if (!live) return;
         setSystem(info);
-        rebuild(info, status.services);
+        rebuild(info, answers.flatMap((a) => a.services));
       },
       (err: unknown) => live && setError(err instanceof Error ? err.message : String(err)),
     );
