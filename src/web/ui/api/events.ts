@@ -27,6 +27,9 @@ const EVENT_TYPES = [
   "service.undeployed",
   "release.changed",
   "audit.appended",
+  "ci.run",
+  "ci.stage",
+  "ci.service",
   "hello",
 ];
 
