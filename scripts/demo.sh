@@ -19,7 +19,9 @@
 #     given, and the new version goes to prod as a canary — 10%, analysis,
 #     50%, analysis against the stable, 100% — under bounded demo traffic;
 #  7. ends with `slipway status`, and the prod system lock (`slipway
-#     snapshot`) from which `slipway restore` can redeploy it elsewhere.
+#     snapshot`) from which `slipway restore` can redeploy it elsewhere;
+#  8. leaves `slipway serve` running in the background (the dashboard and the
+#     API) and prints how to log in (scripts/demo/serve.sh).
 #
 # Idempotent: a second run finds everything done and takes seconds.
 set -euo pipefail
@@ -133,3 +135,7 @@ cat <<EOF
 The example ran in $ws (a git repository copied from $example).
 Look around with: node bin/slipway.js -c $ws <command>   (status, releases, runs, rollout status ingestion --env prod, audit)
 EOF
+
+# ------------------------------------------------ slipway serve and the dashboard
+step "slipway serve (in the background: the dashboard and the API)"
+bash scripts/demo/serve.sh "$ws"
