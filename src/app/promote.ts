@@ -1,6 +1,6 @@
 // `slipway promote --from staging --to prod`: the whole system as one group.
 // It takes the source environment's lock (the digests that serve there
-// together), refuses what the target's rules refuse, releases what the target
+// together), refuses what the target's promotion rules refuse (promotion.ts), releases what the target
 // needs released and is not yet (the release flow: policies, approvals,
 // signatures), then rolls out every changed service in dependency order, each
 // with its own strategy, through the rollout controller. After each service
@@ -8,7 +8,7 @@
 // far. If a rollout aborts, its analysis fails or the gate finds a service
 // unhealthy, the services already promoted roll back too, dependents first,
 // and the target must end exactly on its previous lock (digests compared).
-// The history gets one entry for the group. ADR 20 explains the design.
+// The history gets one entry for the group. ADR 22 explains the design.
 import { randomBytes } from "node:crypto";
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { SlipwayError } from "../domain/errors.js";
@@ -19,12 +19,14 @@ import { SqliteLockHistoryStore } from "../store/sqlite/lock-history-store.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { deploy } from "./deploy.js";
-import { openEnvironmentOf, type EnvironmentSession } from "./environment.js";
+import { openEnvironmentOf, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
 import { acquireGroupLock } from "./group-lock.js";
 import { returnToEntry, unhealthyServices, type GroupOptions } from "./group-rollout.js";
+import { promotionVerdict } from "./promotion.js";
 import { takeSnapshot } from "./recovery.js";
 import { releaseServices } from "./release.js";
+import { serviceStatus } from "./status.js";
 
 export interface PromoteRequest {
   from: string;
@@ -95,6 +97,7 @@ async function promoteLocked(config: string, source: EnvironmentSession, target:
   const order = target.system.graph.topologicalOrder().filter((s) => wanted[s] !== undefined && wanted[s] !== current[s]);
   if (order.length === 0) return { kind: "up-to-date", from, to, lock: wanted };
 
+  await checkGate(source, target, wanted);
   await releaseWhatIsNeeded(config, target, order, wanted, identity);
 
   const groupId = `promote-${new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14)}-${randomBytes(2).toString("hex")}`;
@@ -153,6 +156,26 @@ async function promoteLocked(config: string, source: EnvironmentSession, target:
   const entry = history.append({ system, environment: to, actor: identity.name, action: "promote", result, detail, groupId, changes: attempted });
   options.reporter.emit({ type: "group.finished", groupId, environment: to, result, detail, lockNumber: entry.number });
   return { kind: "rolled-back", from, to, failed: failure.service, reason: failure.reason, rolledBack, mismatches, entry };
+}
+
+/**
+ * The target's promotion rules (evidence in the source for these exact
+ * digests, soak, approvals: domain/promotion-path.ts), judged as `slipway
+ * status` judges them; an unmet rule stops the promotion before anything
+ * rolls out, in words.
+ */
+async function checkGate(source: EnvironmentSession, target: EnvironmentSession, wanted: Record<string, string>): Promise<void> {
+  const unhealthy: Record<string, string> = {};
+  for (const service of Object.keys(wanted)) {
+    const row = await serviceStatus(source, serviceOf(source.system, service));
+    if (row.health !== "healthy") unhealthy[service] = row.health ?? "unknown";
+  }
+  await source.router.close();
+  const verdict = promotionVerdict(target.system, target.store, target.environment.name, wanted, unhealthy);
+  if (verdict.allowed) return;
+  throw new SlipwayError("RELEASE_BLOCKED", `${target.environment.name} does not let the lock of ${source.environment.name} in yet; nothing was rolled out:\n  ${verdict.unmet.map((u) => `${u.rule}: ${u.message}`).join("\n  ")}`, {
+    hint: `\`slipway status\` shows what each environment waits for; \`slipway approve --env ${target.environment.name} <service>\` records an approval`,
+  });
 }
 
 /**
