@@ -30,7 +30,8 @@ export type AppEvent =
   | { type: "restore.skipped"; service: string; environment: string; image: string }
   | { type: "integration.started"; id: string; environment: string; deployed: Record<string, string> }
   | { type: "integration.result"; id: string; result: IntegrationTestResult }
-  | { type: "loadtest.started"; id: string; environment: string; scenario: string; url: string; durationSeconds: number }
+  | { type: "compatibility.started"; id: string; environment: string; scratch: string; service: string; digest: string; lock: Record<string, string> }
+  | { type: "loadtest.started"; id: string; environment: string; scenario: string; url: string; durationSeconds: number; rampSeconds?: number }
   /** What a deploy chose and why, e.g. a release passed over because its rollout was aborted in this environment. */
   | { type: "deploy.note"; service: string; environment: string; message: string }
   /** A rollback to an earlier revision: `live` of its `desired` instances still run (kept warm: a weight flip), the rest are created again. */

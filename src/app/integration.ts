@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
 import { SlipwayError } from "../domain/errors.js";
-import { endpointPort } from "../domain/placement.js";
-import { runIntegrationTests, type IntegrationRun } from "../pipeline/integration-tests.js";
+import { endpointPort, type FixedPorts } from "../domain/placement.js";
+import type { DockerEngine } from "../docker/engine.js";
+import { runIntegrationTests, type IntegrationRun, type IntegrationTestResult } from "../pipeline/integration-tests.js";
 import type { Runtime } from "../runtime/types.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
@@ -21,8 +22,7 @@ import { signEvidence } from "./evidence-signing.js";
 /** The recorded run, with its log file; undefined when interrupted (nothing recorded). */
 export async function runSystemIntegrationTests(config: string, envName: string, options: { reporter: Reporter; signal: AbortSignal }): Promise<{ run: IntegrationRun; logFile: string } | undefined> {
   const system = await loadSystem(config);
-  const tests = system.config.integrationTests;
-  if (tests.length === 0) throw new SlipwayError("USAGE", "slipway.yaml has no integrationTests", { hint: "add integrationTests (an http check of a service, or a command in a test image); see docs/configuration.md" });
+  requireIntegrationTests(system);
   // Docker or Kubernetes: the environment's runtime says what is ready; the tests reach each
   // service at its endpoint on loopback (the router, or the gateway's listener) either way.
   const session = openEnvironmentOf(system, envName);
@@ -30,27 +30,11 @@ export async function runSystemIntegrationTests(config: string, envName: string,
   try {
     await engine.ping();
     const deployed = await deployedSystem(system, environment.name, session.rollouts, session.runtime);
-    const endpoints = Object.fromEntries(system.services.map((s) => [s.config.name, `http://127.0.0.1:${endpointPort(s.config, portOffset, environment.endpointPorts)}`]));
     const startedAt = new Date();
-    const id = `${startedAt.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${randomBytes(2).toString("hex")}`;
-    const logDir = join(system.stateDir, "logs", "integration");
-    mkdirSync(logDir, { recursive: true });
-    const logFile = join(logDir, `${id}.log`);
+    const id = runId(startedAt);
+    const logFile = integrationLogFile(system, id);
     options.reporter.emit({ type: "integration.started", id, environment: environment.name, deployed });
-    const results = await runIntegrationTests({
-      engine,
-      system: system.config.system,
-      systemRoot: system.root,
-      environment: environment.name,
-      endpoints,
-      tests,
-      logFile,
-      signal: options.signal,
-      onResult: (result) => options.reporter.emit({ type: "integration.result", id, result }),
-    }).catch((err: unknown) => {
-      if (options.signal.aborted) return undefined;
-      throw err;
-    });
+    const results = await testEnvironment(system, engine, { environment: environment.name, portOffset, ...(environment.endpointPorts === undefined ? {} : { endpointPorts: environment.endpointPorts }) }, { id, logFile, reporter: options.reporter, signal: options.signal });
     if (results === undefined) return undefined;
     const run: IntegrationRun = {
       id,
@@ -78,6 +62,41 @@ export async function runSystemIntegrationTests(config: string, envName: string,
   } finally {
     session.close();
   }
+}
+
+export function requireIntegrationTests(system: LoadedSystem): void {
+  if (system.config.integrationTests.length === 0) throw new SlipwayError("USAGE", "slipway.yaml has no integrationTests", { hint: "add integrationTests (an http check of a service, or a command in a test image); see docs/configuration.md" });
+}
+
+/** "20260101-100000-ab12": sortable by time, unique enough for one machine. */
+export function runId(startedAt: Date): string {
+  return `${startedAt.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${randomBytes(2).toString("hex")}`;
+}
+
+/** Where a run's log goes (the folder is created). */
+export function integrationLogFile(system: LoadedSystem, id: string): string {
+  const logDir = join(system.stateDir, "logs", "integration");
+  mkdirSync(logDir, { recursive: true });
+  return join(logDir, `${id}.log`);
+}
+
+/** The system's integration tests against the services' router endpoints at a port offset; undefined when interrupted. */
+export async function testEnvironment(system: LoadedSystem, engine: DockerEngine, at: { environment: string; portOffset: number; endpointPorts?: FixedPorts }, options: { id: string; logFile: string; reporter: Reporter; signal: AbortSignal }): Promise<IntegrationTestResult[] | undefined> {
+  const endpoints = Object.fromEntries(system.services.map((s) => [s.config.name, `http://127.0.0.1:${endpointPort(s.config, at.portOffset, at.endpointPorts)}`]));
+  return runIntegrationTests({
+    engine,
+    system: system.config.system,
+    systemRoot: system.root,
+    environment: at.environment,
+    endpoints,
+    tests: system.config.integrationTests,
+    logFile: options.logFile,
+    signal: options.signal,
+    onResult: (result) => options.reporter.emit({ type: "integration.result", id: options.id, result }),
+  }).catch((err: unknown) => {
+    if (options.signal.aborted) return undefined;
+    throw err;
+  });
 }
 
 /** Service → the digest it serves; refuses a system that is not fully deployed, settled and ready. */

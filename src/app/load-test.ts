@@ -4,7 +4,6 @@
 // where (service → digest) is recorded with each scenario's numbers and
 // verdicts, so a release policy can require `load-test` for a digest. Each
 // scenario is judged by its thresholds and against its last passing run.
-import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadSystem } from "../config/load-system.js";
@@ -22,7 +21,7 @@ import { SqliteStore } from "../store/sqlite/sqlite-store.js";
 import { storePath } from "../store/store-path.js";
 import type { Reporter } from "./events.js";
 import { signEvidence } from "./evidence-signing.js";
-import { deployedSystem } from "./integration.js";
+import { deployedSystem, runId } from "./integration.js";
 
 export type { LoadTestRun };
 
@@ -53,15 +52,16 @@ export async function runLoadTests(config: string, envName: string, options: { s
       if (service === undefined) throw new SlipwayError("USAGE", `load test ${scenario.name} targets unknown service ${scenario.target.service}`, { hint: "run `slipway validate`" });
       const base = `http://127.0.0.1:${endpointPort(service.config, portOffset)}`;
       const startedAt = new Date();
-      const id = `${startedAt.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${randomBytes(2).toString("hex")}`;
-      options.reporter.emit({ type: "loadtest.started", id, environment: environment.name, scenario: scenario.name, url: new URL(scenario.target.path, base).toString(), durationSeconds: scenario.durationSeconds });
+      const id = runId(startedAt);
+      options.reporter.emit({ type: "loadtest.started", id, environment: environment.name, scenario: scenario.name, url: new URL(scenario.target.path, base).toString(), durationSeconds: scenario.durationSeconds, ...(scenario.ramp === undefined ? {} : { rampSeconds: scenario.ramp.seconds }) });
       const load = await generateLoad(base, scenario, options.signal);
       if (options.signal.aborted) return undefined;
       const previous = runsStore.lastPassing(system.config.system, environment.name, scenario.name);
       const baseline = previous === undefined ? undefined : { runId: previous.id, p95Ms: previous.measurement.p95Ms };
       const verdicts = judgeLoadTest(scenario, load.measurement, baseline);
       const report = join(logDir, `${id}-${scenario.name}.svg`);
-      writeFileSync(report, latencySvg(`${scenario.name} in ${environment.name} (${id}): latency over time, ms`, load.samples));
+      const marks = scenario.ramp === undefined ? [] : [{ second: load.steadyFromSecond, label: "steady" }];
+      writeFileSync(report, latencySvg(`${scenario.name} in ${environment.name} (${id}): latency over time, ms`, load.samples, marks));
       const run: LoadTestRun = {
         id,
         system: system.config.system,

@@ -20,6 +20,7 @@ import { storePath } from "../store/store-path.js";
 import { SqlitePipelineRunStore } from "../store/sqlite/pipeline-run-store.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteLoadTestRunStore } from "../store/sqlite/load-test-run-store.js";
+import { SqliteCompatibilityRunStore } from "../store/sqlite/compatibility-run-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
@@ -44,6 +45,7 @@ interface Opened {
   releases: SqliteReleaseStore;
   integrationRuns: SqliteIntegrationRunStore;
   loadTestRuns: SqliteLoadTestRunStore;
+  compatibilityRuns: SqliteCompatibilityRunStore;
   dev: RegistryClient;
   prod: RegistryClient;
   /** With trust: in slipway.yaml, evidence is read from signed attestations in the registry. */
@@ -66,6 +68,7 @@ async function withReleases<T>(config: string, use: (o: Opened) => Promise<T> | 
       releases: new SqliteReleaseStore(store.db),
       integrationRuns: new SqliteIntegrationRunStore(store.db),
       loadTestRuns: new SqliteLoadTestRunStore(store.db),
+      compatibilityRuns: new SqliteCompatibilityRunStore(store.db),
       dev,
       prod,
       ...(trust === undefined ? {} : { attestations: { trust, cache: new SqliteAttestationCache(store.db) } }),

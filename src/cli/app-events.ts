@@ -68,8 +68,11 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
           if (!opts.json) output.out(`${r.passed ? paint(output, "green", "✓") : paint(output, "red", "✗")} ${r.name} (${(r.durationMs / 1000).toFixed(1)}s): ${r.detail}`);
           return;
         }
+        case "compatibility.started":
+          if (!opts.json) output.out(`compatibility ${event.id}: ${event.service} at ${event.digest.slice(0, 19)} beside what ${event.environment} runs, deployed into ${event.scratch}`);
+          return;
         case "loadtest.started":
-          if (!opts.json) output.out(`load test ${event.scenario} (${event.id}) in ${event.environment}: ${event.url} for ${event.durationSeconds} s`);
+          if (!opts.json) output.out(`load test ${event.scenario} (${event.id}) in ${event.environment}: ${event.url} for ${event.rampSeconds === undefined ? "" : `a ${event.rampSeconds} s ramp, then `}${event.durationSeconds} s`);
           return;
         case "deploy.note":
           return out(event, event.message);

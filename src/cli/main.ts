@@ -140,9 +140,11 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
   audit.command("verify").description("check the audit log's hash chain; non-zero when a row was edited or deleted").action(run(async (ctx) => (await commands.release()).auditVerifyCommand(ctx)));
   program
     .command("test")
-    .description("run the system's integration tests against what is deployed in an environment; records service → digest with the results")
-    .requiredOption("--env <env>", "the environment")
-    .action(run(async (ctx, opts: { env: string }) => (await commands.integrationTest()).integrationTestCommand(ctx, opts)));
+    .description("run the system's integration tests against what is deployed in an environment; records service → digest with the results. With --mixed: against that service at its new digest beside every other service at the environment's digests, in the environment's scratch copy")
+    .requiredOption("--env <env>", "the environment (with --mixed: the target whose digests the other services run at)")
+    .option("--mixed <service>", "check this service's new digest with what the environment runs (compatibility)")
+    .option("--digest <digest>", "with --mixed: the new digest (default: CI's newest build of the service)")
+    .action(run(async (ctx, opts: { env: string; mixed?: string; digest?: string }) => (await commands.integrationTest()).integrationTestCommand(ctx, opts)));
   program
     .command("loadtest")
     .description("run the system's load test scenarios against an environment's router (autocannon); judges thresholds and regression against the last passing run, records service → digest, writes an SVG latency report")

@@ -500,7 +500,7 @@ describe("loadSystem", () => {
       files: { "slipway.yaml": SYSTEM + "releasePolicy:\n  default:\n    minor: { aprovals: 1 }\n    requireStages: [build, unit-tests]\n", "services/a/slipway.service.yaml": service("a") },
       expected: [
         'slipway.yaml:11:14 releasePolicy.default.minor.aprovals: unknown field "aprovals" | did you mean "approvals"?',
-        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", "integration-test", "load-test", found string "unit-tests" | did you mean "unit-test"?',
+        'slipway.yaml:12:28 releasePolicy.default.requireStages[1]: expected one of "build", "unit-test", "image", "container-test", "push", "integration-test", "load-test", "compatibility", found string "unit-tests" | did you mean "unit-test"?',
       ],
     },
     {

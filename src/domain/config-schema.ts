@@ -65,8 +65,12 @@ export type ChangeType = (typeof changeTypes)[number];
 /** The CI stages a release policy may require to have passed, in pipeline order. */
 export const ciStageNames = ["build", "unit-test", "image", "container-test", "push"] as const;
 export type CiStageName = (typeof ciStageNames)[number];
-/** What a release policy can require: CI's stages, and the system's integration and load tests passing with this digest deployed. */
-export const releaseStageNames = [...ciStageNames, "integration-test", "load-test"] as const;
+/**
+ * What a release policy can require: CI's stages, the system's integration and
+ * load tests passing with this digest deployed, and the integration tests
+ * passing with this digest beside what a target environment runs (compatibility).
+ */
+export const releaseStageNames = [...ciStageNames, "integration-test", "load-test", "compatibility"] as const;
 export type ReleaseStageName = (typeof releaseStageNames)[number];
 /** What must have passed in the environment a lock is promoted from, for its exact digests (docs/configuration.md#promotion). */
 export const promotionEvidenceKinds = ["integration-test", "load-test", "compatibility"] as const;
@@ -85,7 +89,7 @@ const teamName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: "mu
 /** One signer the organisation trusts: its public key and the evidence it may sign. */
 const TrustedSignerSchema = z.strictObject({
   publicKey: z.string().min(1).describe("The signer's ECDSA P-256 public key (cosign.pub): a path relative to slipway.yaml, or the PEM text itself."),
-  may: z.array(z.enum(evidenceKinds)).min(1, { message: "name at least one kind of evidence this key may sign" }).describe("The kinds of evidence this key may sign: CI stages, integration-test, approval."),
+  may: z.array(z.enum(evidenceKinds)).min(1, { message: "name at least one kind of evidence this key may sign" }).describe("The kinds of evidence this key may sign: CI stages, integration-test, load-test, compatibility, approval."),
 });
 
 // Rule fields have no zod defaults on purpose: an unset field is inherited from
@@ -107,7 +111,7 @@ export const PolicySetSchema = z.strictObject({
   requireStages: z
     .array(z.enum(releaseStageNames))
     .optional()
-    .describe("Stages that must have passed for the build being released: CI's, and integration-test (`slipway test` passed with this digest deployed). Unset: inherited."),
+    .describe("Stages that must have passed for the build being released: CI's, integration-test (`slipway test` passed with this digest deployed), load-test, and compatibility (`slipway test --mixed` passed with this digest beside a target environment's digests). Unset: inherited."),
 });
 
 const isoDateTime = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time with a zone, such as 2025-12-20T00:00:00Z" });
@@ -201,6 +205,18 @@ const EnvironmentSchema = z.strictObject({
     .record(z.string().min(1), port)
     .optional()
     .describe("Service → its endpoint port in this environment, as written (portOffset is not added). On Kubernetes: the Gateway listener port of each service; keep them within kubernetes.gateway.listenerPorts."),
+  /**
+   * Where `slipway test --env <this> --mixed <service>` deploys its scratch
+   * copy of this environment (Docker, from the dev registry): a block of
+   * ports of its own, so the live environment is never touched.
+   */
+  scratch: z
+    .strictObject({
+      portOffset: z.number().int().min(0).max(60000),
+      routerPort: port.optional(),
+    })
+    .optional()
+    .describe("The scratch copy `slipway test --mixed` deploys the mix into: its portOffset (a free block of ports) and optional router control port."),
   kubernetes: z
     .strictObject({
       /** The kubeconfig file; default $KUBECONFIG, else ~/.kube/config. */
@@ -314,6 +330,18 @@ const LoadTestSchema = z.strictObject({
   rate: z.number().int().min(1).max(100_000).optional(),
   /** Bounded so a scenario cannot hold an environment for long. */
   durationSeconds: z.number().positive().max(300).default(10),
+  /**
+   * A rise before the steady phase: the rate (with `rate`) or the connections
+   * (without) climb from `from` to the scenario's value over `seconds`, in at
+   * most 10 equal steps. Judged with the steady phase only for latency and
+   * throughput; its failed requests count as errors.
+   */
+  ramp: z
+    .strictObject({
+      seconds: z.number().positive().max(120),
+      from: z.number().int().min(1).default(1),
+    })
+    .optional(),
   thresholds: z
     .strictObject({
       p95Ms: z.number().positive().optional(),

@@ -37,6 +37,7 @@ export const ErrorCodes = {
   ROUTER_INVALID_WEIGHTS: { exit: 6, summary: "revision weights do not add up to 100% or name revisions without backends" },
   ROUTER_DRAIN_TIMEOUT: { exit: 6, summary: "a backend still had requests in flight when draining timed out" },
   MEASUREMENT_FAILED: { exit: 7, summary: "an analysis metric could not be measured: its provider was unreachable, answered with an error or with an unexpected result" },
+  MIX_NOT_DEPLOYED: { exit: 1, summary: "a compatibility check could not deploy the old/new mix into the environment's scratch copy" },
   ROLLOUT_IN_PROGRESS: { exit: 8, summary: "the service already has a rollout in progress in this environment" },
   SERVER_REFUSED: { exit: 9, summary: "the slipway server (--server) refused the request, or could not be reached" },
   INTERNAL: { exit: 70, summary: "a bug in slipway" },

@@ -19,6 +19,13 @@ test("one polyline per series, scaled into the plot, with the axis maximum round
   assert.match(svg, />2 s</);
 });
 
+test("a mark is a dashed vertical line at its second, labelled", () => {
+  const svg = latencySvg("ramped", [{ second: 0, values: { p50: 1 } }, { second: 4, values: { p50: 1 } }], [{ second: 2, label: "steady" }]);
+  // x: 56..624 over 0..4 s, so second 2 is at 340.
+  assert.match(svg, /<line data-mark="steady" x1="340" y1="32" x2="340" y2="280"/);
+  assert.match(svg, />steady<\/text>/);
+});
+
 test("no samples still makes a valid picture that says so", () => {
   const svg = latencySvg("empty", []);
   assert.match(svg, /no samples/);

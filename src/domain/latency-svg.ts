@@ -14,7 +14,13 @@ const height = 320;
 const margin = { left: 56, right: 16, top: 32, bottom: 40 };
 const colours = ["#2563eb", "#dc2626", "#16a34a", "#9333ea"];
 
-export function latencySvg(title: string, samples: readonly LatencySample[]): string {
+/** A labelled moment on the time axis, e.g. where a ramp ends and the steady phase starts. */
+export interface TimeMark {
+  second: number;
+  label: string;
+}
+
+export function latencySvg(title: string, samples: readonly LatencySample[], marks: readonly TimeMark[] = []): string {
   const series = [...new Set(samples.flatMap((s) => Object.keys(s.values)))];
   const maxSecond = Math.max(1, ...samples.map((s) => s.second));
   const maxMs = niceCeiling(Math.max(0, ...samples.flatMap((s) => Object.values(s.values))));
@@ -26,6 +32,10 @@ export function latencySvg(title: string, samples: readonly LatencySample[]): st
     const points = samples.filter((s) => s.values[name] !== undefined).map((s) => `${fmt(x(s.second))},${fmt(y(s.values[name] ?? 0))}`);
     return `<polyline data-series="${escapeXml(name)}" fill="none" stroke="${colours[i % colours.length]}" stroke-width="1.5" points="${points.join(" ")}"/>`;
   });
+  const markLines = marks.flatMap((m) => [
+    `<line data-mark="${escapeXml(m.label)}" x1="${fmt(x(m.second))}" y1="${margin.top}" x2="${fmt(x(m.second))}" y2="${margin.top + plotH}" stroke="#6b7280" stroke-dasharray="4 3"/>`,
+    `<text x="${fmt(x(m.second) + 4)}" y="${margin.top + 12}" fill="#6b7280">${escapeXml(m.label)}</text>`,
+  ]);
   const legend = series.map((name, i) => `<text x="${margin.left + 8 + i * 70}" y="${margin.top - 10}" fill="${colours[i % colours.length]}">${escapeXml(name)}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
@@ -38,6 +48,7 @@ export function latencySvg(title: string, samples: readonly LatencySample[]): st
     `<text x="${margin.left - 6}" y="${margin.top + plotH}" text-anchor="end">0</text>`,
     `<text x="${margin.left + plotW}" y="${height - 16}" text-anchor="end">${fmt(maxSecond)} s</text>`,
     ...legend,
+    ...markLines,
     ...lines,
     samples.length === 0 ? `<text x="${width / 2}" y="${height / 2}" text-anchor="middle">no samples</text>` : "",
     "</svg>",

@@ -293,6 +293,25 @@ describe("evaluateRelease", () => {
       blockers: [],
     },
     {
+      name: "compatibility required: its own blocker naming the command, not counted as a CI stage",
+      facts: {
+        policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "compatibility"] } }), undefined, undefined),
+        passedStages: ["build", "integration-test"],
+      },
+      blockers: [
+        [
+          "releasePolicy.default.requireStages",
+          "the integration tests have not passed with this build beside the digests a target environment runs",
+          "run `slipway test --env <target> --mixed <service> --digest <digest>` until it passes",
+        ],
+      ],
+    },
+    {
+      name: "a passing compatibility run satisfies the requirement",
+      facts: { policy: effectivePolicy(systemPolicy({ default: { requireStages: ["build", "compatibility"] } }), undefined, undefined), passedStages: ["build", "compatibility"] },
+      blockers: [],
+    },
+    {
       name: "a freeze blocks what it does not allow",
       facts: { changeType: "minor", approvals: approvals("bob"), freeze: [hotfixesOnly], now: new Date("2025-12-24T00:00:00Z") },
       blockers: [

@@ -150,7 +150,7 @@ export interface ReleaseFacts {
   strategy: StrategyKind;
 }
 
-export type BlockerKind = "freeze" | "stages" | "integration-test" | "load-test" | "strategy" | "approvals";
+export type BlockerKind = "freeze" | "stages" | "integration-test" | "load-test" | "compatibility" | "strategy" | "approvals";
 
 export interface ReleaseBlocker {
   kind: BlockerKind;
@@ -244,7 +244,7 @@ function freezeBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
 function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
   const satisfied = new Set([...facts.passedStages, ...(facts.nothingToDoStages ?? [])]);
   const missing = facts.policy.requireStages.filter((stage) => !satisfied.has(stage));
-  const ci = missing.filter((stage) => stage !== "integration-test" && stage !== "load-test");
+  const ci = missing.filter((stage) => stage !== "integration-test" && stage !== "load-test" && stage !== "compatibility");
   const blockers: ReleaseBlocker[] = [];
   if (ci.length > 0) {
     const plural = ci.length > 1;
@@ -269,6 +269,14 @@ function stageBlockers(facts: ReleaseFacts): ReleaseBlocker[] {
       rule: facts.policy.requireStagesOrigin,
       message: `no load test has passed with this build deployed${because(facts, ["load-test"])}`,
       howToSatisfy: "deploy it to an environment that deploys from the dev registry and run `slipway loadtest --env <env>` until a scenario passes its thresholds",
+    });
+  }
+  if (missing.includes("compatibility")) {
+    blockers.push({
+      kind: "compatibility",
+      rule: facts.policy.requireStagesOrigin,
+      message: `the integration tests have not passed with this build beside the digests a target environment runs${because(facts, ["compatibility"])}`,
+      howToSatisfy: "run `slipway test --env <target> --mixed <service> --digest <digest>` until it passes",
     });
   }
   return blockers;

@@ -37,6 +37,8 @@ export interface ReleaseDependencies {
   integrationRuns: Pick<IntegrationRunStore, "passedWith">;
   /** Evidence for the `load-test` stage: a passing `slipway loadtest` scenario with the digest deployed. */
   loadTestRuns: { passedWith(system: string, service: string, digest: string): unknown };
+  /** Evidence for the `compatibility` stage: a passed `slipway test --mixed` of this service at the digest. */
+  compatibilityRuns: { passedWith(system: string, service: string, digest: string): unknown };
   identity: Identity;
   now: () => Date;
   /**
@@ -305,6 +307,7 @@ function stageFacts(deps: EvaluationDependencies, service: LoadedService, record
       ...stages.filter((s) => s.status === "passed").map((s) => s.stage),
       ...(deps.integrationRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["integration-test"]),
       ...(deps.loadTestRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["load-test"]),
+      ...(deps.compatibilityRuns.passedWith(deps.system.config.system, record.service, record.digest) === undefined ? [] : ["compatibility"]),
     ],
     stageReasons: {},
     // CI skips a stage only when it has nothing to do (no commands configured).

@@ -21,7 +21,8 @@ const MAX_LOAD_MS = 120_000;
 /** Loads still running, for an `after` hook to stop when a failed test left one. */
 const running = new Set<() => Promise<LoadResult>>();
 
-export function startLoad(port: number, rps = 500): { stop: () => Promise<LoadResult> } {
+/** Stops by itself after `maxMs` (its timer cleared), so a test that fails before `stop()` cannot keep the process alive. */
+export function startLoad(port: number, rps = 500, maxMs = MAX_LOAD_MS): { stop: () => Promise<LoadResult> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   const result: LoadResult = { sent: 0, ok: 0, failures: [], byBody: {}, seconds: 0, maxLatencyMs: 0 };
   const started = Date.now();
@@ -34,7 +35,8 @@ export function startLoad(port: number, rps = 500): { stop: () => Promise<LoadRe
   };
   const tick = setInterval(() => {
     const elapsed = Date.now() - started;
-    if (stopping || elapsed > MAX_LOAD_MS) return;
+    if (elapsed > maxMs) clearInterval(tick);
+    if (stopping || elapsed > maxMs) return;
     const due = Math.floor((elapsed * rps) / 1000) - result.sent;
     for (let i = 0; i < due; i++) {
       result.sent++;

@@ -53,6 +53,13 @@ describe("slipway loadtest --env", { skip: haproxyBinary() === undefined ? "hapr
     durationSeconds: 2
     thresholds: { p99Ms: 2000, maxErrorRate: 0, minRps: 10 }
     regression: { p95Percent: 100000 }
+  - name: ramped
+    target: { service: api, path: /hello }
+    connections: 2
+    rate: 50
+    durationSeconds: 1
+    ramp: { seconds: 2, from: 10 }
+    thresholds: { p99Ms: 2000, maxErrorRate: 0 }
   - name: impossible
     target: { service: api, path: /hello }
     connections: 2
@@ -100,6 +107,18 @@ terminationGracePeriodSeconds: 2
     ok(second, "loadtest steady again");
     const [again] = JSON.parse(second.stdout) as Run[];
     assert.ok(again?.verdicts.some((v) => v.threshold === "regression.p95Percent" && v.passed));
+  });
+
+  it("a ramped scenario climbs before its steady phase, and the report marks where that starts", async () => {
+    const ramped = await cli("loadtest", "--env", "test", "--scenario", "ramped");
+    ok(ramped, "loadtest ramped");
+    assert.match(ramped.stdout, /load test ramped \(\S+\) in test: \S+ for a 2 s ramp, then 1 s/);
+    const report = /report (\S+\.svg)/.exec(ramped.stdout)?.[1] ?? "";
+    assert.match(readFileSync(report, "utf8"), /<line data-mark="steady"/);
+    const json = JSON.parse(readFileSync(report.replace(/\.svg$/, ".json"), "utf8")) as Run;
+    // About 10 + 30 req/s over the ramp's two steps and 50 over the steady second, all counted.
+    assert.ok(json.measurement.requests >= 50, `requests: ${json.measurement.requests}`);
+    assert.equal(json.measurement.errors, 0);
   });
 
   it("a scenario over its threshold fails, naming the threshold, exit 1", async () => {

@@ -3,17 +3,14 @@
 import { runLoadTests, type LoadTestRun } from "../../app/load-test.js";
 import { describeVerdict } from "../../domain/load-test-verdict.js";
 import { lineReporter } from "../app-events.js";
+import { untilInterrupted } from "../interrupt.js";
 import type { CommandContext } from "../main.js";
 import { paint } from "../output.js";
 
 export async function loadTestCommand(ctx: CommandContext, opts: { env: string; scenario?: string }): Promise<number> {
   const { output, globals } = ctx;
-  const stop = new AbortController();
-  const onSignal = (): void => stop.abort(new Error("interrupted"));
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    const done = await runLoadTests(globals.config, opts.env, { ...(opts.scenario === undefined ? {} : { scenario: opts.scenario }), reporter: lineReporter(output, globals), signal: stop.signal });
+  return untilInterrupted(async (signal) => {
+    const done = await runLoadTests(globals.config, opts.env, { ...(opts.scenario === undefined ? {} : { scenario: opts.scenario }), reporter: lineReporter(output, globals), signal });
     if (done === undefined) {
       output.err("interrupted: the scenario that was running was not recorded");
       return 130;
@@ -28,10 +25,7 @@ export async function loadTestCommand(ctx: CommandContext, opts: { env: string; 
       }
     }
     return done.runs.every((r) => r.status === "passed") ? 0 : 1;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
+  });
 }
 
 function summaryTable(runs: readonly LoadTestRun[]): string[] {

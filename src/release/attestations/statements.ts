@@ -15,6 +15,7 @@ export const TEST_RESULT_V01 = "https://in-toto.io/attestation/test-result/v0.1"
 export const SLIPWAY_STAGE_V1 = "https://slipway.dev/attestation/stage/v1";
 export const SLIPWAY_INTEGRATION_TEST_V1 = "https://slipway.dev/attestation/integration-test/v1";
 export const SLIPWAY_LOAD_TEST_V1 = "https://slipway.dev/attestation/load-test/v1";
+export const SLIPWAY_COMPATIBILITY_V1 = "https://slipway.dev/attestation/compatibility/v1";
 export const SLIPWAY_APPROVAL_V1 = "https://slipway.dev/attestation/approval/v1";
 export const SLIPWAY_BUILD_TYPE = "https://slipway.dev/build-types/container-pipeline/v1";
 export const SLIPWAY_BUILDER_ID = "https://slipway.dev/builder/v1";
@@ -22,7 +23,7 @@ export const SLIPWAY_BUILDER_ID = "https://slipway.dev/builder/v1";
 export { evidenceKinds };
 /** What a statement can be evidence of: a CI stage, the system's integration tests, an approval. */
 export type EvidenceKind = EvidenceKindName;
-export type CiStageKind = Exclude<EvidenceKind, "integration-test" | "load-test" | "approval">;
+export type CiStageKind = Exclude<EvidenceKind, "integration-test" | "load-test" | "compatibility" | "approval">;
 
 /** The facts every statement carries, whatever its predicate. */
 export interface EvidenceFacts {
@@ -64,6 +65,16 @@ export interface LoadTestEvidence extends EvidenceFacts {
   lock: Record<string, string>;
 }
 
+/** The integration tests passed with this digest beside the digests a target environment runs (`slipway test --mixed`). */
+export interface CompatibilityEvidence extends EvidenceFacts {
+  kind: "compatibility";
+  /** The target environment whose digests the other services ran at. */
+  environment: string;
+  /** service → digest the target ran, and what was tested (the target's with this service at this digest). */
+  targetLock: Record<string, string>;
+  lock: Record<string, string>;
+}
+
 export interface ApprovalEvidence extends EvidenceFacts {
   kind: "approval";
   approver: string;
@@ -71,7 +82,7 @@ export interface ApprovalEvidence extends EvidenceFacts {
   comment?: string;
 }
 
-export type Evidence = StageEvidence | IntegrationTestEvidence | LoadTestEvidence | ApprovalEvidence;
+export type Evidence = StageEvidence | IntegrationTestEvidence | LoadTestEvidence | CompatibilityEvidence | ApprovalEvidence;
 
 export interface Statement {
   _type: typeof IN_TOTO_STATEMENT_V1;
@@ -130,6 +141,8 @@ export function buildStatement(evidence: Evidence, subjectName: string, subjectD
       return { ...base, predicateType: SLIPWAY_INTEGRATION_TEST_V1, predicate: { ...facts, environment: evidence.environment, lock: evidence.lock } };
     case "load-test":
       return { ...base, predicateType: SLIPWAY_LOAD_TEST_V1, predicate: { ...facts, environment: evidence.environment, scenario: evidence.scenario, lock: evidence.lock } };
+    case "compatibility":
+      return { ...base, predicateType: SLIPWAY_COMPATIBILITY_V1, predicate: { ...facts, environment: evidence.environment, targetLock: evidence.targetLock, lock: evidence.lock } };
     case "approval":
       return { ...base, predicateType: SLIPWAY_APPROVAL_V1, predicate: { ...facts, approver: evidence.approver, version: evidence.version, ...(evidence.comment ? { comment: evidence.comment } : {}) } };
   }
@@ -190,6 +203,7 @@ export function expectedPredicate(kind: EvidenceKind): string {
   if (kind === "unit-test" || kind === "container-test") return TEST_RESULT_V01;
   if (kind === "integration-test") return SLIPWAY_INTEGRATION_TEST_V1;
   if (kind === "load-test") return SLIPWAY_LOAD_TEST_V1;
+  if (kind === "compatibility") return SLIPWAY_COMPATIBILITY_V1;
   if (kind === "approval") return SLIPWAY_APPROVAL_V1;
   return SLIPWAY_STAGE_V1;
 }

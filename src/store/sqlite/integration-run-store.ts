@@ -2,6 +2,7 @@
 // (service → digest) and what each test said. A release policy that requires
 // `integration-test` asks whether some passed run had the digest deployed.
 import type Database from "better-sqlite3";
+import { newestPassedWith } from "./passed-with.js";
 import type { IntegrationRun, IntegrationRunStore } from "../../pipeline/integration-tests.js";
 
 interface RunRow {
@@ -35,13 +36,7 @@ export class SqliteIntegrationRunStore implements IntegrationRunStore {
 
   /** The newest passed run that had `service` deployed at `digest`, in any environment. */
   passedWith(system: string, service: string, digest: string): IntegrationRun | undefined {
-    const row = this.db
-      .prepare<[string, string, string], RunRow>(
-        `SELECT r.* FROM integration_runs r, json_each(r.deployed) d
-         WHERE r.system = ? AND r.status = 'passed' AND d.key = ? AND d.value = ?
-         ORDER BY r.started_at DESC LIMIT 1`,
-      )
-      .get(system, service, digest);
+    const row = newestPassedWith<RunRow>(this.db, "integration_runs", system, service, digest);
     return row === undefined ? undefined : fromRow(row);
   }
 }

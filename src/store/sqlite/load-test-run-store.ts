@@ -3,6 +3,7 @@
 // regression baseline (last passing run of a scenario) and the release
 // policy's `load-test` stage (a passing run with the digest deployed).
 import type Database from "better-sqlite3";
+import { newestPassedWith } from "./passed-with.js";
 import type { Baseline, LoadMeasurement, ThresholdVerdict } from "../../domain/load-test-verdict.js";
 
 export interface LoadTestRun {
@@ -64,13 +65,7 @@ export class SqliteLoadTestRunStore {
 
   /** The newest passing run that had `service` deployed at `digest`, in any environment. */
   passedWith(system: string, service: string, digest: string): LoadTestRun | undefined {
-    const row = this.db
-      .prepare<[string, string, string], RunRow>(
-        `SELECT r.* FROM load_test_runs r, json_each(r.deployed) d
-         WHERE r.system = ? AND r.status = 'passed' AND d.key = ? AND d.value = ?
-         ORDER BY r.started_at DESC LIMIT 1`,
-      )
-      .get(system, service, digest);
+    const row = newestPassedWith<RunRow>(this.db, "load_test_runs", system, service, digest);
     return row === undefined ? undefined : fromRow(row);
   }
 }

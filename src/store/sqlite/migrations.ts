@@ -331,4 +331,27 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 13,
+    name: "compatibility-runs",
+    sql: `
+      -- One slipway test --mixed: a service at a new digest among the digests a target environment ran (target_lock),
+      -- the lock tested (mixed_lock), each test's result and the service pairs a failure points at.
+      CREATE TABLE compatibility_runs (
+        id          TEXT PRIMARY KEY,
+        system      TEXT NOT NULL,
+        environment TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        digest      TEXT NOT NULL,
+        status      TEXT NOT NULL CHECK (status IN ('passed', 'failed')),
+        target_lock TEXT NOT NULL,
+        mixed_lock  TEXT NOT NULL,
+        results     TEXT NOT NULL,
+        pairs       TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX compatibility_runs_by_digest ON compatibility_runs (system, service, digest, status, started_at);
+    `,
+  },
 ];
