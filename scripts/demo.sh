@@ -10,11 +10,13 @@
 #     to the dev registry;
 #  4. deploys the whole system to the test environment and runs its
 #     integration tests there (`slipway test`: a delivery through ingestion →
-#     workflow → package and delivery, every hop through the router);
+#     workflow → package and delivery, every hop through the router) and its
+#     load test (`slipway loadtest`: a ramp, then thresholds);
 #  5. releases the tested digests to the prod registry (the policy requires
 #     CI's stages and the integration tests; signed, with provenance) and
 #     deploys them to prod;
-#  6. commits a feature to ingestion: CI rebuilds only ingestion, the release
+#  6. commits a feature to ingestion: CI rebuilds only ingestion, its new
+#     digest is tested beside prod's (`slipway test --mixed`), the release
 #     (a minor of a critical service) waits for an owner's approval, which is
 #     given, and the new version goes to prod as a canary — 10%, analysis,
 #     50%, analysis against the stable, 100% — under bounded demo traffic;
@@ -93,6 +95,7 @@ integration_tests() { step "slipway test --env $1 (integration tests of the depl
 # --------------------------------------------------------- test environment
 deploy_system test
 integration_tests test
+step "slipway loadtest --env test (thresholds, regression, latency picture)"; slipway loadtest --env test
 
 # ------------------------------------------------------------- first release
 step "slipway release --all"; slipway release --all
@@ -111,6 +114,7 @@ step "slipway affected --since HEAD~1"; slipway affected --since HEAD~1
 step "slipway ci (only ingestion rebuilds)"; slipway ci
 deploy test ingestion
 integration_tests test
+step "slipway test --env prod --mixed ingestion (the new ingestion beside what prod runs)"; slipway test --env prod --mixed ingestion
 
 # A feat is a minor; ingestion is tier critical: one owner's approval, never the requester's.
 step "slipway release ingestion"
