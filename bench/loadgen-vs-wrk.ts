@@ -22,6 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { LoadTest } from "../src/domain/config-schema.js";
 import { haproxyBinary } from "../src/router/haproxy/haproxy-daemon.js";
 import { generateLoad } from "../src/pipeline/load-generator.js";
+import { answeringHaproxyConfig } from "./lib/answering-haproxy.js";
 import { cleanUpOnInterrupt, machine, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
 import { SECOND, summarize } from "./lib/stats.js";
@@ -48,20 +49,7 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 function targetConfig(): string {
-  return [
-    "global",
-    "  maxconn 4096",
-    "defaults",
-    "  mode http",
-    "  option http-keep-alive",
-    "  timeout client 30s",
-    "  timeout http-keep-alive 60s",
-    "  timeout http-request 10s",
-    "frontend target",
-    `  bind 127.0.0.1:${TARGET_PORT}`,
-    '  http-request return status 200 content-type text/plain string "ok"',
-    "",
-  ].join("\n");
+  return answeringHaproxyConfig({ target: { port: TARGET_PORT, body: "ok" } });
 }
 
 async function startTarget(binary: string, dir: string): Promise<ChildProcess> {

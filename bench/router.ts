@@ -40,6 +40,7 @@ import { backendProxy } from "../src/router/haproxy/proxy-names.js";
 import { HaproxyRouter } from "../src/router/haproxy/haproxy-router.js";
 import { HaproxySocketClient } from "../src/router/haproxy/runtime-api.js";
 import type { BackendRole } from "../src/router/types.js";
+import { answeringHaproxyConfig } from "./lib/answering-haproxy.js";
 import { cleanUpOnInterrupt, machine, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner, tail } from "./lib/processes.js";
 import { millis, SECOND, summarize, type Summary } from "./lib/stats.js";
@@ -90,23 +91,7 @@ const { run, mustRun } = runner({ NO_COLOR: "1" });
 
 /** A second HAProxy that answers every request itself with the revision's name: one frontend per revision. */
 function backendConfig(): string {
-  return [
-    "global",
-    "  maxconn 4096",
-    "defaults",
-    "  mode http",
-    "  option http-keep-alive",
-    "  timeout client 30s",
-    "  timeout http-keep-alive 60s",
-    "  timeout http-request 10s",
-    ...Object.entries(BACKENDS).flatMap(([revision, port]) => [
-      "",
-      `frontend ${revision}`,
-      `  bind 127.0.0.1:${port}`,
-      `  http-request return status 200 content-type text/plain string "${revision === "direct" ? "stable" : revision}"`,
-    ]),
-    "",
-  ].join("\n");
+  return answeringHaproxyConfig(Object.fromEntries(Object.entries(BACKENDS).map(([revision, port]) => [revision, { port, body: revision === "direct" ? "stable" : revision }])));
 }
 
 function startBackends(binary: string, configFile: string, config = backendConfig()): ChildProcess {

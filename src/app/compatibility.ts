@@ -108,9 +108,9 @@ function scratchSystem(system: LoadedSystem, target: EnvironmentConfig): { syste
     });
   }
   if (system.config.environments.some((e) => e.name === name)) throw new SlipwayError("CONFIG_INVALID", `environment ${name} exists in slipway.yaml; ${target.name}'s scratch copy needs that name`, { hint: `rename environment ${name}` });
-  // Its own ports only: the target's fixed endpoint ports and router port stay the target's; no promotion rules.
-  const { scratch, endpointPorts: _ports, routerPort: _router, promotion: _promotion, promotedFrom: _from, ...rest } = target;
-  const copy: EnvironmentConfig = { ...rest, name, runtime: "docker", registry: "dev", portOffset: scratch.portOffset, ...(scratch.routerPort === undefined ? {} : { routerPort: scratch.routerPort }) };
+  // Its own ports only (the target's fixed endpoint ports and router port stay the target's), no promotion rules.
+  const scratch = target.scratch;
+  const copy: EnvironmentConfig = { name, runtime: "docker", network: target.network, registry: "dev", portOffset: scratch.portOffset, ...(scratch.routerPort === undefined ? {} : { routerPort: scratch.routerPort }) };
   return { system: { ...system, config: { ...system.config, environments: [...system.config.environments, copy] } }, environment: name };
 }
 
