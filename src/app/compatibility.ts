@@ -2,7 +2,7 @@
 // one service at its new digest and every other service at the digest the
 // target environment runs — the old/new mix a rolling update of that service
 // creates there. The mix is deployed into a scratch copy of the target (the
-// environment's `scratch:` ports, from the dev registry, ADR 22), tested, and
+// environment's `scratch:` ports, from the dev registry, ADR 23), tested, and
 // taken down again, so the live environment is never touched. The run is
 // recorded with both locks; a failure names the service pairs it points at
 // (domain/compatibility-pairs.ts); a pass is signed for the new digest as
