@@ -72,8 +72,8 @@ export interface ControllerProcess {
 }
 
 /** `slipway controller --env <env>` for the system at `root`, once it says it is up. */
-export async function startControllerProcess(root: string, env: string): Promise<ControllerProcess> {
-  const child = spawn(process.execPath, [cliPath, "--config", root, "controller", "--env", env], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+export async function startControllerProcess(root: string, env: string, processEnv: NodeJS.ProcessEnv = {}): Promise<ControllerProcess> {
+  const child = spawn(process.execPath, [cliPath, "--config", root, "controller", "--env", env], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", ...processEnv } });
   let text = "";
   child.stdout?.on("data", (d: Buffer) => (text += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (text += d.toString()));
