@@ -19,13 +19,13 @@
 // the platform (`slipway down`), containers and images — is removed at the
 // end, also when it fails or is interrupted.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
 import { SERVER_PY } from "./lib/python-server.js";
+import { startAnswerLoad } from "./lib/answer-load.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
 
 const DEV = 22190;
@@ -37,51 +37,6 @@ const BASE = "python:3.11-slim-bookworm";
 const RPS = 200;
 const USAGE = "usage: node dist/bench/rollback-window.js [--rounds 3] [--keep]";
 
-
-interface Answer {
-  atMs: number;
-  body: string;
-  ok: boolean;
-}
-
-/** Keep-alive GETs at a fixed rate; every answer with its arrival time (performance.now()). */
-function startLoad(): { stop: () => Promise<Answer[]> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  const answers: Answer[] = [];
-  const inFlight = new Set<Promise<void>>();
-  const started = performance.now();
-  let sent = 0;
-  const tick = setInterval(() => {
-    const due = Math.floor(((performance.now() - started) * RPS) / 1000) - sent;
-    for (let i = 0; i < due; i++) {
-      sent++;
-      const p = new Promise<void>((resolve) => {
-        const req = http.get({ host: "127.0.0.1", port: ENDPOINT, path: "/", agent, timeout: 10_000 }, (res) => {
-          let body = "";
-          res.setEncoding("utf8").on("data", (c: string) => (body += c));
-          res.on("end", () => {
-            answers.push({ atMs: performance.now(), body, ok: res.statusCode === 200 });
-            resolve();
-          });
-        });
-        req.on("error", () => {
-          answers.push({ atMs: performance.now(), body: "error", ok: false });
-          resolve();
-        });
-      });
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-  }, 5);
-  return {
-    stop: async () => {
-      clearInterval(tick);
-      await Promise.all(inFlight);
-      agent.destroy();
-      return answers;
-    },
-  };
-}
 
 interface RollbackTiming {
   firstOldMs: number;
@@ -150,7 +105,7 @@ async function main(): Promise<void> {
     const containers = async (): Promise<number> => (await run("docker", ["ps", "-q", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean).length;
 
     const measure = async (): Promise<RollbackTiming> => {
-      const load = startLoad();
+      const load = startAnswerLoad(ENDPOINT, RPS);
       await new Promise((r) => setTimeout(r, 500));
       const t0 = performance.now();
       const result = await cli(["rollback", "hello", "--env", "bench"]);

@@ -146,6 +146,9 @@ metrics:
     addEntryPointsLabels: true
     addRoutersLabels: true
     addServicesLabels: true
+    # Finer than Traefik's default (0.1, 0.3, 1.2, 5 s), so a canary's p95 against stable's means
+    # something for fast services. Read at Traefik's start: a running cluster keeps its buckets until down + up.
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]
 log: {level: INFO}
 EOF
   update_file "$K8S_DIR/prometheus.yml" <<EOF

@@ -135,6 +135,7 @@ export function controllerFor(session: EnvironmentSession, service: LoadedServic
           responses5xx: r?.responses5xx ?? 0,
           connectionErrors: r?.connectionErrors ?? 0,
           countersSince: stats.countersSince,
+          ...(r?.latencyHistogram === undefined ? {} : { latencyHistogram: r.latencyHistogram }),
           ...(r?.latency === undefined ? {} : { latencyMs: { p50: r.latency.p50Ms, p95: r.latency.p95Ms, p99: r.latency.p99Ms, average: r.avgResponseMs } }),
         };
       },

@@ -93,6 +93,7 @@ const codeFiles = [
   "./parse-system.js",
   "./cross-file-checks.js",
   "./port-checks.js",
+  "./gateway-checks.js",
   "./analysis-checks.js",
   "./file-checks.js",
   "./secret-warnings.js",

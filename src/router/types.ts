@@ -81,6 +81,13 @@ export interface RevisionStats {
   avgResponseMs: number;
   /** Percentiles from the recent request log; undefined when no request is in the window. */
   latency: LatencySummary | undefined;
+  /**
+   * A router that keeps latency as a cumulative histogram (a gateway's
+   * Prometheus metrics) gives it instead: bucket upper bounds in ms,
+   * ascending (the last Infinity), and the requests at or below each. Two
+   * readings give exact-window percentiles (analysis/router-provider.ts).
+   */
+  latencyHistogram?: { upperBoundsMs: readonly number[]; counts: readonly number[] };
 }
 
 export interface ServiceStats {

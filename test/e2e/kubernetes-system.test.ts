@@ -6,7 +6,8 @@
 // through the gateway; `slipway snapshot` locks it; the namespace is deleted
 // (the target lost: pods, ReplicaSets, Services, routes, Gateway); `slipway
 // restore` re-creates the namespace and every object, dependencies first,
-// and the tests pass again.
+// and the tests pass again. Then canaries of back judged on the p95 latency
+// of Traefik's histograms through the real Prometheus.
 // Loopback ports: registries 19090-19091 (k8s-b's range 19000-19499); gateway
 // listeners 23088 (back) and 23089 (front), of the test cluster's entry points.
 import assert from "node:assert/strict";
@@ -19,7 +20,7 @@ import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { runCli, type CliResult } from "./helpers.js";
-import { getOnce } from "./keepalive-load.js";
+import { describeLoad, getOnce, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 import { testClusterEnv } from "./test-cluster-env.js";
 
@@ -36,7 +37,9 @@ const settings = testClusterEnv();
 const skip = typeof settings === "string" ? settings : false;
 const k8s = typeof settings === "string" ? {} : settings;
 
-const backPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `status, body = 200, ("back " + VERSION).encode()`);
+// back answers after APP_DELAY seconds: a slow version for the latency analysis.
+const backPy = pythonServer('import time; VERSION = os.environ["APP_VERSION"]; DELAY = float(os.environ.get("APP_DELAY", "0"))', `time.sleep(DELAY if self.path != "/healthz" else 0)
+status, body = 200, ("back " + VERSION).encode()`);
 // front answers with back's answer, fetched through BACK_URL: the cluster DNS name of back's stable Service.
 const frontPy = pythonServer(
   'BACK = os.environ["BACK_URL"]',
@@ -46,7 +49,9 @@ else:
     except Exception as e: status, body = 502, str(e).encode()`,
 );
 
-function writeService(name: string, extra: string): void {
+const ROLLING = "{ rolling: { scaleDownDelaySeconds: 0 } }";
+
+function writeService(name: string, extra: string, strategy = ROLLING): void {
   mkdirSync(join(root, "services", name), { recursive: true });
   writeFileSync(
     join(root, "services", name, "slipway.service.yaml"),
@@ -58,7 +63,7 @@ readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
 replicas: 1
 terminationGracePeriodSeconds: 2
 resources: { memory: 64Mi, cpus: 0.2 }
-strategy: { rolling: { scaleDownDelaySeconds: 0 } }
+strategy: ${strategy}
 ${extra}`,
   );
   // validate requires the Dockerfile a service is built from.
@@ -88,7 +93,7 @@ async function frontAnswer(): Promise<string> {
   return last;
 }
 
-describe("a whole system on a real Kubernetes cluster: test --env, snapshot, restore onto a deleted namespace", { skip }, () => {
+describe("a whole system on a real Kubernetes cluster: test --env, snapshot, restore onto a deleted namespace, p95 analysis", { skip }, () => {
   let cluster: KubernetesCluster;
 
   before(async () => {
@@ -96,7 +101,7 @@ describe("a whole system on a real Kubernetes cluster: test --env, snapshot, res
     const environment = [
       "{ name: k8s, registry: dev, runtime: kubernetes,",
       `endpointPorts: { back: ${BACK_PORT}, front: ${FRONT_PORT} },`,
-      `kubernetes: { kubeconfig: ${k8s["KUBECONFIG"]}, cpuRequestPercent: 10,`,
+      `kubernetes: { kubeconfig: ${k8s["KUBECONFIG"]}, cpuRequestPercent: 10, prometheus: { address: ${k8s["SLIPWAY_K8S_PROMETHEUS_URL"] ?? "http://127.0.0.1:23090"} },`,
       `gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"}, listenerPorts: "${k8s["SLIPWAY_K8S_GATEWAY_PORTS"] ?? "23080-23089"}" } } }`,
     ].join(" ");
     writeFileSync(
@@ -119,7 +124,7 @@ describe("a whole system on a real Kubernetes cluster: test --env, snapshot, res
     await cli("down");
     if (cluster !== undefined) await namespaceGone(cluster);
     await cluster?.close();
-    for (const name of ["back", "front"]) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/${name}:v1`).remove({ force: true }).catch(() => undefined);
+    for (const image of ["back:v1", "back:v2", "back:v3", "front:v1"]) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/${image}`).remove({ force: true }).catch(() => undefined);
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -156,5 +161,40 @@ describe("a whole system on a real Kubernetes cluster: test --env, snapshot, res
     const again = await cli("restore", lock, "--env", "k8s");
     assertSucceeded(again, "second restore");
     assert.doesNotMatch(again.stdout + again.stderr, /rollout (back|front)-/);
+  });
+
+  it("canary analysis on the gateway's p95 latency through Prometheus: a version as fast as stable is promoted, a slow one aborted", async () => {
+    const analysis = `analysis:
+  metrics:
+    - name: p95-vs-stable
+      provider: { router: { metric: latencyP95, compareWithStable: true, judge: { minRequests: 20, maxRatio: 2 } } }
+      # Prometheus scrapes Traefik every 2 s: a window shorter than two scrapes may see no new request yet.
+      interval: 4
+      count: 3
+      failureLimit: 0
+      inconclusiveLimit: 3
+`;
+    writeService("back", analysis, "{ canary: { steps: [{ setWeight: 50 }, { analysis: { metrics: [p95-vs-stable] } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    const fast = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/back:v2`, backPy, { APP_VERSION: "v2" });
+    const slow = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/back:v3`, backPy, { APP_VERSION: "v3", APP_DELAY: "0.4" });
+
+    let load = startLoad(BACK_PORT, 40);
+    const promoted = await cli("deploy", "back", "--env", "k8s", "--digest", fast);
+    console.log(describeLoad("canary v2 (as fast as stable)", await load.stop()));
+    assertSucceeded(promoted, "canary of the fast v2");
+    assert.match(promoted.stdout, /analysis a1-step-\d successful \(3 ok, 0 failed\)/);
+
+    load = startLoad(BACK_PORT, 40);
+    const aborted = await cli("deploy", "back", "--env", "k8s", "--digest", slow);
+    const r = await load.stop();
+    console.log(describeLoad("canary v3 (0.4 s slower)", r));
+    assert.equal(aborted.code, 1, aborted.stdout + aborted.stderr);
+    const status = await cli("rollout", "status", "back", "--env", "k8s");
+    const output = aborted.stdout + aborted.stderr + status.stdout;
+    assert.match(output, /aborted/);
+    const reason = /canary p95 [^\n]*slower than 2 × stable[^\n]*/.exec(output)?.[0];
+    assert.ok(reason !== undefined, output);
+    console.log(`# ${reason}`);
+    assert.equal(await frontAnswer(), "front+back v2");
   });
 });

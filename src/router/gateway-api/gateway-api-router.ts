@@ -13,7 +13,8 @@
 // the same state.
 //
 // Per-backend stats come from the gateway's Prometheus metrics (Traefik's
-// traefik_service_requests_total per backend Service).
+// traefik_service_requests_total per backend Service), latency as the
+// cumulative histogram traefik_service_request_duration_seconds_bucket.
 import { SlipwayError } from "../../domain/errors.js";
 import {
   type ClusterScope,
@@ -38,7 +39,8 @@ import type { PodState } from "../../runtime/kubernetes/pod-state.js";
 import { checkPercentages, instanceWeights } from "../revision-weights.js";
 import type { BackendRole, BackendSpec, RevisionPercentages, RevisionStats, RoutedBackend, ServiceEndpoint, ServiceStats, TrafficRouter } from "../types.js";
 import { type OrderedSplit, orderSplit, parseSplit, planRoute, PREVIEW_ANNOTATION, routeTakenIn, SPLIT_ANNOTATION, stableRevision } from "./route-plan.js";
-import { queryPrometheus } from "./prometheus-query.js";
+import { latencyHistograms } from "./latency-histogram.js";
+import { queryPrometheus, type Sample } from "./prometheus-query.js";
 
 const GATEWAY_API = "gateway.networking.k8s.io/v1";
 /** How long the gateway and the EndpointSlice controller may take to confirm a change. */
@@ -193,21 +195,27 @@ export class GatewayApiRouter implements TrafficRouter {
     }
     const prefix = `${this.scope.namespace}-${service}-`;
     const job = prometheus.job ?? "traefik";
-    const [byCode, started] = await Promise.all([
+    const [byCode, buckets, started] = await Promise.all([
       queryPrometheus(prometheus.address, `sum by (service, code) (traefik_service_requests_total{service=~"${prefix}.*"})`),
+      queryPrometheus(prometheus.address, `sum by (service, le) (traefik_service_request_duration_seconds_bucket{service=~"${prefix}.*"})`),
       queryPrometheus(prometheus.address, `max(process_start_time_seconds{job="${job}"})`),
     ]);
     const revisions: Record<string, RevisionStats> = {};
     const state = await this.stateOf(service);
     const known = new Set([...state.split.map(([r]) => r), ...this.revisionServicesOf(service)]);
+    const revisionOf = (sample: Sample): string | undefined => [...known].find((r) => (sample.labels["service"] ?? "").startsWith(`${this.scope.namespace}-${revisionObjectName(service, r)}-`));
     for (const sample of byCode) {
-      const revision = [...known].find((r) => (sample.labels["service"] ?? "").startsWith(`${this.scope.namespace}-${revisionObjectName(service, r)}-`));
+      const revision = revisionOf(sample);
       if (revision === undefined) continue;
       const stats = (revisions[revision] ??= { revision, requests: 0, responses2xx: 0, responses5xx: 0, connectionErrors: 0, retries: 0, avgResponseMs: 0, latency: undefined });
       const code = Number(sample.labels["code"] ?? "0");
       stats.requests += sample.value;
       if (code >= 200 && code < 300) stats.responses2xx += sample.value;
       if (code >= 500) stats.responses5xx += sample.value;
+    }
+    for (const [revision, histogram] of latencyHistograms(buckets, revisionOf)) {
+      const stats = revisions[revision];
+      if (stats !== undefined) stats.latencyHistogram = histogram;
     }
     const total = Object.values(revisions).reduce((n, r) => n + r.requests, 0);
     const errors = Object.values(revisions).reduce((n, r) => n + r.responses5xx, 0);
