@@ -29,9 +29,10 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { startAnswerLoad } from "./lib/answer-load.js";
-import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
+import { buildVersions, PYTHON_BASE, roundsAndKeep } from "./lib/versioned-python.js";
 
 const DEV = 19190;
 const PROD = 19191;
@@ -40,25 +41,8 @@ const K8S_ENDPOINT = 23087;
 const SYSTEM = "bench-k8s";
 const NAMESPACE = "bench-k8s-k8s";
 const KUBECTL_NAMESPACE = "bench-k8s-kubectl";
-const BASE = "python:3.11-slim-bookworm";
 const RPS = 200;
 const USAGE = "usage: node dist/bench/kubernetes.js [--rounds 3] [--keep]";
-
-const SERVER_PY = `import os, signal, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-VERSION = os.environ["APP_VERSION"]
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def do_GET(self):
-        body = b"ok" if self.path == "/healthz" else VERSION.encode()
-        self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def log_message(self, *args): pass
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-server = Server((os.environ.get("HOST", ""), int(os.environ.get("PORT", "8080"))), Handler)
-signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-server.serve_forever(poll_interval=0.1)
-`;
 
 const CANARY = "{ canary: { steps: [{ setWeight: 50 }, { pause: {} }], scaleDownDelaySeconds: 0 } }";
 const ROLLING = "{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }";
@@ -103,19 +87,8 @@ interface AbortTiming {
   failed: number;
 }
 
-function parseArgs(argv: string[]): { rounds: number; keep: boolean } {
-  const options = { rounds: 3, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--rounds") options.rounds = wholeNumber(arg, argv[++i], 1, 20);
-    else if (arg === "--keep") options.keep = true;
-    else throw new BenchError(`unknown argument ${arg ?? ""}\n${USAGE}`);
-  }
-  return options;
-}
-
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = roundsAndKeep(process.argv.slice(2), USAGE);
   const cluster = clusterEnv();
   const { run, mustRun } = runner({ NO_COLOR: "1", KUBECONFIG: cluster["KUBECONFIG"] as string });
   const kubectl = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(cluster["SLIPWAY_K8S_KUBECTL"] as string, args, { timeoutMs });
@@ -132,7 +105,7 @@ async function main(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   });
   try {
-    const docker = await dockerPreflight(run, BASE, "base image");
+    const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
     const at = await slipwayAt(run);
     const loadBefore = loadavg()[0]?.toFixed(2);
     mkdirSync(join(root, "services", "hello"), { recursive: true });
@@ -163,20 +136,7 @@ services: [services/*]
     writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
     writeService(CANARY);
     await cli(["up"]);
-    const digests: Record<string, string> = {};
-    for (const version of ["v1", "v2"]) {
-      const context = join(root, `context-${version}`);
-      mkdirSync(context);
-      writeFileSync(join(context, "server.py"), SERVER_PY);
-      writeFileSync(join(context, "Dockerfile"), `FROM ${BASE}\nENV APP_VERSION=${version}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
-      const tag = `127.0.0.1:${DEV}/${SYSTEM}/hello:${version}`;
-      images.push(tag);
-      await mustRun("docker", ["build", "-q", "-t", tag, context], { timeoutMs: 3 * MINUTE });
-      await mustRun("docker", ["push", "-q", tag], { timeoutMs: 3 * MINUTE });
-      const digest = (await mustRun("docker", ["inspect", "--format", "{{index .RepoDigests 0}}", tag], { timeoutMs: 20 * SECOND })).stdout.trim().split("@")[1];
-      if (digest === undefined) throw new BenchError(`no digest for ${tag}`);
-      digests[version] = digest;
-    }
+    const digests = await buildVersions(mustRun, root, `127.0.0.1:${DEV}/${SYSTEM}/hello`, ["v1", "v2"], images);
     const image = (version: string): string => `127.0.0.1:${DEV}/${SYSTEM}/hello@${digests[version] ?? ""}`;
     const deploy = (env: string, version: string) => cli(["deploy", "hello", "--env", env, "--digest", digests[version] as string]);
 

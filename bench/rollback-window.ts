@@ -22,21 +22,19 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
-import { SERVER_PY } from "./lib/python-server.js";
 import { startAnswerLoad } from "./lib/answer-load.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
+import { buildVersions, PYTHON_BASE, roundsAndKeep } from "./lib/versioned-python.js";
 
 const DEV = 22190;
 const PROD = 22191;
 const PORT_OFFSET = 20200;
 const ENDPOINT = 1910 + PORT_OFFSET;
 const SYSTEM = "bench-rollback-window";
-const BASE = "python:3.11-slim-bookworm";
 const RPS = 200;
 const USAGE = "usage: node dist/bench/rollback-window.js [--rounds 3] [--keep]";
-
 
 interface RollbackTiming {
   firstOldMs: number;
@@ -46,19 +44,8 @@ interface RollbackTiming {
   said: string;
 }
 
-function parseArgs(argv: string[]): { rounds: number; keep: boolean } {
-  const options = { rounds: 3, keep: false };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--rounds") options.rounds = wholeNumber(arg, argv[++i], 1, 20);
-    else if (arg === "--keep") options.keep = true;
-    else throw new BenchError(`unknown argument ${arg ?? ""}\n${USAGE}`);
-  }
-  return options;
-}
-
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = roundsAndKeep(process.argv.slice(2), USAGE);
   const { run, mustRun } = runner({ NO_COLOR: "1" });
   const root = mkdtempSync(join(tmpdir(), "slipway-bench-rollback-"));
   const cli = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
@@ -72,7 +59,7 @@ async function main(): Promise<void> {
     rmSync(root, { recursive: true, force: true });
   });
   try {
-    const docker = await dockerPreflight(run, BASE, "base image");
+    const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
     const at = await slipwayAt(run);
     const loadBefore = loadavg()[0]?.toFixed(2);
     mkdirSync(join(root, "services", "hello"), { recursive: true });
@@ -87,20 +74,7 @@ async function main(): Promise<void> {
       );
     writeService(60);
     await cli(["up"]);
-    const digests: Record<string, string> = {};
-    for (const version of ["v1", "v2"]) {
-      const context = join(root, `context-${version}`);
-      mkdirSync(context);
-      writeFileSync(join(context, "server.py"), SERVER_PY);
-      writeFileSync(join(context, "Dockerfile"), `FROM ${BASE}\nENV APP_VERSION=${version}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
-      const tag = `127.0.0.1:${DEV}/${SYSTEM}/hello:${version}`;
-      images.push(tag);
-      await mustRun("docker", ["build", "-q", "-t", tag, context], { timeoutMs: 3 * MINUTE });
-      await mustRun("docker", ["push", "-q", tag], { timeoutMs: 3 * MINUTE });
-      const digest = (await mustRun("docker", ["inspect", "--format", "{{index .RepoDigests 0}}", tag], { timeoutMs: 20 * SECOND })).stdout.trim().split("@")[1];
-      if (digest === undefined) throw new BenchError(`no digest for ${tag}`);
-      digests[version] = digest;
-    }
+    const digests = await buildVersions(mustRun, root, `127.0.0.1:${DEV}/${SYSTEM}/hello`, ["v1", "v2"], images);
     const deploy = (version: string) => cli(["deploy", "hello", "--env", "bench", "--digest", digests[version] as string]);
     const containers = async (): Promise<number> => (await run("docker", ["ps", "-q", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean).length;
 

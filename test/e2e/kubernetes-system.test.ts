@@ -192,7 +192,7 @@ describe("a whole system on a real Kubernetes cluster: test --env, snapshot, res
     const status = await cli("rollout", "status", "back", "--env", "k8s");
     const output = aborted.stdout + aborted.stderr + status.stdout;
     assert.match(output, /aborted/);
-    const reason = /canary p95 [^\n]*slower than 2 × stable[^\n]*/.exec(output)?.[0];
+    const reason = /canary latencyP95 [^\n]*slower than 2 × stable[^\n]*/.exec(output)?.[0];
     assert.ok(reason !== undefined, output);
     console.log(`# ${reason}`);
     assert.equal(await frontAnswer(), "front+back v2");
