@@ -2,10 +2,10 @@
 # The end of the quickstart: `slipway serve` for the example system in the
 # background (the controllers of every environment, the API and the
 # dashboard), restarted on each run so it runs the slipway just built, and
-# how to log in. Like Argo CD's initial admin secret: the first run creates
-# the user `admin` with a random password, prints it this once and keeps it
-# only in a file readable by you (mode 0600); the state store holds its
-# scrypt hash. No other secret is printed.
+# how to log in. The first run creates the user `admin` with a random
+# password and prints it this once, like a token: it is not kept anywhere in
+# plain text (the state store holds only its scrypt hash). No other secret is
+# printed.
 #
 #   scripts/demo/serve.sh <workspace> [port]      (scripts/demo.sh calls it)
 set -euo pipefail
@@ -15,7 +15,6 @@ port=${2:-${SLIPWAY_DEMO_PORT:-7700}}
 slipway() { node bin/slipway.js -c "$ws" "$@"; }
 pidfile=$(dirname "$ws")/serve.pid
 log=$(dirname "$ws")/serve.log
-secret="$ws/.slipway/initial-admin-password"
 url="http://127.0.0.1:$port"
 
 # The server of an earlier run ends gracefully (rollouts resume from the store).
@@ -32,7 +31,6 @@ fi
 new_password=""
 if ! slipway --json users list | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.exit(JSON.parse(s).users.some(u=>u.name==="admin")?0:1))'; then
   new_password=$(node -e 'process.stdout.write(require("node:crypto").randomBytes(18).toString("base64url"))')
-  (umask 077 && printf '%s\n' "$new_password" > "$secret")
   printf '%s\n' "$new_password" | slipway users add admin --role admin --password-stdin
 fi
 
@@ -54,9 +52,8 @@ cat <<MSG
 slipway serve runs in the background for the example (pid $(cat "$pidfile"), log $log):
   dashboard  $url/
   API        $url/api/openapi.json
-$(if [ -n "$new_password" ]; then printf 'Log in as admin with the initial password: %s\n  (shown this once; kept only in %s, mode 0600; delete the file once you keep it elsewhere)' "$new_password" "$secret"
-  elif [ -f "$secret" ]; then printf 'Log in as admin with the initial password: `cat %s`' "$secret"
-  else printf 'Log in as admin with the password you set'; fi)
+$(if [ -n "$new_password" ]; then printf 'Log in as admin with the initial password: %s\n  (shown this once and kept nowhere in plain text: save it in your password manager)' "$new_password"
+  else printf 'Log in as admin with the password printed when the quickstart first created it'; fi)
 To approve ingestion's releases in the browser, log in as one of its owners, e.g.:
   printf '%s\\n' '<a password of 12+ characters>' | node bin/slipway.js -c $ws users add arun@drone.example --role approver --password-stdin
 Stop it with: kill \$(cat $pidfile)
