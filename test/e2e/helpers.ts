@@ -26,7 +26,11 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
   });
 }
 
-/** A one-service system in a fresh temp folder whose registries use the given loopback ports. */
+/**
+ * A one-service system in a fresh temp folder whose registries use the given
+ * loopback ports; its router's control port is devPort + 10, not the default
+ * 1999 the quickstart's example holds while it runs.
+ */
 export function scratchSystem(devPort: number, prodPort: number): string {
   const root = mkdtempSync(join(tmpdir(), "slipway-e2e-"));
   writeFileSync(
@@ -36,7 +40,7 @@ registries:
   dev: { url: 127.0.0.1:${devPort} }
   prod: { url: 127.0.0.1:${prodPort} }
 environments:
-  - { name: test, registry: dev }
+  - { name: test, registry: dev, routerPort: ${devPort + 10} }
 services: [services/*]
 `,
   );
