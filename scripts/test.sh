@@ -12,7 +12,9 @@ step "node modules"; install_node_modules
 step "interop tools (oras, crane)"; as_root bash scripts/interop-tools.sh
 step "typecheck and build"; npm run --silent build
 step "lint";         npm run --silent lint
-step "unit tests";   node --test dist/src/ dist/test/unit/
+# TAP for the record, then each failure's error again at the end, where a cut log keeps it.
+REPORTERS=(--test-reporter=tap --test-reporter-destination=stdout --test-reporter=./scripts/failure-summary-reporter.mjs --test-reporter-destination=stdout)
+step "unit tests";   node --test "${REPORTERS[@]}" dist/src/ dist/test/unit/
 # The Kubernetes test cluster (docs/test-cluster.md): built once per version into a cache,
 # started if not running, and left running. SLIPWAY_K8S=off skips it and its tests.
 if [ "${SLIPWAY_K8S:-on}" = off ]; then
@@ -20,4 +22,4 @@ if [ "${SLIPWAY_K8S:-on}" = off ]; then
 else
   step "kubernetes test cluster"; as_root bash scripts/test-cluster.sh up
 fi
-step "end-to-end tests"; node --test --test-concurrency=1 dist/test/e2e/
+step "end-to-end tests"; node --test --test-concurrency=1 "${REPORTERS[@]}" dist/test/e2e/

@@ -3,7 +3,7 @@
 // Distribution registry, runs recorded in SQLite.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,6 +11,7 @@ import Docker from "dockerode";
 import { repoRoot, runCli } from "./helpers.js";
 
 const DEV = 15501;
+const FIRST_BUILD_TIMEOUT_MS = 360_000;
 const PROD = 15502;
 const root = mkdtempSync(join(tmpdir(), "slipway-ci-"));
 const git = (...args: string[]): string => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" });
@@ -21,6 +22,14 @@ function ciContainers(): string {
     .map((purpose) => execFileSync("docker", ["ps", "-aq", "--filter", "label=org.slipway.system=drone-delivery", "--filter", `label=org.slipway.purpose=${purpose}`], { encoding: "utf8" }).trim())
     .filter((ids) => ids !== "")
     .join("\n");
+}
+
+/** The last lines of every stage log of every run, for a failure message: what a stuck build was doing. */
+function stageLogTails(): string {
+  const runs = join(root, ".slipway", "logs", "runs");
+  if (!existsSync(runs)) return "";
+  const logs = readdirSync(runs, { recursive: true, encoding: "utf8" }).filter((p) => p.endsWith(".log"));
+  return logs.map((p) => `\n--- ${p} (last lines)\n${readFileSync(join(runs, p), "utf8").split("\n").slice(-15).join("\n")}`).join("");
 }
 
 async function tags(repository: string): Promise<string[]> {
@@ -56,8 +65,9 @@ after(async () => {
 
 describe("slipway ci on the example system", () => {
   it("builds, tests, images, container-tests and pushes every service", async () => {
-    const result = await runCli(["-c", root, "ci"], { CI: "true" });
-    assert.equal(result.code, 0, result.stdout + result.stderr);
+    // On a fresh machine the package caches are empty: the builds download every dependency.
+    const result = await runCli(["-c", root, "ci"], { CI: "true" }, FIRST_BUILD_TIMEOUT_MS);
+    assert.equal(result.code, 0, result.stdout + result.stderr + stageLogTails());
     const run = await lastRun();
     assert.equal(run.status, "passed");
     assert.deepEqual(run.services.map((s) => `${s.service}:${s.outcome}`), ["delivery:built", "ingestion:built", "package:built", "workflow:built"]);

@@ -17,9 +17,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** The real CLI as a user runs it; killed after `timeoutMs` (2 min unless a test needs longer, e.g. a first CI build that downloads its dependencies). */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolvePromise) => {
-    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cliPath, ...args], { env: { ...process.env, NO_COLOR: "1", ...env }, timeout: timeoutMs }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === "number" ? err.code : 1;
       resolvePromise({ code, stdout, stderr });
     });
