@@ -6,7 +6,8 @@ need_root() { [ "$(id -u)" = 0 ] || { echo "setup-host: run as root (sudo $0)" >
 need_root
 
 # chromium: the dashboard's browser tests drive it with playwright-core (no browser download works here).
-packages=(docker.io docker-registry haproxy debootstrap skopeo iproute2 ca-certificates openssl git chromium)
+# prometheus: Debian's server (2.42), which the prometheus analysis provider is tested against.
+packages=(docker.io docker-registry haproxy debootstrap skopeo iproute2 ca-certificates openssl git chromium prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,7 +1,6 @@
 // Analysis against real things on loopback: the web provider against a local
-// HTTP server; the prometheus provider against an in-test server that speaks
-// Prometheus' HTTP API (GET /api/v1/query), because Prometheus itself is not
-// installed here; the job provider with real containers in Docker Engine; the
+// HTTP server; the prometheus provider against Debian's Prometheus server
+// scraping an in-test app (port 12090); the job provider with real containers in Docker Engine; the
 // router provider with a fake counter function (the HAProxy adapter is
 // another issue). Runs use the real clock with short intervals.
 import assert from "node:assert/strict";
@@ -17,8 +16,10 @@ import { CommandJobProvider, ContainerJobProvider } from "../../src/delivery/ana
 import type { Measurement } from "../../src/delivery/analysis/metric-provider.js";
 import { PrometheusMetricProvider } from "../../src/delivery/analysis/prometheus-provider.js";
 import { type RevisionCounters, RouterMetricProvider } from "../../src/delivery/analysis/router-provider.js";
+import { type RealPrometheus, startPrometheus } from "./real-prometheus.js";
 
 const JOB_IMAGE = "python:3.11-slim-bookworm";
+const PROMETHEUS_PORT = 12090;
 const system = `e2e-analysis-${randomBytes(3).toString("hex")}`;
 const engine = new DockerEngine();
 
@@ -134,27 +135,26 @@ describe("web provider against a local HTTP server", () => {
   });
 });
 
-describe("prometheus provider against a server speaking Prometheus' HTTP API (Prometheus is not installed here)", () => {
-  let prometheus: Awaited<ReturnType<typeof listen>>;
-  /** Error ratio per revision label, as `sum(rate(...{revision="rX"}[1m]))` would give. */
-  const ratios: Record<string, string> = { r1: "0.01", r2: "0.011" };
+describe("prometheus provider against Debian's Prometheus server", () => {
+  let prometheus: RealPrometheus;
+  let app: Awaited<ReturnType<typeof listen>>;
+  /** What the scraped app exposes per revision: errors and requests, so errors/requests is the error ratio. */
+  const counts: Record<string, { errors: number; requests: number }> = { r1: { errors: 1, requests: 100 }, r2: { errors: 11, requests: 1000 } };
   before(async () => {
-    prometheus = await listen((_req, url, res) => {
-      if (url.pathname !== "/api/v1/query") return json(res, 404, { status: "error", errorType: "not_found", error: "no such endpoint" });
-      const query = url.searchParams.get("query") ?? "";
-      const now = Date.now() / 1000;
-      if (query.includes("syntax error")) return json(res, 400, { status: "error", errorType: "bad_data", error: '1:8: parse error: unexpected identifier "error"' });
-      if (query === "scalar(up)") return json(res, 200, { status: "success", data: { resultType: "scalar", result: [now, "1"] } });
-      if (query.includes("absent_metric")) return json(res, 200, { status: "success", data: { resultType: "vector", result: [] } });
-      if (query.includes("[5m]")) return json(res, 200, { status: "success", data: { resultType: "matrix", result: [] } });
-      const revision = /revision="([^"]+)"/.exec(query)?.[1] ?? "";
-      const value = ratios[revision] ?? "NaN";
-      json(res, 200, { status: "success", data: { resultType: "vector", result: [{ metric: { revision }, value: [now, value] }] } });
+    app = await listen((_req, url, res) => {
+      if (url.pathname !== "/metrics") return json(res, 404, {});
+      const lines = Object.entries(counts).flatMap(([revision, c]) => [`slipway_e2e_errors{revision="${revision}"} ${c.errors}`, `slipway_e2e_requests{revision="${revision}"} ${c.requests}`]);
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(lines.join("\n") + "\n");
     });
+    prometheus = await startPrometheus(PROMETHEUS_PORT, [app.base.replace("http://", "")]);
+    await prometheus.waitFor('slipway_e2e_requests{revision="r2"}', (v) => v === "1000");
   });
-  after(() => prometheus.server.close());
+  after(async () => {
+    await prometheus?.stop();
+    app?.server.close();
+  });
 
-  const errorRatio = 'sum(rate(http_requests_total{revision="{{revision}}",code=~"5.."}[1m])) / sum(rate(http_requests_total{revision="{{revision}}"}[1m]))';
+  const errorRatio = 'sum(slipway_e2e_errors{revision="{{revision}}"}) / sum(slipway_e2e_requests{revision="{{revision}}"})';
 
   it("runs PromQL over /api/v1/query; a vector is result[0], and the same query for stable is the baseline", async () => {
     const metrics = metricsFromConfig([
@@ -162,17 +162,15 @@ describe("prometheus provider against a server speaking Prometheus' HTTP API (Pr
     ]);
     const { outcome, measurements } = await analyse(metrics);
     assert.equal(outcome.phase, "successful", outcome.message);
-    assert.deepEqual([measurements[0]?.value, measurements[0]?.baseline], [[0.011], [0.01]]);
+    assert.deepEqual([measurements[0]?.value, measurements[0]?.baseline], [[0.011], [0.01]], "the canary query names r2, the baseline query the stable r1");
     assert.equal(measurements[0]?.detail?.["query"], errorRatio.replaceAll("{{revision}}", "r2"));
-    const asked = prometheus.requests.map((u) => u.searchParams.get("query"));
-    assert.ok(asked.includes(errorRatio.replaceAll("{{revision}}", "r1")), "the baseline query names the stable revision");
   });
 
   it("fails a canary whose ratio exceeds the baseline's by more than the condition allows", async () => {
-    ratios["r2"] = "0.05";
+    counts["r2"] = { errors: 50, requests: 1000 };
+    await prometheus.waitFor('slipway_e2e_errors{revision="r2"}', (v) => v === "50");
     const metrics = metricsFromConfig([{ name: "prom-errors", provider: { prometheus: { address: prometheus.base, query: errorRatio } }, successCondition: "result[0] <= baseline[0] * 1.2", interval: 0.05, count: 3 }]);
     const { outcome, measurements } = await analyse(metrics);
-    ratios["r2"] = "0.011";
     assert.equal(outcome.phase, "failed");
     assert.equal(measurements[0]?.message, "result [0.05], baseline [0.01]: successCondition result[0] <= baseline[0] * 1.2 does not hold");
   });
@@ -181,17 +179,18 @@ describe("prometheus provider against a server speaking Prometheus' HTTP API (Pr
     const provider = new PrometheusMetricProvider({ address: prometheus.base, query: "scalar(up)" });
     assert.equal((await provider.measure({ revision: "r2", signal: AbortSignal.timeout(5000) })).value, 1);
     const metrics = metricsFromConfig([
-      { name: "nan", provider: { prometheus: { address: prometheus.base, query: 'ratio{revision="r9"}' } }, successCondition: "isNaN(result[0]) || result[0] < 0.01", interval: 0.02, count: 1 },
+      { name: "nan", provider: { prometheus: { address: prometheus.base, query: '(slipway_e2e_errors{revision="{{revision}}"} - slipway_e2e_errors{revision="{{revision}}"}) / 0' } }, successCondition: "isNaN(result[0]) || result[0] < 0.01", interval: 0.02, count: 1 },
       { name: "empty", provider: { prometheus: { address: prometheus.base, query: "absent_metric" } }, successCondition: "len(result) == 0 || result[0] < 0.01", interval: 0.02, count: 1 },
     ]);
-    const { outcome } = await analyse(metrics);
+    const { outcome, measurements } = await analyse(metrics);
     assert.equal(outcome.phase, "successful", outcome.message);
+    assert.ok(measurements.some((m) => Array.isArray(m.value) && Number.isNaN(m.value[0])), "0/0 reached the condition as NaN");
   });
 
   it("makes a refused query, a range vector and an unreachable server measurement errors", async () => {
     const cases: [string, string, RegExp][] = [
-      [prometheus.base, "rate(syntax error)", /refused the query "rate\(syntax error\)" \(HTTP 400\): bad_data: 1:8: parse error/],
-      [prometheus.base, "http_requests_total[5m]", /a range vector \(matrix\)/],
+      [prometheus.base, "rate(syntax error)", /refused the query "rate\(syntax error\)" \(HTTP 400\): bad_data: .*parse error/],
+      [prometheus.base, "slipway_e2e_requests[5m]", /a range vector \(matrix\)/],
       [`http://127.0.0.1:${await closedPort()}`, "up", /^GET http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query\?query=up: connection refused$/],
     ];
     for (const [address, query, message] of cases) {
