@@ -26,7 +26,6 @@
 // and chromium (scripts/setup-host.sh); loopback ports 29230-29231,
 // 29410, 29480-29481 and 29499 free. Everything it creates is removed at
 // the end, also when it fails or is interrupted.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +40,7 @@ import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { storePath } from "../src/store/store-path.js";
 import { launchBrowser } from "../test/e2e/browser.js";
 import { buildAndPushPython, pythonServer } from "../test/e2e/python-service.js";
+import { addUser, apiLogin, startServe } from "../test/e2e/serve-process.js";
 import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
@@ -117,50 +117,16 @@ async function seedSystem(root: string): Promise<void> {
   }
 }
 
-async function addUser(root: string, name: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "users", "add", name, "--role", "admin", "--password-stdin"], { stdio: ["pipe", "ignore", "inherit"] });
-    child.stdin.end(PASSWORD + "\n");
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new BenchError(`users add exited ${code}`))));
-  });
+interface Phases {
+  scriptMs: number;
+  firstApiMs: number;
+  statusMs: number;
+  /** API requests the page made (a preload the page's fetch did not take would show as one more). */
+  apiRequests: number;
 }
 
-interface Serve {
-  child: ChildProcess;
-  log: () => string;
-  stop: () => Promise<void>;
-}
-
-async function startServe(root: string, port: number): Promise<Serve> {
-  let output = "";
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "serve", "--port", String(port)], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  const deadline = Date.now() + 30 * SECOND;
-  while (!output.includes("log in:")) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new BenchError(`slipway serve did not start:\n${output}`);
-    await sleep(100);
-  }
-  return {
-    child,
-    log: () => output,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
-async function sessionCookie(base: string): Promise<string> {
-  const res = await fetch(`${base}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user: "bench", password: PASSWORD }) });
-  if (res.status !== 200) throw new BenchError(`login answered ${res.status}: ${await res.text()}`);
-  return (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
-}
-
-/** A fresh context (empty cache) with the session cookie; ms from navigation start to all cells rendered, and the bytes the page fetched. */
-async function coldLoad(browser: Browser, base: string, cookie: string, cells: number): Promise<{ ms: number; bytes: number }> {
+/** A fresh context (empty cache) with the session cookie; ms from navigation start to all cells rendered, its phases, and the bytes the page fetched. */
+async function coldLoad(browser: Browser, base: string, cookie: string, cells: number): Promise<{ ms: number; bytes: number; phases: Phases }> {
   // bypassCSP: the measuring code below is evaluated from strings, which the page's CSP forbids.
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, bypassCSP: true });
   try {
@@ -172,7 +138,15 @@ async function coldLoad(browser: Browser, base: string, cookie: string, cells: n
     await page.waitForFunction(`document.querySelectorAll("td.cell").length === ${cells}`, undefined, { timeout: 60 * SECOND, polling: "raf" });
     const ms = (await page.evaluate("performance.now()")) as number;
     const bytes = (await page.evaluate('[...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")].reduce((n, e) => n + e.encodedBodySize, 0)')) as number;
-    return { ms, bytes };
+    // Where the time went: the script in, the first API request sent, the last status answer in (page clock).
+    const phases = (await page.evaluate(`(() => {
+      const resources = performance.getEntriesByType("resource");
+      const script = resources.find((e) => e.initiatorType === "script" && e.name.endsWith(".js"));
+      const api = resources.filter((e) => new URL(e.name).pathname.startsWith("/api/"));
+      const status = api.filter((e) => new URL(e.name).pathname === "/api/status");
+      return { scriptMs: script ? script.responseEnd : 0, firstApiMs: Math.min(...api.map((e) => e.startTime)), statusMs: Math.max(...status.map((e) => e.responseEnd)), apiRequests: api.length };
+    })()`)) as Phases;
+    return { ms, bytes, phases };
   } finally {
     await context.close();
   }
@@ -187,12 +161,12 @@ async function benchColdLoad(browser: Browser, options: Options, root: string): 
     if ("heldBy" in lock) throw new BenchError(`the controller lock of ${env} is held by ${lock.heldBy}`);
     locks.push(lock);
   }
-  await addUser(root, "bench");
+  await addUser(root, "bench", "admin", PASSWORD);
   const serve = await startServe(root, SEEDED_API);
   try {
     if (!/left to it|another process|no controller here/i.test(serve.log())) log(`serve log:\n${serve.log()}`);
     const base = `http://127.0.0.1:${SEEDED_API}`;
-    const cookie = await sessionCookie(base);
+    const { cookie } = await apiLogin(base, "bench", PASSWORD);
     const apiTimes: number[] = [];
     for (let i = 0; i < 3; i++) {
       const t = performance.now();
@@ -202,12 +176,14 @@ async function benchColdLoad(browser: Browser, options: Options, root: string): 
     }
     await coldLoad(browser, base, cookie, SERVICES * ENVIRONMENTS.length); // warm-up: the server's first status, chromium's first start
     const loads: number[] = [];
+    const phases: Phases[] = [];
     let bytes = 0;
     for (let i = 0; i < options.loads; i++) {
       const r = await coldLoad(browser, base, cookie, SERVICES * ENVIRONMENTS.length);
       loads.push(r.ms);
+      phases.push(r.phases);
       bytes = r.bytes;
-      log(`cold load ${i + 1}/${options.loads}: ${millis(r.ms)} ms`);
+      log(`cold load ${i + 1}/${options.loads}: ${millis(r.ms)} ms, ${r.phases.apiRequests} API requests`);
     }
     const l = summarize(loads);
     const a = summarize(apiTimes);
@@ -217,6 +193,10 @@ async function benchColdLoad(browser: Browser, options: Options, root: string): 
       "| what | median | min | max |",
       "|---|---|---|---|",
       `| navigation start → all ${SERVICES * ENVIRONMENTS.length} cells rendered (ms) | ${millis(l.median)} | ${millis(l.min)} | ${millis(l.max)} |`,
+      row("… the script received (ms)", phases.map((p) => p.scriptMs)),
+      row("… the first API request sent (ms)", phases.map((p) => p.firstApiMs)),
+      row("… the last status answer received (ms)", phases.map((p) => p.statusMs)),
+      row("last status answer → cells rendered (ms)", phases.map((p, i) => (loads[i] ?? 0) - p.statusMs)),
       `| GET /api/status alone, from this process (ms; 3 calls) | ${millis(a.median)} | ${millis(a.min)} | ${millis(a.max)} |`,
       "",
       `Bytes fetched by a cold load (compressed as sent; the server does not compress): ${(bytes / 1024).toFixed(0)} KiB.`,
@@ -225,6 +205,12 @@ async function benchColdLoad(browser: Browser, options: Options, root: string): 
     await serve.stop();
     for (const lock of locks) lock.release();
   }
+}
+
+/** A table row: what, then the samples' median, min and max. */
+function row(what: string, samples: number[]): string {
+  const s = summarize(samples);
+  return `| ${what} | ${millis(s.median)} | ${millis(s.min)} | ${millis(s.max)} |`;
 }
 
 /** Reads server-sent events from the API into `events` (type, data, arrival time) until aborted. */
@@ -281,14 +267,14 @@ async function benchStateChange(browser: Browser, options: Options, root: string
     images.push(tag);
     digests.push(await buildAndPushPython(engine, root, tag, server, { APP_VERSION: v }));
   }
-  await addUser(root, "bench");
+  await addUser(root, "bench", "admin", PASSWORD);
   const serve = await startServe(root, LIVE_API);
   const stop = new AbortController();
   const browserContext = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
   try {
     const base = `http://127.0.0.1:${LIVE_API}`;
-    const cookie = await sessionCookie(base);
-    const session = (await (await fetch(`${base}/api/session`, { headers: { cookie } })).json()) as { csrfToken: string };
+    const session = await apiLogin(base, "bench", PASSWORD);
+    const cookie = session.cookie;
     const post = async (path: string, body: unknown): Promise<void> => {
       const res = await fetch(base + path, { method: "POST", headers: { cookie, "content-type": "application/json", "x-csrf-token": session.csrfToken }, body: JSON.stringify(body) });
       if (res.status !== 202) throw new BenchError(`POST ${path} answered ${res.status}: ${await res.text()}`);
@@ -340,10 +326,6 @@ async function benchStateChange(browser: Browser, options: Options, root: string
       log(`change ${i + 1}/${options.changes} (${pause ? "pause" : "resume"}): event after ${event.atMs - t0} ms, page after ${shown.atMs - t0} ms`);
       await sleep(300);
     }
-    const row = (what: string, samples: number[]): string => {
-      const s = summarize(samples);
-      return `| ${what} | ${millis(s.median)} | ${millis(s.min)} | ${millis(s.max)} |`;
-    };
     return [
       `**(b) a state change reaching an open overview (${options.changes} changes: pause and resume in turn, over the API):**`,
       "",

@@ -27,6 +27,7 @@ import { SlipwayError } from "../domain/errors.js";
 import { drive, untilPausedByHand } from "./drive.js";
 import { openEnvironment, routeService, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
+import type { Wakeups } from "./wakeups.js";
 
 const POLL_MS = 500;
 const RETRY_AFTER_MS = 5000;
@@ -43,7 +44,14 @@ export interface EnvironmentController {
  * Takes the environment's controller lock (refused while another process
  * holds it) and starts the loop; it runs until `signal` aborts.
  */
-export async function startEnvironmentController(config: string, envName: string, options: { reporter: Reporter; signal: AbortSignal }): Promise<EnvironmentController> {
+export interface ControllerOptions {
+  reporter: Reporter;
+  signal: AbortSignal;
+  /** Changes this process records for the environment (`slipway serve`'s API) wake the loop and the rollouts it drives at once. */
+  wakeups?: Wakeups;
+}
+
+export async function startEnvironmentController(config: string, envName: string, options: ControllerOptions): Promise<EnvironmentController> {
   const session = await openEnvironment(config, envName);
   const lock = acquireControllerLock(environmentLockPath(session.system.stateDir, session.environment.name));
   if ("heldBy" in lock) {
@@ -58,8 +66,9 @@ export async function startEnvironmentController(config: string, envName: string
   return { environment: session.environment.name, done };
 }
 
-async function runLoop(config: string, session: EnvironmentSession, { reporter, signal }: { reporter: Reporter; signal: AbortSignal }): Promise<void> {
+async function runLoop(config: string, session: EnvironmentSession, { reporter, signal, wakeups }: ControllerOptions): Promise<void> {
   const environment = session.environment.name;
+  const wakeOn = wakeups === undefined ? undefined : (nudge: () => void) => wakeups.on(environment, nudge);
   // Each rollout being driven, by id; drive() takes the service's own lock and reports its end.
   const driving = new Map<string, { service: string; run: Promise<unknown> }>();
   // A rollout whose driving failed (engine away, say) waits this long before the next attempt.
@@ -78,7 +87,7 @@ async function runLoop(config: string, session: EnvironmentSession, { reporter, 
         const system = await loadSystem(config);
         const service = serviceOf(system, rollout.state.service);
         reporter.emit({ type: "controller.driving", service: rollout.state.service, environment, rolloutId: rollout.id, strategy: rollout.state.strategy, phase: rollout.state.phase });
-        const run = drive({ ...session, system }, service, rollout.id, untilPausedByHand, { reporter, signal })
+        const run = drive({ ...session, system }, service, rollout.id, untilPausedByHand, { reporter, signal, ...(wakeOn === undefined ? {} : { wakeOn }) })
           .catch((err: unknown) => {
             failedAt.set(rollout.id, Date.now());
             reporter.emit({ type: "controller.driveFailed", service: rollout.state.service, environment, rolloutId: rollout.id, message: err instanceof Error ? err.message : String(err), retryInMs: RETRY_AFTER_MS });
@@ -88,13 +97,26 @@ async function runLoop(config: string, session: EnvironmentSession, { reporter, 
       }
       // On Kubernetes each revision's ReplicaSet keeps its replicas: no repair passes.
       if (session.kubernetes === undefined) repairs.tick(new Set([...unfinished.map((r) => r.state.service), ...[...driving.values()].map((d) => d.service)]));
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await pollPause(POLL_MS, wakeOn);
     }
     // drive() stops on the same signal; wait for each to save where it is.
     await Promise.all([...[...driving.values()].map((d) => d.run), repairs.settle()]);
   } finally {
     repairs.close();
   }
+}
+
+/** Sleeps `ms`, or less when woken. */
+function pollPause(ms: number, wakeOn: ((nudge: () => void) => () => void) | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      off?.();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    const off = wakeOn?.(done);
+  });
 }
 
 /**

@@ -27,6 +27,8 @@ export interface DriveOptions {
   actor?: string;
   /** The promotion or rollback to a lock a rollout started here belongs to: the group records one history entry. */
   groupId?: string;
+  /** Subscribes the rollout loop's nudge to changes recorded in this process (a command), so it acts now, not after its sleep; returns the unsubscribe. */
+  wakeOn?: (nudge: () => void) => () => void;
 }
 
 /** Who starts a rollout, by which action, in which group. */
@@ -56,6 +58,7 @@ export async function drive(session: EnvironmentSession, service: LoadedService,
   const controller = controllerFor(session, service);
   const { signal, detach } = options.signal === undefined ? processSignals() : { signal: options.signal, detach: () => undefined };
   const where = { service: service.config.name, environment: session.environment.name, rolloutId };
+  const unwake = options.wakeOn?.(() => controller.loop.nudge());
   try {
     await routeService(session, service.config);
     const orphans = await removeOrphanInstances({ runtime: session.runtime, router: session.router, store: session.rollouts }, session.system.config.system, session.environment.name);
@@ -73,6 +76,7 @@ export async function drive(session: EnvironmentSession, service: LoadedService,
     if (end.kind === "complete") handOverScaleDown(session, service.config.name, end.state, options.reporter);
     return { rolloutId, end, expected };
   } finally {
+    unwake?.();
     detach();
     controller.close();
     (lock as ControllerLock).release();

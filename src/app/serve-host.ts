@@ -10,6 +10,7 @@ import { startEnvironmentController, type EnvironmentController } from "./contro
 import { EventHub } from "./event-hub.js";
 import type { Reporter } from "./events.js";
 import { TrafficSampler } from "./traffic-series.js";
+import { Wakeups } from "./wakeups.js";
 
 export interface ServeHost {
   /** slipway.yaml (or a folder at or below it): use cases load it afresh, so edits apply without a restart. */
@@ -19,6 +20,8 @@ export interface ServeHost {
   hub: EventHub;
   /** Per-revision traffic for the dashboard's charts, sampled while someone looks. */
   traffic: TrafficSampler;
+  /** What the API records for an environment wakes its controller here at once (it polls the store only for other processes' changes). */
+  wakeups: Wakeups;
   close(): void;
 }
 
@@ -32,6 +35,7 @@ export async function openServeHost(config: string): Promise<ServeHost> {
     auth: new AuthService(store),
     hub: new EventHub(),
     traffic,
+    wakeups: new Wakeups(),
     close: () => {
       traffic.close();
       store.close();
@@ -52,7 +56,7 @@ export async function startControllers(host: ServeHost, options: { reporter: Rep
   const started: ControllerStart[] = [];
   for (const environment of host.system.config.environments) {
     try {
-      started.push({ environment: environment.name, controller: await startEnvironmentController(host.config, environment.name, options) });
+      started.push({ environment: environment.name, controller: await startEnvironmentController(host.config, environment.name, { ...options, wakeups: host.wakeups }) });
     } catch (err) {
       started.push({ environment: environment.name, skipped: err instanceof SlipwayError ? `${err.message} (${err.code})` : String(err) });
     }

@@ -129,7 +129,13 @@ export function createApiApp(host: ServeHost, options: ApiOptions): ApiApp {
   });
 
   for (const r of routes) app.on(r.method.toUpperCase(), r.path, (c) => handle(c, r));
-  mountDashboard(app, options.dashboardDir);
+  mountDashboard(app, {
+    ...(options.dashboardDir === undefined ? {} : { dir: options.dashboardDir }),
+    loggedIn: (c) => {
+      const sessionId = getCookie(c, SESSION_COOKIE);
+      return sessionId !== undefined && host.auth.authenticateSession(sessionId) !== undefined;
+    },
+  });
 
   async function handle(c: Context, r: Route): Promise<Response> {
     const caller = authenticate(c);
@@ -145,6 +151,8 @@ export function createApiApp(host: ServeHost, options: ApiOptions): ApiApp {
       subject = r.subject?.({ params, body }) ?? subject;
       const result = await r.handle({ params, query, body, principal: caller.principal, ...(caller.csrf === undefined ? {} : { csrf: caller.csrf }), host, signal: c.req.raw.signal });
       status = r.status ?? 200;
+      // What a write recorded for an environment is driven now by this process's controller, not at its next poll of the store.
+      if (mutating && typeof (params as { env?: unknown }).env === "string") host.wakeups.wake((params as { env: string }).env);
       if (result instanceof Response) return result;
       return c.json(result as object, status as 200);
     } catch (err) {

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { Hono } from "hono";
 import { mountDashboard } from "./dashboard.js";
 
-function appWith(build: boolean): Hono {
+function appWith(build: boolean, loggedIn = false): Hono {
   const dir = mkdtempSync(join(tmpdir(), "slipway-dashboard-"));
   if (build) {
     mkdirSync(join(dir, "assets"));
@@ -15,7 +15,7 @@ function appWith(build: boolean): Hono {
   }
   const app = new Hono();
   app.get("/api/health", (c) => c.json({ ok: true }));
-  mountDashboard(app, dir);
+  mountDashboard(app, { dir, loggedIn: () => loggedIn });
   app.notFound((c) => c.json({ error: { code: "NOT_FOUND" } }, 404));
   return app;
 }
@@ -31,6 +31,14 @@ describe("the dashboard's files", () => {
       assert.equal(res.headers.get("cache-control"), "no-cache");
       assert.match(res.headers.get("content-security-policy") ?? "", /default-src 'self'/);
     }
+  });
+  it("preloads the overview's first reads with the overview's page only, and only for a valid session", async () => {
+    const withSession = appWith(true, true);
+    const links = (await withSession.request("/")).headers.get("link") ?? "";
+    for (const path of ["/api/session", "/api/system", "/api/status"]) assert.ok(links.includes(`<${path}>; rel=preload; as=fetch; crossorigin`), links);
+    assert.equal((await withSession.request("/audit")).headers.get("link"), null);
+    // Logged out, the preloads would answer 401 and the page would keep those for the overview after the login.
+    assert.equal((await app.request("/")).headers.get("link"), null);
   });
   it("serves a hashed asset cached for good, and a missing one as 404 rather than the page", async () => {
     const res = await app.request("/assets/index-abc.js");

@@ -1,11 +1,12 @@
 // The dashboard (src/web/, built by Vite into dist/web) at /: its files as
 // they are, and index.html for every other path that is not the API (the
 // SPA fallback), so a page's URL can be reloaded. Hashed assets are cached
-// for good; index.html is revalidated, so a new build shows at once.
+// for good; index.html is revalidated, so a new build shows at once. The
+// overview's page names the API reads it starts with as preloads.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 
 /** dist/src/server/dashboard.js → dist/web */
 export const DASHBOARD_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
@@ -23,6 +24,12 @@ const TYPES: Record<string, string> = {
 
 // Everything the page loads comes from this server: no CDN, no inline script.
 const CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+// The overview at / reads these first (app.tsx, use-overview.ts): the browser fetches them while it
+// still loads and parses the script, and the page's own fetch of the same URL takes the answer.
+// Only for / and a valid session: another page does not read the status, and a logged-out page
+// would keep the 401s and hand them to the overview after the login.
+const OVERVIEW_PRELOADS = ["/api/session", "/api/system", "/api/status"].map((path) => `<${path}>; rel=preload; as=fetch; crossorigin`).join(", ");
 
 interface Asset {
   body: Buffer;
@@ -47,7 +54,13 @@ function readBuild(dir: string): Map<string, Asset> {
   return assets;
 }
 
-export function mountDashboard(app: Hono, dir: string = DASHBOARD_DIR): void {
+export interface DashboardOptions {
+  dir?: string;
+  /** Whether the request comes with a valid session (its API reads would answer). */
+  loggedIn?: (c: Context) => boolean;
+}
+
+export function mountDashboard(app: Hono, { dir = DASHBOARD_DIR, loggedIn = () => false }: DashboardOptions = {}): void {
   let assets: Map<string, Asset> | undefined;
   app.on(["GET", "HEAD"], "*", (c, next) => {
     if (c.req.path === "/api" || c.req.path.startsWith("/api/")) return next();
@@ -61,6 +74,7 @@ export function mountDashboard(app: Hono, dir: string = DASHBOARD_DIR): void {
     c.header("Content-Type", answer.type);
     c.header("Cache-Control", c.req.path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
     if (answer === index) c.header("Content-Security-Policy", CSP);
+    if (c.req.path === "/" && loggedIn(c)) c.header("Link", OVERVIEW_PRELOADS);
     return c.body(new Uint8Array(answer.body));
   });
 }

@@ -8,7 +8,6 @@
 // Nothing here needs Docker: a controller that cannot start is skipped by
 // serve. Loopback ports 29500-29999 only (dash-pages' range).
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,7 +21,7 @@ import { SqliteReleaseStore } from "../../src/store/sqlite/release-store.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { storePath } from "../../src/store/store-path.js";
 import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
-import { repoRoot } from "./helpers.js";
+import { addUser, startServe, type ServeProcess } from "./serve-process.js";
 
 const API_PORT = 29520;
 const BASE = `http://127.0.0.1:${API_PORT}`;
@@ -30,8 +29,7 @@ const PASSWORD = "correct horse battery staple";
 const DIGEST = `sha256:${"b".repeat(64)}`;
 const RUN = "20261206-030000-e2e0";
 const root = mkdtempSync(join(tmpdir(), "slipway-pages-e2e-"));
-let serve: ChildProcess | undefined;
-let serveLog = "";
+let serve: ServeProcess | undefined;
 let browser: Browser | undefined;
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
@@ -39,19 +37,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serve?.log() ?? ""}`);
     await sleep(100);
   }
-}
-
-function cli(args: string[], stdin?: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { stdio: ["pipe", "ignore", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`slipway ${args.join(" ")} exited ${code}: ${err}`))));
-    child.stdin.end(stdin ?? "");
-  });
 }
 
 describe("dashboard pages: releases, CI runs, audit (chromium against slipway serve)", { skip: noBrowser() }, () => {
@@ -76,7 +64,7 @@ describe("dashboard pages: releases, CI runs, audit (chromium against slipway se
       ["carol@example.com", "approver"],
       ["val", "viewer"],
     ] as const) {
-      await cli(["users", "add", user, "--role", role, "--password-stdin"], PASSWORD + "\n");
+      await addUser(root, user, role, PASSWORD);
     }
     const system = await loadSystem(root);
     const store = SqliteStore.open(storePath(system));
@@ -98,20 +86,13 @@ describe("dashboard pages: releases, CI runs, audit (chromium against slipway se
     mkdirSync(dirname(journal.log), { recursive: true });
     writeFileSync(journal.log, "compiling lib\n");
 
-    const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "serve", "--port", String(API_PORT)], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.on("data", (d: Buffer) => (serveLog += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (serveLog += d.toString()));
-    serve = child;
-    await until("slipway serve to listen", () => (serveLog.includes("log in:") ? true : child.exitCode !== null ? Promise.reject(new Error(`serve exited: ${serveLog}`)) : undefined));
+    serve = await startServe(root, API_PORT);
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
-    if (serve !== undefined && serve.exitCode === null) {
-      serve.kill("SIGTERM");
-      await new Promise((resolve) => serve?.once("exit", resolve));
-    }
+    await serve?.stop();
     rmSync(root, { recursive: true, force: true });
   });
 

@@ -4,7 +4,6 @@
 // sees the overview; a canary started from the CLI moves live in the page.
 // Loopback ports 29200-29499 only (dash-ui's range).
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,9 +13,10 @@ import type { Browser, Page } from "playwright-core";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
-import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { runCli, type CliResult } from "./helpers.js";
 import { sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { addUser, startServe, type ServeProcess } from "./serve-process.js";
 
 const DEV_REGISTRY = 29490;
 const PROD_REGISTRY = 29491;
@@ -34,8 +34,8 @@ const engine = new DockerEngine();
 const root = mkdtempSync(join(tmpdir(), "slipway-dashboard-e2e-"));
 const images: Record<string, string> = {};
 let deployer = "";
-let serve: ChildProcess | undefined;
-let serveLog = "";
+let serve: ServeProcess | undefined;
+const serveLog = (): string => serve?.log() ?? "";
 let browser: Browser | undefined;
 
 const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `if self.path == "/healthz": status, body = 200, b"ok"
@@ -71,7 +71,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog()}`);
     await sleep(250);
   }
 }
@@ -83,22 +83,6 @@ async function deployed(env: string, version: string): Promise<void> {
     const r = await rollout(env);
     return r.id === res.body["rolloutId"] && r.outcome === "healthy" ? true : undefined;
   });
-}
-
-async function startServe(): Promise<void> {
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "serve", "--port", String(API_PORT)], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.on("data", (d: Buffer) => (serveLog += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (serveLog += d.toString()));
-  serve = child;
-  await until("slipway serve to listen", async () => (serveLog.includes("log in:") ? true : child.exitCode !== null ? Promise.reject(new Error(`serve exited: ${serveLog}`)) : undefined), 30_000);
-}
-
-async function stopServe(): Promise<void> {
-  const child = serve;
-  if (child === undefined || child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.kill("SIGTERM");
-  await exited;
 }
 
 /** A logged-in page; console errors other than the first, logged-out GET /api/session are failures. */
@@ -156,16 +140,10 @@ describe("the web dashboard", { skip }, () => {
     await ok(await cli("up"), "slipway up");
     images["v1"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v1`, serverPy, { APP_VERSION: "v1" });
     images["v2"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v2`, serverPy, { APP_VERSION: "v2" });
-    for (const [user, role] of [["ada", "admin"], ["val", "viewer"]] as const) {
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "users", "add", user, "--role", role, "--password-stdin"], { stdio: ["pipe", "ignore", "inherit"] });
-        child.stdin.end(PASSWORD + "\n");
-        child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`users add ${user} exited ${code}`))));
-      });
-    }
+    for (const [user, role] of [["ada", "admin"], ["val", "viewer"]] as const) await addUser(root, user, role, PASSWORD);
     await ok(await cli("users", "add", "dan", "--role", "deployer"), "users add dan");
     deployer = (await ok(await cli("token", "create", "--user", "dan", "--role", "deployer"), "token create")).stdout.trim();
-    await startServe();
+    serve = await startServe(root, API_PORT);
     await deployed("dev", "v1");
     await deployed("test", "v1");
     browser = await launchBrowser();
@@ -173,7 +151,7 @@ describe("the web dashboard", { skip }, () => {
 
   after(async () => {
     await browser?.close();
-    await stopServe();
+    await serve?.stop();
     await cli("down");
     const list = await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } });
     for (const c of list) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
@@ -211,7 +189,7 @@ describe("the web dashboard", { skip }, () => {
     const deploy = await ok(await cli("deploy", "hello", "--env", "dev", "--digest", images["v2"] as string), "slipway deploy v2 to dev");
     assert.match(deploy.stdout + deploy.stderr, /pause|paused/i);
     await cell(page, "dev").getByRole("img", { name: /traffic: .*80%.*20%/ }).waitFor({ timeout: 30_000 }).catch(async (err: unknown) => {
-      throw new Error(`${String(err)}\nthe cell shows: ${await cell(page, "dev").innerText()}\npage errors: ${errors().join("\n")}\nserve log:\n${serveLog}`);
+      throw new Error(`${String(err)}\nthe cell shows: ${await cell(page, "dev").innerText()}\npage errors: ${errors().join("\n")}\nserve log:\n${serveLog()}`);
     });
     await cell(page, "test").locator(".lag").filter({ hasText: "behind dev" }).waitFor({ timeout: 30_000 });
     assert.match(await cell(page, "dev").innerText(), /paused/);

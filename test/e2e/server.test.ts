@@ -5,7 +5,6 @@
 // canary where it is and the next `slipway serve` finishes it.
 // Loopback ports 25500-25599 only.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,9 +12,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { runCli, type CliResult } from "./helpers.js";
 import { sample as sampleOn } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { startServe, type ServeProcess } from "./serve-process.js";
 
 const DEV_REGISTRY = 25590;
 const PROD_REGISTRY = 25591;
@@ -30,8 +30,8 @@ const root = mkdtempSync(join(tmpdir(), "slipway-serve-e2e-"));
 const images: Record<string, string> = {};
 let deployer = "";
 let viewer = "";
-let serve: ChildProcess | undefined;
-let serveLog = "";
+let serve: ServeProcess | undefined;
+const serveLog = (): string => serve?.log() ?? "";
 
 const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `if self.path == "/healthz": status, body = 200, b"ok"
 else: status, body = 200, VERSION.encode()`);
@@ -67,26 +67,9 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog()}`);
     await sleep(200);
   }
-}
-
-async function startServe(): Promise<void> {
-  serveLog = "";
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "serve", "--port", String(API_PORT)], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout.on("data", (d: Buffer) => (serveLog += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (serveLog += d.toString()));
-  serve = child;
-  await until("slipway serve to listen", async () => (serveLog.includes("log in:") ? true : child.exitCode !== null ? Promise.reject(new Error(`serve exited: ${serveLog}`)) : undefined), 30_000);
-}
-
-async function stopServe(): Promise<number | null> {
-  const child = serve;
-  if (child === undefined || child.exitCode !== null) return child?.exitCode ?? null;
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  child.kill("SIGTERM");
-  return exited;
 }
 
 /** Reads server-sent events until `match` holds for one; returns it. */
@@ -143,11 +126,11 @@ describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is no
     await ok(await cli("users", "add", "val", "--role", "viewer"), "users add val");
     deployer = (await ok(await cli("token", "create", "--user", "dan", "--role", "deployer"), "token create")).stdout.trim();
     viewer = (await ok(await cli("token", "create", "--user", "val", "--role", "viewer"), "token create")).stdout.trim();
-    await startServe();
+    serve = await startServe(root, API_PORT);
   });
 
   after(async () => {
-    await stopServe();
+    await serve?.stop();
     await cli("down");
     const list = await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } });
     for (const c of list) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
@@ -199,11 +182,11 @@ describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is no
     const res = await api("POST", "/api/environments/test/services/hello/deploy", deployer, { digest: images["v2"] });
     assert.equal(res.status, 202, JSON.stringify(res.body));
     await until("the canary at its manual pause", async () => ((await rollout()).state.pause?.kind === "manual" ? true : undefined));
-    assert.equal(await stopServe(), 0, serveLog);
-    assert.match(serveLog, /rollouts in flight stay where they are/);
+    assert.equal(await serve?.stop(), 0, serveLog());
+    assert.match(serveLog(), /rollouts in flight stay where they are/);
     const during = await sample(40);
     assert.ok((during["v1"] ?? 0) > 0 && (during["v2"] ?? 0) > 0, `the router keeps the split while no serve runs: ${JSON.stringify(during)}`);
-    await startServe();
+    serve = await startServe(root, API_PORT);
     const left = await rollout();
     assert.equal(left.id, res.body["rolloutId"]);
     assert.equal(left.finished, false);

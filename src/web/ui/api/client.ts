@@ -14,6 +14,12 @@ export class ApiError extends Error {
   }
 }
 
+/** The server's words for a refusal, with its hint, as a page shows them. */
+export function failureText(err: unknown): string {
+  const hint = err instanceof ApiError && err.hint !== undefined ? ` ${err.hint}.` : "";
+  return `${err instanceof Error ? err.message : String(err)}.${hint}`;
+}
+
 let csrfToken: string | undefined;
 const unauthenticatedListeners = new Set<() => void>();
 
@@ -24,7 +30,8 @@ export function onUnauthenticated(listener: () => void): () => void {
 }
 
 export async function request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: "application/json" };
+  // No Accept header: a request must look like the preload the server names for the overview (dashboard.ts), or the browser fetches again.
+  const headers: Record<string, string> = {};
   if (body !== undefined) headers["content-type"] = "application/json";
   if (method !== "GET" && csrfToken !== undefined) headers["x-csrf-token"] = csrfToken;
   const res = await fetch(path, { method, headers, credentials: "same-origin", ...(body === undefined ? {} : { body: JSON.stringify(body) }) });

@@ -32,14 +32,13 @@ export function useOverview(): OverviewData {
 
   useEffect(() => {
     let live = true;
-    // One status request per environment, in parallel: the server asks each environment's runtime and router.
-    api.system()
-      .then(async (info) => ({ info, answers: await Promise.all(info.environments.map((e) => api.status(e.name))) }))
-      .then(
-      ({ info, answers }) => {
+    // The system and every environment's status at once (the server reads the environments in parallel); the browser
+    // has them preloaded on a cold load of / (server/dashboard.ts), so the same URLs are asked for here.
+    Promise.all([api.system(), api.status()]).then(
+      ([info, status]) => {
         if (!live) return;
         setSystem(info);
-        rebuild(info, answers.flatMap((a) => a.services));
+        rebuild(info, status.services);
       },
       (err: unknown) => live && setError(err instanceof Error ? err.message : String(err)),
     );

@@ -4,7 +4,7 @@
 // offered only to those the release policy lets (an owner who did not
 // request it approves; an owner rejects), each confirmed before it is sent.
 import { useState, type ReactNode } from "react";
-import { ApiError } from "../api/client.js";
+import { failureText } from "../api/client.js";
 import { pagesApi, type Placement, type ReleaseRow, type ServiceReleases } from "../api/pages-api.js";
 import { ConfirmDialog } from "../components/confirm-dialog.js";
 import { StatusBadge } from "../components/status-badge.js";
@@ -146,8 +146,7 @@ function WaitingRelease({ service, release, onDone }: { service: ServiceReleases
       setOutcome({ ok: true, message: asking.kind === "approve" ? `Approved ${release.id}.` : `Rejected ${release.id}.` });
       onDone();
     } catch (err) {
-      const hint = err instanceof ApiError && err.hint !== undefined ? ` ${err.hint}.` : "";
-      setOutcome({ ok: false, message: `${err instanceof Error ? err.message : String(err)}.${hint}` });
+      setOutcome({ ok: false, message: failureText(err) });
     } finally {
       setBusy(false);
       setAsking(undefined);
