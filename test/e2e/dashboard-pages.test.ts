@@ -1,10 +1,12 @@
-// The dashboard's Releases, CI runs and Audit pages end to end: a real
+// The dashboard's Releases, CI runs, Audit and Users pages end to end: a real
 // `slipway serve` over a real state store (SQLite) and Debian's chromium
 // driven by playwright-core. An owner approves a waiting release in the
 // page while its requester — an owner too — is told their approval does not
 // count and the server refuses it; a CI run's stages and a stage's log move
 // live as the run's journal grows (written by the same journal writer
-// `slipway ci` uses); the audit page shows the chain verified.
+// `slipway ci` uses); the audit page shows the chain verified; an admin adds
+// a user and creates a token (shown once) that works until revoked there,
+// while a viewer is refused the page by the server.
 // Nothing here needs Docker: a controller that cannot start is skipped by
 // serve. Loopback ports 29500-29999 only (dash-pages' range).
 import assert from "node:assert/strict";
@@ -42,7 +44,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-describe("dashboard pages: releases, CI runs, audit (chromium against slipway serve)", { skip: noBrowser() }, () => {
+describe("dashboard pages: releases, CI runs, audit, users (chromium against slipway serve)", { skip: noBrowser() }, () => {
   const journal = { write: (() => undefined) as ReturnType<typeof runJournal>, log: "" };
 
   before(async () => {
@@ -63,6 +65,7 @@ describe("dashboard pages: releases, CI runs, audit (chromium against slipway se
       ["alice@example.com", "approver"],
       ["carol@example.com", "approver"],
       ["val", "viewer"],
+      ["ada", "admin"],
     ] as const) {
       await addUser(root, user, role, PASSWORD);
     }
@@ -204,5 +207,72 @@ describe("dashboard pages: releases, CI runs, audit (chromium against slipway se
     assert.match(rows, /alice@example\.com\s+approved\s+hello@1\.1\.0/);
     assert.match(rows, /carol@example\.com\s+approval-refused\s+hello@1\.1\.0/);
     assert.deepEqual(errors, []);
+  });
+
+  it("an admin adds a user, creates a token shown once that works until revoked in the page; a viewer is refused by the server", async () => {
+    const { page, errors } = await pageAs("ada");
+    await page.getByRole("link", { name: "Users" }).click();
+    const users = page.getByRole("table", { name: "Users" });
+    await users.getByRole("rowheader", { name: "ada" }).waitFor();
+    assert.match(await users.innerText(), /alice@example\.com\s+approver\s+password or API token/);
+    assert.match(await users.innerText(), /val\s+viewer/);
+
+    // A bad field is the server's validation error, with the field.
+    const addUser = page.getByRole("form", { name: "Add a user" });
+    await addUser.getByLabel("Name").fill("dora@example.com");
+    await addUser.getByLabel("Role").selectOption("deployer");
+    await addUser.getByLabel(/^Password/).fill("short");
+    await addUser.getByRole("button", { name: "Add user" }).click();
+    assert.match(await addUser.getByRole("alert").innerText(), /password.*12 characters/);
+    await addUser.getByLabel(/^Password/).fill(PASSWORD);
+    await addUser.getByRole("button", { name: "Add user" }).click();
+    await addUser.getByRole("status").filter({ hasText: "Added dora@example.com as deployer." }).waitFor();
+    await until("dora in the users table", async () => ((await users.innerText()).match(/dora@example\.com\s+deployer/) ? true : undefined));
+
+    // A token: shown once, it works; the table never shows it.
+    const createToken = page.getByRole("form", { name: "Create an API token" });
+    await createToken.getByLabel("User", { exact: true }).selectOption("dora@example.com");
+    await createToken.getByLabel(/^Role/).selectOption("deployer");
+    await createToken.getByLabel(/^Label/).fill("e2e pipeline");
+    await createToken.getByRole("button", { name: "Create token" }).click();
+    const shown = page.getByRole("status", { name: /^New token .* for dora@example\.com \(deployer\)$/ });
+    const token = await shown.getByLabel("Token").inputValue();
+    assert.match(token, /^slw_\S{20,}$/);
+    const id = /^New token (\S+)/.exec((await shown.getByRole("heading").innerText()).trim())?.[1] ?? "";
+    const asToken = async (): Promise<{ status: number; body: unknown }> => {
+      const res = await fetch(`${BASE}/api/session`, { headers: { authorization: `Bearer ${token}` } });
+      return { status: res.status, body: await res.json() };
+    };
+    assert.deepEqual(await asToken(), { status: 200, body: { user: "dora@example.com", role: "deployer", via: "token" } });
+    const tokens = page.getByRole("table", { name: "API tokens" });
+    await until("the token in the tokens table", async () => ((await tokens.innerText()).includes(id) ? true : undefined));
+    assert.match(await tokens.innerText(), new RegExp(`${id}\\s+dora@example\\.com\\s+deployer\\s+e2e pipeline`));
+    await shown.getByRole("button", { name: "I have copied it" }).click();
+    assert.equal((await page.content()).includes(token), false, "the token is gone from the page once dismissed");
+    await page.reload();
+    await tokens.getByRole("rowheader", { name: id }).waitFor();
+    assert.equal((await page.content()).includes(token), false, "nothing shows the token again");
+
+    // Revoke, confirmed first: it stops working at once.
+    await tokens.getByRole("button", { name: `Revoke ${id}` }).click();
+    const dialog = page.getByRole("dialog", { name: `Revoke ${id}?` });
+    await dialog.getByRole("button", { name: "Revoke" }).click();
+    await page.getByRole("status").filter({ hasText: `Revoked ${id}` }).waitFor();
+    assert.equal((await asToken()).status, 401);
+    await until("the table to show it revoked", async () => ((await tokens.getByRole("row", { name: new RegExp(id) }).innerText()).includes("revoked") ? true : undefined));
+    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [], "only the refused short password failed");
+
+    // A viewer: no Users in the navigation; by its URL, the page shows the server's refusal, and a write is refused too.
+    const viewer = await pageAs("val");
+    assert.equal(await viewer.page.getByRole("link", { name: "Users" }).count(), 0);
+    await viewer.page.goto(`${BASE}/users`);
+    assert.match(await viewer.page.getByRole("alert").innerText(), /val is a viewer; GET \/api\/users needs the admin role or higher/);
+    const refused = await viewer.page.evaluate(async () => {
+      const session = (await (await fetch("/api/session")).json()) as { csrfToken: string };
+      const res = await fetch("/api/users", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrfToken }, body: JSON.stringify({ name: "mallory", role: "admin" }) });
+      return res.status;
+    });
+    assert.equal(refused, 403);
+    assert.ok(viewer.errors.length > 0 && viewer.errors.every((e) => /status of 403/.test(e)), viewer.errors.join("\n"));
   });
 });

@@ -8,6 +8,7 @@ export type RouteMatch =
   | { page: "releases" }
   | { page: "ci" }
   | { page: "audit" }
+  | { page: "users" }
   | { page: "not-found"; path: string };
 
 export function matchRoute(path: string): RouteMatch {
@@ -17,6 +18,7 @@ export function matchRoute(path: string): RouteMatch {
   if (/^\/releases\/?$/.test(path)) return { page: "releases" };
   if (/^\/ci\/?$/.test(path)) return { page: "ci" };
   if (/^\/audit\/?$/.test(path)) return { page: "audit" };
+  if (/^\/users\/?$/.test(path)) return { page: "users" };
   return { page: "not-found", path };
 }
 
@@ -26,6 +28,7 @@ export const paths = {
   releases: "/releases",
   ci: "/ci",
   audit: "/audit",
+  users: "/users",
 };
 
 const NAVIGATED = "slipway:navigated";

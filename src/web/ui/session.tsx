@@ -11,9 +11,9 @@ export function useSession(): Session {
   return session;
 }
 
-const LADDER: Role[] = ["viewer", "deployer", "approver", "admin"];
+/** The same ladder as the server's roles, lowest first: each may do what the one below may. */
+export const ROLES: readonly Role[] = ["viewer", "deployer", "approver", "admin"];
 
-/** The same ladder as the server's roles: each may do what the one below may. */
 export function roleAtLeast(role: Role, needed: Role): boolean {
-  return LADDER.indexOf(role) >= LADDER.indexOf(needed);
+  return ROLES.indexOf(role) >= ROLES.indexOf(needed);
 }

@@ -1,7 +1,8 @@
-// The API calls and answers of the Releases, CI runs and Audit pages (the
-// server's shapes: src/app/release.ts, src/pipeline/run-view.ts,
-// src/release/types.ts; GET /api/openapi.json is the reference).
+// The API calls and answers of the Releases, CI runs, Audit and Users pages
+// (the server's shapes: src/app/release.ts, src/pipeline/run-view.ts,
+// src/release/types.ts, src/app/auth.ts; GET /api/openapi.json is the reference).
 import { ApiError, request } from "./client.js";
+import type { Role } from "./types.js";
 
 export interface Placement {
   environment: string;
@@ -90,6 +91,33 @@ export interface AuditVerification {
   problems: string[];
 }
 
+export interface UserRow {
+  name: string;
+  role: Role;
+  /** Logs in with a password; false: API tokens only. */
+  password: boolean;
+  createdAt: string;
+}
+
+export interface TokenRow {
+  id: string;
+  user: string;
+  role: Role;
+  label?: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
+/** The answer to creating a token: the token itself, this once. */
+export interface CreatedToken {
+  token: string;
+  id: string;
+  user: string;
+  role: Role;
+  label?: string;
+}
+
 const enc = encodeURIComponent;
 
 export const pagesApi = {
@@ -100,6 +128,11 @@ export const pagesApi = {
   run: (id: string): Promise<{ view: RunView }> => request("GET", `/api/runs/${enc(id)}`),
   audit: (): Promise<{ entries: AuditEntry[] }> => request("GET", "/api/audit?limit=200"),
   verifyAudit: (): Promise<AuditVerification> => request("GET", "/api/audit/verify"),
+  users: (): Promise<{ users: UserRow[] }> => request("GET", "/api/users"),
+  addUser: (user: { name: string; role: Role; password?: string }): Promise<unknown> => request("POST", "/api/users", user),
+  tokens: (): Promise<{ tokens: TokenRow[] }> => request("GET", "/api/tokens"),
+  createToken: (token: { user: string; role: Role; label?: string }): Promise<CreatedToken> => request("POST", "/api/tokens", token),
+  revokeToken: (id: string): Promise<unknown> => request("POST", `/api/tokens/${enc(id)}/revoke`, {}),
 };
 
 /**

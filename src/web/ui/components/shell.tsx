@@ -5,8 +5,9 @@ import { AuditPage } from "../pages/audit.js";
 import { CiRunsPage } from "../pages/ci-runs.js";
 import { OverviewPage } from "../pages/overview.js";
 import { ReleasesPage } from "../pages/releases.js";
+import { UsersPage } from "../pages/users.js";
 import { Link, matchRoute, paths, usePath, type RouteMatch } from "../router.js";
-import { useSession } from "../session.js";
+import { roleAtLeast, useSession } from "../session.js";
 
 // The rollout view and its chart library load when first opened: the overview's cold load stays small.
 const RolloutPage = lazy(() => import("../pages/rollout.js").then((m) => ({ default: m.RolloutPage })));
@@ -16,6 +17,7 @@ const NAV: { to: string; label: string; page: RouteMatch["page"] }[] = [
   { to: paths.releases, label: "Releases", page: "releases" },
   { to: paths.ci, label: "CI runs", page: "ci" },
   { to: paths.audit, label: "Audit", page: "audit" },
+  { to: paths.users, label: "Users", page: "users" },
 ];
 
 export function Shell(props: { onLogout: () => void }): ReactNode {
@@ -30,7 +32,8 @@ export function Shell(props: { onLogout: () => void }): ReactNode {
         <span className="brand">Slipway</span>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {/* Users only for admins: the server refuses the rest (the page says so when reached by its URL). */}
+            {NAV.filter((item) => item.page !== "users" || roleAtLeast(session.role, "admin")).map((item) => (
               <li key={item.page}>
                 <Link to={item.to} aria-current={route.page === item.page || (item.page === "overview" && route.page === "rollout") ? "page" : undefined}>
                   {item.label}
@@ -69,6 +72,8 @@ function Page({ route }: { route: RouteMatch }): ReactNode {
       return <CiRunsPage />;
     case "audit":
       return <AuditPage />;
+    case "users":
+      return <UsersPage />;
     case "not-found":
       return (
         <section>
