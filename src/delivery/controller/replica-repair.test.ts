@@ -18,6 +18,7 @@ import type { InstanceTemplate, RolloutRecord } from "./store-port.js";
 
 const NOW = 1_000_000;
 const GRACE = 120_000;
+const EXITED_GRACE = 60_000;
 
 function inst(name: string, extra: Partial<RepairInstance> = {}): RepairInstance {
   return { id: `id-${name}`, name, revision: "r-a", state: "running", ready: true, createdAt: `2026-01-01T00:00:0${name.slice(-1)}.000Z`, ...extra };
@@ -25,7 +26,7 @@ function inst(name: string, extra: Partial<RepairInstance> = {}): RepairInstance
 function backend(name: string, extra: Partial<RepairBackend> = {}): RepairBackend {
   return { name, revision: "r-a", role: "stable", state: "ready", weight: 128, ...extra };
 }
-const plan = (instances: RepairInstance[], backends: RepairBackend[], desiredReplicas = 2): RepairAction[] => planReplicaRepair({ revision: "r-a", desiredReplicas, nowMs: NOW, instances, backends }, { unavailableGraceMs: GRACE });
+const plan = (instances: RepairInstance[], backends: RepairBackend[], desiredReplicas = 2): RepairAction[] => planReplicaRepair({ revision: "r-a", desiredReplicas, nowMs: NOW, instances, backends }, { unavailableGraceMs: GRACE, exitedGraceMs: EXITED_GRACE });
 const kinds = (actions: RepairAction[]): string[] => actions.map((a) => `${a.type} ${a.type === "unroute" ? a.backend : a.type === "create" ? a.count : a.instance}`);
 
 describe("planReplicaRepair", () => {
@@ -37,6 +38,9 @@ describe("planReplicaRepair", () => {
     { name: "restarting (the engine brings it back): not replaced; out of the router while not ready", instances: [inst("a1"), inst("a2", { state: "restarting", ready: false, unavailableSinceMs: NOW - 5_000 })], backends: [backend("a1"), backend("a2")], want: ["unroute a2"] },
     { name: "restarting, still ready by the last verdict: left alone", instances: [inst("a1"), inst("a2", { state: "restarting", unavailableSinceMs: NOW - 5_000 })], backends: [backend("a1"), backend("a2")], want: [] },
     { name: "restarting past the grace: removed and replaced", instances: [inst("a1"), inst("a2", { state: "restarting", ready: false, unavailableSinceMs: NOW - GRACE })], backends: [backend("a1")], want: ["remove a2", "create 1"] },
+    { name: "exited under a restart policy (the engine's shutdown, or by hand): kept routed (the router's health check skips it), not replaced yet", instances: [inst("a1"), inst("a2", { state: "exited", ready: false, unavailableSinceMs: NOW - 5_000 })], backends: [backend("a1"), backend("a2")], want: [] },
+    { name: "another revision's exited instance: out of the router, not removed", instances: [inst("a1"), inst("a2"), inst("b1", { revision: "r-b", state: "exited", ready: false })], backends: [backend("a1"), backend("a2"), backend("b1", { revision: "r-b" })], want: ["unroute b1"] },
+    { name: "exited past its grace (stopped by hand): removed and replaced", instances: [inst("a1"), inst("a2", { state: "exited", ready: false, unavailableSinceMs: NOW - EXITED_GRACE })], backends: [backend("a1")], want: ["remove a2", "create 1"] },
     { name: "paused past the grace: removed and replaced", instances: [inst("a1"), inst("a2", { state: "paused", ready: false, unavailableSinceMs: NOW - GRACE - 1 })], backends: [backend("a1")], want: ["remove a2", "create 1"] },
     { name: "a replacement starting, not ready: counted, not routed", instances: [inst("a1"), inst("a3", { state: "starting", ready: false })], backends: [backend("a1")], want: [] },
     { name: "a replacement running, not yet ready: waits", instances: [inst("a1"), inst("a3", { ready: false })], backends: [backend("a1")], want: [] },
@@ -80,6 +84,20 @@ describe("engineStateFromDocker", () => {
     ["removing", false, undefined],
   ];
   for (const [status, restarting, want] of cases) it(`${status}${restarting ? " (restarting)" : ""} → ${String(want)}`, () => assert.equal(engineStateFromDocker({ Status: status, Restarting: restarting }), want));
+  for (const [policy, want] of [["unless-stopped", "exited"], ["always", "exited"], ["on-failure", "stopped"], ["no", "stopped"]] as const) {
+    it(`exited under restart policy ${policy} → ${want}`, () => assert.equal(engineStateFromDocker({ Status: "exited", Restarting: false }, policy), want));
+  }
+  it("dead under unless-stopped → stopped (the engine will not start it)", () => assert.equal(engineStateFromDocker({ Status: "dead", Restarting: false }, "unless-stopped"), "stopped"));
+
+  // The race a clean-clone CI run found: dockerd shutting down stops every container and still
+  // answers the API, so the controller saw its instances "exited" and replaced them, instead of
+  // leaving them to unless-stopped, which restarts them (same ids, same addresses) when the engine starts.
+  it("an instance Docker reports exited under unless-stopped is not replaced at once (the engine may be restarting)", () => {
+    const state = engineStateFromDocker({ Status: "exited", Restarting: false }, "unless-stopped");
+    assert.ok(state !== undefined);
+    const actions = plan([inst("a1"), inst("a2", { state, ready: false, unavailableSinceMs: NOW })], [backend("a1"), backend("a2")]);
+    assert.deepEqual(kinds(actions), []);
+  });
 });
 
 describe("settledRevision", () => {

@@ -7,13 +7,24 @@
 //
 // Docker's `unless-stopped` policy restarts a crashed process in the same
 // container; that is not fought: an instance that is restarting (or paused)
-// still counts for `unavailableGraceMs` from when it was first seen so; only
-// one the engine will not start again (stopped), one unavailable for longer,
-// or one that is gone is replaced.
+// still counts for `unavailableGraceMs` from when it was first seen so, and
+// one that exited under that policy for `exitedGraceMs` — the engine's own
+// shutdown stops every container (and still answers the API meanwhile), then
+// starts them again when it comes back, as the same containers on the same
+// addresses; meanwhile it stays routed (the router's health check keeps
+// traffic off its dead address) so it takes its share again the moment it
+// answers. Only one the engine will not start again (stopped), one
+// unavailable for longer, or one that is gone is replaced.
 import type { BackendRole, BackendState } from "../../router/types.js";
 
-/** What the engine says of an instance, finer than the runtime's phase (which folds restarting into exited). */
-export type EngineState = "starting" | "running" | "restarting" | "paused" | "stopped";
+/**
+ * What the engine says of an instance, finer than the runtime's phase (which
+ * folds restarting into exited). "exited": not running, but its restart policy
+ * starts it again when the engine starts — stopped by the engine's shutdown
+ * (which leaves it to be restarted) or by hand (which does not); the Engine API
+ * cannot tell the two apart. "stopped": the engine will not start it again.
+ */
+export type EngineState = "starting" | "running" | "restarting" | "paused" | "exited" | "stopped";
 
 export interface RepairInstance {
   id: string;
@@ -22,7 +33,7 @@ export interface RepairInstance {
   state: EngineState;
   /** The readiness tracker's verdict (kubelet rules); only kept for the settled revision. */
   ready: boolean;
-  /** Restarting or paused: when it was first seen so without being ready since. */
+  /** Restarting, paused or exited: when it was first seen so without being ready since. */
   unavailableSinceMs?: number;
   /** ISO time; the newest surplus instance goes first. */
   createdAt: string;
@@ -50,6 +61,8 @@ export interface RepairObservation {
 export interface RepairOptions {
   /** How long a restarting or paused instance still counts before it is replaced. */
   unavailableGraceMs: number;
+  /** How long an exited instance whose restart policy brings it back with the engine still counts before it is replaced. */
+  exitedGraceMs: number;
 }
 
 /**
@@ -63,12 +76,29 @@ export type RepairAction =
   | { type: "create"; count: number; reason: string }
   | { type: "route"; instance: string; role: BackendRole; weight: number };
 
-/** Docker's restart back-off tops out at one minute; twice that is "not coming back by itself". */
-export const DEFAULT_REPAIR_OPTIONS: RepairOptions = { unavailableGraceMs: 120_000 };
+/**
+ * Docker's restart back-off tops out at one minute; twice that is "not coming
+ * back by itself". An engine shutting down gives its containers at most its
+ * shutdown timeout (15 s by default) and answers until it exits; once it
+ * answers again it has started them (restore runs before the API serves).
+ * A minute covers that with room; a container stopped by hand is replaced
+ * after it (it is out of the router at once, so only capacity waits).
+ */
+export const DEFAULT_REPAIR_OPTIONS: RepairOptions = { unavailableGraceMs: 120_000, exitedGraceMs: 60_000 };
+
+/** States in which an instance still counts, for a grace period, because the engine may bring it back. */
+function graceOf(state: EngineState, options: RepairOptions): number | undefined {
+  if (state === "restarting" || state === "paused") return options.unavailableGraceMs;
+  if (state === "exited") return options.exitedGraceMs;
+  return undefined;
+}
 
 export function planReplicaRepair(observed: RepairObservation, options: RepairOptions = DEFAULT_REPAIR_OPTIONS): RepairAction[] {
   const ours = observed.instances.filter((i) => i.revision === observed.revision);
-  const dead = ours.filter((i) => i.state === "stopped" || ((i.state === "restarting" || i.state === "paused") && !i.ready && observed.nowMs - (i.unavailableSinceMs ?? observed.nowMs) >= options.unavailableGraceMs));
+  const dead = ours.filter((i) => {
+    const grace = graceOf(i.state, options);
+    return i.state === "stopped" || (grace !== undefined && !i.ready && observed.nowMs - (i.unavailableSinceMs ?? observed.nowMs) >= grace);
+  });
   const deadNames = new Set(dead.map((i) => i.name));
   const counted = ours.filter((i) => !deadNames.has(i.name));
   // Surplus (a ReplicaSet scales down too): not ready first, then the newest.
@@ -107,8 +137,11 @@ export function planReplicaRepair(observed: RepairObservation, options: RepairOp
 function unrouteReason(backend: RepairBackend, instance: RepairInstance | undefined, revision: string, dead: ReadonlySet<string>, surplus: ReadonlySet<string>): string | undefined {
   if (instance === undefined) return "its container is gone";
   if (instance.state === "stopped") return "its container exited";
-  if (instance.revision !== revision) return undefined;
+  if (instance.revision !== revision) return instance.state === "exited" ? "its container exited" : undefined;
   if (dead.has(instance.name)) return `it has been ${instance.state} too long`;
+  // Within its grace an exited instance keeps its slot and weight: the router's own health check keeps
+  // traffic off the dead address and sends it again once the engine has restarted it (same address).
+  if (instance.state === "exited") return undefined;
   if (surplus.has(instance.name)) return "surplus instance";
   if (!instance.ready) return "not ready";
   // Left draining by a removal that never finished, while the instance lives on: routed afresh.

@@ -41,7 +41,7 @@ export function settledRevision(latest: RolloutRecord | undefined): { revision: 
 
 export class ReplicaRepairer {
   private readonly tracker: ReadinessTracker;
-  /** Instance id → when it was first seen restarting or paused, not ready since. */
+  /** Instance id → when it was first seen restarting, paused or exited, not ready since. */
   private readonly unavailableSince = new Map<string, number>();
 
   constructor(private readonly deps: ReplicaRepairerDeps) {
@@ -102,7 +102,7 @@ export class ReplicaRepairer {
       const ready = instance.revision === revision.name && this.tracker.readinessOf(instance.id).ready;
       seen.add(instance.id);
       if (ready) this.unavailableSince.delete(instance.id);
-      else if ((state === "restarting" || state === "paused") && !this.unavailableSince.has(instance.id)) this.unavailableSince.set(instance.id, nowMs);
+      else if ((state === "restarting" || state === "paused" || state === "exited") && !this.unavailableSince.has(instance.id)) this.unavailableSince.set(instance.id, nowMs);
       const since = this.unavailableSince.get(instance.id);
       return { id: instance.id, name: instance.name, revision: instance.revision, state, ready, createdAt: instance.createdAt, ...(since === undefined ? {} : { unavailableSinceMs: since }) };
     });
@@ -147,8 +147,15 @@ export class ReplicaRepairer {
   }
 }
 
-/** Docker's container state as the repair sees it; undefined while the engine removes it. */
-export function engineStateFromDocker(state: Pick<ContainerDetails["State"], "Status" | "Restarting">): EngineState | undefined {
+/**
+ * Docker's container state as the repair sees it; undefined while the engine
+ * removes it. An exited container under `unless-stopped` or `always` is
+ * "exited", not "stopped": dockerd's shutdown stops its containers without
+ * marking them stopped by hand (moby daemon/kill.go: HasBeenManuallyStopped
+ * is set only when the daemon is not shutting down) and starts them again
+ * when it starts; that flag is not in the API, so the plan gives them a grace period.
+ */
+export function engineStateFromDocker(state: Pick<ContainerDetails["State"], "Status" | "Restarting">, restartPolicy?: string): EngineState | undefined {
   if (state.Restarting || state.Status === "restarting") return "restarting";
   switch (state.Status) {
     case "running":
@@ -159,8 +166,10 @@ export function engineStateFromDocker(state: Pick<ContainerDetails["State"], "St
       return "paused";
     case "removing":
       return undefined;
+    case "exited":
+      return restartPolicy === "unless-stopped" || restartPolicy === "always" ? "exited" : "stopped";
     default:
-      // exited, dead: `unless-stopped` does not start these again (stopped by hand, or the engine gave up).
+      // dead: the engine failed to remove it and will not start it.
       return "stopped";
   }
 }
@@ -169,6 +178,6 @@ export function engineStateFromDocker(state: Pick<ContainerDetails["State"], "St
 export function dockerEngineStateOf(engine: { get<T>(path: string): Promise<T | undefined> }): (instance: Instance) => Promise<EngineState | undefined> {
   return async (instance) => {
     const details = await engine.get<ContainerDetails>(`/containers/${encodeURIComponent(instance.id)}/json`);
-    return details === undefined ? undefined : engineStateFromDocker(details.State);
+    return details === undefined ? undefined : engineStateFromDocker(details.State, details.HostConfig.RestartPolicy?.Name);
   };
 }

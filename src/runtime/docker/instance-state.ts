@@ -25,7 +25,7 @@ export interface ContainerDetails {
   RestartCount: number;
   Config: { Image: string; Labels?: Record<string, string> | null };
   State: { Status: string; Running: boolean; Restarting: boolean; OOMKilled: boolean; ExitCode: number; Error?: string };
-  HostConfig: { Memory?: number; PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
+  HostConfig: { Memory?: number; RestartPolicy?: { Name?: string }; PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null };
 }
 
 /**
