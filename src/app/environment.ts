@@ -99,7 +99,8 @@ export function scopeOf(session: EnvironmentSession, service: string): ServiceSc
 export async function routeService(session: EnvironmentSession, service: ServiceConfig): Promise<number> {
   const port = endpointPort(service, session.portOffset, session.environment.endpointPorts);
   const preview = previewPort(service, session.portOffset, session.environment.endpointPorts);
-  await session.router.ensureService(service.name, { endpointPort: port, ...(preview === undefined ? {} : { previewPort: preview }) });
+  // The router checks each routed address every readiness period, so a dead one is out of rotation within a period.
+  await session.router.ensureService(service.name, { endpointPort: port, ...(preview === undefined ? {} : { previewPort: preview }), healthCheckIntervalMs: service.readiness.periodSeconds * 1000 });
   await session.router.start();
   return port;
 }

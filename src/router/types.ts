@@ -19,6 +19,15 @@ export interface ServiceEndpoint {
   endpointPort: number;
   /** Loopback port that reaches only preview instances (blue-green's "green" before the switch). */
   previewPort?: number;
+  /**
+   * How often the router itself checks that each routed address accepts a
+   * connection (the service's readiness probe period): one that does not is
+   * out of rotation after one failed check, and back after one that passes.
+   * The controller decides readiness; this bounds how long the router sends
+   * requests to an address that died under it (a crashed instance, an engine
+   * restart) to one period, with or without a controller. Unset: no checks.
+   */
+  healthCheckIntervalMs?: number;
 }
 
 export interface BackendSpec {

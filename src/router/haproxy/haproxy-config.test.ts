@@ -15,6 +15,7 @@ const table: RouteTable = {
     web: {
       endpointPort: 15802,
       previewPort: 15803,
+      healthCheckIntervalMs: 2000,
       slots: 4,
       backends: {
         "web-r2-1": { name: "web-r2-1", revision: "r2", role: "canary", address: "127.0.0.1", port: 15812, weight: 20, state: "ready", slot: 3 },
@@ -60,8 +61,15 @@ describe("renderHaproxyConfig", () => {
   it("declares a fixed pool of slots per backend, free ones in maintenance at weight 0", () => {
     const rendered = renderHaproxyConfig(table, paths);
     assert.equal((rendered.match(/^ {2}server s\d+ /gm) ?? []).length, 3 * 4 + 3 * 2);
-    assert.match(rendered, /^ {2}server s4 127\.0\.0\.1:1 weight 0 disabled$/m);
-    assert.match(rendered, /^ {2}server s1 127\.0\.0\.1:15811 weight 180 {2}# web-r1-1$/m);
+    assert.match(rendered, /^ {2}server s4 127\.0\.0\.1:1 weight 0 check inter 2000 fall 1 rise 1 disabled$/m);
+    assert.match(rendered, /^ {2}server s1 127\.0\.0\.1:15811 weight 180 check inter 2000 fall 1 rise 1 {2}# web-r1-1$/m);
+  });
+
+  it("checks every slot of a service every health-check interval (one failure out, one success back); none without one", () => {
+    const rendered = renderHaproxyConfig(table, paths);
+    const servers = (proxy: string): string[] => (rendered.split(`\nbackend ${proxy}\n`)[1]?.split("\n\n")[0] ?? "").split("\n").filter((l) => l.startsWith("  server "));
+    assert.ok(servers("web.weighted").length === 4 && servers("web.weighted").every((l) => l.includes(" check inter 2000 fall 1 rise 1")));
+    assert.ok(servers("api.weighted").length === 2 && servers("api.weighted").every((l) => !l.includes(" check")));
   });
 
   it("names slots s1..sN and never declares fewer than the highest slot in use", () => {

@@ -130,7 +130,7 @@ function serviceSections(service: string, routes: ServiceRoutes): string[] {
       ...backendDefaults(),
       ...slots.map((slot) => {
         const entry = bySlot.get(slot);
-        return entry !== undefined && memberOf(entry.role, route) ? serverLine(entry, route) : freeSlotLine(slot);
+        return entry !== undefined && memberOf(entry.role, route) ? serverLine(entry, route, routes) : freeSlotLine(slot, routes);
       }),
     );
   }
@@ -165,11 +165,23 @@ export function serverWeight(entry: Pick<RouteEntry, "weight">, route: RouteKind
   return route === "weighted" ? entry.weight : 1;
 }
 
-function serverLine(entry: RouteEntry, route: RouteKind): string {
+function serverLine(entry: RouteEntry, route: RouteKind, routes: ServiceRoutes): string {
   // A draining server comes back in maintenance: its in-flight requests stay with the old worker.
-  return `  server ${slotName(entry.slot)} ${entry.address}:${entry.port} weight ${serverWeight(entry, route)}${entry.state === "draining" ? " disabled" : ""}  # ${entry.name}`;
+  return `  server ${slotName(entry.slot)} ${entry.address}:${entry.port} weight ${serverWeight(entry, route)}${healthCheck(routes)}${entry.state === "draining" ? " disabled" : ""}  # ${entry.name}`;
 }
 
-function freeSlotLine(slot: number): string {
-  return `  server ${slotName(slot)} ${FREE_SLOT_ADDRESS} weight 0 disabled`;
+function freeSlotLine(slot: number, routes: ServiceRoutes): string {
+  // Declared with the check too: a slot claimed at run time (set server addr, state ready) is checked from then on.
+  return `  server ${slotName(slot)} ${FREE_SLOT_ADDRESS} weight 0${healthCheck(routes)} disabled`;
+}
+
+/**
+ * HAProxy's layer-4 check (a TCP connect) every interval: one failure takes
+ * a dead address out of rotation, one success puts it back. A server leaving
+ * maintenance (routed by the controller once ready) starts UP and is checked
+ * from then on; in maintenance it is not checked.
+ */
+function healthCheck(routes: ServiceRoutes): string {
+  const interval = routes.healthCheckIntervalMs;
+  return interval === undefined ? "" : ` check inter ${Math.max(1, Math.round(interval))} fall 1 rise 1`;
 }

@@ -121,12 +121,13 @@ export class HaproxyRouter implements TrafficRouter {
     return this.serially(async () => {
       const current = this.table.services[service];
       const slots = Math.max(this.slotsPerBackend, ...Object.values(current?.backends ?? {}).map((e) => e.slot));
-      if (current !== undefined && current.endpointPort === endpoint.endpointPort && current.previewPort === endpoint.previewPort && slotCount(current) === slots) return;
+      if (current !== undefined && current.endpointPort === endpoint.endpointPort && current.previewPort === endpoint.previewPort && current.healthCheckIntervalMs === endpoint.healthCheckIntervalMs && slotCount(current) === slots) return;
       await this.assertPortsFree(service, endpoint, current);
       const before = structuredClone(this.table);
       this.table.services[service] = {
         endpointPort: endpoint.endpointPort,
         ...(endpoint.previewPort === undefined ? {} : { previewPort: endpoint.previewPort }),
+        ...(endpoint.healthCheckIntervalMs === undefined ? {} : { healthCheckIntervalMs: endpoint.healthCheckIntervalMs }),
         ...(current?.percentages === undefined ? {} : { percentages: current.percentages }),
         slots,
         backends: current?.backends ?? {},
