@@ -8,6 +8,7 @@ import { loadSystem, type LoadedService, type LoadedSystem } from "../config/loa
 import { analysisMetricsFor } from "../delivery/analysis/create-provider.js";
 import type { AnalysisMetric } from "../delivery/analysis/analysis-run.js";
 import { environmentLockPath, lockHolder } from "../delivery/controller/controller-lock.js";
+import { dockerEngineStateOf } from "../delivery/controller/replica-repairer.js";
 import { createServiceController, type ServiceController } from "../delivery/controller/service-controller.js";
 import type { ServiceScope } from "../delivery/controller/store-port.js";
 import { DockerEngine } from "../docker/engine.js";
@@ -141,5 +142,7 @@ export function controllerFor(session: EnvironmentSession, service: LoadedServic
         };
       },
     });
-  return createServiceController({ scope: scopeOf(session, service.config.name), runtime: session.runtime, router: session.router, store: session.rollouts, metricsFor });
+  // On Docker, an instance stopped by the engine's own shutdown is left to its restart policy for a while (ADR 25).
+  const engineStateOf = session.kubernetes === undefined ? { engineStateOf: dockerEngineStateOf(session.engine) } : {};
+  return createServiceController({ scope: scopeOf(session, service.config.name), runtime: session.runtime, router: session.router, store: session.rollouts, metricsFor, ...engineStateOf });
 }

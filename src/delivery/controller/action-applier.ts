@@ -48,7 +48,11 @@ export class ActionApplier {
     throw new SlipwayError("INTERNAL", `the plan for rollout ${rolloutId} did not end with wait or complete`);
   }
 
-  /** Exactly `replicas` live instances: exited ones go, missing ones are created, surplus ones (not ready first, then newest) are drained and stopped. */
+  /**
+   * Exactly `replicas` live instances: exited ones go (but those the engine may
+   * start again count, within their grace: ExitGrace), missing ones are
+   * created, surplus ones (not ready first, then newest) are drained and stopped.
+   */
   private async scale(revisionName: string, replicas: number): Promise<void> {
     const revision = this.world.revisions().find((r) => r.name === revisionName);
     const instances = await this.world.instances(revisionName);
@@ -58,8 +62,9 @@ export class ActionApplier {
       return;
     }
     const grace = revision.template.terminationGracePeriodSeconds;
-    await Promise.all(instances.filter((i) => i.phase === "exited").map((i) => this.retire(i, 0)));
-    const live = instances.filter((i) => i.phase !== "exited");
+    const kept = await this.world.exitedToKeep(instances);
+    await Promise.all(instances.filter((i) => i.phase === "exited" && !kept.has(i.id)).map((i) => this.retire(i, 0)));
+    const live = instances.filter((i) => i.phase !== "exited" || kept.has(i.id));
     if (live.length < replicas) {
       const spec = instanceSpecFor(revision, this.hostEnv);
       await Promise.all(

@@ -9,7 +9,9 @@ import { InMemoryTrafficRouter } from "../../router/in-memory-router.js";
 import type { Instance, InstanceRemoval, InstanceFilter, InstanceSpec, ReadinessOutcome, Runtime } from "../../runtime/types.js";
 import { SqliteRolloutStore } from "../../store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../store/sqlite/sqlite-store.js";
+import { ActionApplier } from "./action-applier.js";
 import { beginRollout } from "./begin-rollout.js";
+import { ExitGrace } from "./exit-grace.js";
 import { removeOrphanInstances } from "./orphan-cleanup.js";
 import { createServiceController } from "./service-controller.js";
 import type { InstanceTemplate } from "./store-port.js";
@@ -62,6 +64,18 @@ function world() {
   return { store, runtime, router, controller };
 }
 
+/** Deploys image 1 with two instances, then marks both exited, as dockerd's shutdown leaves them. */
+async function deployedThenExited(w: ReturnType<typeof world>): Promise<string> {
+  await w.router.ensureService("api", { endpointPort: 18080 });
+  const rollout = beginRollout(w.store, { ...scope, image: image(1), template, strategy, replicas: 2, nowMs: Date.now() });
+  const c = w.controller();
+  await c.loop.run(rollout.id, { signal: new AbortController().signal });
+  c.close();
+  for (const [id, i] of w.runtime.instances) w.runtime.instances.set(id, { ...i, phase: "exited", address: { host: "127.0.0.1", port: 0 } });
+  w.runtime.log.length = 0;
+  return w.store.getRollout(rollout.id)?.state.targetRevision ?? "";
+}
+
 const image = (n: number): string => `127.0.0.1:5000/shop/api@sha256:${String(n).repeat(64)}`;
 
 describe("RolloutLoop", () => {
@@ -112,6 +126,32 @@ describe("RolloutLoop", () => {
     assert.equal(resumed.kind === "complete" && resumed.outcome, "healthy");
     const target = store.getRollout(rollout.id)?.state.targetRevision;
     assert.deepEqual([...runtime.instances.values()].map((i) => i.revision), [target, target]);
+  });
+
+  // The race a clean-clone CI run found, on the rollout path: the applier retired every exited
+  // instance at once and created new ones, while dockerd's shutdown had stopped them only to start
+  // them again (same containers, same addresses) when it came back.
+  it("a scale keeps exited instances the engine will start again (no remove, no create), and replaces those it will not", async () => {
+    for (const [state, want] of [["exited", []], ["stopped", ["create", "create", "remove", "remove"]]] as const) {
+      const w = world();
+      const revision = await deployedThenExited(w);
+      const c = createServiceController({ scope, runtime: w.runtime, router: w.router, store: w.store, metricsFor: () => [], engineStateOf: async () => state });
+      await new ActionApplier(c.world, {}).apply("r", [{ type: "scale", revision, replicas: 2 }, { type: "wait", reason: "test" }]);
+      c.close();
+      assert.deepEqual(w.runtime.log.map((l) => l.split(" ")[0]).sort(), [...want], `engine state ${state}`);
+    }
+  });
+
+  it("an exited instance counts only for its grace, from when it was first seen exited", async () => {
+    const exited: Instance = { ...scope, revision: "r", id: "i1", name: "api-r-i1", image: image(1), phase: "exited", address: { host: "127.0.0.1", port: 0 }, createdAt: "" };
+    const grace = new ExitGrace(async () => "exited", 60_000);
+    assert.deepEqual([...(await grace.keep([exited], 1_000))], ["i1"]);
+    assert.deepEqual([...(await grace.keep([exited], 60_999))], ["i1"]);
+    assert.deepEqual([...(await grace.keep([exited], 61_000))], []);
+    // Running again in between: a later exit starts a new grace.
+    await grace.keep([{ ...exited, phase: "running" }], 62_000);
+    assert.deepEqual([...(await grace.keep([exited], 70_000))], ["i1"]);
+    assert.deepEqual([...(await new ExitGrace(async () => "restarting", 60_000).keep([exited], 0))], [], "a crash-looping instance is not kept");
   });
 
   it("removes instances whose revision the store does not know", async () => {

@@ -5,7 +5,9 @@ import type { TrafficRouter } from "../../router/types.js";
 import type { Runtime } from "../../runtime/types.js";
 import type { AnalysisMetric } from "../analysis/analysis-run.js";
 import { AnalysisRuns } from "./analysis-runs.js";
+import { ExitGrace, type EngineStateOf } from "./exit-grace.js";
 import { ReadinessTracker } from "./readiness-tracker.js";
+import { DEFAULT_REPAIR_OPTIONS } from "./replica-repair.js";
 import { RolloutLoop } from "./rollout-loop.js";
 import { ServiceWorld } from "./service-world.js";
 import type { RolloutStore, ServiceScope } from "./store-port.js";
@@ -16,6 +18,8 @@ export interface ServiceControllerDeps {
   router: TrafficRouter;
   store: RolloutStore;
   metricsFor: (names: readonly string[]) => AnalysisMetric[];
+  /** The engine's view of an exited instance (Docker): one its restart policy brings back is kept for a grace, not replaced. */
+  engineStateOf?: EngineStateOf;
 }
 
 export interface ServiceController {
@@ -29,7 +33,8 @@ export function createServiceController(deps: ServiceControllerDeps): ServiceCon
   const nudge = (): void => loop.nudge();
   const tracker = new ReadinessTracker(deps.runtime, nudge);
   const analyses = new AnalysisRuns(deps.store, deps.metricsFor, nudge);
-  const world = new ServiceWorld({ scope: deps.scope, runtime: deps.runtime, router: deps.router, store: deps.store, tracker, analyses });
+  const exitGrace = deps.engineStateOf === undefined ? undefined : new ExitGrace(deps.engineStateOf, DEFAULT_REPAIR_OPTIONS.exitedGraceMs);
+  const world = new ServiceWorld({ scope: deps.scope, runtime: deps.runtime, router: deps.router, store: deps.store, tracker, analyses, ...(exitGrace === undefined ? {} : { exitGrace }) });
   const loop = new RolloutLoop(world, deps.store);
   return {
     world,

@@ -8,6 +8,7 @@ import type { RoutedBackend, TrafficRouter } from "../../router/types.js";
 import type { Instance, Runtime } from "../../runtime/types.js";
 import type { Observed, ObservedRevision } from "../types.js";
 import type { AnalysisRuns } from "./analysis-runs.js";
+import type { ExitGrace } from "./exit-grace.js";
 import type { ReadinessTracker } from "./readiness-tracker.js";
 import type { RevisionRecord, RolloutStore, ServiceScope } from "./store-port.js";
 
@@ -18,6 +19,8 @@ export interface ServiceWorldDeps {
   store: RolloutStore;
   tracker: ReadinessTracker;
   analyses: AnalysisRuns;
+  /** Exited instances the engine may restart by itself, kept for a grace (Docker); none without it. */
+  exitGrace?: ExitGrace;
 }
 
 export interface WorldSnapshot {
@@ -40,6 +43,11 @@ export class ServiceWorld {
   async instances(revision?: string): Promise<Instance[]> {
     const { system, environment, service } = this.deps.scope;
     return this.deps.runtime.listInstances({ system, environment, service, ...(revision === undefined ? {} : { revision }) });
+  }
+
+  /** The ids of exited instances that still count for a scale: the engine may be about to start them again. */
+  async exitedToKeep(instances: readonly Instance[]): Promise<Set<string>> {
+    return (await this.deps.exitGrace?.keep(instances)) ?? new Set();
   }
 
   async observe(rolloutId: string): Promise<WorldSnapshot> {
