@@ -7,7 +7,7 @@ import tseslint from "typescript-eslint";
 
 const faces = ["**/cli/**", "**/server/**", "**/web/**"];
 // Concrete adapters: constructed in src/app/ (and bench/, tests), never by a face.
-const adapters = ["**/docker/**", "**/registry/**", "**/router/haproxy/**", "**/runtime/docker/**", "**/runtime/kubernetes/**", "**/router/gateway-api/**", "**/store/sqlite/**", "**/platform/**"];
+const adapters = ["**/docker/**", "**/registry/**", "**/router/haproxy/**", "**/runtime/docker/**", "**/runtime/kubernetes/**", "**/router/gateway-api/**", "**/router/replica-ratio/**", "**/store/sqlite/**", "**/platform/**"];
 
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "examples/**", "test/fixtures/**", ".slipway/**", ".demo/**"] },

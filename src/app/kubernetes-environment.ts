@@ -9,35 +9,42 @@ import { parseRegistryUrl } from "../domain/registry-address.js";
 import { dependencyUrlVariable, endpointPort } from "../domain/placement.js";
 import { KubernetesCluster } from "../kubernetes/cluster.js";
 import { GatewayApiRouter } from "../router/gateway-api/gateway-api-router.js";
+import { ReplicaRatioRouter } from "../router/replica-ratio/replica-ratio-router.js";
 import { KubernetesRuntime } from "../runtime/kubernetes/kubernetes-runtime.js";
 import { registryCredentials } from "./registry-clients.js";
 
 export interface KubernetesAdapters {
   cluster: KubernetesCluster;
   scope: ClusterScope;
-  layout: GatewayLayout;
+  /** Absent: no gateway (traffic split by replicas, reached in the cluster). */
+  layout: GatewayLayout | undefined;
   runtime: KubernetesRuntime;
-  router: GatewayApiRouter;
+  router: GatewayApiRouter | ReplicaRatioRouter;
 }
 
 export function openKubernetes(system: LoadedSystem, environment: EnvironmentConfig, portOffset: number): KubernetesAdapters {
   const settings = environment.kubernetes;
   const gateway = settings?.gateway;
-  if (gateway === undefined) {
+  const byReplicas = settings?.traffic === "replicas";
+  if (gateway === undefined && !byReplicas) {
     throw new SlipwayError("CONFIG_INVALID", `environment ${environment.name} runs on Kubernetes but names no gateway`, {
-      hint: "add kubernetes.gateway.className (kubectl get gatewayclass) to the environment in slipway.yaml",
+      hint: "add kubernetes.gateway.className (kubectl get gatewayclass) to the environment in slipway.yaml, or kubernetes.traffic: replicas on a cluster without Gateway API",
     });
   }
   const cluster = new KubernetesCluster({ kubeconfig: settings?.kubeconfig, context: settings?.context });
   const scope: ClusterScope = { system: system.config.system, environment: environment.name, namespace: settings?.namespace ?? namespaceName(system.config.system, environment.name) };
-  const layout: GatewayLayout = { name: system.config.system, className: gateway.className, sharedPort: gateway.port, hostnameSuffix: gateway.hostnameSuffix };
+  const layout: GatewayLayout | undefined = gateway === undefined ? undefined : { name: system.config.system, className: gateway.className, sharedPort: gateway.port, hostnameSuffix: gateway.hostnameSuffix };
   const services = system.services.map((s) => ({ name: s.config.name, port: s.config.port, endpointPort: endpointPort(s.config, portOffset, environment.endpointPorts) }));
   return {
     cluster,
     scope,
     layout,
     runtime: new KubernetesRuntime(cluster, scope, { cpuRequestPercent: settings?.cpuRequestPercent, pullCredentials: pullCredentialsOf(system, environment) }),
-    router: new GatewayApiRouter({ cluster, scope, layout, services, prometheus: settings?.prometheus }),
+    // The seed's coarse method where the cluster has no Gateway API weights (ADR 25).
+    router:
+      byReplicas || layout === undefined
+        ? new ReplicaRatioRouter({ cluster, scope, layout, services })
+        : new GatewayApiRouter({ cluster, scope, layout, services, prometheus: settings?.prometheus }),
   };
 }
 

@@ -15,6 +15,7 @@ import { analysisProblems } from "./analysis-checks.js";
 import { gatewayProblems } from "./gateway-checks.js";
 import { portProblems } from "./port-checks.js";
 import { promotionProblems } from "./promotion-checks.js";
+import { replicaTrafficProblems } from "./replica-traffic-checks.js";
 import { problemAt } from "./problem-at.js";
 import type { YamlSource } from "./yaml-source.js";
 
@@ -54,6 +55,7 @@ export function crossFileProblems(system: SystemConfig | undefined, systemSource
     ...dependsOnProblems(services, broken),
     ...cycleProblems(services),
     ...analysisProblems(services),
+    ...replicaTrafficProblems(system, services),
   ];
 }
 

@@ -21,7 +21,9 @@ export function gatewayProblems(system: SystemConfig, source: YamlSource, servic
       const suggestion = didYouMean(name, names);
       problems.push(problemAt(source, ["environments", index, "endpointPorts", name], `unknown service "${name}"`, suggestion !== undefined ? `did you mean "${suggestion}"?` : `known services: ${[...names].sort().join(", ")}`));
     }
-    if (environment.runtime === "kubernetes") problems.push(...listenerProblems(system, index, source, services));
+    // Traffic split by replicas without a gateway has no listeners: services are reached through their Service.
+    const listeners = environment.kubernetes?.gateway !== undefined || environment.kubernetes?.traffic !== "replicas";
+    if (environment.runtime === "kubernetes" && listeners) problems.push(...listenerProblems(system, index, source, services));
   });
   return problems;
 }

@@ -97,6 +97,8 @@ const codeFiles = [
   "./analysis-checks.js",
   "./file-checks.js",
   "./secret-warnings.js",
+  "./replica-traffic-checks.js",
+  "../domain/replica-split.js",
   "./zod-problems.js",
 ].map((f) => fileURLToPath(new URL(f, import.meta.url)));
 

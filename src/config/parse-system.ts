@@ -13,6 +13,7 @@ import { expandFolders } from "./folder-glob.js";
 import { crossFileProblems } from "./cross-file-checks.js";
 import { fileProblems } from "./file-checks.js";
 import { SERVICE_FILE, type LoadedSystem } from "./load-system.js";
+import { replicaTrafficWarnings } from "./replica-traffic-checks.js";
 import { secretWarnings } from "./secret-warnings.js";
 import { YamlSource } from "./yaml-source.js";
 import { problemsFromIssues } from "./zod-problems.js";
@@ -69,7 +70,7 @@ export function parseSystem(file: string): { system: LoadedSystem; files: string
   problems.push(...crossFileProblems(system, systemSource, services, broken));
   const onDisk = fileProblems(root, services);
   problems.push(...onDisk.problems);
-  const warnings = sortProblems(secretWarnings(services));
+  const warnings = sortProblems([...secretWarnings(services), ...replicaTrafficWarnings(system, services)]);
   if (problems.length > 0) throw new ConfigError(sortProblems(problems), warnings);
 
   // Both are defined here: any parse failure above added a problem.

@@ -103,6 +103,12 @@ export interface Observed {
   weights: Record<string, number>;
   /** The revision behind the preview endpoint, if any. */
   previewRevision?: string;
+  /**
+   * The router cannot weigh requests: traffic follows the count of serving
+   * instances behind one Service (Kubernetes without Gateway API). A canary
+   * then sizes both revisions to its weight instead of routing it.
+   */
+  splitByReplicas?: boolean;
   /** This rollout's analysis runs by key. */
   analyses: Record<string, AnalysisObservation>;
 }

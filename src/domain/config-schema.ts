@@ -232,6 +232,19 @@ const EnvironmentSchema = z.strictObject({
         .max(100)
         .optional()
         .describe("Each pod's CPU request as a percent of its limit (resources.cpus). Default 100: requests = limits (Guaranteed QoS). Lower it to schedule a system on a node with fewer cores than its limits add up to."),
+      /**
+       * How traffic is split between revisions: "gateway" weighs requests with
+       * Gateway API HTTPRoute weights (1% steps, the canary header rule);
+       * "replicas" is the coarse method for clusters without Gateway API: one
+       * Service over the pods of both revisions, a weight becomes a replica
+       * ratio (ADR 25).
+       */
+      traffic: z
+        .enum(["gateway", "replicas"])
+        .default("gateway")
+        .describe(
+          'How revisions share traffic. "gateway" (default): Gateway API HTTPRoute weights, 1% steps and the X-Slipway-Canary header rule. "replicas": for clusters without Gateway API — one Service over the pods of both revisions, a canary weight becomes the nearest replica ratio, no header rule, no router metrics.',
+        ),
       /** The Gateway API Gateway the environment's HTTPRoutes attach to (docs/runtime-mapping.md). */
       gateway: z
         .strictObject({

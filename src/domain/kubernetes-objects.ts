@@ -30,6 +30,12 @@ export const labelKeys = {
    * removed (the ReplicaSet's selector does not include it, so it keeps the pod).
    */
   serving: "org.slipway.serving",
+  /**
+   * Traffic split by replicas (`kubernetes.traffic: replicas`): "true" while
+   * the pod's revision has a share, so the stable Service, which selects
+   * pods of every revision by this label, sends it requests.
+   */
+  weighted: "org.slipway.weighted",
 } as const;
 
 /** The Gateway API header that sends a request to the canary or preview revision. */
@@ -190,6 +196,16 @@ export function stableServiceObject(scope: ClusterScope, service: string, revisi
   return clusterIpService(stableServiceName(service), scope, { ...serviceLabels(scope, service), [labelKeys.component]: "stable" }, servingSelector(service, revision), port);
 }
 
+/**
+ * `<service>` when traffic is split by replicas: the serving pods of every
+ * revision with a share (label org.slipway.weighted), so requests spread
+ * over revisions as their pods count (kube-proxy, or any gateway in front).
+ */
+export function weightedServiceObject(scope: ClusterScope, service: string, port: number, annotations?: Readonly<Record<string, string>>): KubernetesObject {
+  const object = clusterIpService(stableServiceName(service), scope, { ...serviceLabels(scope, service), [labelKeys.component]: "stable" }, { [labelKeys.service]: service, [labelKeys.serving]: "true", [labelKeys.weighted]: "true" }, port);
+  return annotations === undefined ? object : { ...object, metadata: metadata(stableServiceName(service), scope, object.metadata.labels ?? {}, annotations) };
+}
+
 /** `<service>-preview`: the revision blue-green previews before the switch. */
 export function previewServiceObject(scope: ClusterScope, service: string, revision: string, port: number): KubernetesObject {
   return clusterIpService(previewServiceName(service), scope, { ...serviceLabels(scope, service), [labelKeys.component]: "preview" }, servingSelector(service, revision), port);
@@ -234,6 +250,20 @@ export function httpRouteObject(scope: ClusterScope, route: HttpRouteInput): Kub
     route.headerRevisions === undefined || route.headerRevisions.length === 0
       ? []
       : [{ matches: [{ headers: [{ type: "Exact", name: CANARY_HEADER.name, value: CANARY_HEADER.value }] }], backendRefs: route.headerRevisions.map((r) => backendRef(r, 1)) }];
+  return routeObject(scope, route, [...headerRule, { matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: route.weights.map((w) => backendRef(w.revision, w.weight)) }]);
+}
+
+/**
+ * Traffic split by replicas: the gateway (if any) only lets requests in;
+ * the route's one rule sends them all to the stable Service `<service>`,
+ * whose pods of both revisions share them. No header rule: the canary has
+ * no backend of its own here.
+ */
+export function serviceRouteObject(scope: ClusterScope, route: Omit<HttpRouteInput, "weights" | "headerRevisions">): KubernetesObject {
+  return routeObject(scope, route, [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: stableServiceName(route.service), port: route.port }] }]);
+}
+
+function routeObject(scope: ClusterScope, route: Omit<HttpRouteInput, "weights" | "headerRevisions">, rules: unknown[]): KubernetesObject {
   const parentRef = { name: route.gateway.name, ...(route.gateway.namespace === undefined ? {} : { namespace: route.gateway.namespace }), ...(route.gateway.sectionName === undefined ? {} : { sectionName: route.gateway.sectionName }) };
   return {
     apiVersion: GATEWAY_API,
@@ -242,7 +272,7 @@ export function httpRouteObject(scope: ClusterScope, route: HttpRouteInput): Kub
     spec: {
       parentRefs: [parentRef],
       ...(route.hostnames === undefined || route.hostnames.length === 0 ? {} : { hostnames: [...route.hostnames] }),
-      rules: [...headerRule, { matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: route.weights.map((w) => backendRef(w.revision, w.weight)) }],
+      rules,
     },
   };
 }

@@ -119,6 +119,14 @@ export interface DrainOptions {
 }
 
 export interface TrafficRouter {
+  /**
+   * "replicas": the router cannot weigh requests — a revision takes part in
+   * one Service or not, and traffic follows the count of its serving
+   * instances (Kubernetes without Gateway API). The split it keeps is then
+   * which revisions serve; planners size revisions to their share. Absent:
+   * it weighs requests as asked.
+   */
+  readonly splitsBy?: "requests" | "replicas";
   /** Declares the service's endpoints. Idempotent; a new service or new ports may restart routing (not on the rollout path). */
   ensureService(service: string, endpoint: ServiceEndpoint): Promise<void>;
   /** Routes to a new instance. Idempotent for the same spec; ROUTER_CONFLICT when the name is taken by another. */

@@ -83,6 +83,7 @@ export class ServiceWorld {
       weights,
       analyses: analyses.observations(rolloutId),
       ...(preview === undefined ? {} : { previewRevision: preview }),
+      ...(this.deps.router.splitsBy === "replicas" ? { splitByReplicas: true } : {}),
     };
     return { observed, instances, backends };
   }

@@ -46,6 +46,7 @@ import {
 } from "./lifecycle.js";
 import { availableCount, liveCount, readyCount, sameWeights, splitWeights, weightOf } from "./observation.js";
 import { reconcile } from "./reconcile.js";
+import { replicaSplit } from "../../domain/replica-split.js";
 import { canaryReplicas } from "./resolve.js";
 import { planBackToStable, planOnTarget } from "./settle.js";
 
@@ -170,8 +171,11 @@ function advanceSteps(spec: CanarySpec, state: RolloutState, stable: string, obs
     const step = spec.steps[s.stepIndex];
     const label = `step ${s.stepIndex + 1} of ${spec.steps.length}`;
     if (step?.setWeight !== undefined) {
-      const weight = step.setWeight;
-      const reached = sameWeights(observed.weights, splitWeights(stable, canary, weight)) && readyCount(observed, canary) >= canaryReplicas(s.desiredReplicas, weight);
+      const size = stepSize(s.desiredReplicas, step.setWeight, observed);
+      const reached =
+        sameWeights(observed.weights, splitWeights(stable, canary, size.percent)) &&
+        readyCount(observed, canary) >= size.canary &&
+        (size.stable === undefined || liveCount(observed, stable) <= size.stable);
       if (!reached) break;
     } else if (step?.pause !== undefined) {
       const duration = step.pause.duration;
@@ -206,19 +210,23 @@ function planSteps(spec: CanarySpec, state: RolloutState, stable: string, observ
 
   const full = promoting(spec, s);
   const weight = full ? 100 : weightAtStep(spec.steps, s.stepIndex);
-  const needed = full ? replicas : canaryReplicas(replicas, weight);
+  const size = stepSize(replicas, weight, observed);
+  const needed = full ? replicas : size.canary;
   const ready = readyCount(observed, canary);
   const available = full ? availableCount(observed, canary) : ready;
   const routed = weightOf(observed.weights, canary);
   // Argo keeps the previous weight until the canary has the instances for the next.
-  const safeWeight = weight === 0 ? 0 : available >= needed ? weight : ready === 0 ? 0 : Math.min(weight, routed);
+  const safeWeight = weight === 0 ? 0 : available >= needed ? size.percent : ready === 0 ? 0 : Math.min(size.percent, routed);
+  // Split by replicas, the stable shrinks to its part only once the canary has its own (no capacity dip), and keeps what it has while promoting.
+  const stableLive = liveCount(observed, stable);
+  const stableWanted = size.stable === undefined ? replicas : full ? Math.min(replicas, stableLive) : available >= needed ? size.stable : Math.max(size.stable, Math.min(replicas, stableLive));
 
-  const desiredReplicas = new Map<string, number>(held ? [] : [[stable, replicas], [canary, needed]]);
+  const desiredReplicas = new Map<string, number>(held ? [] : [[stable, stableWanted], [canary, needed]]);
   const desired = { replicas: addScaleDowns(desiredReplicas, s, observed), preview: null, ...(held ? {} : { weights: splitWeights(stable, canary, safeWeight) }) };
   const { actions, heldBack } = reconcile(desired, observed);
 
   const waitingOnInstances = !held && available < needed;
-  const waitingFor = `${available} of ${needed} instances of ${canary} ${full ? "available" : "ready"} for ${weight}%`;
+  const waitingFor = `${available} of ${needed} instances of ${canary} ${full ? "available" : "ready"} for ${describeStepWeight(replicas, weight, observed.splitByReplicas === true)}`;
   const old = observed.revisions.filter((r) => r.revision !== canary).reduce((sum, r) => sum + liveCount(observed, r.revision), 0);
   const tracked = trackProgress(pruneScaleDowns(s, observed), { updated: needed, ready, available, old }, waitingOnInstances, spec.progressDeadlineSeconds, observed.nowMs);
   if (tracked.deadlineExceeded) return abortAndPlan(spec, tracked.state, observed, deadlineReason(spec.progressDeadlineSeconds, waitingFor));
@@ -233,9 +241,27 @@ function planSteps(spec: CanarySpec, state: RolloutState, stable: string, observ
     ...openAnalysisReasons(s),
   ];
   return endPlan(s, [...actions, ...analysisActions(s.analyses, observed)], observed, {
-    waitingFor: reasons.join("; ") || (full ? `promoting ${canary}` : `step ${s.stepIndex + 1} of ${spec.steps.length}: ${weight}% to ${canary}`),
+    waitingFor: reasons.join("; ") || (full ? `promoting ${canary}` : `step ${s.stepIndex + 1} of ${spec.steps.length}: ${describeStepWeight(replicas, weight, observed.splitByReplicas === true)} to ${canary}`),
     wakeAtMs: [s.pause?.kind === "timed" ? s.pause.untilMs : undefined, ...pendingScaleDowns(s, observed.nowMs).map((d) => d.atMs), waitingOnInstances ? deadlineAt(s, spec.progressDeadlineSeconds) : undefined],
   });
+}
+
+/**
+ * What a weight asks of the revisions. Through a router: ceil(replicas ×
+ * weight) canary instances beside a full-size stable, the weight routed as
+ * asked. Split by replicas: the replicas shared out (resolve.replicaSplit),
+ * the stable shrunk to the rest, and the weight the ratio gives.
+ */
+function stepSize(replicas: number, weight: number, observed: Observed): { canary: number; stable?: number; percent: number } {
+  if (observed.splitByReplicas !== true) return { canary: canaryReplicas(replicas, weight), percent: weight };
+  return replicaSplit(replicas, weight);
+}
+
+/** The weight a step asks for as the replicas give it, for a person: "10% (1 of 4 instances: 25%)". */
+export function describeStepWeight(replicas: number, weight: number, splitByReplicas: boolean): string {
+  if (!splitByReplicas) return `${weight}%`;
+  const split = replicaSplit(replicas, weight);
+  return split.percent === weight ? `${weight}% (${split.canary} of ${split.canary + split.stable} instances)` : `${weight}% as ${split.canary} of ${split.canary + split.stable} instances: ${split.percent}%`;
 }
 
 function openAnalysisReasons(s: RolloutState): string[] {

@@ -64,6 +64,7 @@ function changed(before: PodState | undefined, after: PodState | undefined): boo
     before.instance.address.host !== after.instance.address.host ||
     before.restarts !== after.restarts ||
     before.serving !== after.serving ||
+    before.weighted !== after.weighted ||
     before.down !== after.down
   );
 }

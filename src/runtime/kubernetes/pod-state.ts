@@ -24,6 +24,8 @@ export interface PodState {
   down?: string;
   /** Its serving label: false once the router drained it (its Services no longer select it). */
   serving: boolean;
+  /** Its weighted label (traffic split by replicas): the stable Service selects it while its revision has a share. */
+  weighted: boolean;
 }
 
 /** The pod as an instance of a revision, or undefined when it is not one of ours or is being deleted. */
@@ -63,6 +65,7 @@ export function podState(pod: V1Pod): PodState | undefined {
     readiness: ready ? { ready, ...(since === undefined || Number.isNaN(since) ? {} : { readySinceMs: since }) } : { ready: false },
     restarts: status?.restartCount ?? 0,
     serving: labels[labelKeys.serving] === "true",
+    weighted: labels[labelKeys.weighted] === "true",
     ...(down === undefined ? {} : { down }),
   };
 }
