@@ -10,7 +10,7 @@
 // Loopback ports (k8s-canary's range): registries 18600-18601; the gateway
 // listener 23083 (portOffset 23000 + endpoint port 83).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +19,9 @@ import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { runCli, type CliResult } from "./helpers.js";
-import { assertNoFailures, describeLoad, sample as sampleOn, startLoad, stopAllLoads } from "./keepalive-load.js";
+import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { testClusterEnv } from "./test-cluster-env.js";
+import { removeNamespace, tearDownClusterTest, testClusterEnv } from "./test-cluster-env.js";
 
 const DEV_REGISTRY = 18600;
 const PROD_REGISTRY = 18601;
@@ -101,8 +101,7 @@ strategy: { canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 
 `,
     );
     writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
-    await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    for (let i = 0; i < 120 && (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) !== undefined; i++) await sleep(500);
+    await removeNamespace(cluster, NAMESPACE);
     assertSucceeded(await cli("up"), "slipway up");
     for (const version of ["v1", "v2"]) {
       images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version });
@@ -115,14 +114,7 @@ strategy: { canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 
     assert.deepEqual(await sample(20), { v1: 20 });
   });
 
-  after(async () => {
-    await stopAllLoads();
-    await cli("down");
-    await cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    await cluster?.close();
-    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => tearDownClusterTest({ cluster, namespace: NAMESPACE, down: () => cli("down"), engine, imageTags: Object.keys(images).map((v) => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${v}`), root }));
 
   it("validate: the steps are exact ratios of 4 replicas, so no warning; the stable Service selects every revision's pods", async () => {
     const validated = await cli("validate");

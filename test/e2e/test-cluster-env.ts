@@ -2,9 +2,13 @@
 // `scripts/test-cluster.sh env` prints (or what is already exported as it
 // prints them), or why there is none — a reason the tests skip with.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { DockerEngine } from "../../src/docker/engine.js";
+import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { repoRoot } from "./helpers.js";
+import { stopAllLoads } from "./keepalive-load.js";
 import { systemYaml } from "./python-service.js";
 
 export function testClusterEnv(): Record<string, string> | string {
@@ -44,4 +48,21 @@ export function kubernetesSystemYaml(system: string, registries: { dev: number; 
     ...kubernetes,
   ];
   return systemYaml(system, registries, [`{ name: k8s, registry: dev, runtime: kubernetes, portOffset: ${portOffset}, kubernetes: { ${settings.join(", ")} } }`]);
+}
+
+/** Deletes the namespace (left by an earlier run that failed half-way) and waits until it is gone. */
+export async function removeNamespace(cluster: KubernetesCluster, namespace: string): Promise<void> {
+  const header = { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } };
+  await cluster.remove(header);
+  for (let i = 0; i < 120 && (await cluster.read(header)) !== undefined; i++) await sleep(500);
+}
+
+/** What a cluster test leaves: loads, the system (`slipway down`), its namespace, the client, its images and its folder. */
+export async function tearDownClusterTest(t: { cluster: KubernetesCluster | undefined; namespace: string; down: () => Promise<unknown>; engine: DockerEngine; imageTags: readonly string[]; root: string }): Promise<void> {
+  await stopAllLoads();
+  await t.down();
+  await t.cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: t.namespace } });
+  await t.cluster?.close();
+  for (const tag of t.imageTags) await t.engine.api.getImage(tag).remove({ force: true }).catch(() => undefined);
+  rmSync(t.root, { recursive: true, force: true });
 }

@@ -4,26 +4,14 @@
 // Rollouts' basic canary does.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { CanarySpec, Command, Observed, RolloutState } from "../types.js";
+import type { CanarySpec, RolloutState } from "../types.js";
 import { describeStepWeight, planCanary } from "./canary.js";
 import { achievableWeights, replicaSplit } from "../../domain/replica-split.js";
-import { canarySpec, type InstanceShorthand, notReady, observed, planned, ready, rollout, scaleDown, T0 } from "./testing/fixtures.js";
-
-type Row = [label: string, world: Observed, actions: string[], phase?: RolloutState["phase"], command?: Command];
+import { canarySpec, type InstanceShorthand, notReady, observed, type PlanRow, planned, ready, rollout, scaleDown, T0, walkPlans } from "./testing/fixtures.js";
 
 const at = (s: number) => T0 + s * 1000;
 const obs = (s: number, revisions: Record<string, InstanceShorthand[]>, weights: Record<string, number>) => observed(at(s), revisions, weights, { splitByReplicas: true });
-
-function walk(spec: CanarySpec, state: RolloutState, rows: Row[]): RolloutState {
-  let s = state;
-  for (const [label, world, actions, phase, command] of rows) {
-    const result = planned(planCanary(spec, s, world, command));
-    assert.deepEqual(result.actions, actions, label);
-    if (phase !== undefined) assert.equal(result.state.phase, phase, label);
-    s = result.state;
-  }
-  return s;
-}
+const walk = (spec: CanarySpec, state: RolloutState, rows: readonly PlanRow[]): RolloutState => walkPlans(planCanary, spec, state, rows);
 
 describe("replicaSplit: a weight as the nearest replica ratio", () => {
   it("shares the replicas out, both revisions serving between 0 and 100", () => {

@@ -17,15 +17,10 @@
 // cumulative histogram traefik_service_request_duration_seconds_bucket.
 import { SlipwayError } from "../../domain/errors.js";
 import {
-  type ClusterScope,
-  gatewayListeners,
   type GatewayLayout,
-  gatewayObject,
   httpRouteObject,
   type KubernetesObject,
   labelKeys,
-  namespaceObject,
-  podSelector,
   previewServiceName,
   previewServiceObject,
   revisionObjectName,
@@ -33,13 +28,12 @@ import {
   routeAttachment,
   stableServiceObject,
 } from "../../domain/kubernetes-objects.js";
-import type { KubernetesCluster, PodWatch } from "../../kubernetes/cluster.js";
-import { PodBook } from "../../runtime/kubernetes/pod-book.js";
 import type { PodState } from "../../runtime/kubernetes/pod-state.js";
 import { checkPercentages, instanceWeights } from "../revision-weights.js";
 import type { BackendRole, BackendSpec, RevisionPercentages, RevisionStats, RoutedBackend, ServiceEndpoint, ServiceStats, TrafficRouter } from "../types.js";
 import { type OrderedSplit, orderSplit, parseSplit, planRoute, PREVIEW_ANNOTATION, routeTakenIn, SPLIT_ANNOTATION, stableRevision } from "./route-plan.js";
 import { latencyHistograms } from "./latency-histogram.js";
+import { PodRouting, type PodRoutingOptions } from "./pod-routing.js";
 import { queryPrometheus, type Sample } from "./prometheus-query.js";
 
 const GATEWAY_API = "gateway.networking.k8s.io/v1";
@@ -48,19 +42,10 @@ const CONFIRM_MS = 15_000;
 /** Gateway API weights go to 1,000,000; Slipway splits per instance like HAProxy, to report instance weights. */
 const INSTANCE_WEIGHT_CAP = 256;
 
-export interface RoutedServiceConfig {
-  name: string;
-  /** The service's port: its Services' port and targetPort. */
-  port: number;
-  endpointPort: number;
-}
+export type { RoutedServiceConfig } from "./pod-routing.js";
 
-export interface GatewayApiRouterOptions {
-  cluster: KubernetesCluster;
-  scope: ClusterScope;
+export interface GatewayApiRouterOptions extends PodRoutingOptions {
   layout: GatewayLayout;
-  /** Every service of the system, so the Gateway is applied whole (its listeners are one list). */
-  services: readonly RoutedServiceConfig[];
   /** Prometheus scraping the gateway (Traefik's per-service metrics); without it, revisionStats is refused. */
   prometheus?: { address: string; job?: string } | undefined;
   confirmTimeoutMs?: number;
@@ -71,26 +56,14 @@ interface RouteState {
   preview: string | undefined;
 }
 
-export class GatewayApiRouter implements TrafficRouter {
-  private readonly book = new PodBook();
-  private watch: Promise<PodWatch> | undefined;
-  private gatewayApplied: Promise<void> | undefined;
+export class GatewayApiRouter extends PodRouting implements TrafficRouter {
   private readonly routes = new Map<string, RouteState>();
   private readonly revisionServices = new Set<string>();
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly confirmMs: number;
 
   constructor(private readonly options: GatewayApiRouterOptions) {
+    super(options);
     this.confirmMs = options.confirmTimeoutMs ?? CONFIRM_MS;
-  }
-
-  get scope(): ClusterScope {
-    return this.options.scope;
-  }
-
-  /** Applies the Gateway and starts watching pods; the gateway itself is the cluster's. */
-  start(): Promise<void> {
-    return this.started();
   }
 
   ensureService(service: string, _endpoint: ServiceEndpoint): Promise<void> {
@@ -169,7 +142,7 @@ export class GatewayApiRouter implements TrafficRouter {
   async listBackends(service: string): Promise<RoutedBackend[]> {
     await this.started();
     const state = await this.stateOf(service);
-    const pods = this.book.instances({ system: this.scope.system, environment: this.scope.environment, service }).map((i) => this.book.state(i.id) as PodState);
+    const pods = this.podsOf(service);
     const routed = pods.filter((p) => p.instance.phase !== "exited" && (p.serving ? p.readiness.ready : true));
     const ready = routed.filter((p) => p.serving);
     const percentages = Object.fromEntries(state.split);
@@ -229,34 +202,7 @@ export class GatewayApiRouter implements TrafficRouter {
     };
   }
 
-  /** Finishes what is under way; the pod watch stops with the cluster client (KubernetesCluster.close). */
-  async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
-  }
-
   // ---------------------------------------------------------------- steps
-
-  private async started(): Promise<void> {
-    const { cluster } = this.options;
-    this.gatewayApplied ??= (async () => {
-      const { layout, services } = this.options;
-      await cluster.apply(namespaceObject(this.scope));
-      await cluster.apply(gatewayObject(this.scope, layout.name, layout.className, gatewayListeners(layout, services.map((s) => ({ service: s.name, endpointPort: s.endpointPort })))));
-    })();
-    await this.gatewayApplied.catch((err: unknown) => {
-      this.gatewayApplied = undefined;
-      throw err;
-    });
-    this.watch ??= cluster.pods(this.scope.namespace, podSelector(this.scope)).then((watch) => {
-      for (const pod of watch.list()) this.book.apply("add", pod);
-      watch.subscribe((event, pod) => this.book.apply(event, pod));
-      return watch;
-    });
-    await this.watch.catch((err: unknown) => {
-      this.watch = undefined;
-      throw err;
-    });
-  }
 
   /** The route's state, read once from the cluster (the annotations on the HTTPRoute); a missing route is applied empty. */
   private async stateOf(service: string): Promise<RouteState> {
@@ -357,26 +303,6 @@ export class GatewayApiRouter implements TrafficRouter {
   }
 
   private servingPods(service: string): PodState[] {
-    return this.book
-      .instances({ system: this.scope.system, environment: this.scope.environment, service })
-      .map((i) => this.book.state(i.id) as PodState)
-      .filter((p) => p.serving && p.readiness.ready);
-  }
-
-  private podNamed(service: string, name: string): PodState | undefined {
-    const instance = this.book.instances({ system: this.scope.system, environment: this.scope.environment, service }).find((i) => i.name === name);
-    return instance === undefined ? undefined : this.book.state(instance.id);
-  }
-
-  private portOf(service: string): number {
-    const config = this.options.services.find((s) => s.name === service);
-    if (config === undefined) throw new SlipwayError("ROUTER_NOT_FOUND", `the ${this.scope.environment} router has no service ${service}`);
-    return config.port;
-  }
-
-  private serially<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(step, step);
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.podsOf(service).filter((p) => p.serving && p.readiness.ready);
   }
 }

@@ -20,14 +20,8 @@
 // on the Service (annotation org.slipway.split), so another process reads it.
 import { SlipwayError } from "../../domain/errors.js";
 import {
-  type ClusterScope,
-  gatewayListeners,
-  type GatewayLayout,
-  gatewayObject,
   type KubernetesObject,
   labelKeys,
-  namespaceObject,
-  podSelector,
   previewServiceName,
   previewServiceObject,
   routeAttachment,
@@ -35,22 +29,17 @@ import {
   stableServiceName,
   weightedServiceObject,
 } from "../../domain/kubernetes-objects.js";
-import type { KubernetesCluster, PodWatch } from "../../kubernetes/cluster.js";
-import { PodBook } from "../../runtime/kubernetes/pod-book.js";
 import type { PodState } from "../../runtime/kubernetes/pod-state.js";
+import { PodRouting, type PodRoutingOptions } from "../gateway-api/pod-routing.js";
 import { type OrderedSplit, orderSplit, parseSplit, PREVIEW_ANNOTATION, SPLIT_ANNOTATION } from "../gateway-api/route-plan.js";
 import { checkPercentages, instanceWeights } from "../revision-weights.js";
 import type { BackendRole, BackendSpec, RevisionPercentages, RoutedBackend, ServiceEndpoint, ServiceStats, TrafficRouter } from "../types.js";
 
+/** How long the EndpointSlice controller may take to confirm a change. */
 const CONFIRM_MS = 15_000;
 const INSTANCE_WEIGHT_CAP = 256;
 
-export interface ReplicaRatioRouterOptions {
-  cluster: KubernetesCluster;
-  scope: ClusterScope;
-  /** The gateway that lets requests in, if the environment names one; without it `<service>` is reached in the cluster (or by an ingress of yours). */
-  layout?: GatewayLayout | undefined;
-  services: readonly { name: string; port: number; endpointPort: number }[];
+export interface ReplicaRatioRouterOptions extends PodRoutingOptions {
   confirmTimeoutMs?: number;
 }
 
@@ -61,25 +50,14 @@ interface SplitState {
 
 type Slice = { endpoints?: { addresses?: string[]; conditions?: { ready?: boolean } }[] };
 
-export class ReplicaRatioRouter implements TrafficRouter {
+export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
   readonly splitsBy = "replicas" as const;
-  private readonly book = new PodBook();
-  private watch: Promise<PodWatch> | undefined;
-  private gatewayApplied: Promise<void> | undefined;
   private readonly states = new Map<string, SplitState>();
-  private queue: Promise<unknown> = Promise.resolve();
   private readonly confirmMs: number;
 
   constructor(private readonly options: ReplicaRatioRouterOptions) {
+    super(options);
     this.confirmMs = options.confirmTimeoutMs ?? CONFIRM_MS;
-  }
-
-  get scope(): ClusterScope {
-    return this.options.scope;
-  }
-
-  start(): Promise<void> {
-    return this.started();
   }
 
   ensureService(service: string, _endpoint: ServiceEndpoint): Promise<void> {
@@ -149,7 +127,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
       const state = await this.stateOf(service);
       const split = orderSplit(state.split, percentages);
       const sharing = new Set(split.map(([r]) => r));
-      const pods = this.pods(service).filter((p) => p.serving);
+      const pods = this.podsOf(service).filter((p) => p.serving);
       const joining = pods.filter((p) => sharing.has(p.instance.revision));
       const leaving = pods.filter((p) => !sharing.has(p.instance.revision));
       for (const pod of joining) if (!pod.weighted) await this.label(pod, true, true);
@@ -168,7 +146,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
   async listBackends(service: string): Promise<RoutedBackend[]> {
     await this.started();
     const state = await this.stateOf(service);
-    const routed = this.pods(service).filter((p) => p.instance.phase !== "exited" && (p.serving ? p.readiness.ready : true));
+    const routed = this.podsOf(service).filter((p) => p.instance.phase !== "exited" && (p.serving ? p.readiness.ready : true));
     const ready = routed.filter((p) => p.serving);
     const weights =
       state.split.length === 0
@@ -195,32 +173,7 @@ export class ReplicaRatioRouter implements TrafficRouter {
     );
   }
 
-  async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
-  }
-
   // ---------------------------------------------------------------- steps
-
-  private async started(): Promise<void> {
-    const { cluster, layout, services } = this.options;
-    this.gatewayApplied ??= (async () => {
-      await cluster.apply(namespaceObject(this.scope));
-      if (layout !== undefined) await cluster.apply(gatewayObject(this.scope, layout.name, layout.className, gatewayListeners(layout, services.map((s) => ({ service: s.name, endpointPort: s.endpointPort })))));
-    })();
-    await this.gatewayApplied.catch((err: unknown) => {
-      this.gatewayApplied = undefined;
-      throw err;
-    });
-    this.watch ??= cluster.pods(this.scope.namespace, podSelector(this.scope)).then((watch) => {
-      for (const pod of watch.list()) this.book.apply("add", pod);
-      watch.subscribe((event, pod) => this.book.apply(event, pod));
-      return watch;
-    });
-    await this.watch.catch((err: unknown) => {
-      this.watch = undefined;
-      throw err;
-    });
-  }
 
   /** The split as the Service's annotations keep it; a missing Service (and route) is applied empty. */
   private async stateOf(service: string): Promise<SplitState> {
@@ -272,25 +225,5 @@ export class ReplicaRatioRouter implements TrafficRouter {
     else await cluster.apply(previewServiceObject(this.scope, service, revision, this.portOf(service)));
     state.preview = revision;
     await this.applyService(service, state);
-  }
-
-  private pods(service: string): PodState[] {
-    return this.book.instances({ system: this.scope.system, environment: this.scope.environment, service }).map((i) => this.book.state(i.id) as PodState);
-  }
-
-  private podNamed(service: string, name: string): PodState | undefined {
-    return this.pods(service).find((p) => p.instance.name === name);
-  }
-
-  private portOf(service: string): number {
-    const config = this.options.services.find((s) => s.name === service);
-    if (config === undefined) throw new SlipwayError("ROUTER_NOT_FOUND", `the ${this.scope.environment} router has no service ${service}`);
-    return config.port;
-  }
-
-  private serially<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(step, step);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }

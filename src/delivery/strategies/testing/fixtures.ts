@@ -1,6 +1,7 @@
 // Specs and states for planner tests, with the schema's defaults spelled out.
 import type { StrategyKind } from "../../../domain/config-schema.js";
-import type { Action, BlueGreenSpec, CanarySpec, CompletionOutcome, Observed, ObservedInstance, Plan, RollingSpec, RolloutState } from "../../types.js";
+import assert from "node:assert/strict";
+import type { Action, BlueGreenSpec, CanarySpec, Command, CompletionOutcome, Observed, ObservedInstance, Plan, Planner, RollingSpec, RolloutState } from "../../types.js";
 import { planScaleDown } from "../scale-down.js";
 import { startRollout } from "../start.js";
 import { describeAction } from "./run-scenario.js";
@@ -76,4 +77,19 @@ export function planned(plan: Plan): { state: RolloutState; actions: string[]; w
 export function scaleDown(state: RolloutState, outcome: CompletionOutcome, world: Observed): { actions: string[]; nextAtMs?: number } {
   const plan = planScaleDown(state, outcome, world);
   return { actions: plan.actions.map(describeAction), ...(plan.nextAtMs === undefined ? {} : { nextAtMs: plan.nextAtMs }) };
+}
+
+/** One planning step of a table: what the world shows, the actions expected, the phase after, a command taken with it. */
+export type PlanRow = [label: string, world: Observed, actions: string[], phase?: RolloutState["phase"], command?: Command];
+
+/** Plans row after row, each from the state the previous one left, asserting its actions and phase; returns the last state. */
+export function walkPlans<Spec>(planner: Planner<Spec>, spec: Spec, state: RolloutState, rows: readonly PlanRow[]): RolloutState {
+  let s = state;
+  for (const [label, world, actions, phase, command] of rows) {
+    const result = planned(planner(spec, s, world, command));
+    assert.deepEqual(result.actions, actions, label);
+    if (phase !== undefined) assert.equal(result.state.phase, phase, label);
+    s = result.state;
+  }
+  return s;
 }
