@@ -40,7 +40,7 @@ export function openKubernetes(system: LoadedSystem, environment: EnvironmentCon
     scope,
     layout,
     runtime: new KubernetesRuntime(cluster, scope, { cpuRequestPercent: settings?.cpuRequestPercent, pullCredentials: pullCredentialsOf(system, environment) }),
-    // The seed's coarse method where the cluster has no Gateway API weights (ADR 25).
+    // The seed's coarse method where the cluster has no Gateway API weights (ADR 26).
     router:
       byReplicas || layout === undefined
         ? new ReplicaRatioRouter({ cluster, scope, layout, services })

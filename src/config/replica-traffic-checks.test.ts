@@ -1,4 +1,4 @@
-// validate on an environment whose traffic is split by replicas (ADR 25):
+// validate on an environment whose traffic is split by replicas (ADR 26):
 // what each canary step becomes, what cannot be split, and router metrics
 // refused where no router sees the revisions apart. Through loadSystem, so
 // positions are those of the real files.

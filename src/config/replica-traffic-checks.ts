@@ -1,5 +1,5 @@
 // Environments that split traffic by replicas (kubernetes.traffic: replicas,
-// ADR 25), checked before any rollout: a canary weight becomes the nearest
+// ADR 26), checked before any rollout: a canary weight becomes the nearest
 // ratio of the service's replicas — a warning says what a step becomes when
 // that is not the weight written, an error when the replicas cannot be split
 // at all (one replica); and the router's per-revision metrics do not exist

@@ -237,7 +237,7 @@ const EnvironmentSchema = z.strictObject({
        * Gateway API HTTPRoute weights (1% steps, the canary header rule);
        * "replicas" is the coarse method for clusters without Gateway API: one
        * Service over the pods of both revisions, a weight becomes a replica
-       * ratio (ADR 25).
+       * ratio (ADR 26).
        */
       traffic: z
         .enum(["gateway", "replicas"])

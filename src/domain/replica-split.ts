@@ -1,5 +1,5 @@
 // A canary weight as a replica ratio, for traffic split by replicas behind one
-// Service (kubernetes.traffic: replicas, ADR 25). Pure: the canary planner
+// Service (kubernetes.traffic: replicas, ADR 26). Pure: the canary planner
 // sizes revisions with it and validate says what each step becomes.
 
 /** A canary weight as a replica ratio: instances of each revision and the share of traffic that ratio gives. */

@@ -1,5 +1,5 @@
 // The traffic-router port on a Kubernetes cluster without Gateway API
-// weights (`kubernetes.traffic: replicas`, ADR 25): the seed's coarse method.
+// weights (`kubernetes.traffic: replicas`, ADR 26): the seed's coarse method.
 // One Service `<service>` selects the serving pods of every revision that has
 // a share (label org.slipway.weighted), so requests spread over revisions as
 // their pods count — kube-proxy picks an endpoint at random, a gateway or
