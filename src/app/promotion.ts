@@ -1,7 +1,7 @@
 // Promotion between environments, as the application layer sees it: what
 // each environment runs (its lock), and the facts the promotion gate
 // (domain/promotion-path.ts) judges — test runs in the source environment
-// with what they had deployed, since when each digest serves there, health,
+// with what they had deployed, compatibility runs against the target, since when each digest serves there, health,
 // and the target's approvals. `slipway status` and `slipway promote` ask the
 // same gate.
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
@@ -12,6 +12,7 @@ import { expandOwners, sameIdentity } from "../domain/release-policy.js";
 import { findNamed } from "../domain/unknown-name.js";
 import type { Identity } from "../release/identity.js";
 import { type EvidenceRun, type GateVerdict, type Lock, lockDifference, PromotionPath, promotionGate } from "../domain/promotion-path.js";
+import { SqliteCompatibilityRunStore } from "../store/sqlite/compatibility-run-store.js";
 import { SqliteEnvironmentApprovalStore } from "../store/sqlite/environment-approval-store.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteLoadTestRunStore } from "../store/sqlite/load-test-run-store.js";
@@ -64,6 +65,11 @@ export function evidenceIn(store: SqliteStore, system: string, environment: stri
   ];
 }
 
+/** Compatibility runs against the target (`slipway test --env <target> --mixed S`): the mix tested and the target lock it was taken from. */
+export function compatibilityEvidenceFor(store: SqliteStore, system: string, target: string): EvidenceRun[] {
+  return new SqliteCompatibilityRunStore(store.db).list(system, target, EVIDENCE_WINDOW).map((r) => ({ kind: "compatibility" as const, environment: r.environment, status: r.status, deployed: r.mixedLock, mixed: { service: r.service, against: r.targetLock } }));
+}
+
 /** Per service of the lock: who approved its digest for the environment and counts under the environment's `approvers`. */
 export function environmentApprovals(store: SqliteStore, system: LoadedSystem, environment: string, lock: Lock): Record<string, string[]> {
   const rules = system.config.environments.find((e) => e.name === environment)?.promotion;
@@ -104,7 +110,7 @@ export function promotionVerdict(system: LoadedSystem, store: SqliteStore, targe
     lock,
     current,
     source: { lock: sourceLock, servingSinceMs: servingSince, unhealthy },
-    evidence: source === undefined ? [] : evidenceIn(store, name, source),
+    evidence: source === undefined ? [] : [...evidenceIn(store, name, source), ...compatibilityEvidenceFor(store, name, target)],
     approvedBy: environmentApprovals(store, system, target, lock),
     nowMs,
   });

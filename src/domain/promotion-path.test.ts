@@ -91,13 +91,24 @@ describe("promotion gate", () => {
     assert.match(v.unmet[0]?.message ?? "", /integration-test has not passed in test with ingestion@sha256:aaaaaaaaaaaa… and tracking@sha256:cccccccccccc… deployed together/);
   });
 
-  it("takes one compatibility run per entering digest (each tests one new digest among old ones)", () => {
+  it("takes one compatibility run per entering service, against what the target runs now (the pair of locks)", () => {
     const p = PromotionPath.of([{ name: "test" }, { name: "staging", promotion: rules({ requirePassed: ["compatibility"] }) }]);
     const lock = { ingestion: A, tracking: C };
-    const one = { kind: "compatibility" as const, environment: "test", status: "passed" as const, deployed: { ingestion: A, tracking: B } };
-    const other = { kind: "compatibility" as const, environment: "test", status: "passed" as const, deployed: { ingestion: B, tracking: C } };
-    assert.equal(promotionGate(p, "staging", facts({ lock, current: {}, evidence: [one, other] })).allowed, true);
-    assert.deepEqual(promotionGate(p, "staging", facts({ lock, current: {}, evidence: [one] })).unmet[0]?.message, "compatibility has not passed in test for tracking@sha256:cccccccccccc…");
+    const current = { ingestion: B, tracking: B };
+    const mix = (service: "ingestion" | "tracking", against = current, environment = "staging") => ({ kind: "compatibility" as const, environment, status: "passed" as const, deployed: { ...against, [service]: lock[service] }, mixed: { service, against } });
+    const source = { lock, servingSinceMs: {}, unhealthy: {} };
+    assert.equal(promotionGate(p, "staging", facts({ lock, current, source, evidence: [mix("ingestion"), mix("tracking")] })).allowed, true);
+    // One service checked only; a run in the source environment (not against the target) counts for nothing.
+    assert.deepEqual(promotionGate(p, "staging", facts({ lock, current, source, evidence: [mix("ingestion"), mix("tracking", current, "test")] })).unmet, [
+      { rule: "compatibility", services: ["tracking"], message: "compatibility has not passed for tracking@sha256:cccccccccccc… beside what staging runs (`slipway test --env staging --mixed tracking`)" },
+    ]);
+    // Checked against an earlier lock of the target: the mix it tested is not the one a rollout would create now.
+    const earlier = { ingestion: C, tracking: B };
+    assert.deepEqual(promotionGate(p, "staging", facts({ lock, current, source, evidence: [mix("ingestion", earlier), mix("tracking")] })).unmet[0]?.message, "compatibility passed for ingestion@sha256:aaaaaaaaaaaa… against an earlier lock of staging, which has changed since (`slipway test --env staging --mixed ingestion`)");
+    // A failed run is not evidence.
+    assert.equal(promotionGate(p, "staging", facts({ lock, current, source, evidence: [{ ...mix("ingestion"), status: "failed" }, mix("tracking")] })).allowed, false);
+    // A service the target does not run yet has no older self to mix with: nothing asked (a first promotion).
+    assert.equal(promotionGate(p, "staging", facts({ lock, current: {}, source, evidence: [] })).allowed, true);
   });
 
   it("reports the soak in progress", () => {

@@ -130,10 +130,13 @@ export class PromotionPath {
 /** A run of one kind of evidence: an integration test, a load test scenario, a compatibility test. */
 export interface EvidenceRun {
   kind: PromotionEvidenceKind;
+  /** Where it ran; for a compatibility run, the target environment whose digests the mix took. */
   environment: string;
   status: "passed" | "failed";
-  /** What was deployed when it ran. */
+  /** What was deployed when it ran; for a compatibility run, the mix (the target's lock with one service at its new digest). */
   deployed: Lock;
+  /** Compatibility runs only: the service at its new digest, and the target's lock the mix was taken from. */
+  mixed?: { service: string; against: Lock };
 }
 
 /** How the lock is doing in the environment it is promoted from. */
@@ -222,7 +225,7 @@ export function promotionGate(path: PromotionPath, target: string, facts: GateFa
   if (rules === undefined || source === undefined || entering.length === 0) return verdict([]);
   const unmet: UnmetRule[] = [];
   for (const kind of rules.requirePassed) {
-    const rule = evidenceRule(kind, source, entering, facts);
+    const rule = kind === "compatibility" ? compatibilityRule(target, entering, facts) : evidenceRule(kind, source, entering, facts);
     if (rule !== undefined) unmet.push(rule);
   }
   if (rules.soak !== undefined) unmet.push(...soakRules(rules.soak, source, entering, facts));
@@ -236,15 +239,42 @@ export function promotionGate(path: PromotionPath, target: string, facts: GateFa
   return verdict(unmet);
 }
 
-/** A passed run in the source environment with every entering digest deployed together (compatibility: one per entering digest). */
-function evidenceRule(kind: PromotionEvidenceKind, source: string, entering: readonly string[], facts: GateFacts): UnmetRule | undefined {
+/** A passed run in the source environment with every entering digest deployed together. */
+function evidenceRule(kind: Exclude<PromotionEvidenceKind, "compatibility">, source: string, entering: readonly string[], facts: GateFacts): UnmetRule | undefined {
   const runs = facts.evidence.filter((r) => r.kind === kind && r.environment === source && r.status === "passed");
   const had = (run: EvidenceRun, s: string): boolean => run.deployed[s] === facts.lock[s];
   const never = entering.filter((s) => !runs.some((run) => had(run, s)));
-  // A compatibility run tests one new digest among the others' old ones: each entering service needs its own.
-  if (kind === "compatibility" ? never.length === 0 : runs.some((run) => entering.every((s) => had(run, s)))) return undefined;
+  if (runs.some((run) => entering.every((s) => had(run, s)))) return undefined;
   if (never.length > 0) return { rule: kind, services: never, message: `${kind} has not passed in ${source} for ${list(never.map((s) => at(facts.lock, s)))}` };
   return { rule: kind, services: [...entering], message: `${kind} has not passed in ${source} with ${list(entering.map((s) => at(facts.lock, s)))} deployed together` };
+}
+
+/**
+ * The mix a rollout of one entering service creates in the target: that
+ * service at its new digest beside exactly what the target runs now. Each
+ * entering service the target already runs needs a passed `test --env
+ * <target> --mixed <service>` run for that pair of locks; one the target does
+ * not run yet has no older self to mix with and asks nothing (ADR 25).
+ */
+function compatibilityRule(target: string, entering: readonly string[], facts: GateFacts): UnmetRule | undefined {
+  const runs = facts.evidence.filter((r) => r.kind === "compatibility" && r.environment === target && r.status === "passed" && r.mixed !== undefined);
+  const mixedFor = (s: string): EvidenceRun[] => runs.filter((r) => r.mixed?.service === s && r.deployed[s] === facts.lock[s]);
+  const checked = entering.filter((s) => facts.current[s] !== undefined);
+  const never = checked.filter((s) => mixedFor(s).length === 0);
+  const stale = checked.filter((s) => !never.includes(s) && !mixedFor(s).some((r) => sameLock(r.mixed?.against ?? {}, facts.current)));
+  if (never.length === 0 && stale.length === 0) return undefined;
+  const parts = [
+    ...(never.length === 0 ? [] : [`compatibility has not passed for ${list(never.map((s) => at(facts.lock, s)))} beside what ${target} runs`]),
+    ...(stale.length === 0 ? [] : [`compatibility passed for ${list(stale.map((s) => at(facts.lock, s)))} against an earlier lock of ${target}, which has changed since`]),
+  ];
+  const run = [...never, ...stale].map((s) => `slipway test --env ${target} --mixed ${s}`);
+  return { rule: "compatibility", services: [...never, ...stale].sort(), message: `${parts.join("; ")} (\`${run.join("`, `")}\`)` };
+}
+
+/** The same services at the same digests. */
+function sameLock(a: Lock, b: Lock): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 function soakRules(soak: NonNullable<PromotionRulesConfig["soak"]>, source: string, entering: readonly string[], facts: GateFacts): UnmetRule[] {

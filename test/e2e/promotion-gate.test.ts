@@ -3,7 +3,9 @@
 // integration test passed in test for the exact digest and one approval.
 // `slipway status` says the lock is blocked, in words, until `slipway test`
 // passes with that digest deployed and someone approves it; a new digest in
-// test is blocked again. Loopback ports 17000-17499 only.
+// test is blocked again, until `slipway test --env staging --mixed api` has
+// passed for that digest beside what staging runs (requirePassed:
+// compatibility). Loopback ports 17000-17499 only.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,7 +19,7 @@ import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.j
 
 const DEV_REGISTRY = 17490;
 const PROD_REGISTRY = 17491;
-/** Endpoint 2000: 17000 in test (offset 15000), 17100 in staging (offset 15100); routers on 17480 and 17481. */
+/** Endpoint 2000: 17000 in test (offset 15000), 17100 in staging (offset 15100), 17200 in staging's scratch copy; routers on 17480, 17481, 17482. */
 const SYSTEM = "e2e-promotion";
 const engine = new DockerEngine();
 const root = mkdtempSync(join(tmpdir(), "slipway-promotion-e2e-"));
@@ -51,7 +53,7 @@ describe("promotion gate (slipway status, approve --env)", { skip: haproxyBinary
       join(root, "slipway.yaml"),
       `${systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [
         "{ name: test, registry: dev, portOffset: 15000, routerPort: 17480 }",
-        "{ name: staging, registry: dev, portOffset: 15100, routerPort: 17481, promotedFrom: test, promotion: { requirePassed: [integration-test], approvals: 1, approvers: anyone } }",
+        "{ name: staging, registry: dev, portOffset: 15100, routerPort: 17481, promotedFrom: test, promotion: { requirePassed: [integration-test, compatibility], approvals: 1, approvers: anyone }, scratch: { portOffset: 15200, routerPort: 17482 } }",
       ])}integrationTests:\n  - name: api-answers\n    http: { service: api, path: /healthz, expect: { status: 200 } }\n`,
     );
     mkdirSync(join(root, "services", "api"), { recursive: true });
@@ -74,7 +76,7 @@ describe("promotion gate (slipway status, approve --env)", { skip: haproxyBinary
 
   it("validate shows the path with its rules", async () => {
     const validated = ok(await cli("validate"), "slipway validate");
-    assert.match(validated.stdout, /environments: test \(docker, from dev\) → staging \(docker, from dev; needs integration-test passed, 1 approval\)/);
+    assert.match(validated.stdout, /environments: test \(docker, from dev\) → staging \(docker, from dev; needs integration-test passed, compatibility passed, 1 approval\)/);
   });
 
   it("blocks a lock whose digest has no passed integration test in the source environment, saying so", async () => {
@@ -105,9 +107,16 @@ describe("promotion gate (slipway status, approve --env)", { skip: haproxyBinary
 
   it("a new digest in test is blocked again (evidence is per digest), and up to date once staging runs it", async () => {
     const two = digests["two"] as string;
+    ok(await cli("deploy", "api", "--env", "staging", "--digest", digests["one"] as string), "deploy api one to staging");
     ok(await cli("deploy", "api", "--env", "test", "--digest", two), "deploy api two to test");
     const lag = await stagingLag();
     assert.deepEqual(lag?.blocked[0], `integration-test has not passed in test for api@${shortDigest(two)}`);
+    ok(await cli("test", "--env", "test"), "slipway test --env test (two)");
+    ok(await cli("approve", "--env", "staging", "api", "-m", "e2e"), "approve --env staging api (two)");
+    // Staging runs one now: two enters beside it, so the mix must have been checked, for this pair of locks.
+    assert.deepEqual((await stagingLag())?.blocked, [`compatibility has not passed for api@${shortDigest(two)} beside what staging runs (\`slipway test --env staging --mixed api\`)`]);
+    ok(await cli("test", "--env", "staging", "--mixed", "api", "--digest", two), "slipway test --env staging --mixed api");
+    assert.deepEqual((await stagingLag())?.blocked, []);
     ok(await cli("deploy", "api", "--env", "staging", "--digest", two), "deploy api two to staging");
     assert.deepEqual(await stagingLag(), { environment: "staging", from: "test", behind: [], blocked: [] });
     assert.match(ok(await cli("status"), "slipway status").stdout, /test → staging: up to date/);
