@@ -14,15 +14,23 @@
 #     load test (`slipway loadtest`: a ramp, then thresholds);
 #  5. releases the tested digests to the prod registry (the policy requires
 #     CI's stages and the integration tests; signed, with provenance) and
-#     deploys them to prod;
-#  6. commits a feature to ingestion: CI rebuilds only ingestion, its new
-#     digest is tested beside prod's (`slipway test --mixed`), the release
-#     (a minor of a critical service) waits for an owner's approval, which is
-#     given, and the new version goes to prod as a canary — 10%, analysis,
-#     50%, analysis against the stable, 100% — under bounded demo traffic;
-#  7. ends with `slipway status`, and the prod system lock (`slipway
+#     deploys them to prod, service by service;
+#  6. commits a feature to ingestion: CI rebuilds only ingestion, which goes
+#     to test as a canary under bounded demo traffic and is tested there;
+#  7. promotes the system along its path as one group: `slipway promote
+#     --from test --to staging` (staging's rule: the integration tests passed
+#     in test with these digests), the integration and load tests in staging,
+#     the new ingestion tested beside what prod runs (`slipway test --mixed`),
+#     staging's soak waited out, then `slipway promote --from staging --to
+#     prod` (prod's rules: integration test, load test, compatibility and a
+#     1-minute soak), whose release of ingestion (a minor of a critical
+#     service) waits for an owner's approval, which is given; the new version
+#     goes to prod as a canary — 10%, analysis, 50%, analysis against the
+#     stable, 100% — under bounded demo traffic, and `slipway history` shows
+#     prod's locks;
+#  8. ends with `slipway status`, and the prod system lock (`slipway
 #     snapshot`) from which `slipway restore` can redeploy it elsewhere;
-#  8. leaves `slipway serve` running in the background (the dashboard and the
+#  9. leaves `slipway serve` running in the background (the dashboard and the
 #     API) and prints how to log in (scripts/demo/serve.sh).
 #
 # Idempotent: a second run finds everything done and takes seconds.
@@ -71,19 +79,29 @@ step "slipway runs";     slipway runs -n 4
 status_field() { slipway --json status --env "$1" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).services.find(x=>x.service===process.argv[1]);process.stdout.write(r[process.argv[2]]??"")})' "$2" "$3"; }
 endpoint() { status_field "$1" "$2" endpoint; }
 
-# Deploys with the service's strategy. Ingestion is a canary analysed on the
-# router's metrics, which need traffic: when a version already serves (so
-# this is a canary, not a first deploy), bounded demo traffic runs meanwhile.
+# Bounded demo traffic to ingestion in an environment while a command runs:
+# ingestion's canary is analysed on the router's metrics, which need traffic.
+with_traffic() {
+  local env=$1 code=0 traffic
+  shift
+  echo "(demo traffic to ingestion in $env: 40 requests/s while this runs, at most 300 s)"
+  node scripts/demo/traffic.mjs "http://$(endpoint "$env" ingestion)" 40 300 &
+  traffic=$!
+  "$@" || code=$?
+  kill -TERM "$traffic" 2>/dev/null; wait "$traffic" || true
+  return "$code"
+}
+
+# Deploys with the service's strategy; when a version of ingestion already
+# serves (so this is a canary, not a first deploy), under demo traffic.
 deploy() {
-  local env=$1 service=$2 code=0 traffic=""
+  local env=$1 service=$2 code=0
   step "slipway deploy $service --env $env"
   if [ "$service" = ingestion ] && [ "$(status_field "$env" ingestion version)" != "not deployed" ]; then
-    echo "(demo traffic to ingestion in $env: 40 requests/s while the rollout runs, at most 300 s)"
-    node scripts/demo/traffic.mjs "http://$(endpoint "$env" ingestion)" 40 300 &
-    traffic=$!
+    with_traffic "$env" slipway deploy "$service" --env "$env" || code=$?
+  else
+    slipway deploy "$service" --env "$env" || code=$?
   fi
-  slipway deploy "$service" --env "$env" || code=$?
-  if [ -n "$traffic" ]; then kill -TERM "$traffic" 2>/dev/null; wait "$traffic" || true; fi
   if [ "$code" != 0 ]; then
     echo "demo: the rollout of $service in $env did not complete; see \`node bin/slipway.js -c $ws rollout status $service --env $env\`" >&2
     exit "$code"
@@ -114,22 +132,37 @@ step "slipway affected --since HEAD~1"; slipway affected --since HEAD~1
 step "slipway ci (only ingestion rebuilds)"; slipway ci
 deploy test ingestion
 integration_tests test
+
+# ------------------------------------ the system along its path: test → staging → prod
+# What staging's rules ask (slipway.yaml): the integration tests passed in test with these digests.
+step "slipway promote --from test --to staging (the whole system as one group)"; slipway promote --from test --to staging
+integration_tests staging
+step "slipway loadtest --env staging (prod's rules require it for these digests)"; slipway loadtest --env staging
 step "slipway test --env prod --mixed ingestion (the new ingestion beside what prod runs)"; slipway test --env prod --mixed ingestion
 
-# A feat is a minor; ingestion is tier critical: one owner's approval, never the requester's.
-step "slipway release ingestion"
-slipway release ingestion || true
-pending=$(slipway --json releases ingestion | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).services[0].releases.find(x=>x.status==="awaiting-approval");process.stdout.write(r?r.version:"")})')
-if [ -n "$pending" ]; then
+# Prod's rules also want the digests to have served in staging, healthy, for a minute.
+prod_blocked() { slipway --json status --env prod | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const l=(JSON.parse(s).promotion??[]).find(x=>x.environment==="prod");process.stdout.write((l?.blocked??[]).join("\n"))})'; }
+step "staging's soak (prod's rule: the lock served there, healthy, for 1 minute)"
+while blocked=$(prod_blocked) && grep -q "^soaking in staging" <<<"$blocked"; do
+  echo "  $(grep "^soaking in staging" <<<"$blocked")"
+  sleep 5
+done
+[ -z "$blocked" ] || echo "$blocked" | sed 's/^/  still unmet: /'
+
+# The release prod needs goes through the release flow: a feat is a minor; ingestion is tier
+# critical: one owner's approval, never the requester's. The canary in prod runs under traffic.
+promote_prod() { step "slipway promote --from staging --to prod$1"; with_traffic prod slipway promote --from staging --to prod; }
+if ! promote_prod " (releases ingestion on the way)"; then
+  pending=$(slipway --json releases ingestion | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s).services[0].releases.find(x=>x.status==="awaiting-approval");process.stdout.write(r?r.version:"")})')
+  [ -n "$pending" ] || { echo "demo: the promotion to prod did not complete" >&2; exit 1; }
   step "an owner approves ingestion@$pending"
   SLIPWAY_IDENTITY=arun@drone.example slipway approve "ingestion@$pending" -m "reviewed in the quickstart"
-  step "slipway release ingestion"; slipway release ingestion
+  promote_prod " (again: the release is approved)"
 fi
 step "slipway releases ingestion"; slipway releases ingestion
 step "slipway audit verify"; slipway audit verify
-
-deploy prod ingestion
 integration_tests prod
+step "slipway history --env prod"; slipway history --env prod -n 5
 
 step "slipway status"; slipway status
 # What runs where, as a file: enough to redeploy the system onto a fresh target (`slipway restore`).
