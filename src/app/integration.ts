@@ -8,15 +8,15 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
-import type { ReadinessProbe } from "../domain/config-schema.js";
 import { SlipwayError } from "../domain/errors.js";
 import { endpointPort, type FixedPorts } from "../domain/placement.js";
 import type { DockerEngine } from "../docker/engine.js";
 import { runIntegrationTests, type IntegrationRun, type IntegrationTestResult } from "../pipeline/integration-tests.js";
-import type { Instance, Runtime } from "../runtime/types.js";
+import type { Runtime } from "../runtime/types.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
 import { SqliteRolloutStore } from "../store/sqlite/rollout-store.js";
 import { openEnvironmentOf } from "./environment.js";
+import { countReady } from "./ready-instances.js";
 import type { Reporter } from "./events.js";
 import { signEvidence } from "./evidence-signing.js";
 
@@ -101,21 +101,6 @@ export async function testEnvironment(system: LoadedSystem, engine: DockerEngine
 }
 
 /** Service → the digest it serves; refuses a system that is not fully deployed, settled and ready. */
-/**
- * Whether any instance answers its readiness probe. A probe that fails once
- * is tried again, up to the probe's failureThreshold, as readiness itself
- * would: one slow answer on a busy machine is not an instance that is down.
- */
-export async function someReady(runtime: Runtime, instances: readonly Instance[], readiness: ReadinessProbe): Promise<boolean> {
-  for (let attempt = 1; instances.length > 0; attempt++) {
-    const ready = await Promise.all(instances.map((i) => runtime.probeOnce(i, readiness).catch(() => false)));
-    if (ready.some(Boolean)) return true;
-    if (attempt >= Math.max(1, readiness.failureThreshold)) return false;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, readiness.periodSeconds * 1000)));
-  }
-  return false;
-}
-
 export async function deployedSystem(system: LoadedSystem, environment: string, rollouts: SqliteRolloutStore, runtime: Runtime, purpose = "integration tests run"): Promise<Record<string, string>> {
   const deployed: Record<string, string> = {};
   const problems: string[] = [];
@@ -132,7 +117,7 @@ export async function deployedSystem(system: LoadedSystem, environment: string, 
       continue;
     }
     const instances = (await runtime.listInstances({ ...scope, revision: revision.name })).filter((i) => i.phase === "running");
-    if (!(await someReady(runtime, instances, revision.template.readiness))) {
+    if ((await countReady(runtime, instances, revision.template.readiness)) === 0) {
       problems.push(`${scope.service} has no ready instance of ${revision.name}`);
       continue;
     }

@@ -31,13 +31,13 @@ import { drive, originOf, untilPausedByHand } from "./drive.js";
 import { endpointsOf, routeService, scopeOf, serviceOf, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
 import { clusterDependencyUrls } from "./kubernetes-environment.js";
+import { countReady } from "./ready-instances.js";
 import { registryClient } from "./registry-clients.js";
 
 /** Instances of a revision that answer their readiness probe now. */
 async function readyInstances(session: EnvironmentSession, scope: ServiceScope, revision: string, readiness: ReadinessProbe): Promise<number> {
   const instances = (await session.runtime.listInstances({ ...scope, revision })).filter((i) => i.phase !== "exited");
-  const ready = await Promise.all(instances.map((i) => session.runtime.probeOnce(i, readiness).catch(() => false)));
-  return ready.filter(Boolean).length;
+  return countReady(session.runtime, instances, readiness);
 }
 
 /** The `<DEPENDENCY>_URL` variables slipway gives a service in this environment (cluster DNS names on Kubernetes; host network only on Docker). */

@@ -16,6 +16,7 @@ import type { Instance } from "../runtime/types.js";
 import { untilPausedByHand } from "./drive.js";
 import { openEnvironmentOf, scopeOf, type EnvironmentSession } from "./environment.js";
 import { environmentLock, promotionVerdict } from "./promotion.js";
+import { countReady } from "./ready-instances.js";
 
 /** One row of `slipway status`; every cell is text (as the CLI prints it and `--json` gives it). */
 export interface ServiceStatusRow {
@@ -132,7 +133,7 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
   const ready = await Promise.all(
     instances.map(async (i) => {
       const readiness = revisions.find((r) => r.name === i.revision)?.template.readiness;
-      return readiness !== undefined && (await session.runtime.probeOnce(i, readiness).catch(() => false));
+      return readiness !== undefined && (await countReady(session.runtime, [i], readiness)) === 1;
     }),
   );
   const ofServing = (i: { revision: string }): boolean => i.revision === serving?.name;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ReadinessProbe } from "../domain/config-schema.js";
 import type { Instance, Runtime } from "../runtime/types.js";
-import { someReady } from "./integration.js";
+import { countReady } from "./ready-instances.js";
 
 const probe = { http: { path: "/healthz" }, initialDelaySeconds: 0, periodSeconds: 0.01, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 } as ReadinessProbe;
 const instance = { name: "i-1" } as Instance;
@@ -14,20 +14,22 @@ function runtimeAnswering(answers: readonly boolean[]): { runtime: Runtime; call
   return { runtime, calls: () => n };
 }
 
-describe("someReady (the system is deployed and settled before it is tested)", () => {
+describe("countReady (whether the system is settled before it is tested or locked)", () => {
   it("tries a probe that failed once again, as readiness would: one slow answer is not an instance that is down", async () => {
     const { runtime, calls } = runtimeAnswering([false, true]);
-    assert.equal(await someReady(runtime, [instance], probe), true);
+    assert.equal(await countReady(runtime, [instance], probe), 1);
     assert.equal(calls(), 2);
   });
 
   it("gives up after failureThreshold probes", async () => {
     const { runtime, calls } = runtimeAnswering([false]);
-    assert.equal(await someReady(runtime, [instance], probe), false);
+    assert.equal(await countReady(runtime, [instance], probe), 0);
     assert.equal(calls(), 3);
   });
 
-  it("no instance is never ready", async () => {
-    assert.equal(await someReady(runtimeAnswering([true]).runtime, [], probe), false);
+  it("probes again only the instances that failed", async () => {
+    const { runtime, calls } = runtimeAnswering([true, false, true]);
+    assert.equal(await countReady(runtime, [instance, { name: "i-2" } as Instance], probe), 2);
+    assert.equal(calls(), 3);
   });
 });
