@@ -254,7 +254,7 @@ function evidenceRule(kind: Exclude<PromotionEvidenceKind, "compatibility">, sou
  * service at its new digest beside exactly what the target runs now. Each
  * entering service the target already runs needs a passed `test --env
  * <target> --mixed <service>` run for that pair of locks; one the target does
- * not run yet has no older self to mix with and asks nothing (ADR 27).
+ * not run yet has no older self to mix with and asks nothing (ADR 28).
  */
 function compatibilityRule(target: string, entering: readonly string[], facts: GateFacts): UnmetRule | undefined {
   const runs = facts.evidence.filter((r) => r.kind === "compatibility" && r.environment === target && r.status === "passed" && r.mixed !== undefined);
