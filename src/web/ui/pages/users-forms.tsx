@@ -48,7 +48,7 @@ export function AddUserForm({ onAdded }: { onAdded: () => void }): ReactNode {
       <input id="add-user-name" required value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" placeholder="e.g. ada@example.com (as in owners)" />
       <label htmlFor="add-user-role">Role</label>
       <RoleSelect id="add-user-role" value={role} onChange={setRole} />
-      <label htmlFor="add-user-password">Password (at least 12 characters; leave empty for API tokens only)</label>
+      <label htmlFor="add-user-password">Password (12 or more characters; none: API tokens only)</label>
       <input id="add-user-password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
       <button type="submit" className="button" disabled={busy}>
         Add user
