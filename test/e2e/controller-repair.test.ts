@@ -4,7 +4,7 @@
 // Docker; a service with a rollout paused for a person is not touched.
 // Loopback ports 16601-16699 only.
 import assert from "node:assert/strict";
-import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +12,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, startControllerProcess, until, type CliResult, type ControllerProcess } from "./helpers.js";
-import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { runCli, startControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
+import { deployVersionedHello } from "./python-service.js";
 
 /** Registries 16690/16691; portOffset 14700, so endpoint 1910 → 16610 and the router's control port 14700 + 1999 = 16699. */
 const PORTS = { registries: { dev: 16690, prod: 16691 }, offset: 14700, endpoint: 16610 } as const;
@@ -29,12 +29,9 @@ function ok(result: CliResult, what: string): void {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
 
-/** slipway.service.yaml as JSON (a YAML document too); strategy as the service config has it. */
+/** The service; strategy as the service config has it. */
 function writeService(strategy: object): void {
-  const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy };
-  writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
-  // validate requires the Dockerfile a service is built from.
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
+  writeScratchService(root, { endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy });
 }
 
 type Container = { id: string; revision: string; state: string };
@@ -98,14 +95,8 @@ describe("slipway controller --env: replica repair of settled services", { skip:
   let controller: ControllerProcess | undefined;
 
   before(async () => {
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, PORTS.registries, [`{ name: test, registry: dev, portOffset: ${PORTS.offset} }`]));
     writeService({ rolling: { scaleDownDelaySeconds: 0 } });
-    ok(await cli("up"), "slipway up");
-    // Answers its version, and "ok" on the readiness path.
-    const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
-    for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(engine, root, tagOf(version), server, { APP_VERSION: version }));
-    ok(await cli("deploy", "hello", "--env", "test", "--digest", digests.get("v1") ?? ""), "deploy of v1");
+    for (const [version, digest] of await deployVersionedHello({ root, system: SYSTEM, registries: PORTS.registries, portOffset: PORTS.offset, engine, cli, tagOf })) digests.set(version, digest);
     controller = await startControllerProcess(root, "test");
   });
 

@@ -12,7 +12,7 @@
 // 19500-19599 only.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,9 +22,9 @@ import { DockerEngine, engineAddress } from "../../src/docker/engine.js";
 import { haproxyBinary, haproxyPaths } from "../../src/router/haproxy/haproxy-daemon.js";
 import { SqliteRolloutStore } from "../../src/store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { repoRoot, runCli, startControllerProcess, until, type CliResult, type ControllerProcess } from "./helpers.js";
+import { repoRoot, runCli, startControllerProcess, stopControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
 import { describeLoad, startLoad, stopAllLoads } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { deployVersionedHello } from "./python-service.js";
 import { routedServers } from "./router-faults.js";
 
 /** Registries 19590/19591; portOffset 17600, so endpoint 1910 → 19510 and the router's control port 17600 + 1999 = 19599. */
@@ -55,11 +55,8 @@ function ok(result: CliResult, what: string): void {
   assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
 
-/** slipway.service.yaml as JSON (a YAML document too) with the given strategy. */
 function writeService(strategy: object): void {
-  const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy };
-  writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
+  writeScratchService(root, { endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy });
 }
 
 interface InstanceView {
@@ -160,26 +157,15 @@ describe("Docker Engine restarted (a private engine; real HAProxy, SQLite, CLI, 
 
   async function stopController(): Promise<string> {
     const c = controller;
-    if (c === undefined) return "";
     controller = undefined;
-    if (c.child.exitCode === null && c.child.signalCode === null) {
-      const exited = new Promise((resolve) => c.child.once("exit", resolve));
-      c.child.kill("SIGTERM");
-      await exited;
-    }
-    return c.output();
+    return c === undefined ? "" : stopControllerProcess(c);
   }
 
   before(async () => {
     await privateEngine("up");
     await privateEngine("load", BASE_IMAGE);
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, PORTS.registries, [`{ name: test, registry: dev, portOffset: ${PORTS.offset} }`]));
     writeService({ rolling: { scaleDownDelaySeconds: 0 } });
-    ok(await cli("up"), "slipway up");
-    const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
-    for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(engine, root, tagOf(version), server, { APP_VERSION: version }));
-    ok(await cli("deploy", "hello", "--env", "test", "--digest", digests.get("v1") ?? ""), "deploy of v1");
+    for (const [version, digest] of await deployVersionedHello({ root, system: SYSTEM, registries: PORTS.registries, portOffset: PORTS.offset, engine, cli, tagOf })) digests.set(version, digest);
     controller = await startControllerProcess(root, "test", { DOCKER_HOST: dockerHost });
   });
 

@@ -8,7 +8,7 @@
 // promoted, and `rollout status` says why. Prints outage and requests lost
 // (docs/reliability.md). Loopback ports 26100-26199 only.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,9 +16,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary, haproxyPaths } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, startControllerProcess, until, type CliResult, type ControllerProcess } from "./helpers.js";
+import { runCli, startControllerProcess, stopControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
 import { describeLoad, sample, startLoad, stopAllLoads } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { deployVersionedHello } from "./python-service.js";
 import { haproxyMasters, killHaproxy, routedServers, untilServing } from "./router-faults.js";
 
 /** Registries 26190/26191; portOffset 24200, so endpoint 1910 → 26110 and the router's control port 24200 + 1999 = 26199. */
@@ -41,12 +41,9 @@ const garbage = http.createServer((req, res) => {
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
 const LOAD_RPS = 200;
 
-/** slipway.service.yaml as JSON (a YAML document too), with the given strategy and analysis metrics. */
+/** The service with the given strategy and analysis metrics. */
 function writeService(strategy: object, metrics: object[] = []): void {
-  const service = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy, ...(metrics.length === 0 ? {} : { analysis: { metrics } }) };
-  writeFileSync(join(root, "services", "hello", "slipway.service.yaml"), JSON.stringify(service));
-  // validate requires the Dockerfile a service is built from.
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
+  writeScratchService(root, { endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy, ...(metrics.length === 0 ? {} : { analysis: { metrics } }) });
 }
 
 function ok(result: CliResult, what: string): void {
@@ -103,25 +100,14 @@ describe("environment faults: router crash, instances removed (real Docker, HAPr
 
   async function stopController(): Promise<string> {
     const c = controller;
-    if (c === undefined) return "";
     controller = undefined;
-    if (c.child.exitCode === null && c.child.signalCode === null) {
-      const exited = new Promise((resolve) => c.child.once("exit", resolve));
-      c.child.kill("SIGTERM");
-      await exited;
-    }
-    return c.output();
+    return c === undefined ? "" : stopControllerProcess(c);
   }
 
   before(async () => {
     await new Promise<void>((resolve) => garbage.listen(GARBAGE_PORT, "127.0.0.1", resolve));
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, PORTS.registries, [`{ name: test, registry: dev, portOffset: ${PORTS.offset} }`]));
     writeService({ rolling: { scaleDownDelaySeconds: 0 } });
-    ok(await cli("up"), "slipway up");
-    const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
-    for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(engine, root, tagOf(version), server, { APP_VERSION: version }));
-    ok(await cli("deploy", "hello", "--env", "test", "--digest", digests.get("v1") ?? ""), "deploy of v1");
+    for (const [version, digest] of await deployVersionedHello({ root, system: SYSTEM, registries: PORTS.registries, portOffset: PORTS.offset, engine, cli, tagOf })) digests.set(version, digest);
   });
 
   after(async () => {

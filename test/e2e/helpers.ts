@@ -60,6 +60,23 @@ readiness: { tcp: {} }
   return root;
 }
 
+/**
+ * Writes `services/<name>/slipway.service.yaml` of a scratch system under
+ * `root` — the fields every e2e service shares (name hello, owners, build
+ * image, port 8080) overlaid with `fields` — and the Dockerfile `validate`
+ * requires. A string value is YAML as written (a flow mapping such as
+ * `{ rolling: { maxSurge: 1 } }`); any other value is written as JSON, which
+ * is YAML too. `extra` is YAML appended as it is (a block such as `analysis:`).
+ */
+export function writeScratchService(root: string, fields: Record<string, unknown>, extra = ""): void {
+  const service: Record<string, unknown> = { name: "hello", owners: ["e2e"], build: { image: "debian:bookworm-slim" }, port: 8080, ...fields };
+  const dir = join(root, "services", String(service["name"]));
+  mkdirSync(dir, { recursive: true });
+  const lines = Object.entries(service).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+  writeFileSync(join(dir, "slipway.service.yaml"), `${lines.join("\n")}\n${extra}`);
+  writeFileSync(join(dir, "Dockerfile"), "FROM scratch\n");
+}
+
 /** Polls `check` every `everyMs` until it holds; fails the test after `ms`. Resolves with the time it took. */
 export async function until(what: string, check: () => Promise<boolean> | boolean, ms: number, everyMs = 200): Promise<number> {
   const started = Date.now();
@@ -74,6 +91,16 @@ export interface ControllerProcess {
   child: ChildProcess;
   /** Everything it printed so far, stdout and stderr. */
   output: () => string;
+}
+
+/** Stops a controller started by startControllerProcess (SIGTERM, waiting for its exit); returns everything it printed. */
+export async function stopControllerProcess(c: ControllerProcess): Promise<string> {
+  if (c.child.exitCode === null && c.child.signalCode === null) {
+    const exited = new Promise((resolve) => c.child.once("exit", resolve));
+    c.child.kill("SIGTERM");
+    await exited;
+  }
+  return c.output();
 }
 
 /** `slipway controller --env <env>` for the system at `root`, once it says it is up. */

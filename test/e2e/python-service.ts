@@ -2,10 +2,12 @@
 // $PORT bound to $HOST, stops on SIGTERM), an image of it built from
 // python:3.11-slim-bookworm and pushed to a registry, and the slipway.yaml of
 // a scratch system. Tests write only what their handler answers.
+import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DockerEngine } from "../../src/docker/engine.js";
 import { pushImage } from "../../src/docker/image-push.js";
+import type { CliResult } from "./helpers.js";
 
 /** server.py around `doGet`: the body of do_GET, which sets `status` and `body` (bytes); `prelude` runs first. */
 export function pythonServer(prelude: string, doGet: string): string {
@@ -54,4 +56,31 @@ export function systemYaml(system: string, registries: { dev: number; prod: numb
     "services: [services/*]",
     "",
   ].join("\n");
+}
+
+export interface VersionedHello {
+  root: string;
+  system: string;
+  registries: { dev: number; prod: number };
+  portOffset: number;
+  engine: DockerEngine;
+  cli: (...args: string[]) => Promise<CliResult>;
+  tagOf: (version: string) => string;
+}
+
+/**
+ * The set-up the fault and repair tests share, once the service is written:
+ * slipway.yaml with one environment `test`, `slipway up`, images v1 and v2 of
+ * a server answering its version ("ok" on /healthz) pushed to the dev
+ * registry, and v1 deployed. Returns the digests by version.
+ */
+export async function deployVersionedHello(o: VersionedHello): Promise<Map<string, string>> {
+  const ok = (result: CliResult, what: string): void => assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  writeFileSync(join(o.root, "slipway.yaml"), systemYaml(o.system, o.registries, [`{ name: test, registry: dev, portOffset: ${o.portOffset} }`]));
+  ok(await o.cli("up"), "slipway up");
+  const server = pythonServer('VERSION = os.environ["APP_VERSION"].encode()', 'status, body = 200, (b"ok" if self.path == "/healthz" else VERSION)');
+  const digests = new Map<string, string>();
+  for (const version of ["v1", "v2"]) digests.set(version, await buildAndPushPython(o.engine, o.root, o.tagOf(version), server, { APP_VERSION: version }));
+  ok(await o.cli("deploy", "hello", "--env", "test", "--digest", digests.get("v1") ?? ""), "deploy of v1");
+  return digests;
 }
