@@ -2,7 +2,7 @@
 // runtime and against kubectl, in one run. Not a test: it prints a markdown
 // table for docs/benchmarks.md.
 //
-//   npx tsc -p . && node dist/bench/kubernetes.js [--rounds 3] [--keep]
+//   npx tsc -p . && node dist/bench/kubernetes.js [--rounds 3] [--keep] [--only abort|rolling]
 //
 // One scratch system, one service (a tiny Python HTTP server, 2 replicas,
 // readiness every 1 s), two environments: `docker` (Docker + HAProxy,
@@ -16,7 +16,12 @@
 //   rolling update: `slipway deploy` v1 → v2 (rolling, maxSurge 1,
 //     maxUnavailable 0) on the cluster, vs `kubectl set image` + `kubectl
 //     rollout status` on a Deployment of the same image, replicas, probe,
-//     grace period and resources in a namespace of its own.
+//     grace period and resources in a namespace of its own. The Kubernetes
+//     API calls each side's client makes are counted: slipway's from Node's
+//     HTTP diagnostics channels (lib/api-call-log.ts, preloaded), kubectl's
+//     from its -v=6 request log. The controller-manager's own calls (the
+//     ReplicaSet controller for both, the Deployment controller for kubectl)
+//     are not counted on either side.
 //
 // Needs Docker with python:3.11-slim-bookworm, HAProxy and the registry
 // (scripts/setup-host.sh), the test cluster (scripts/test-cluster.sh up), and
@@ -24,10 +29,12 @@
 // creates — the temp dir, the platform, containers, images, both namespaces —
 // is removed at the end, also when it fails or is interrupted.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import type { ApiCall } from "./lib/api-call-log.js";
 import { startAnswerLoad } from "./lib/answer-load.js";
 import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
@@ -42,7 +49,7 @@ const SYSTEM = "bench-k8s";
 const NAMESPACE = "bench-k8s-k8s";
 const KUBECTL_NAMESPACE = "bench-k8s-kubectl";
 const RPS = 200;
-const USAGE = "usage: node dist/bench/kubernetes.js [--rounds 3] [--keep]";
+const USAGE = "usage: node dist/bench/kubernetes.js [--rounds 3] [--keep] [--only abort|rolling]";
 
 const CANARY = "{ canary: { steps: [{ setWeight: 50 }, { pause: {} }], scaleDownDelaySeconds: 0 } }";
 const ROLLING = "{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }";
@@ -87,13 +94,63 @@ interface AbortTiming {
   failed: number;
 }
 
+/** `--only abort|rolling` taken out of the arguments; the rest are --rounds and --keep. */
+function onlyOption(argv: readonly string[]): { only: "abort" | "rolling" | undefined; rest: string[] } {
+  const at = argv.indexOf("--only");
+  if (at < 0) return { only: undefined, rest: [...argv] };
+  const value = argv[at + 1];
+  if (value !== "abort" && value !== "rolling") throw new BenchError(`--only takes abort or rolling, got "${value ?? ""}"\n${USAGE}`);
+  return { only: value, rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
+}
+
+/** The API server's requests in an api-call-log file (lib/api-call-log.ts), by "VERB resource". */
+function slipwayApiCalls(file: string, apiHost: string): string[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as ApiCall)
+    .filter((c) => c.host === apiHost)
+    .map((c) => callName(c.method, c.path));
+}
+
+/** kubectl -v=6's request log, by "VERB resource". */
+function kubectlApiCalls(stderr: string): string[] {
+  return [...stderr.matchAll(/"Response" verb="(\w+)" url="https?:\/\/[^/"]+([^"]*)"/g)].map((m) => callName(m[1] as string, m[2] as string));
+}
+
+/** "GET pods (watch)", "PATCH replicasets": the verb and the collection, names and namespaces left out. */
+function callName(method: string, path: string): string {
+  const [route = "", query = ""] = path.split("?");
+  const parts = route.split("/").filter(Boolean);
+  const at = parts.indexOf("namespaces");
+  const rest = at >= 0 && parts.length > at + 2 ? parts.slice(at + 2) : parts.slice(-1);
+  const resource = rest.filter((_, i) => i % 2 === 0).join("/");
+  return `${method} ${resource}${/(^|&)watch=(true|1)/.test(query) ? " (watch)" : ""}`;
+}
+
+/** "24: 9 PATCH replicasets, 6 GET pods (watch), …" for the calls of all rounds, per round. */
+function describeCalls(perRound: string[][]): string {
+  const counts = new Map<string, number>();
+  for (const calls of perRound) for (const c of calls) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const rounds = Math.max(1, perRound.length);
+  const parts = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([call, n]) => `${(n / rounds).toFixed(n % rounds === 0 ? 0 : 1)} ${call}`);
+  return `${summarize(perRound.map((c) => c.length)).median} (${parts.join(", ")})`;
+}
+
 async function main(): Promise<void> {
-  const options = roundsAndKeep(process.argv.slice(2), USAGE);
+  const { only, rest } = onlyOption(process.argv.slice(2));
+  const options = roundsAndKeep(rest, USAGE);
   const cluster = clusterEnv();
+  const apiHost = new URL(cluster["SLIPWAY_K8S_API"] ?? "https://127.0.0.1:23443").host;
   const { run, mustRun } = runner({ NO_COLOR: "1", KUBECONFIG: cluster["KUBECONFIG"] as string });
   const kubectl = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(cluster["SLIPWAY_K8S_KUBECTL"] as string, args, { timeoutMs });
   const root = mkdtempSync(join(tmpdir(), "slipway-bench-k8s-"));
   const cli = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
+  // The same, with every HTTP request the command makes logged to apiLog.
+  const apiCallLog = pathToFileURL(join(repoRoot, "dist", "bench", "lib", "api-call-log.js")).href;
+  const loggedCli = (args: string[], apiLog: string) =>
+    mustRun(process.execPath, ["--import", apiCallLog, join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs: 3 * MINUTE, env: { SLIPWAY_BENCH_API_LOG: apiLog } });
   const images: string[] = [];
   const cleanup = cleanUpOnInterrupt(async () => {
     if (options.keep) return log(`kept ${root}`);
@@ -154,7 +211,7 @@ services: [services/*]
       return { allStableMs: (lastNew?.atMs ?? t0) - t0, commandMs: result.ms, failed: answers.filter((a) => !a.ok).length };
     };
     const aborts: Record<string, AbortTiming[]> = { docker: [], k8s: [] };
-    for (const [env, port] of [["docker", DOCKER_ENDPOINT], ["k8s", K8S_ENDPOINT]] as const) {
+    for (const [env, port] of only === "rolling" ? [] : ([["docker", DOCKER_ENDPOINT], ["k8s", K8S_ENDPOINT]] as const)) {
       writeService(CANARY);
       await deploy(env, "v1");
       for (let round = 1; round <= options.rounds; round++) {
@@ -164,25 +221,33 @@ services: [services/*]
     }
 
     // ---------------------------------------------------------- rolling update
-    writeService(ROLLING);
-    await kubectl(["create", "namespace", KUBECTL_NAMESPACE]);
-    writeFileSync(join(root, "deployment.yaml"), deploymentYaml(image("v1")));
-    await kubectl(["apply", "-f", join(root, "deployment.yaml")]);
-    await kubectl(["-n", KUBECTL_NAMESPACE, "rollout", "status", "deployment/hello", "--timeout=180s"]);
     const slipwayRolls: number[] = [];
     const kubectlRolls: number[] = [];
-    let current = "v1"; // k8s runs v1 after the aborts
-    for (let round = 1; round <= options.rounds; round++) {
-      for (const next of current === "v1" ? ["v2", "v1"] : ["v1", "v2"]) {
-        const t0 = performance.now();
-        await deploy("k8s", next);
-        slipwayRolls.push(performance.now() - t0);
-        const t1 = performance.now();
-        await kubectl(["-n", KUBECTL_NAMESPACE, "set", "image", "deployment/hello", `hello=${image(next)}`]);
-        await kubectl(["-n", KUBECTL_NAMESPACE, "rollout", "status", "deployment/hello", "--timeout=180s"]);
-        kubectlRolls.push(performance.now() - t1);
-        current = next;
-        log(`rolling update to ${next}, round ${round}: slipway ${millis(slipwayRolls.at(-1) ?? NaN)} ms, kubectl ${millis(kubectlRolls.at(-1) ?? NaN)} ms`);
+    const slipwayCalls: string[][] = [];
+    const kubectlCalls: string[][] = [];
+    if (only !== "abort") {
+      writeService(ROLLING);
+      await kubectl(["create", "namespace", KUBECTL_NAMESPACE]);
+      writeFileSync(join(root, "deployment.yaml"), deploymentYaml(image("v1")));
+      await kubectl(["apply", "-f", join(root, "deployment.yaml")]);
+      await kubectl(["-n", KUBECTL_NAMESPACE, "rollout", "status", "deployment/hello", "--timeout=180s"]);
+      if (only === "rolling") await deploy("k8s", "v1");
+      let current = "v1"; // k8s runs v1 after the aborts
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const next of current === "v1" ? ["v2", "v1"] : ["v1", "v2"]) {
+          const apiLog = join(root, `api-calls-${slipwayRolls.length + 1}.jsonl`);
+          const t0 = performance.now();
+          await loggedCli(["deploy", "hello", "--env", "k8s", "--digest", digests[next] as string], apiLog);
+          slipwayRolls.push(performance.now() - t0);
+          slipwayCalls.push(slipwayApiCalls(apiLog, apiHost));
+          const t1 = performance.now();
+          const set = await kubectl(["-v=6", "-n", KUBECTL_NAMESPACE, "set", "image", "deployment/hello", `hello=${image(next)}`]);
+          const status = await kubectl(["-v=6", "-n", KUBECTL_NAMESPACE, "rollout", "status", "deployment/hello", "--timeout=180s"]);
+          kubectlRolls.push(performance.now() - t1);
+          kubectlCalls.push(kubectlApiCalls(set.stderr + status.stderr));
+          current = next;
+          log(`rolling update to ${next}, round ${round}: slipway ${millis(slipwayRolls.at(-1) ?? NaN)} ms (${slipwayCalls.at(-1)?.length} API calls), kubectl ${millis(kubectlRolls.at(-1) ?? NaN)} ms (${kubectlCalls.at(-1)?.length})`);
+        }
       }
     }
 
@@ -197,25 +262,31 @@ services: [services/*]
     console.log("");
     console.log(`Machine: ${machine()}, Docker ${docker}, ${at}; 1-minute load average before: ${loadBefore}, after: ${loadavg()[0]?.toFixed(2)}.`);
     console.log("");
-    console.log(`\`slipway rollout abort\` of a canary v1 → v2 paused at 50% (2 replicas each), ${options.rounds} rounds per runtime, keep-alive load of ${RPS} requests/s through the endpoint; milliseconds from spawning the command, median (min–max):`);
-    console.log("");
-    console.log("| abort → 100% stable | all answers from v1 (last v2 answer) | command exited | failed requests |");
-    console.log("|---|---:|---:|---:|");
-    console.log(`| Docker, HAProxy | ${cell(dockerAborts.map((t) => t.allStableMs))} | ${cell(dockerAborts.map((t) => t.commandMs))} | ${dockerAborts.reduce((n, t) => n + t.failed, 0)} |`);
-    console.log(`| Kubernetes, Gateway API (Traefik) | ${cell(k8sAborts.map((t) => t.allStableMs))} | ${cell(k8sAborts.map((t) => t.commandMs))} | ${k8sAborts.reduce((n, t) => n + t.failed, 0)} |`);
-    console.log("");
-    console.log(`Gateway / HAProxy, to all answers from v1: ${(med(k8sAborts.map((t) => t.allStableMs)) / med(dockerAborts.map((t) => t.allStableMs))).toFixed(1)}×.`);
-    console.log("");
-    console.log(`Rolling update of 2 replicas (maxSurge 1, maxUnavailable 0) on the test cluster, ${slipwayRolls.length} updates each, alternating v1 ↔ v2; milliseconds, median (min–max):`);
-    console.log("");
-    console.log("| rolling update | time |");
-    console.log("|---|---:|");
-    console.log(`| \`slipway deploy\` (ReplicaSets, Gateway route confirmed, old pods removed) | ${cell(slipwayRolls)} |`);
-    console.log(`| \`kubectl set image\` + \`kubectl rollout status\` (Deployment) | ${cell(kubectlRolls)} |`);
-    console.log("");
-    console.log(`Slipway / kubectl: ${(med(slipwayRolls) / med(kubectlRolls)).toFixed(2)}×.`);
-    console.log("");
-    console.log(`Raw (ms): aborts docker ${dockerAborts.map((t) => millis(t.allStableMs)).join(" ")}; k8s ${k8sAborts.map((t) => millis(t.allStableMs)).join(" ")}; rolling slipway ${slipwayRolls.map(millis).join(" ")}; kubectl ${kubectlRolls.map(millis).join(" ")}.`);
+    if (only !== "rolling") {
+      console.log(`\`slipway rollout abort\` of a canary v1 → v2 paused at 50% (2 replicas each), ${options.rounds} rounds per runtime, keep-alive load of ${RPS} requests/s through the endpoint; milliseconds from spawning the command, median (min–max):`);
+      console.log("");
+      console.log("| abort → 100% stable | all answers from v1 (last v2 answer) | command exited | failed requests |");
+      console.log("|---|---:|---:|---:|");
+      console.log(`| Docker, HAProxy | ${cell(dockerAborts.map((t) => t.allStableMs))} | ${cell(dockerAborts.map((t) => t.commandMs))} | ${dockerAborts.reduce((n, t) => n + t.failed, 0)} |`);
+      console.log(`| Kubernetes, Gateway API (Traefik) | ${cell(k8sAborts.map((t) => t.allStableMs))} | ${cell(k8sAborts.map((t) => t.commandMs))} | ${k8sAborts.reduce((n, t) => n + t.failed, 0)} |`);
+      console.log("");
+      console.log(`Gateway / HAProxy, to all answers from v1: ${(med(k8sAborts.map((t) => t.allStableMs)) / med(dockerAborts.map((t) => t.allStableMs))).toFixed(1)}×.`);
+      console.log("");
+      console.log(`Raw (ms): aborts docker ${dockerAborts.map((t) => millis(t.allStableMs)).join(" ")}; k8s ${k8sAborts.map((t) => millis(t.allStableMs)).join(" ")}.`);
+      console.log("");
+    }
+    if (only !== "abort") {
+      console.log(`Rolling update of 2 replicas (maxSurge 1, maxUnavailable 0) on the test cluster, ${slipwayRolls.length} updates each, alternating v1 ↔ v2; milliseconds, median (min–max); Kubernetes API calls made by the command(s), median per update (by kind, mean per update):`);
+      console.log("");
+      console.log("| rolling update | time | API calls |");
+      console.log("|---|---:|---|");
+      console.log(`| \`slipway deploy\` (ReplicaSets, Gateway route confirmed, old pods removed) | ${cell(slipwayRolls)} | ${describeCalls(slipwayCalls)} |`);
+      console.log(`| \`kubectl set image\` + \`kubectl rollout status\` (Deployment) | ${cell(kubectlRolls)} | ${describeCalls(kubectlCalls)} |`);
+      console.log("");
+      console.log(`Slipway / kubectl: ${(med(slipwayRolls) / med(kubectlRolls)).toFixed(2)}×.`);
+      console.log("");
+      console.log(`Raw (ms): rolling slipway ${slipwayRolls.map(millis).join(" ")}; kubectl ${kubectlRolls.map(millis).join(" ")}.`);
+    }
   } finally {
     await cleanup();
   }

@@ -18,7 +18,7 @@ import {
   type ObjectCache,
   PatchStrategy,
   type V1Pod,
-} from "@kubernetes/client-node";
+} from "./client-node.js";
 import { SlipwayError } from "../domain/errors.js";
 import { MANAGED_BY } from "../domain/kubernetes-objects.js";
 

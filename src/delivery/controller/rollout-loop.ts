@@ -9,6 +9,7 @@ import type { Action, CompletionOutcome, Observed, RolloutState } from "../types
 import { ActionApplier } from "./action-applier.js";
 import type { ServiceWorld } from "./service-world.js";
 import type { RolloutStore } from "./store-port.js";
+import { WakeSignal } from "./wake-signal.js";
 
 /** The longest the loop sleeps: commands from other processes arrive through the store, which is polled. */
 const MAX_SLEEP_MS = 500;
@@ -34,7 +35,7 @@ export interface LoopOptions {
 export type LoopEnd = { kind: "complete"; outcome: CompletionOutcome; state: RolloutState } | { kind: "stopped"; state: RolloutState } | { kind: "interrupted"; state: RolloutState };
 
 export class RolloutLoop {
-  private wake: (() => void) | undefined;
+  private readonly wake = new WakeSignal();
 
   constructor(
     private readonly world: ServiceWorld,
@@ -43,7 +44,7 @@ export class RolloutLoop {
 
   /** Wakes a sleeping loop: readiness or an analysis changed. */
   nudge(): void {
-    this.wake?.();
+    this.wake.nudge();
   }
 
   async run(rolloutId: string, options: LoopOptions): Promise<LoopEnd> {
@@ -58,6 +59,7 @@ export class RolloutLoop {
       let untilMs: number | undefined;
       let report: PlanReport | undefined;
       try {
+        this.wake.clear();
         const { observed } = await this.world.observe(rolloutId);
         const queued = this.store.nextCommand(rolloutId);
         const plan = planRollout(record.strategy, record.state, observed, queued?.command);
@@ -76,8 +78,10 @@ export class RolloutLoop {
         if (options.signal.aborted) return { kind: "interrupted", state: record.state };
         options.onPlan?.({ ...(report ?? { state: record.state, observed: emptyObservation(), actions: [] }), error: err as Error });
         untilMs = Date.now() + BACKOFF_MS;
+        // Back off: the events the failed actions caused do not cut it short.
+        this.wake.clear();
       }
-      await this.sleep(Math.max(0, Math.min((untilMs ?? Infinity) - Date.now(), MAX_SLEEP_MS)), options.signal);
+      await this.wake.sleep(Math.max(0, Math.min((untilMs ?? Infinity) - Date.now(), MAX_SLEEP_MS)), options.signal);
     }
   }
 
@@ -89,20 +93,6 @@ export class RolloutLoop {
       if (a.status !== "running") continue;
       this.world.deps.analyses.start({ rolloutId, key: a.key, metrics: a.metrics, revision: a.revision, baseline: a.baseline });
     }
-  }
-
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-      this.wake = done;
-    });
   }
 }
 

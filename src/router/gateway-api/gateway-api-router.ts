@@ -59,6 +59,8 @@ interface RouteState {
 export class GatewayApiRouter extends PodRouting implements TrafficRouter {
   private readonly routes = new Map<string, RouteState>();
   private readonly revisionServices = new Set<string>();
+  /** The HTTPRoute last applied per service by this process (its JSON). */
+  private readonly appliedRoutes = new Map<string, string>();
   private readonly confirmMs: number;
 
   constructor(private readonly options: GatewayApiRouterOptions) {
@@ -126,11 +128,13 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
       await this.started();
       const state = await this.stateOf(service);
       const split = orderSplit(state.split, percentages);
-      for (const [revision] of split) {
-        await this.ensureRevisionService(service, revision);
-        // Confirm before the next step: the gateway only routes to endpoints it knows.
-        await this.confirmRevisionEndpoints(service, revision);
-      }
+      // Confirm before the next step: the gateway only routes to endpoints it knows (all revisions at once).
+      await Promise.all(
+        split.map(async ([revision]) => {
+          await this.ensureRevisionService(service, revision);
+          await this.confirmRevisionEndpoints(service, revision);
+        }),
+      );
       const stable = stableRevision(split);
       if (stable !== undefined) await this.options.cluster.apply(stableServiceObject(this.scope, service, stable, this.portOf(service)));
       // The split counts (listBackends, the controller's observation) only once the gateway took it in.
@@ -222,7 +226,12 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
     const plan = planRoute(state.split, state.preview, serving);
     const annotations: Record<string, string> = { [SPLIT_ANNOTATION]: JSON.stringify(state.split), ...(state.preview === undefined ? {} : { [PREVIEW_ANNOTATION]: state.preview }) };
     const object = httpRouteObject(this.scope, { service, port: this.portOf(service), ...routeAttachment(this.options.layout, this.scope, service), weights: plan.weights, headerRevisions: plan.headerRevisions, annotations });
+    // A drain or an added pod often leaves the route as it was: no round trip for the same object.
+    const text = JSON.stringify(object);
+    if (!confirm && this.appliedRoutes.get(service) === text) return;
+    this.appliedRoutes.delete(service);
     const applied = await this.options.cluster.apply(object);
+    this.appliedRoutes.set(service, text);
     if (!confirm) return;
     const generation = (applied.metadata as { generation?: number }).generation ?? 1;
     const gateway = this.options.layout.name;

@@ -68,9 +68,11 @@ export class KubernetesRuntime implements Runtime {
       await this.applySecrets(spec);
       const imagePullSecret = await this.applyPullSecret();
       const before = new Set(this.livePods(spec.service, spec.revision).map((i) => i.id));
-      await this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent, imagePullSecret }, before.size + 1));
-      // The revision's Service beside it, so its endpoints exist before any weight moves to it.
-      await this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port));
+      await Promise.all([
+        this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent, imagePullSecret }, before.size + 1)),
+        // The revision's Service beside it, so its endpoints exist before any weight moves to it.
+        this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port)),
+      ]);
       const pod = await this.waitFor(
         () => this.livePods(spec.service, spec.revision).find((i) => !before.has(i.id) && !this.claimed.has(i.id)),
         POD_APPEARS_MS,
