@@ -523,12 +523,16 @@ const CanaryStep = z
     }
   });
 
+/** Old revisions (records; on a cluster, ReplicaSets) kept for undo, as a Deployment's spec.revisionHistoryLimit. */
+const revisionHistoryLimit = () =>
+  z.number().int().min(0).default(10).describe("How many old revisions without instances are kept for `slipway rollout undo`; older ones are forgotten when a rollout completes (Kubernetes' revisionHistoryLimit).");
+
 const RollingSchema = z.strictObject({
   maxSurge: intOrPercent.default("25%"),
   maxUnavailable: intOrPercent.default("25%"),
   minReadySeconds: seconds.default(0),
   progressDeadlineSeconds: positiveSeconds.default(600),
-  revisionHistoryLimit: z.number().int().min(0).default(10),
+  revisionHistoryLimit: revisionHistoryLimit(),
   scaleDownDelaySeconds: seconds
     .default(30)
     .describe(
@@ -548,6 +552,7 @@ const BlueGreenSchema = z
     scaleDownDelaySeconds: seconds.default(30),
     prePromotionAnalysis: AnalysisRef.optional(),
     progressDeadlineSeconds: positiveSeconds.default(600),
+    revisionHistoryLimit: revisionHistoryLimit(),
   })
   .check((ctx) => {
     // Argo Rollouts ignores autoPromotionSeconds when auto-promotion is off; a config saying both means one of them is a mistake.
@@ -567,6 +572,7 @@ const CanarySchema = z.strictObject({
   analysis: AnalysisRef.optional(),
   scaleDownDelaySeconds: seconds.default(30),
   progressDeadlineSeconds: positiveSeconds.default(600),
+  revisionHistoryLimit: revisionHistoryLimit(),
 });
 
 const StrategySchema = z

@@ -149,8 +149,8 @@ describe("expandOwners and strategyKindOf", () => {
   for (const [owners, people] of rows) it(`${owners.join(", ")} → ${people.join(", ")}`, () => assert.deepEqual(expandOwners(owners, teams), people));
 
   it("names the configured strategy", () => {
-    assert.equal(strategyKindOf({ canary: { steps: [{ setWeight: 10 }], scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600 } }), "canary");
-    assert.equal(strategyKindOf({ blueGreen: { autoPromote: false, scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600 } }), "blueGreen");
+    assert.equal(strategyKindOf({ canary: { steps: [{ setWeight: 10 }], scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 } }), "canary");
+    assert.equal(strategyKindOf({ blueGreen: { autoPromote: false, scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, revisionHistoryLimit: 10 } }), "blueGreen");
     assert.equal(strategyKindOf({ rolling: { maxSurge: 1, maxUnavailable: 0, minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, scaleDownDelaySeconds: 0 } }), "rolling");
   });
 });

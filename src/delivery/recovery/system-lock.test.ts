@@ -32,7 +32,7 @@ function rollout(over: { finished?: boolean; outcome?: "healthy" | "aborted" | "
     id: "front-1",
     system: "shop",
     state,
-    strategy: { canary: { steps: [{ setWeight: 10 }], scaleDownDelaySeconds: 0, progressDeadlineSeconds: 60 } },
+    strategy: { canary: { steps: [{ setWeight: 10 }], scaleDownDelaySeconds: 0, progressDeadlineSeconds: 60, revisionHistoryLimit: 10 } },
     finished: over.finished ?? true,
     ...(over.outcome === undefined ? {} : { outcome: over.outcome }),
     createdAt: "",

@@ -31,6 +31,7 @@ import {
   retryRollout,
   trackProgress,
 } from "./lifecycle.js";
+import { revisionsPastHistoryLimit } from "./history.js";
 import { availableCount, liveCount, nextAvailableMs, readyCount, weightOf } from "./observation.js";
 import { reconcile } from "./reconcile.js";
 import { proportionalWeights, resolveRollingBounds } from "./resolve.js";
@@ -239,18 +240,4 @@ function oldRevisionCounts(
     if (count !== countsOf(r.revision).live) changed.set(r.revision, count);
   }
   return changed;
-}
-
-/**
- * Kubernetes' cleanupDeployment: beyond revisionHistoryLimit old revisions,
- * the oldest ones without instances are forgotten (undo can no longer reach
- * them). The rollout's own stable and target revisions are always kept.
- */
-function revisionsPastHistoryLimit(byAge: readonly ObservedRevision[], current: string, limit: number, observed: Observed, keep: (string | undefined)[]): string[] {
-  const olds = byAge.filter((r) => r.revision !== current);
-  const excess = olds.length - limit;
-  return olds
-    .slice(0, Math.max(0, excess))
-    .filter((r) => liveCount(observed, r.revision) === 0 && !keep.includes(r.revision))
-    .map((r) => r.revision);
 }

@@ -14,11 +14,11 @@ export function rollingSpec(overrides: Partial<RollingSpec> = {}): RollingSpec {
 }
 
 export function blueGreenSpec(overrides: Partial<BlueGreenSpec> = {}): BlueGreenSpec {
-  return { scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, ...overrides };
+  return { scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, ...overrides };
 }
 
 export function canarySpec(overrides: Partial<CanarySpec> = {}): CanarySpec {
-  return { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 60 } }], scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, ...overrides };
+  return { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 60 } }], scaleDownDelaySeconds: 30, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, ...overrides };
 }
 
 /** stable null: a first deployment. */
