@@ -6,37 +6,26 @@
 // metric GETs JSON from the canary through the gateway's header rule.
 //
 // Loopback ports (k8s-a's range): registries 18592-18593; the gateway
-// listener 23082 (portOffset 23000 + endpoint port 82).
+// listener 23082 (portOffset 23000 + endpoint port 82). Setup and teardown:
+// kubernetes-e2e.ts.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { BatchV1Api } from "@kubernetes/client-node";
 import Database from "better-sqlite3";
 import { loadSystem } from "../../src/config/load-system.js";
-import { DockerEngine } from "../../src/docker/engine.js";
-import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { storePath } from "../../src/store/store-path.js";
-import { runCli, until, type CliResult } from "./helpers.js";
-import { assertNoFailures, describeLoad, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer } from "./python-service.js";
-import { kubernetesSystemYaml, testClusterEnv } from "./test-cluster-env.js";
+import { until, type CliResult } from "./helpers.js";
+import { assertNoFailures, describeLoad, startLoad as startLoadOn } from "./keepalive-load.js";
+import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { pythonServer } from "./python-service.js";
 
-const DEV_REGISTRY = 18592;
-const PROD_REGISTRY = 18593;
-const PORT_OFFSET = 23000;
 const ENDPOINT = 23082;
 const SYSTEM = "e2e-k8sa-analysis";
 const NAMESPACE = `${SYSTEM}-k8s`;
-const engine = new DockerEngine();
-const root = mkdtempSync(join(tmpdir(), "slipway-k8s-analysis-"));
-const images: Record<string, string> = {};
-
-const settings = testClusterEnv();
-const skip = typeof settings === "string" ? settings : false;
-const k8s = typeof settings === "string" ? {} : settings;
+const scratch = new KubernetesScratch({ system: SYSTEM, registries: { dev: 18592, prod: 18593 }, environment: ["portOffset: 23000"] });
+const { root, images } = scratch;
 
 /** `/` answers the version (the one called "bad" too, with 200: only the job tells it apart); `/stats` JSON. */
 const serverPy = pythonServer(
@@ -50,8 +39,9 @@ else: status, body = 200, VERSION.encode()`,
 const JOB_SCRIPT = "import os, sys, urllib.request; b = urllib.request.urlopen(os.environ['SLIPWAY_REVISION_URL'], timeout=10).read().decode(); print('revision ' + os.environ['SLIPWAY_REVISION'] + ' answered ' + b); sys.exit(0 if b.startswith('v') else 3)";
 
 function writeService(jobImage: string): void {
-  writeFileSync(
-    join(root, "services", "hello", "slipway.service.yaml"),
+  writeServiceIn(
+    root,
+    "hello",
     `name: hello
 owners: [e2e]
 build: { image: debian:bookworm-slim }
@@ -76,11 +66,9 @@ analysis:
       count: 2
 `,
   );
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
-const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
-const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
+const cli = (...args: string[]): Promise<CliResult> => scratch.cli(...args);
 
 /** The latest rollout's analysis measurements as the store keeps them (JSON text: values, summaries, a job's output). */
 async function lastMeasurements(): Promise<string> {
@@ -93,11 +81,7 @@ async function lastMeasurements(): Promise<string> {
   }
 }
 
-function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
-
-describe("web and job analysis on a real Kubernetes cluster", { skip }, () => {
+describe("web and job analysis on a real Kubernetes cluster", { skip: scratch.skip }, () => {
   let cluster: KubernetesCluster;
 
   /** Analysis Jobs and their pods in the namespace now. */
@@ -125,29 +109,17 @@ describe("web and job analysis on a real Kubernetes cluster", { skip }, () => {
   }
 
   before(async () => {
-    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(join(root, "slipway.yaml"), kubernetesSystemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, PORT_OFFSET, k8s));
     // The job's image is known once built; `up` needs the service first.
     writeService("later");
-    await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    await until("an earlier run's namespace is gone", async () => (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) === undefined, 60_000, 500);
-    assertSucceeded(await cli("up"), "slipway up");
-    for (const version of ["v1", "v2", "bad"]) images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version });
+    cluster = await scratch.setUp();
+    for (const version of ["v1", "v2", "bad"]) await scratch.buildAndPush("hello", version, serverPy, { APP_VERSION: version });
     // The job runs the service's own image (python), pulled by the cluster by digest.
-    writeService(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello@${images["v1"] as string}`);
+    writeService(scratch.imageRef("hello", "v1"));
     assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
-    await until("the gateway serves the new listener", async () => "v1" in (await sample(1).catch(() => ({}))), 60_000);
+    await listenerAnswers(ENDPOINT, "v1");
   });
 
-  after(async () => {
-    await stopAllLoads();
-    await cli("down");
-    await cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    await cluster?.close();
-    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => scratch.tearDown());
 
   it("a canary passes a job analysis run as a Kubernetes Job (log through the API) and a web analysis through the gateway; the Job is deleted after", async () => {
     const load = startLoadOn(ENDPOINT, 100);
@@ -163,7 +135,7 @@ describe("web and job analysis on a real Kubernetes cluster", { skip }, () => {
     assert.equal(jobsSeen.size, 1, `one Job for the one job measurement: ${[...jobsSeen].join(", ")}`);
     assert.match(await lastMeasurements(), /revision r-[0-9a-f]+ answered v2/, "the job's log, read through the API, is in the measurement");
     await until("the analysis Job and its pod are gone", async () => JSON.stringify(await analysisJobs()) === JSON.stringify({ jobs: [], pods: [] }), 30_000, 500);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
   });
 
   it("a canary failing the job analysis (exit 3) is aborted; stable keeps all traffic, no failed request; the Job is deleted", async () => {
@@ -180,6 +152,6 @@ describe("web and job analysis on a real Kubernetes cluster", { skip }, () => {
     assert.match(measurements, /answered bad/);
     assert.match(measurements, /exited with code 3/);
     await until("the analysis Jobs and their pods are gone", async () => JSON.stringify(await analysisJobs()) === JSON.stringify({ jobs: [], pods: [] }), 30_000, 500);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
   });
 });

@@ -3,6 +3,10 @@
 // implementation and Prometheus. `up` is idempotent, so this starts the cluster when it is
 // not running (and leaves it up for the other Kubernetes tests). SLIPWAY_K8S=off skips it.
 //
+// Unlike the other Kubernetes e2e files, this one starts the cluster (`up`), runs its own
+// registry and talks to the cluster with kubectl only: it tests the cluster, not Slipway.
+// It reads the cluster's settings as they do (kubernetes-e2e.ts).
+//
 // Ports (loopback): a Distribution registry on 23500; the cluster's own are 23000–23999.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -19,6 +23,7 @@ import { parseRegistryUrl } from "../../src/domain/registry-address.js";
 import { startDaemon, stopDaemon, type DaemonSpec } from "../../src/platform/daemon.js";
 import { registryBinary, registryDaemonSpec } from "../../src/platform/registry-daemon.js";
 import { repoRoot } from "./helpers.js";
+import { testClusterEnv } from "./kubernetes-e2e.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
 
 const skip = process.env.SLIPWAY_K8S === "off" ? "SLIPWAY_K8S=off: the Kubernetes test cluster is turned off" : false;
@@ -64,12 +69,13 @@ interface ClusterEnv {
   prometheusUrl: string;
 }
 
-/** The exports `scripts/test-cluster.sh env` prints (docs/test-cluster.md). */
-function parseClusterEnv(exports: string): ClusterEnv {
-  const vars = new Map([...exports.matchAll(/^export (\w+)='?(.*?)'?$/gm)].map((m) => [m[1], m[2]]));
+/** The settings `scripts/test-cluster.sh env` prints (docs/test-cluster.md), read as every Kubernetes e2e test reads them. */
+function clusterEnv(): ClusterEnv {
+  const vars = testClusterEnv();
+  if (typeof vars === "string") throw new Error(`after scripts/test-cluster.sh up: ${vars}`);
   const need = (name: string): string => {
-    const value = vars.get(name);
-    if (!value) throw new Error(`scripts/test-cluster.sh env printed no ${name}:\n${exports}`);
+    const value = vars[name];
+    if (!value) throw new Error(`scripts/test-cluster.sh env printed no ${name}: ${JSON.stringify(vars)}`);
     return value;
   };
   return {
@@ -127,8 +133,7 @@ spec:
 describe("Kubernetes test cluster (scripts/test-cluster.sh)", { skip }, () => {
   before(async () => {
     await run("bash", [join(repoRoot, "scripts", "test-cluster.sh"), "up"]);
-    const exports = await run("bash", [join(repoRoot, "scripts", "test-cluster.sh"), "env"]);
-    env = parseClusterEnv(exports);
+    env = clusterEnv();
     kubeconfig = new k8s.KubeConfig();
     kubeconfig.loadFromFile(env.kubeconfig);
 

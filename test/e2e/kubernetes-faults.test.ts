@@ -9,37 +9,29 @@
 //     resumes the canary from the store and completes it;
 //   - a rolling update with revisionHistoryLimit 1 deletes the older
 //     ReplicaSets (and their Services), `undo` to the one kept works, and the
-//     pods pull with a Secret made from the registry's credential variables.
+//     pods pull with a Secret made from the registry's credential variables;
+//   - canary and blue-green rollouts prune beyond their revisionHistoryLimit
+//     the same way, and `undo` still reaches the revision kept.
 //
 // Loopback ports (k8s-a's range): registries 18590-18591; the gateway
-// listener 23081 (portOffset 23000 + endpoint port 81).
+// listener 23081 (portOffset 23000 + endpoint port 81). Setup and teardown:
+// kubernetes-e2e.ts.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
-import { DockerEngine } from "../../src/docker/engine.js";
-import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { repoRoot, runCli, until, type CliResult } from "./helpers.js";
-import { assertNoFailures, describeLoad, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer } from "./python-service.js";
-import { kubernetesSystemYaml, testClusterEnv } from "./test-cluster-env.js";
+import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { repoRoot, until, type CliResult } from "./helpers.js";
+import { assertNoFailures, describeLoad, sample as sampleOn, startLoad as startLoadOn } from "./keepalive-load.js";
+import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { pythonServer } from "./python-service.js";
 
 const DEV_REGISTRY = 18590;
-const PROD_REGISTRY = 18591;
-const PORT_OFFSET = 23000;
 const ENDPOINT = 23081;
 const SYSTEM = "e2e-k8sa-faults";
 const NAMESPACE = `${SYSTEM}-k8s`;
-const engine = new DockerEngine();
-const root = mkdtempSync(join(tmpdir(), "slipway-k8s-faults-"));
-const images: Record<string, string> = {};
-
-const settings = testClusterEnv();
-const skip = typeof settings === "string" ? settings : false;
-const k8s = typeof settings === "string" ? {} : settings;
 
 const serverPy = pythonServer(
   'VERSION = os.environ["APP_VERSION"]; READY = os.environ["APP_READY"] == "1"',
@@ -48,8 +40,9 @@ else: status, body = 200, VERSION.encode()`,
 );
 
 function writeService(strategy: string): void {
-  writeFileSync(
-    join(root, "services", "hello", "slipway.service.yaml"),
+  writeServiceIn(
+    root,
+    "hello",
     `name: hello
 owners: [e2e]
 build: { image: debian:bookworm-slim }
@@ -64,19 +57,21 @@ resources: { memory: 64Mi }
 strategy: ${strategy}
 `,
   );
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
-/** The dev registry's credentials, as slipway.yaml names them in the last test (the loopback registry takes any). */
+/** The dev registry's credentials, as slipway.yaml names them in the last tests (the loopback registry takes any). */
 const REGISTRY_USER = "K8SA_E2E_REGISTRY_USER";
 const REGISTRY_PASSWORD = "K8SA_E2E_REGISTRY_PASSWORD";
 const password = `pw-${process.pid}-never-printed`;
-const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"], [REGISTRY_USER]: "e2e", [REGISTRY_PASSWORD]: password });
+const scratch = new KubernetesScratch({
+  system: SYSTEM,
+  registries: { dev: DEV_REGISTRY, prod: 18591 },
+  environment: ["portOffset: 23000"],
+  cliEnv: { [REGISTRY_USER]: "e2e", [REGISTRY_PASSWORD]: password },
+});
+const { root, images, k8s } = scratch;
+const cli = (...args: string[]): Promise<CliResult> => scratch.cli(...args);
 const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
-
-function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 interface StoredRollout {
   finished: boolean;
@@ -126,34 +121,24 @@ function startController(): { child: ChildProcess; output: () => string; exited:
   return { child, output: () => text, exited: new Promise((resolve) => child.on("exit", (code) => resolve(code))) };
 }
 
-describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
+describe("rollout faults on a real Kubernetes cluster", { skip: scratch.skip }, () => {
   let cluster: KubernetesCluster;
   const children: ChildProcess[] = [];
 
   before(async () => {
-    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(join(root, "slipway.yaml"), kubernetesSystemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, PORT_OFFSET, k8s));
     writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
-    await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    await until("an earlier run's namespace is gone", async () => (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) === undefined, 60_000, 500);
-    assertSucceeded(await cli("up"), "slipway up");
+    cluster = await scratch.setUp();
     for (const [version, ready] of [["v1", true], ["v2", true], ["v3", true], ["never", false]] as const) {
-      images[version] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_READY: ready ? "1" : "0" });
+      await scratch.buildAndPush("hello", version, serverPy, { APP_VERSION: version, APP_READY: ready ? "1" : "0" });
     }
     assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
-    await until("the gateway serves the new listener", async () => "v1" in (await sample(1).catch(() => ({}))), 60_000);
-    assert.deepEqual(await sample(20), { v1: 20 });
+    await listenerAnswers(ENDPOINT, "v1");
+    await assertServes(ENDPOINT, "v1");
   });
 
   after(async () => {
-    await stopAllLoads();
     for (const child of children) child.kill("SIGKILL");
-    await cli("down");
-    await cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    await cluster?.close();
-    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await scratch.tearDown();
   });
 
   it("a revision that never turns ready fails at its progress deadline; stable pods and route untouched, no failed request", async () => {
@@ -222,7 +207,7 @@ describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
     assertPodsMatchReplicaSets(done);
     assert.deepEqual(done.pods[targetRevision]?.length, 2, JSON.stringify(done));
     assert.deepEqual(Object.keys(done.pods), [targetRevision], `only the target's pods run: ${JSON.stringify(done)}`);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
   });
   it("old ReplicaSets beyond revisionHistoryLimit are deleted, undo within it works; pods pull with a Secret made from the registry's credential variables, never printed", async () => {
     const yaml = readFileSync(join(root, "slipway.yaml"), "utf8");
@@ -264,9 +249,38 @@ describe("rollout faults on a real Kubernetes cluster", { skip }, () => {
     console.log(describeLoad("undo to the one revision kept", r));
     assertSucceeded(undone, "rollout undo");
     assertNoFailures(r, 500);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
     const undoneView = await clusterView(cluster);
     assert.equal(undoneView.replicaSets[old], 2, JSON.stringify(undoneView));
     assertPodsMatchReplicaSets(undoneView);
+  });
+
+  it("canary and blue-green prune old ReplicaSets beyond their revisionHistoryLimit as rolling does; undo reaches the revision kept", async () => {
+    const counts: string[] = [];
+    for (const [strategy, version] of [
+      ["{ canary: { steps: [{ setWeight: 50 }], scaleDownDelaySeconds: 0, revisionHistoryLimit: 1 } }", "v1"],
+      ["{ blueGreen: { autoPromote: true, scaleDownDelaySeconds: 0, revisionHistoryLimit: 1 } }", "v3"],
+    ] as const) {
+      writeService(strategy);
+      assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images[version] as string), `deploy ${version} (${strategy})`);
+      const view = await clusterView(cluster);
+      counts.push(`${version}: ${JSON.stringify(view.replicaSets)}`);
+      const stored = (await storedRollout()) as StoredRollout;
+      const kept = Object.keys(view.replicaSets).sort();
+      assert.equal(kept.length, 2, `the current revision and one old one after ${version}: ${JSON.stringify(view.replicaSets)}`);
+      assert.equal(view.replicaSets[stored.state.targetRevision], 2);
+      const services = (await cluster.core.listNamespacedService({ namespace: NAMESPACE })).items.map((x) => x.metadata?.name ?? "?").filter((n) => /^hello-r-/.test(n));
+      assert.deepEqual(services.map((n) => n.replace(/^hello-/, "")).sort(), kept, "a revision Service exists exactly for each ReplicaSet kept");
+      await assertServes(ENDPOINT, version);
+    }
+    console.log(`# ReplicaSets after each deploy (revisionHistoryLimit 1): ${counts.join("; ")}`);
+    const load = startLoadOn(ENDPOINT, 100);
+    const undone = await cli("rollout", "undo", "hello", "--env", "k8s");
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("undo after the blue-green", r));
+    assertSucceeded(undone, "rollout undo");
+    assertNoFailures(r, 100);
+    await assertServes(ENDPOINT, "v1");
   });
 });

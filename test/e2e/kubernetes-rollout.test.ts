@@ -9,34 +9,22 @@
 // listener for the service; every non-2xx answer or connection error counts.
 // Loopback ports: registries 24090-24091 (this file's range, 24000-24999);
 // the gateway listener 23085 (one of the test cluster's gateway entry points).
+// Setup and teardown: kubernetes-e2e.ts.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
-import { DockerEngine } from "../../src/docker/engine.js";
-import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { runCli, type CliResult } from "./helpers.js";
-import { assertNoFailures, describeLoad, getOnce, type LoadResult, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer } from "./python-service.js";
-import { kubernetesSystemYaml, testClusterEnv } from "./test-cluster-env.js";
+import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { assertNoFailures, describeLoad, getOnce, type LoadResult, startLoad as startLoadOn } from "./keepalive-load.js";
+import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { pythonServer } from "./python-service.js";
 
-const DEV_REGISTRY = 24090;
-const PROD_REGISTRY = 24091;
 /** portOffset 23000: the service's endpoint port 85 → the gateway listener 23085. */
-const PORT_OFFSET = 23000;
 const ENDPOINT = 23085;
 const SYSTEM = "e2e-k8s";
 const NAMESPACE = "e2e-k8s-k8s";
-const engine = new DockerEngine();
-const root = mkdtempSync(join(tmpdir(), "slipway-k8s-e2e-"));
-const images: Record<string, string> = {};
-
-const settings = testClusterEnv();
-const skip = typeof settings === "string" ? settings : false;
-const k8s = typeof settings === "string" ? {} : settings;
+const scratch = new KubernetesScratch({ system: SYSTEM, registries: { dev: 24090, prod: 24091 }, environment: ["portOffset: 23000"] });
+const { root, images } = scratch;
 
 const serverPy = pythonServer(
   'VERSION = os.environ["APP_VERSION"]; STATUS = int(os.environ["APP_STATUS"]); READY = os.environ["APP_READY"] == "1"',
@@ -45,11 +33,12 @@ else: status, body = STATUS, VERSION.encode()`,
 );
 
 const buildAndPush = (version: string, status: number, ready: boolean): Promise<string> =>
-  buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`, serverPy, { APP_VERSION: version, APP_STATUS: String(status), APP_READY: ready ? "1" : "0" });
+  scratch.buildAndPush("hello", version, serverPy, { APP_VERSION: version, APP_STATUS: String(status), APP_READY: ready ? "1" : "0" });
 
 function writeService(strategy: string, extra = ""): void {
-  writeFileSync(
-    join(root, "services", "hello", "slipway.service.yaml"),
+  writeServiceIn(
+    root,
+    "hello",
     `name: hello
 owners: [e2e]
 build: { image: debian:bookworm-slim }
@@ -62,18 +51,11 @@ resources: { memory: 64Mi, cpus: 0.2 }
 strategy: ${strategy}
 ${extra}`,
   );
-  // validate requires the Dockerfile a service is built from.
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
 }
 
-const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
+const cli = (...args: string[]) => scratch.cli(...args);
 const startLoad = (rps = 100): ReturnType<typeof startLoadOn> => startLoadOn(ENDPOINT, rps);
-const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
 const report = (name: string, r: LoadResult): void => console.log(describeLoad(name, r));
-
-function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 /** Pods of the system by revision label, as the API server lists them (terminating ones too). */
 async function pods(cluster: KubernetesCluster): Promise<{ name: string; revision: string; terminating: boolean }[]> {
@@ -90,41 +72,23 @@ async function routeWeights(cluster: KubernetesCluster): Promise<Record<string, 
   return Object.fromEntries((weighted?.backendRefs ?? []).map((b) => [b.name, b.weight ?? 1]));
 }
 
-describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", { skip }, () => {
+describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", { skip: scratch.skip }, () => {
   let cluster: KubernetesCluster;
 
   before(async () => {
-    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
-    writeFileSync(join(root, "slipway.yaml"), kubernetesSystemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, PORT_OFFSET, k8s));
     writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
-    // A namespace left by an earlier run that failed half-way.
-    await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    for (let i = 0; i < 120 && (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) !== undefined; i++) await sleep(500);
-    assertSucceeded(await cli("up"), "slipway up");
-    images["v1"] = await buildAndPush("v1", 200, true);
-    images["v2"] = await buildAndPush("v2", 200, true);
-    images["bad"] = await buildAndPush("bad", 500, true);
+    cluster = await scratch.setUp();
+    await buildAndPush("v1", 200, true);
+    await buildAndPush("v2", 200, true);
+    await buildAndPush("bad", 500, true);
     const started = Date.now();
     assertSucceeded(await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string), "first deploy of v1");
     console.log(`# first deploy (image pull, 2 pods ready, route accepted): ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    // The gateway may take a moment to serve a brand-new listener.
-    for (let i = 0; i < 50; i++) {
-      const counts = await sample(1).catch(() => ({}));
-      if ("v1" in counts) break;
-      await sleep(200);
-    }
-    assert.deepEqual(await sample(20), { v1: 20 });
+    await listenerAnswers(ENDPOINT, "v1");
+    await assertServes(ENDPOINT, "v1");
   });
 
-  after(async () => {
-    await stopAllLoads();
-    await cli("down");
-    await cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-    await cluster?.close();
-    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => scratch.tearDown());
 
   it("rolling update v1 → v2 (maxUnavailable 0) under load: no failed request; the old ReplicaSet's pods go", async () => {
     const load = startLoad();
@@ -137,7 +101,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     console.log(`# rolling update of 2 pods: ${(tookMs / 1000).toFixed(1)} s`);
     assertSucceeded(deployed, "deploy v2");
     assertNoFailures(r);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
     const live = (await pods(cluster)).filter((p) => !p.terminating);
     assert.equal(live.length, 2, JSON.stringify(live));
   });
@@ -168,7 +132,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     assert.ok(seen.some((w) => /":50\b/.test(w)), `a 50/50 split was applied: ${seen.join(" → ")}`);
     assertNoFailures(r);
     assert.ok((r.byBody["v2"] ?? 0) > 0 && (r.byBody["v1"] ?? 0) > 0, JSON.stringify(r.byBody));
-    assert.deepEqual(await sample(20), { v1: 20 });
+    await assertServes(ENDPOINT, "v1");
   });
 
   it("`rollout undo` goes back to the previous revision (v2) under load: no failed request", async () => {
@@ -180,7 +144,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     report("undo", r);
     assertSucceeded(undone, "rollout undo");
     assertNoFailures(r);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
   });
 
   it("a canary answering 5xx is aborted by analysis of the gateway's metrics through Prometheus; stable gets all traffic back", async () => {
@@ -210,7 +174,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     assert.deepEqual([...new Set(r.failures)], ["HTTP 500 bad"], "only the canary's own 500s: no gateway error");
     const span = r.failureSpan ?? { firstMs: 0, lastMs: 0 };
     console.log(`# 5xx canary: deploy ended after ${(tookMs / 1000).toFixed(1)} s; the canary answered ${r.failures.length} of ${r.sent} requests with 500 during ${((span.lastMs - span.firstMs) / 1000).toFixed(1)} s`);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
     const weights = await routeWeights(cluster);
     assert.deepEqual(Object.values(weights), [100], JSON.stringify(weights));
   });
@@ -221,7 +185,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string);
     assertSucceeded(deployed, "blue-green deploy up to the promotion");
     assert.match(deployed.stdout, /slipway rollout promote hello --env k8s/);
-    assert.deepEqual(await sample(20), { v2: 20 });
+    await assertServes(ENDPOINT, "v2");
     const agent = new http.Agent({ keepAlive: false });
     assert.deepEqual(await getOnce(agent, ENDPOINT, { "X-Slipway-Canary": "always" }), { status: 200, body: "v1" });
     agent.destroy();
@@ -230,7 +194,7 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     const r = await load.stop();
     report("blue-green", r);
     assertNoFailures(r);
-    assert.deepEqual(await sample(20), { v1: 20 });
+    await assertServes(ENDPOINT, "v1");
   });
 
 });

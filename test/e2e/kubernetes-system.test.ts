@@ -10,32 +10,30 @@
 // of Traefik's histograms through the real Prometheus.
 // Loopback ports: registries 19090-19091 (k8s-b's range 19000-19499); gateway
 // listeners 23088 (back) and 23089 (front), of the test cluster's entry points.
+// Setup and teardown: kubernetes-e2e.ts.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
-import { DockerEngine } from "../../src/docker/engine.js";
-import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { runCli, type CliResult } from "./helpers.js";
+import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import type { CliResult } from "./helpers.js";
 import { describeLoad, getOnce, startLoad } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { testClusterEnv } from "./test-cluster-env.js";
+import { assertSucceeded, KubernetesScratch, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { pythonServer } from "./python-service.js";
 
-const DEV_REGISTRY = 19090;
-const PROD_REGISTRY = 19091;
 const BACK_PORT = 23088;
 const FRONT_PORT = 23089;
 const SYSTEM = "e2e-k8s-sys";
 const NAMESPACE = "e2e-k8s-sys-k8s";
-const engine = new DockerEngine();
-const root = mkdtempSync(join(tmpdir(), "slipway-k8s-system-"));
-
-const settings = testClusterEnv();
-const skip = typeof settings === "string" ? settings : false;
-const k8s = typeof settings === "string" ? {} : settings;
+const scratch = new KubernetesScratch({
+  system: SYSTEM,
+  registries: { dev: 19090, prod: 19091 },
+  environment: [`endpointPorts: { back: ${BACK_PORT}, front: ${FRONT_PORT} }`],
+  kubernetes: ["cpuRequestPercent: 10"],
+  extraYaml: "integrationTests:\n  - name: front-reaches-back\n    http: { service: front, path: /, expect: { status: 200, bodyContains: front+back v1 } }\n",
+});
+const { root } = scratch;
 
 // back answers after APP_DELAY seconds: a slow version for the latency analysis.
 const backPy = pythonServer('import time; VERSION = os.environ["APP_VERSION"]; DELAY = float(os.environ.get("APP_DELAY", "0"))', `time.sleep(DELAY if self.path != "/healthz" else 0)
@@ -52,9 +50,9 @@ else:
 const ROLLING = "{ rolling: { scaleDownDelaySeconds: 0 } }";
 
 function writeService(name: string, extra: string, strategy = ROLLING): void {
-  mkdirSync(join(root, "services", name), { recursive: true });
-  writeFileSync(
-    join(root, "services", name, "slipway.service.yaml"),
+  writeServiceIn(
+    root,
+    name,
     `name: ${name}
 owners: [e2e]
 build: { image: debian:bookworm-slim }
@@ -66,20 +64,9 @@ resources: { memory: 64Mi, cpus: 0.2 }
 strategy: ${strategy}
 ${extra}`,
   );
-  // validate requires the Dockerfile a service is built from.
-  writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
 }
 
-const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { KUBECONFIG: k8s["KUBECONFIG"] });
-
-function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
-
-async function namespaceGone(cluster: KubernetesCluster): Promise<void> {
-  await cluster.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } });
-  for (let i = 0; i < 240 && (await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } })) !== undefined; i++) await sleep(500);
-}
+const cli = (...args: string[]): Promise<CliResult> => scratch.cli(...args);
 
 /** front's answer through its Gateway listener, once the gateway serves it (a new listener or route takes a moment). */
 async function frontAnswer(): Promise<string> {
@@ -93,40 +80,20 @@ async function frontAnswer(): Promise<string> {
   return last;
 }
 
-describe("a whole system on a real Kubernetes cluster: test --env, snapshot, restore onto a deleted namespace, p95 analysis", { skip }, () => {
+describe("a whole system on a real Kubernetes cluster: test --env, snapshot, restore onto a deleted namespace, p95 analysis", { skip: scratch.skip }, () => {
   let cluster: KubernetesCluster;
 
   before(async () => {
-    cluster = new KubernetesCluster({ kubeconfig: k8s["KUBECONFIG"] });
-    const environment = [
-      "{ name: k8s, registry: dev, runtime: kubernetes,",
-      `endpointPorts: { back: ${BACK_PORT}, front: ${FRONT_PORT} },`,
-      `kubernetes: { kubeconfig: ${k8s["KUBECONFIG"]}, cpuRequestPercent: 10, prometheus: { address: ${k8s["SLIPWAY_K8S_PROMETHEUS_URL"] ?? "http://127.0.0.1:23090"} },`,
-      `gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"}, listenerPorts: "${k8s["SLIPWAY_K8S_GATEWAY_PORTS"] ?? "23080-23089"}" } } }`,
-    ].join(" ");
-    writeFileSync(
-      join(root, "slipway.yaml"),
-      systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [environment]) +
-        "integrationTests:\n  - name: front-reaches-back\n    http: { service: front, path: /, expect: { status: 200, bodyContains: front+back v1 } }\n",
-    );
     writeService("back", "");
     writeService("front", "dependsOn: [back]\n");
-    // A namespace left by an earlier run that failed half-way.
-    await namespaceGone(cluster);
-    assertSucceeded(await cli("up"), "slipway up");
-    const back = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/back:v1`, backPy, { APP_VERSION: "v1" });
-    const front = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/front:v1`, frontPy, { APP_VERSION: "v1" });
+    cluster = await scratch.setUp();
+    const back = await scratch.buildAndPush("back", "v1", backPy, { APP_VERSION: "v1" });
+    const front = await scratch.buildAndPush("front", "v1", frontPy, { APP_VERSION: "v1" });
     assertSucceeded(await cli("deploy", "back", "--env", "k8s", "--digest", back), "deploy back");
     assertSucceeded(await cli("deploy", "front", "--env", "k8s", "--digest", front), "deploy front");
   });
 
-  after(async () => {
-    await cli("down");
-    if (cluster !== undefined) await namespaceGone(cluster);
-    await cluster?.close();
-    for (const image of ["back:v1", "back:v2", "back:v3", "front:v1"]) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/${image}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
-  });
+  after(() => scratch.tearDown());
 
   it("slipway test --env k8s: the integration test reaches front through the gateway, and front reaches back by cluster DNS", async () => {
     assert.equal(await frontAnswer(), "front+back v1");
@@ -139,7 +106,7 @@ describe("a whole system on a real Kubernetes cluster: test --env, snapshot, res
   it("restore onto a re-created target: the namespace deleted, the lock redeploys back then front, endpoints answer, tests pass", async () => {
     const lock = join(root, "k8s.lock.json");
     assertSucceeded(await cli("snapshot", "--env", "k8s", "-o", lock), "snapshot");
-    await namespaceGone(cluster);
+    await scratch.deleteNamespace();
     assert.equal(await cluster.read({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } }), undefined);
 
     const started = Date.now();
@@ -175,8 +142,8 @@ describe("a whole system on a real Kubernetes cluster: test --env, snapshot, res
       inconclusiveLimit: 3
 `;
     writeService("back", analysis, "{ canary: { steps: [{ setWeight: 50 }, { analysis: { metrics: [p95-vs-stable] } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
-    const fast = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/back:v2`, backPy, { APP_VERSION: "v2" });
-    const slow = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/back:v3`, backPy, { APP_VERSION: "v3", APP_DELAY: "0.4" });
+    const fast = await scratch.buildAndPush("back", "v2", backPy, { APP_VERSION: "v2" });
+    const slow = await scratch.buildAndPush("back", "v3", backPy, { APP_VERSION: "v3", APP_DELAY: "0.4" });
 
     let load = startLoad(BACK_PORT, 40);
     const promoted = await cli("deploy", "back", "--env", "k8s", "--digest", fast);

@@ -1,0 +1,188 @@
+// What every e2e test of Slipway on the Kubernetes test cluster
+// (scripts/test-cluster.sh) sets up and takes down, in one place: the
+// cluster's settings (`scripts/test-cluster.sh env`, or why the tests skip),
+// a scratch system in a temp dir with an environment `k8s` on the cluster,
+// its namespace (one left by an earlier run that failed half-way is deleted
+// first), `slipway up` for the loopback registries, Python images built and
+// pushed by digest, the CLI with the kubeconfig, and the gateway's listener
+// sampled until it answers as expected. A file keeps only its own system,
+// services and checks.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DockerEngine } from "../../src/docker/engine.js";
+import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { repoRoot, runCli, until, type CliResult } from "./helpers.js";
+import { sample, stopAllLoads } from "./keepalive-load.js";
+import { buildAndPushPython, systemYaml } from "./python-service.js";
+
+/**
+ * Traefik applies configuration changes at most every 2 s (providersThrottleDuration):
+ * a route the gateway's status already confirms may reach its data plane that much
+ * later (docs/runtime-mapping.md). Checks of what the gateway serves after a command
+ * wait this long at most.
+ */
+export const GATEWAY_APPLIES_MS = 5_000;
+
+export function testClusterEnv(): Record<string, string> | string {
+  if (process.env["SLIPWAY_K8S"] === "off") return "SLIPWAY_K8S=off: the Kubernetes test cluster is turned off";
+  const env: Record<string, string> = {};
+  if (process.env["SLIPWAY_K8S_GATEWAY_CLASS"] !== undefined && process.env["KUBECONFIG"] !== undefined) {
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && (k === "KUBECONFIG" || k.startsWith("SLIPWAY_K8S_"))) env[k] = v;
+  } else {
+    const script = join(repoRoot, "scripts", "test-cluster.sh");
+    if (!existsSync(script)) return "scripts/test-cluster.sh is not in this checkout";
+    let text: string;
+    try {
+      text = execFileSync("bash", [script, "env"], { encoding: "utf8", timeout: 30_000 });
+    } catch (err) {
+      return `scripts/test-cluster.sh env failed: ${(err as Error).message}`;
+    }
+    for (const m of text.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = (m[2] as string).replace(/^'(.*)'$/, "$1");
+  }
+  if (env["KUBECONFIG"] === undefined) return "scripts/test-cluster.sh env printed no KUBECONFIG";
+  try {
+    execFileSync(env["SLIPWAY_K8S_KUBECTL"] ?? "kubectl", ["--kubeconfig", env["KUBECONFIG"], "get", "--raw", "/readyz"], { encoding: "utf8", timeout: 10_000, stdio: "pipe" });
+  } catch {
+    return "the test cluster is not up (bash scripts/test-cluster.sh up)";
+  }
+  return env;
+}
+
+/**
+ * The flow YAML of an environment `k8s` on the test cluster (Traefik's
+ * GatewayClass and listener ports, its Prometheus); `settings` adds fields
+ * to its kubernetes block and `fields` to the environment (e.g. `portOffset: 23000`).
+ */
+export function kubernetesEnvironment(cluster: Readonly<Record<string, string>>, fields: readonly string[], settings: readonly string[] = []): string {
+  const kubernetes = [
+    `kubeconfig: ${cluster["KUBECONFIG"]}`,
+    `gateway: { className: ${cluster["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"}, listenerPorts: "${cluster["SLIPWAY_K8S_GATEWAY_PORTS"] ?? "23080-23089"}" }`,
+    `prometheus: { address: ${cluster["SLIPWAY_K8S_PROMETHEUS_URL"] ?? "http://127.0.0.1:23090"} }`,
+    ...settings,
+  ];
+  return `{ name: k8s, registry: dev, runtime: kubernetes, ${[...fields, `kubernetes: { ${kubernetes.join(", ")} }`].join(", ")} }`;
+}
+
+export function assertSucceeded(result: CliResult, what: string): void {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+}
+
+/** A service's folder: its slipway.service.yaml and the Dockerfile `validate` requires it to be built from. */
+export function writeService(root: string, name: string, yaml: string): void {
+  mkdirSync(join(root, "services", name), { recursive: true });
+  writeFileSync(join(root, "services", name, "slipway.service.yaml"), yaml);
+  writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
+}
+
+export interface ScratchSystemOptions {
+  system: string;
+  /** Loopback registries (`slipway up` runs them): ports of the test file's own range. */
+  registries: { dev: number; prod: number };
+  /** The k8s environment's extra fields and kubernetes settings (kubernetesEnvironment). */
+  environment: readonly string[];
+  kubernetes?: readonly string[];
+  /** Appended to slipway.yaml (e.g. integrationTests). */
+  extraYaml?: string;
+  /** More variables for every CLI call (besides KUBECONFIG). */
+  cliEnv?: Record<string, string>;
+}
+
+/** One test file's scratch system on the test cluster; `skip` says why there is none. */
+export class KubernetesScratch {
+  readonly settings = testClusterEnv();
+  readonly skip: string | false = typeof this.settings === "string" ? this.settings : false;
+  /** The cluster's settings (empty when skipped). */
+  readonly k8s: Readonly<Record<string, string>> = typeof this.settings === "string" ? {} : this.settings;
+  readonly root: string;
+  readonly namespace: string;
+  readonly engine = new DockerEngine();
+  /** version (or tag) → digest of what buildAndPush pushed. */
+  readonly images: Record<string, string> = {};
+  private readonly tags: string[] = [];
+  private client: KubernetesCluster | undefined;
+
+  constructor(readonly options: ScratchSystemOptions) {
+    this.root = mkdtempSync(join(tmpdir(), `slipway-${options.system}-`));
+    this.namespace = `${options.system}-k8s`;
+  }
+
+  /** The cluster client (after setUp). */
+  get cluster(): KubernetesCluster {
+    if (this.client === undefined) throw new Error("KubernetesScratch.setUp() has not run");
+    return this.client;
+  }
+
+  cli(...args: string[]): Promise<CliResult> {
+    return runCli(["--config", this.root, ...args], { KUBECONFIG: this.k8s["KUBECONFIG"], ...this.options.cliEnv });
+  }
+
+  /** In before(): slipway.yaml, no namespace left from an earlier run, `slipway up`. Write the services first. */
+  async setUp(): Promise<KubernetesCluster> {
+    const { system, registries, environment, kubernetes, extraYaml } = this.options;
+    this.client = new KubernetesCluster({ kubeconfig: this.k8s["KUBECONFIG"] });
+    writeFileSync(join(this.root, "slipway.yaml"), systemYaml(system, registries, [kubernetesEnvironment(this.k8s, environment, kubernetes)]) + (extraYaml ?? ""));
+    await this.deleteNamespace();
+    assertSucceeded(await this.cli("up"), "slipway up");
+    return this.client;
+  }
+
+  /** Deletes the namespace and waits until it is gone (its pods terminated). */
+  async deleteNamespace(timeoutMs = 120_000): Promise<void> {
+    const header = { apiVersion: "v1", kind: "Namespace", metadata: { name: this.namespace } };
+    await this.cluster.remove(header);
+    await until(`namespace ${this.namespace} is gone`, async () => (await this.cluster.read(header)) === undefined, timeoutMs, 500);
+  }
+
+  /** Builds server.py (with `env` baked in) as `<dev registry>/<system>/<service>:<version>`, pushes it; the digest, also kept in images[version]. */
+  async buildAndPush(service: string, version: string, serverPy: string, env: Record<string, string>): Promise<string> {
+    const tag = `127.0.0.1:${this.options.registries.dev}/${this.options.system}/${service}:${version}`;
+    this.tags.push(tag);
+    const digest = await buildAndPushPython(this.engine, this.root, tag, serverPy, env);
+    this.images[version] = digest;
+    return digest;
+  }
+
+  /** The image by digest, as the cluster pulls it. */
+  imageRef(service: string, version: string): string {
+    return `127.0.0.1:${this.options.registries.dev}/${this.options.system}/${service}@${this.images[version] ?? "?"}`;
+  }
+
+  deploy(service: string, version: string): Promise<CliResult> {
+    return this.cli("deploy", service, "--env", "k8s", "--digest", this.images[version] as string);
+  }
+
+  /** In after(): loads stopped, `slipway down`, the namespace and the images removed, the temp dir deleted. */
+  async tearDown(): Promise<void> {
+    await stopAllLoads();
+    await this.cli("down");
+    if (this.client !== undefined) {
+      await this.client.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: this.namespace } });
+      await this.client.close();
+    }
+    for (const tag of this.tags) await this.engine.api.getImage(tag).remove({ force: true }).catch(() => undefined);
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Waits until a gateway listener (a new one takes a moment) answers `body`. */
+export async function listenerAnswers(port: number, body: string, timeoutMs = 60_000): Promise<void> {
+  await until(`the gateway on ${port} answers ${body}`, async () => body in (await sample(port, 1).catch(() => ({}))), timeoutMs);
+}
+
+/**
+ * n requests through the gateway all answer `body`, once the gateway has
+ * applied what its status confirmed (at most GATEWAY_APPLIES_MS later);
+ * fails with the last sample otherwise.
+ */
+export async function assertServes(port: number, body: string, n = 20): Promise<void> {
+  let last: Record<string, number> = {};
+  const settled = async (): Promise<boolean> => {
+    last = await sample(port, n).catch((err: Error) => ({ [err.message]: n }));
+    return last[body] === n;
+  };
+  await until(`every answer on ${port} is ${body}`, settled, GATEWAY_APPLIES_MS, 250).catch(() => undefined);
+  assert.deepEqual(last, { [body]: n });
+}
