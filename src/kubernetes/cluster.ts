@@ -39,6 +39,7 @@ export class KubernetesCluster {
   readonly custom: CustomObjectsApi;
   private readonly objects: KubernetesObjectApi;
   private readonly podWatches = new Map<string, PodWatch>();
+  private readonly appliedOnce = new Map<string, Promise<KubernetesObject>>();
 
   constructor(options: ClusterOptions = {}) {
     this.config = new KubeConfig();
@@ -72,6 +73,22 @@ export class KubernetesCluster {
     } catch (err) {
       throw this.failure(`apply ${describe(object)}`, err);
     }
+  }
+
+  /**
+   * apply(), once per client for the same object: what several adapters
+   * ensure before their first use (the namespace) costs one round trip per
+   * process. A failed apply is tried again by the next call.
+   */
+  applyOnce<T extends KubernetesObject>(object: T): Promise<T> {
+    const key = JSON.stringify(object);
+    let applied = this.appliedOnce.get(key) as Promise<T> | undefined;
+    if (applied === undefined) {
+      applied = this.apply(object);
+      this.appliedOnce.set(key, applied);
+      applied.catch(() => this.appliedOnce.delete(key));
+    }
+    return applied;
   }
 
   /** The object, or undefined when it does not exist. */

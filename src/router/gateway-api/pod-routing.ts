@@ -46,25 +46,23 @@ export abstract class PodRouting {
     await this.queue.catch(() => undefined);
   }
 
+  /** The namespace (once per cluster client) and Gateway applied and the pod watch listed once, the watch beside the applies (pods of a namespace not there yet list empty). */
   protected async started(): Promise<void> {
     const { cluster, layout, services } = this.base;
     this.gatewayApplied ??= (async () => {
-      await cluster.apply(namespaceObject(this.scope));
+      await cluster.applyOnce(namespaceObject(this.scope));
       if (layout !== undefined) await cluster.apply(gatewayObject(this.scope, layout.name, layout.className, gatewayListeners(layout, services.map((s) => ({ service: s.name, endpointPort: s.endpointPort })))));
     })();
-    await this.gatewayApplied.catch((err: unknown) => {
-      this.gatewayApplied = undefined;
-      throw err;
-    });
     this.watch ??= cluster.pods(this.scope.namespace, podSelector(this.scope)).then((watch) => {
       for (const pod of watch.list()) this.book.apply("add", pod);
       watch.subscribe((event, pod) => this.book.apply(event, pod));
       return watch;
     });
-    await this.watch.catch((err: unknown) => {
-      this.watch = undefined;
-      throw err;
-    });
+    const [gateway, watch] = await Promise.allSettled([this.gatewayApplied, this.watch]);
+    if (gateway.status === "rejected") this.gatewayApplied = undefined;
+    if (watch.status === "rejected") this.watch = undefined;
+    if (gateway.status === "rejected") throw gateway.reason;
+    if (watch.status === "rejected") throw watch.reason;
   }
 
   /** The service's pods as the watch last showed them, oldest first. */

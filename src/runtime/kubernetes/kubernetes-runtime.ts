@@ -180,22 +180,19 @@ export class KubernetesRuntime implements Runtime {
 
   // ---------------------------------------------------------------- helpers
 
-  /** The namespace exists and the pod watch has listed once. */
+  /** The namespace exists and the pod watch has listed once (both at once: pods of a namespace not there yet list empty). */
   private async started(): Promise<void> {
-    this.namespaceReady ??= this.cluster.apply(namespaceObject(this.scope)).then(() => undefined);
-    await this.namespaceReady.catch((err: unknown) => {
-      this.namespaceReady = undefined;
-      throw err;
-    });
+    this.namespaceReady ??= this.cluster.applyOnce(namespaceObject(this.scope)).then(() => undefined);
     this.watch ??= this.cluster.pods(this.scope.namespace, podSelector(this.scope)).then((watch) => {
       for (const pod of watch.list()) this.readinessFeed.apply("add", pod);
       watch.subscribe((event, pod) => this.readinessFeed.apply(event, pod));
       return watch;
     });
-    await this.watch.catch((err: unknown) => {
-      this.watch = undefined;
-      throw err;
-    });
+    const [namespace, watch] = await Promise.allSettled([this.namespaceReady, this.watch]);
+    if (namespace.status === "rejected") this.namespaceReady = undefined;
+    if (watch.status === "rejected") this.watch = undefined;
+    if (namespace.status === "rejected") throw namespace.reason;
+    if (watch.status === "rejected") throw watch.reason;
   }
 
   private livePods(service: string, revision: string): Instance[] {
