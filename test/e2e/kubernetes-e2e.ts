@@ -130,10 +130,8 @@ export class KubernetesScratch {
   }
 
   /** Deletes the namespace and waits until it is gone (its pods terminated). */
-  async deleteNamespace(timeoutMs = 120_000): Promise<void> {
-    const header = { apiVersion: "v1", kind: "Namespace", metadata: { name: this.namespace } };
-    await this.cluster.remove(header);
-    await until(`namespace ${this.namespace} is gone`, async () => (await this.cluster.read(header)) === undefined, timeoutMs, 500);
+  deleteNamespace(timeoutMs = 120_000): Promise<void> {
+    return removeNamespace(this.cluster, this.namespace, timeoutMs);
   }
 
   /** Builds server.py (with `env` baked in) as `<dev registry>/<system>/<service>:<version>`, pushes it; the digest, also kept in images[version]. */
@@ -155,16 +153,26 @@ export class KubernetesScratch {
   }
 
   /** In after(): loads stopped, `slipway down`, the namespace and the images removed, the temp dir deleted. */
-  async tearDown(): Promise<void> {
-    await stopAllLoads();
-    await this.cli("down");
-    if (this.client !== undefined) {
-      await this.client.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: this.namespace } });
-      await this.client.close();
-    }
-    for (const tag of this.tags) await this.engine.api.getImage(tag).remove({ force: true }).catch(() => undefined);
-    rmSync(this.root, { recursive: true, force: true });
+  tearDown(): Promise<void> {
+    return tearDownClusterTest({ cluster: this.client, namespace: this.namespace, down: () => this.cli("down"), engine: this.engine, imageTags: this.tags, root: this.root });
   }
+}
+
+/** Deletes the namespace (one left by an earlier run that failed half-way) and waits until it is gone. */
+export async function removeNamespace(cluster: KubernetesCluster, namespace: string, timeoutMs = 120_000): Promise<void> {
+  const header = { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } };
+  await cluster.remove(header);
+  await until(`namespace ${namespace} is gone`, async () => (await cluster.read(header)) === undefined, timeoutMs, 500);
+}
+
+/** What a cluster test leaves: loads, the system (`slipway down`), its namespace, the client, its images and its folder. */
+export async function tearDownClusterTest(t: { cluster: KubernetesCluster | undefined; namespace: string; down: () => Promise<unknown>; engine: DockerEngine; imageTags: readonly string[]; root: string }): Promise<void> {
+  await stopAllLoads();
+  await t.down();
+  await t.cluster?.remove({ apiVersion: "v1", kind: "Namespace", metadata: { name: t.namespace } });
+  await t.cluster?.close();
+  for (const tag of t.imageTags) await t.engine.api.getImage(tag).remove({ force: true }).catch(() => undefined);
+  rmSync(t.root, { recursive: true, force: true });
 }
 
 /** Waits until a gateway listener (a new one takes a moment) answers `body`. */

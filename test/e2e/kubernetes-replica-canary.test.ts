@@ -21,7 +21,7 @@ import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { removeNamespace, tearDownClusterTest, testClusterEnv } from "./test-cluster-env.js";
+import { removeNamespace, tearDownClusterTest, testClusterEnv } from "./kubernetes-e2e.js";
 
 const DEV_REGISTRY = 18600;
 const PROD_REGISTRY = 18601;
