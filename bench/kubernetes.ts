@@ -119,13 +119,15 @@ function kubectlApiCalls(stderr: string): string[] {
   return [...stderr.matchAll(/"Response" verb="(\w+)" url="https?:\/\/[^/"]+([^"]*)"/g)].map((m) => callName(m[1] as string, m[2] as string));
 }
 
-/** "GET pods (watch)", "PATCH replicasets": the verb and the collection, names and namespaces left out. */
+/** "GET pods (watch)", "PATCH replicasets", "GET discovery": the verb and the collection, names and namespaces left out. */
 function callName(method: string, path: string): string {
   const [route = "", query = ""] = path.split("?");
   const parts = route.split("/").filter(Boolean);
+  // /api/v1 or /apis/<group>/<version>: which resources the group has (the client's discovery).
+  const groupLength = parts[0] === "api" ? 2 : 3;
   const at = parts.indexOf("namespaces");
-  const rest = at >= 0 && parts.length > at + 2 ? parts.slice(at + 2) : parts.slice(-1);
-  const resource = rest.filter((_, i) => i % 2 === 0).join("/");
+  const rest = at >= 0 && parts.length > at + 2 ? parts.slice(at + 2) : parts.slice(groupLength);
+  const resource = rest.filter((_, i) => i % 2 === 0).join("/") || "discovery";
   return `${method} ${resource}${/(^|&)watch=(true|1)/.test(query) ? " (watch)" : ""}`;
 }
 
