@@ -46,6 +46,7 @@ export async function renderKubernetes(config: string, opts: RenderKubernetesReq
     ...configured(system, portOffset, environment.endpointPorts),
     ...gatewayOptions(environment.kubernetes?.gateway, opts.gatewayClass),
     ...(environment.kubernetes?.cpuRequestPercent === undefined ? {} : { cpuRequestPercent: environment.kubernetes.cpuRequestPercent }),
+    ...(environment.kubernetes?.traffic === "replicas" ? { traffic: "replicas" as const } : {}),
     ...(version === undefined ? {} : { slipwayVersion: version }),
     ...pullCredentialNames(system, environment),
   };

@@ -149,6 +149,8 @@ export async function serviceStatus(session: EnvironmentSession, service: Loaded
     for (const b of backends) byRevision.set(b.revision, (byRevision.get(b.revision) ?? 0) + b.weight);
     row.traffic = total === 0 ? "none" : [...byRevision].filter(([, w]) => w > 0).map(([r, w]) => `${revisions.find((x) => x.name === r)?.version ?? r} ${Math.round((w * 100) / total)}%`).join(", ");
     servingPercent = total === 0 ? 0 : Math.round(((byRevision.get(serving?.name ?? "") ?? 0) * 100) / total);
+    // Split by replicas (ADR 26) the shares are pods behind one Service: no request can ask for the canary.
+    if (session.router.splitsBy === "replicas" && total > 0) row.traffic += " (by replicas; no X-Slipway-Canary route)";
   } catch {
     row.traffic = "router not running";
   }

@@ -75,6 +75,13 @@ export interface PodTemplateInput {
   cpuRequestPercent?: number | undefined;
   /** A Secret of type kubernetes.io/dockerconfigjson the kubelet pulls the image with (the registry's credentials). */
   imagePullSecret?: string | undefined;
+  /**
+   * Pods start in the weighted stable Service (traffic split by replicas):
+   * only for rendered manifests of a settled revision, where no router labels
+   * them. The runtime never sets it: the router adds a pod when its revision
+   * has a share.
+   */
+  weighted?: boolean | undefined;
 }
 
 export interface WeightedRevision {
@@ -175,7 +182,7 @@ export function replicaSetObject(scope: ClusterScope, template: PodTemplateInput
       replicas,
       selector: { matchLabels: revisionSelector(template.service, template.revision) },
       template: {
-        metadata: { labels: { ...labels, [labelKeys.serving]: "true" } },
+        metadata: { labels: { ...labels, [labelKeys.serving]: "true", ...(template.weighted === true ? { [labelKeys.weighted]: "true" } : {}) } },
         spec: podSpec(template),
       },
     },

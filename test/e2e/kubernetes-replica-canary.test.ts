@@ -123,6 +123,10 @@ strategy: { canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 
     const service = (await cluster.core.readNamespacedService({ name: "hello", namespace: NAMESPACE })).spec?.selector ?? {};
     assert.equal(service["org.slipway.revision"], undefined, JSON.stringify(service));
     assert.equal(service["org.slipway.weighted"], "true");
+    const rendered = await cli("render", "kubernetes", "--env", "k8s");
+    assertSucceeded(rendered, "render kubernetes");
+    assert.match(rendered.stdout, /org\.slipway\.weighted: "true"/, "the rendered Service and pod template use the weighted label");
+    assert.doesNotMatch(rendered.stdout, /weight: 100/, "no weighted backendRef per revision");
   });
 
   it("moves through the steps as replica counts; the answers follow the pods; abort under load returns everything to v1 with no failed request", async () => {
@@ -148,6 +152,8 @@ strategy: { canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 
     assert.deepEqual(Object.values(pods50), [2, 2], JSON.stringify(pods50));
     assert.ok(share(counts50, "v2") > 0.35 && share(counts50, "v2") < 0.65, `v2 answered ${share(counts50, "v2")} with 2 of 4 pods`);
     assert.match(status.stdout + status.stderr, /paused|pause/i);
+    const systemStatus = await cli("status", "--env", "k8s");
+    assert.match(systemStatus.stdout, /50%.*50% \(by replicas; no X-Slipway-Canary route\)/, systemStatus.stdout);
 
     const load = startLoad(ENDPOINT, 100);
     await sleep(1000);

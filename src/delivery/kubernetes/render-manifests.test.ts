@@ -235,6 +235,17 @@ describe("renderManifests", () => {
     assert.equal(get(find(list, "HTTPRoute", "front"), "spec", "hostnames"), undefined, "hostname-less");
   });
 
+  it("traffic split by replicas: the stable Service selects every weighted pod, the pods start weighted, the route has one rule to that Service; no gateway named, no Gateway or route", () => {
+    const list = objects(twoServices(), { ...baseOptions, traffic: "replicas", gatewayClass: "traefik" });
+    assert.deepEqual(get(find(list, "Service", "front"), "spec", "selector"), { "org.slipway.service": "front", "org.slipway.serving": "true", "org.slipway.weighted": "true" });
+    assert.equal(get(find(list, "ReplicaSet", "front-r-5382ebc7bd"), "spec", "template", "metadata", "labels", "org.slipway.weighted"), "true");
+    assert.deepEqual(get(find(list, "HTTPRoute", "front"), "spec", "rules"), [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "front", port: 3000 }] }]);
+    const bare = objects(twoServices(), { ...baseOptions, traffic: "replicas" }).map((o) => String(o["kind"]));
+    assert.deepEqual([...new Set(bare)].sort(), ["Namespace", "ReplicaSet", "Service"]);
+    assert.equal(get(find(objects(twoServices()), "ReplicaSet", "front-r-5382ebc7bd"), "spec", "template", "metadata", "labels", "org.slipway.weighted"), undefined, "gateway mode: no weighted label");
+    checkStructure(list);
+  });
+
   it("the Gateway is named after the system, one listener a service on its endpoint port, with a placeholder class unless given", () => {
     const gw = find(objects(twoServices()), "Gateway", "shop");
     assert.equal(get(gw, "spec", "gatewayClassName"), DEFAULT_GATEWAY_CLASS);

@@ -27,7 +27,9 @@ import {
   revisionServiceObject,
   routeAttachment,
   secretName,
+  serviceRouteObject,
   stableServiceObject,
+  weightedServiceObject,
 } from "../../domain/kubernetes-objects.js";
 import { restoreOrder, type LockedService, type SystemLock } from "../recovery/system-lock.js";
 
@@ -56,6 +58,13 @@ export interface RenderOptions {
   /** Why this namespace, for the header, e.g. "--namespace". */
   namespaceSource?: string;
   slipwayVersion?: string;
+  /**
+   * The environment's kubernetes.traffic: "replicas" renders the stable
+   * Service over every weighted pod (the template starts weighted) and, with
+   * a gateway, a route with one rule to it; without `gatewayClass` there is no
+   * Gateway or route then (ADR 26).
+   */
+  traffic?: "gateway" | "replicas";
   /** The environment's registry has credentials: pods pull with the Secret `registry-credentials`, made from these host variables. */
   pullCredentials?: { usernameEnv: string; passwordEnv: string; server: string };
 }
@@ -120,13 +129,29 @@ export function renderManifests(lock: SystemLock, options: RenderOptions): Rende
   const scope: ClusterScope = { system, environment, namespace };
   const layout: GatewayLayout = { name: system, className: options.gatewayClass ?? DEFAULT_GATEWAY_CLASS, sharedPort: options.sharedPort, hostnameSuffix: options.hostnameSuffix };
 
-  const documents: Manifest[] = [{ object: namespaceObject(scope) }, { object: gateway(scope, layout, services, options.endpointPorts) }];
+  const byReplicas = options.traffic === "replicas";
+  // Split by replicas a gateway is optional: without a class named, the Services are reached in the cluster.
+  const withGateway = !byReplicas || options.gatewayClass !== undefined;
+  const documents: Manifest[] = [{ object: namespaceObject(scope) }, ...(withGateway ? [{ object: gateway(scope, layout, services, options.endpointPorts) }] : [])];
   for (const s of services) {
-    const template: PodTemplateInput = { service: s.service, revision: s.revision, version: s.version, image: s.image, ...s.template, env: dependencyEnv(s, scope, ports), cpuRequestPercent: options.cpuRequestPercent, ...(options.pullCredentials === undefined ? {} : { imagePullSecret: PULL_SECRET_NAME }) };
+    const template: PodTemplateInput = {
+      service: s.service,
+      revision: s.revision,
+      version: s.version,
+      image: s.image,
+      ...s.template,
+      env: dependencyEnv(s, scope, ports),
+      cpuRequestPercent: options.cpuRequestPercent,
+      ...(options.pullCredentials === undefined ? {} : { imagePullSecret: PULL_SECRET_NAME }),
+      ...(byReplicas ? { weighted: true } : {}),
+    };
+    const port = s.template.port;
     documents.push({ comment: strategyComment(s), object: replicaSetObject(scope, template, s.replicas) });
-    documents.push({ object: revisionServiceObject(scope, s.service, s.revision, s.template.port) });
-    documents.push({ object: stableServiceObject(scope, s.service, s.revision, s.template.port) });
-    documents.push({ object: httpRouteObject(scope, { service: s.service, port: s.template.port, ...routeAttachment(layout, scope, s.service), weights: [{ revision: s.revision, weight: 100 }] }) });
+    documents.push({ object: revisionServiceObject(scope, s.service, s.revision, port) });
+    documents.push({ object: byReplicas ? weightedServiceObject(scope, s.service, port) : stableServiceObject(scope, s.service, s.revision, port) });
+    if (!withGateway) continue;
+    const attachment = { service: s.service, port, ...routeAttachment(layout, scope, s.service) };
+    documents.push({ object: byReplicas ? serviceRouteObject(scope, attachment) : httpRouteObject(scope, { ...attachment, weights: [{ revision: s.revision, weight: 100 }] }) });
   }
   return { header: header(lock, environment, options, services), documents };
 }
