@@ -76,6 +76,26 @@ async function sampleClusterIp(ip: string, port: number, n: number): Promise<Rec
   return counts;
 }
 
+function writeService(strategy: string, extra = ""): void {
+  writeFileSync(
+    join(root, "services", "hello", "slipway.service.yaml"),
+    `name: hello
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: 83 }
+readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
+replicas: ${REPLICAS}
+terminationGracePeriodSeconds: 5
+resources: { memory: 48Mi, cpus: 0.1 }
+strategy: ${strategy}
+${extra}`,
+  );
+}
+
+/** A job metric (a Kubernetes Job): GETs the analysed revision's own Service in the cluster; passes only when it answers v1. */
+const JOB_SCRIPT = "import os, sys, urllib.request; b = urllib.request.urlopen(os.environ['SLIPWAY_REVISION_URL'], timeout=10).read().decode(); print('revision answered ' + b); sys.exit(0 if b == 'v1' else 3)";
+
 const share = (counts: Record<string, number>, key: string): number => (counts[key] ?? 0) / Object.values(counts).reduce((a, b) => a + b, 0);
 
 describe("canary split by replicas on a real cluster (kubernetes.traffic: replicas)", { skip }, () => {
@@ -86,20 +106,7 @@ describe("canary split by replicas on a real cluster (kubernetes.traffic: replic
     mkdirSync(join(root, "services", "hello"), { recursive: true });
     const environment = `{ name: k8s, registry: dev, runtime: kubernetes, portOffset: 23000, kubernetes: { kubeconfig: ${k8s["KUBECONFIG"]}, traffic: replicas, cpuRequestPercent: 10, gateway: { className: ${k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"} } } }`;
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [environment]));
-    writeFileSync(
-      join(root, "services", "hello", "slipway.service.yaml"),
-      `name: hello
-owners: [e2e]
-build: { image: debian:bookworm-slim }
-port: 8080
-endpoint: { port: 83 }
-readiness: { http: { path: /healthz }, periodSeconds: 1, failureThreshold: 2 }
-replicas: ${REPLICAS}
-terminationGracePeriodSeconds: 5
-resources: { memory: 48Mi, cpus: 0.1 }
-strategy: { canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }], scaleDownDelaySeconds: 0 } }
-`,
-    );
+    writeService("{ canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: {} }], scaleDownDelaySeconds: 0 } }");
     writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
     await removeNamespace(cluster, NAMESPACE);
     assertSucceeded(await cli("up"), "slipway up");
@@ -182,5 +189,29 @@ strategy: { canary: { steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 
     for (let i = 0; i < 60 && JSON.stringify(Object.values(await livePods(cluster))) !== JSON.stringify([REPLICAS]); i++) await sleep(500);
     const podsAfter = await livePods(cluster);
     assert.deepEqual(Object.values(podsAfter), [REPLICAS], `the stable back at full size, the canary at 0: ${JSON.stringify(podsAfter)}`);
+  });
+
+  it("analysis without router metrics: a job metric reaching the canary's own Service fails it; the canary is aborted, no failed request", async () => {
+    writeService(
+      "{ canary: { steps: [{ setWeight: 25 }, { analysis: { metrics: [answers-v1] } }, { pause: {} }], scaleDownDelaySeconds: 0 } }",
+      `analysis:
+  metrics:
+    - name: answers-v1
+      provider: { job: { image: "${images["v1"] as string}", command: [python, -c, "${JOB_SCRIPT}"] } }
+      count: 1
+`,
+    );
+    const load = startLoad(ENDPOINT, 100);
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v2"] as string);
+    for (let i = 0; i < 60 && JSON.stringify(Object.values(await livePods(cluster))) !== JSON.stringify([REPLICAS]); i++) await sleep(500);
+    await sleep(3000);
+    const r = await load.stop();
+    console.log(describeLoad("canary aborted by a job analysis (replicas)", r));
+    assert.equal(deployed.code, 1, deployed.stdout + deployed.stderr);
+    assert.match(deployed.stdout, /aborted/);
+    assert.match(deployed.stdout, /analysis/);
+    assertNoFailures(r, 100);
+    assert.ok((r.byBody["v2"] ?? 0) > 0, `the canary served its share before the analysis failed: ${JSON.stringify(r.byBody)}`);
+    assert.deepEqual(await sample(50), { v1: 50 });
   });
 });
