@@ -5,15 +5,16 @@
 //   createInstance  applies the revision's ReplicaSet (server-side apply,
 //                   built by domain/kubernetes-objects.ts) with one replica
 //                   more than it has live pods, and returns the pod the
-//                   ReplicaSet controller creates;
+//                   ReplicaSet controller creates; creations asked for
+//                   together (a surge) make one scale by their number;
 //   removeInstance  marks the pod as the cheapest to delete, scales the
 //                   ReplicaSet down by one and deletes that pod with the grace
 //                   period (preStop pause, SIGTERM, SIGKILL);
 //   readiness       is the kubelet's: the pod's Ready condition, delivered by
 //                   a watch (pod-book.ts) — slipway probes nothing here.
 //
-// Per ReplicaSet, changes run one at a time, so concurrent creates of a
-// revision each get their own pod.
+// Per ReplicaSet, changes run one at a time, and each create gets a pod of
+// its own.
 import { SlipwayError } from "../../domain/errors.js";
 import {
   type ClusterScope,
@@ -46,6 +47,8 @@ export class KubernetesRuntime implements Runtime {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** Pods already handed out by createInstance, so each call returns a pod of its own. */
   private readonly claimed = new Set<string>();
+  /** Per ReplicaSet, the batch of creations not yet applied, which a new creation joins. */
+  private readonly openBatches = new Map<string, CreateBatch>();
 
   private pullSecretApplied: Promise<void> | undefined;
 
@@ -63,30 +66,44 @@ export class KubernetesRuntime implements Runtime {
     this.assertInScope(spec);
     await this.started();
     const name = revisionObjectName(spec.service, spec.revision);
-    return this.serially(name, async () => {
-      signal?.throwIfAborted();
-      await this.applySecrets(spec);
-      const imagePullSecret = await this.applyPullSecret();
-      const before = new Set(this.livePods(spec.service, spec.revision).map((i) => i.id));
-      await Promise.all([
-        this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent, imagePullSecret }, before.size + 1)),
-        // The revision's Service beside it, so its endpoints exist before any weight moves to it.
-        this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port)),
-      ]);
-      const pod = await this.waitFor(
-        () => this.livePods(spec.service, spec.revision).find((i) => !before.has(i.id) && !this.claimed.has(i.id)),
-        POD_APPEARS_MS,
-        signal,
-      );
-      if (pod === undefined) {
-        throw new SlipwayError("COMPONENT_FAILED", `ReplicaSet ${this.scope.namespace}/${name} created no pod within ${POD_APPEARS_MS / 1000} s`, {
-          retryable: true,
-          hint: `kubectl -n ${this.scope.namespace} describe replicaset ${name} (quota, admission, a missing Secret or ServiceAccount)`,
-        });
-      }
-      this.claimed.add(pod.id);
-      return pod;
-    });
+    // Creations of a revision asked for together (a surge of several) join one batch: one scale of the ReplicaSet for all.
+    let batch = this.openBatches.get(name);
+    if (batch === undefined) {
+      const opened: CreateBatch = { size: 0, pods: Promise.resolve([]) };
+      opened.pods = this.serially(name, () => this.createBatch(name, spec, opened, signal));
+      this.openBatches.set(name, opened);
+      batch = opened;
+    }
+    const index = batch.size++;
+    const pod = (await batch.pods)[index];
+    if (pod === undefined) {
+      throw new SlipwayError("COMPONENT_FAILED", `ReplicaSet ${this.scope.namespace}/${name} created no pod within ${POD_APPEARS_MS / 1000} s`, {
+        retryable: true,
+        hint: `kubectl -n ${this.scope.namespace} describe replicaset ${name} (quota, admission, a missing Secret or ServiceAccount)`,
+      });
+    }
+    return pod;
+  }
+
+  /** Scales the ReplicaSet up by the batch's size at once and hands out the pods the ReplicaSet controller creates (fewer at the deadline). */
+  private async createBatch(name: string, spec: InstanceSpec, batch: CreateBatch, signal: AbortSignal | undefined): Promise<Instance[]> {
+    // Let every creation asked for in the same turn join, then close the batch: later ones make the next.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.openBatches.delete(name);
+    signal?.throwIfAborted();
+    await this.applySecrets(spec);
+    const imagePullSecret = await this.applyPullSecret();
+    const before = new Set(this.livePods(spec.service, spec.revision).map((i) => i.id));
+    await Promise.all([
+      this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent, imagePullSecret }, before.size + batch.size)),
+      // The revision's Service beside it, so its endpoints exist before any weight moves to it.
+      this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port)),
+    ]);
+    const fresh = (): Instance[] => this.livePods(spec.service, spec.revision).filter((i) => !before.has(i.id) && !this.claimed.has(i.id));
+    await this.waitFor(() => (fresh().length >= batch.size ? true : undefined), POD_APPEARS_MS, signal);
+    const pods = fresh().slice(0, batch.size);
+    for (const pod of pods) this.claimed.add(pod.id);
+    return pods;
   }
 
   async listInstances(filter: InstanceFilter): Promise<Instance[]> {
@@ -262,6 +279,12 @@ export class KubernetesRuntime implements Runtime {
       throw new SlipwayError("INTERNAL", `the Kubernetes runtime of ${this.scope.system}/${this.scope.environment} was asked to run ${spec.service} of ${spec.system}/${spec.environment}`);
     }
   }
+}
+
+/** Creations of one revision carried out by one ReplicaSet scale: pods[i] is the i-th caller's. */
+interface CreateBatch {
+  size: number;
+  pods: Promise<Instance[]>;
 }
 
 /** The instance spec as the pod template the object builders take: secrets by name, Slipway's own variables from labels. */
