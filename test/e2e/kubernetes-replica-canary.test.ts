@@ -214,4 +214,16 @@ describe("canary split by replicas on a real cluster (kubernetes.traffic: replic
     assert.ok((r.byBody["v2"] ?? 0) > 0, `the canary served its share before the analysis failed: ${JSON.stringify(r.byBody)}`);
     assert.deepEqual(await sample(50), { v1: 50 });
   });
+
+  it("a rolling update in the same mode: revisions join and leave the one Service as pods, no failed request", async () => {
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
+    const load = startLoad(ENDPOINT, 100);
+    const deployed = await cli("deploy", "hello", "--env", "k8s", "--digest", images["v2"] as string);
+    await sleep(3000);
+    const r = await load.stop();
+    console.log(describeLoad("rolling update (replicas)", r));
+    assertSucceeded(deployed, "rolling update to v2");
+    assertNoFailures(r, 100);
+    assert.deepEqual(await sample(50), { v2: 50 });
+  });
 });
