@@ -7,6 +7,7 @@
 import { loadSystem, type LoadedService, type LoadedSystem } from "../config/load-system.js";
 import { analysisMetricsFor } from "../delivery/analysis/create-provider.js";
 import type { AnalysisMetric } from "../delivery/analysis/analysis-run.js";
+import type { RevisionCounters } from "../delivery/analysis/router-provider.js";
 import { environmentLockPath, lockHolder } from "../delivery/controller/controller-lock.js";
 import { dockerEngineStateOf } from "../delivery/controller/replica-repairer.js";
 import { createServiceController, type ServiceController } from "../delivery/controller/service-controller.js";
@@ -122,6 +123,20 @@ export function endpointsOf(session: Pick<EnvironmentSession, "portOffset" | "en
   return { endpoint: `http://127.0.0.1:${endpointPort(service, session.portOffset, fixed)}`, ...(preview === undefined ? {} : { preview: `http://127.0.0.1:${preview}` }) };
 }
 
+/** A revision's cumulative counters from the environment's router, as the analysis' router metrics read them; latency percentiles over the last `latencyWindowMs` (the router's default when unset). */
+export async function routerCountersOf(session: EnvironmentSession, service: string, revision: string, latencyWindowMs?: number): Promise<RevisionCounters> {
+  const stats = await session.router.revisionStats(service, latencyWindowMs === undefined ? {} : { latencyWindowMs });
+  const r = stats.revisions[revision];
+  return {
+    requests: r?.requests ?? 0,
+    responses5xx: r?.responses5xx ?? 0,
+    connectionErrors: r?.connectionErrors ?? 0,
+    countersSince: stats.countersSince,
+    ...(r?.latencyHistogram === undefined ? {} : { latencyHistogram: r.latencyHistogram }),
+    ...(r?.latency === undefined ? {} : { latencyMs: { p50: r.latency.p50Ms, p95: r.latency.p95Ms, p99: r.latency.p99Ms, average: r.avgResponseMs } }),
+  };
+}
+
 /** The rollout controller of one service, its analysis reading the environment's router counters. */
 export function controllerFor(session: EnvironmentSession, service: LoadedService): ServiceController {
   const metricsFor = (names: readonly string[]): AnalysisMetric[] =>
@@ -129,18 +144,7 @@ export function controllerFor(session: EnvironmentSession, service: LoadedServic
       system: session.system.config.system,
       engine: session.engine,
       ...(session.kubernetes === undefined ? {} : { kubernetesJobs: { cluster: session.kubernetes.cluster, scope: session.kubernetes.scope, service: service.config.name, port: service.config.port } }),
-      readRouterCounters: async (revision) => {
-        const stats = await session.router.revisionStats(service.config.name);
-        const r = stats.revisions[revision];
-        return {
-          requests: r?.requests ?? 0,
-          responses5xx: r?.responses5xx ?? 0,
-          connectionErrors: r?.connectionErrors ?? 0,
-          countersSince: stats.countersSince,
-          ...(r?.latencyHistogram === undefined ? {} : { latencyHistogram: r.latencyHistogram }),
-          ...(r?.latency === undefined ? {} : { latencyMs: { p50: r.latency.p50Ms, p95: r.latency.p95Ms, p99: r.latency.p99Ms, average: r.avgResponseMs } }),
-        };
-      },
+      readRouterCounters: (revision) => routerCountersOf(session, service.config.name, revision),
     });
   // On Docker, an instance stopped by the engine's own shutdown is left to its restart policy for a while (ADR 25).
   const engineStateOf = session.kubernetes === undefined ? { engineStateOf: dockerEngineStateOf(session.engine) } : {};

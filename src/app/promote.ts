@@ -26,6 +26,7 @@ import { returnToEntry, unhealthyServices, type GroupOptions } from "./group-rol
 import { promotionVerdict } from "./promotion.js";
 import { takeSnapshot } from "./recovery.js";
 import { releaseServices } from "./release.js";
+import { soakAnalysisOrWhyNot } from "./soak-analysis.js";
 import { serviceStatus } from "./status.js";
 
 export interface PromoteRequest {
@@ -171,7 +172,7 @@ async function checkGate(source: EnvironmentSession, target: EnvironmentSession,
     if (row.health !== "healthy") unhealthy[service] = row.health ?? "unknown";
   }
   await source.router.close();
-  const verdict = promotionVerdict(target.system, target.store, target.environment.name, wanted, unhealthy);
+  const verdict = promotionVerdict(target.system, target.store, target.environment.name, wanted, unhealthy, Date.now(), await soakAnalysisOrWhyNot(target.system, target.store, target.environment.name, wanted));
   if (verdict.allowed) return;
   throw new SlipwayError("RELEASE_BLOCKED", `${target.environment.name} does not let the lock of ${source.environment.name} in yet; nothing was rolled out:\n  ${verdict.unmet.map((u) => `${u.rule}: ${u.message}`).join("\n  ")}`, {
     hint: `\`slipway status\` shows what each environment waits for; \`slipway approve --env ${target.environment.name} <service>\` records an approval`,

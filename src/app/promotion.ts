@@ -6,12 +6,12 @@
 // same gate.
 import { loadSystem, type LoadedSystem } from "../config/load-system.js";
 import { servingRevision } from "../delivery/controller/begin-rollout.js";
-import type { RolloutStore } from "../delivery/controller/store-port.js";
+import type { RolloutRecord, RolloutStore } from "../delivery/controller/store-port.js";
 import { SlipwayError } from "../domain/errors.js";
 import { expandOwners, sameIdentity } from "../domain/release-policy.js";
 import { findNamed } from "../domain/unknown-name.js";
 import type { Identity } from "../release/identity.js";
-import { type EvidenceRun, type GateVerdict, type Lock, lockDifference, PromotionPath, promotionGate } from "../domain/promotion-path.js";
+import { type EvidenceRun, type GateVerdict, type Lock, lockDifference, PromotionPath, promotionGate, type SourceFacts } from "../domain/promotion-path.js";
 import { SqliteCompatibilityRunStore } from "../store/sqlite/compatibility-run-store.js";
 import { SqliteEnvironmentApprovalStore } from "../store/sqlite/environment-approval-store.js";
 import { SqliteIntegrationRunStore } from "../store/sqlite/integration-run-store.js";
@@ -45,14 +45,20 @@ export function environmentLock(rollouts: RolloutStore, system: LoadedSystem, en
  * is in flight or when nothing recorded says.
  */
 export function servingSinceMs(rollouts: RolloutStore, scope: { system: string; environment: string; service: string }, digest: string): number | undefined {
+  const start = windowStart(rollouts, scope, digest);
+  return start === undefined ? undefined : Date.parse(start.updatedAt);
+}
+
+/** The finished rollout whose end began the service's unbroken run of serving `digest` (servingSinceMs is its end). */
+export function windowStart(rollouts: RolloutStore, scope: { system: string; environment: string; service: string }, digest: string): RolloutRecord | undefined {
   const images = new Map(rollouts.listRevisions(scope).map((r) => [r.name, digestOf(r.image)]));
-  let since: number | undefined;
+  let start: RolloutRecord | undefined;
   for (const rollout of rollouts.listRollouts(scope, 50)) {
-    if (!rollout.finished) return since;
+    if (!rollout.finished) return start;
     if (images.get(servingRevision(rollout) ?? "") !== digest) break;
-    since = Date.parse(rollout.updatedAt);
+    start = rollout;
   }
-  return since;
+  return start;
 }
 
 /** Integration test and load test runs in the environment, with what they had deployed. */
@@ -91,7 +97,7 @@ export function environmentApprovals(store: SqliteStore, system: LoadedSystem, e
  * says which services of the source environment are not healthy now, and why
  * (from the runtime and router, as `slipway status` judges them).
  */
-export function promotionVerdict(system: LoadedSystem, store: SqliteStore, target: string, lock: Lock, unhealthy: Readonly<Record<string, string>>, nowMs = Date.now()): GateVerdict {
+export function promotionVerdict(system: LoadedSystem, store: SqliteStore, target: string, lock: Lock, unhealthy: Readonly<Record<string, string>>, nowMs = Date.now(), analysis?: SourceFacts["analysis"]): GateVerdict {
   const path = PromotionPath.of(system.config.environments);
   const rollouts = new SqliteRolloutStore(store.db);
   const source = path.predecessor(target);
@@ -109,7 +115,7 @@ export function promotionVerdict(system: LoadedSystem, store: SqliteStore, targe
   return promotionGate(path, target, {
     lock,
     current,
-    source: { lock: sourceLock, servingSinceMs: servingSince, unhealthy },
+    source: { lock: sourceLock, servingSinceMs: servingSince, unhealthy, ...(analysis === undefined ? {} : { analysis }) },
     evidence: source === undefined ? [] : [...evidenceIn(store, name, source), ...compatibilityEvidenceFor(store, name, target)],
     approvedBy: environmentApprovals(store, system, target, lock),
     nowMs,

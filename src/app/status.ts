@@ -17,6 +17,7 @@ import { untilPausedByHand } from "./drive.js";
 import { openEnvironmentOf, scopeOf, type EnvironmentSession } from "./environment.js";
 import { environmentLock, promotionVerdict } from "./promotion.js";
 import { countReady } from "./ready-instances.js";
+import { soakAnalysisOrWhyNot } from "./soak-analysis.js";
 
 /** One row of `slipway status`; every cell is text (as the CLI prints it and `--json` gives it). */
 export interface ServiceStatusRow {
@@ -87,7 +88,7 @@ export async function statusReport(config: string, opts: { env?: string }): Prom
       const unhealthy = Object.fromEntries((await rowsOf(from)).filter((r) => r.health !== undefined && r.health !== "healthy").map((r) => [r.service, r.health ?? ""]));
       const sourceLock = environmentLock(rollouts, system, from);
       const here = environmentLock(rollouts, system, envName);
-      const verdict = promotionVerdict(system, store, envName, sourceLock, unhealthy);
+      const verdict = promotionVerdict(system, store, envName, sourceLock, unhealthy, Date.now(), await soakAnalysisOrWhyNot(system, store, envName, sourceLock));
       const behind = lockDifference(sourceLock, here).map((service) => ({ service, here: here[service] === undefined ? "none" : shortDigest(here[service] ?? ""), from: shortDigest(sourceLock[service] ?? "") }));
       promotion.push({ environment: envName, from, behind, blocked: verdict.unmet.map((u) => u.message) });
     }

@@ -559,6 +559,14 @@ describe("loadSystem", () => {
       ],
     },
     {
+      name: "a soak metric that is not a router metric (a soak judges its window from the router's counters)",
+      files: {
+        "slipway.yaml": SYSTEM.replace("{ name: prod, registry: prod }", "{ name: prod, registry: prod, promotion: { soak: { minutes: 5, analysis: { metrics: [errors] } } } }"),
+        "services/a/slipway.service.yaml": service("a", metric("successCondition: result == true", "{ web: { url: http://127.0.0.1:9/ok, jsonPath: $.ok } }")),
+      },
+      expected: ['slipway.yaml:7:90 environments[1].promotion.soak.analysis.metrics[0]: "errors" is not a router metric; a soak is judged over its window from the router\'s counters | name a router metric (provider: { router: … })'],
+    },
+    {
       name: "a service of a Kubernetes environment on a port the gateway does not listen on, with a free one to take",
       files: { "slipway.yaml": withK8s("{ a: 23085 }"), "services/a/slipway.service.yaml": service("a"), "services/b/slipway.service.yaml": service("b") },
       expected: [

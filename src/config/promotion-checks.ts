@@ -1,7 +1,7 @@
 // The environments' promotion path and rules, checked before any promotion:
 // one path (a root, one predecessor and at most one successor each, no
 // cycles, known names), and rules that can be met — evidence the system has
-// tests for, soak metrics some service defines and can judge without a canary.
+// tests for, soak metrics some service defines as a router metric judged without a canary.
 import type { SystemConfig } from "../domain/config-schema.js";
 import { didYouMean } from "../domain/did-you-mean.js";
 import type { ConfigProblem } from "../domain/errors.js";
@@ -39,7 +39,9 @@ function ruleProblems(system: SystemConfig, source: YamlSource, services: readon
     if (metric === undefined) {
       const guess = didYouMean(name, metrics.keys());
       problems.push(problemAt(source, path, `no service defines the analysis metric "${name}"`, guess !== undefined ? `did you mean "${guess}"?` : `define it under analysis.metrics in a slipway.service.yaml${metrics.size > 0 ? ` (defined: ${[...metrics.keys()].sort().join(", ")})` : ""}`));
-    } else if (metric.provider.router?.compareWithStable === true) {
+    } else if (metric.provider.router === undefined) {
+      problems.push(problemAt(source, path, `"${name}" is not a router metric; a soak is judged over its window from the router's counters`, "name a router metric (provider: { router: … })"));
+    } else if (metric.provider.router.compareWithStable === true) {
       problems.push(problemAt(source, path, `"${name}" compares a canary with the stable, but a soak has no canary`, "name a metric with fixed conditions (compareWithStable: false)"));
     }
   });

@@ -126,9 +126,11 @@ describe("promotion gate", () => {
   it("judges the soak analysis when the rules name one", () => {
     const p = PromotionPath.of([{ name: "test" }, { name: "staging", promotion: rules({ soak: { minutes: 1, analysis: { metrics: ["error-rate"] } } }) }]);
     assert.match(promotionGate(p, "staging", facts()).unmet[0]?.message ?? "", /soak analysis \(error-rate\) has not been judged/);
-    const failed = facts({ source: { ...facts().source, analysis: { passed: false, detail: "error-rate 0.2 > 0.01" } } });
+    const failed = facts({ source: { ...facts().source, analysis: { phase: "failed", detail: "error-rate 0.2 > 0.01" } } });
     assert.match(promotionGate(p, "staging", failed).unmet[0]?.message ?? "", /soak analysis failed in test: error-rate 0.2 > 0.01/);
-    assert.equal(promotionGate(p, "staging", facts({ source: { ...facts().source, analysis: { passed: true, detail: "" } } })).allowed, true);
+    const noData = facts({ source: { ...facts().source, analysis: { phase: "not-judged", detail: "no data: no requests reached r2 in the last 60 s" } } });
+    assert.match(promotionGate(p, "staging", noData).unmet[0]?.message ?? "", /soak analysis \(error-rate\) could not be judged over the window in test: no data/);
+    assert.equal(promotionGate(p, "staging", facts({ source: { ...facts().source, analysis: { phase: "passed", detail: "" } } })).allowed, true);
   });
 
   it("counts the target environment's approvals per entering service", () => {

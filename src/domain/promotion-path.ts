@@ -147,8 +147,12 @@ export interface SourceFacts {
   servingSinceMs: Readonly<Record<string, number>>;
   /** Per service that is not healthy now: why (e.g. "degraded: 1/2 ready"). */
   unhealthy: Readonly<Record<string, string>>;
-  /** The soak analysis' verdict over the window, when the rules name one and it has been judged. */
-  analysis?: { passed: boolean; detail: string };
+  /**
+   * The soak analysis' metrics judged over the window, when the rules name
+   * one: passed, failed, or not judged (no data in the window, no reading at
+   * its start) with why.
+   */
+  analysis?: { phase: "passed" | "failed" | "not-judged"; detail: string };
 }
 
 export interface GateFacts {
@@ -296,7 +300,10 @@ function soakRules(soak: NonNullable<PromotionRulesConfig["soak"]>, source: stri
     return [{ rule: "soak", services: last, message: `soaking in ${source}: ${formatDuration(soaked)} of ${formatDuration(needMs)}` }];
   }
   if (soak.analysis === undefined) return [];
-  if (facts.source.analysis === undefined) return [{ rule: "soak", services: [...entering], message: `soak analysis (${soak.analysis.metrics.join(", ")}) has not been judged over the window in ${source}` }];
-  if (!facts.source.analysis.passed) return [{ rule: "soak", services: [...entering], message: `soak analysis failed in ${source}: ${facts.source.analysis.detail}` }];
+  const analysis = facts.source.analysis;
+  const metrics = soak.analysis.metrics.join(", ");
+  if (analysis === undefined) return [{ rule: "soak", services: [...entering], message: `soak analysis (${metrics}) has not been judged over the window in ${source}` }];
+  if (analysis.phase === "not-judged") return [{ rule: "soak", services: [...entering], message: `soak analysis (${metrics}) could not be judged over the window in ${source}: ${analysis.detail}` }];
+  if (analysis.phase === "failed") return [{ rule: "soak", services: [...entering], message: `soak analysis failed in ${source}: ${analysis.detail}` }];
   return [];
 }

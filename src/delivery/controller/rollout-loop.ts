@@ -14,6 +14,8 @@ import { WakeSignal } from "./wake-signal.js";
 /** The longest the loop sleeps: commands from other processes arrive through the store, which is polled. */
 const MAX_SLEEP_MS = 500;
 const BACKOFF_MS = 2_000;
+/** How long the end of a rollout waits for the router's counters (the soak analysis' starting mark). */
+const MARK_TIMEOUT_MS = 5_000;
 
 export interface PlanReport {
   state: RolloutState;
@@ -70,6 +72,7 @@ export class RolloutLoop {
         if (result.kind === "complete") {
           this.store.finishRollout(rolloutId, result.outcome);
           this.world.deps.analyses.stopAll();
+          if (result.outcome === "healthy") await this.markCounters(rolloutId, plan.state.targetRevision, options.onWarning);
           return { kind: "complete", outcome: result.outcome, state: plan.state };
         }
         if (options.stopWhen?.(plan.state) === true) return { kind: "stopped", state: plan.state };
@@ -82,6 +85,21 @@ export class RolloutLoop {
         this.wake.clear();
       }
       await this.wake.sleep(Math.max(0, Math.min((untilMs ?? Infinity) - Date.now(), MAX_SLEEP_MS)), options.signal);
+    }
+  }
+
+  /**
+   * Reads the router's counters of the revision the rollout left serving and
+   * keeps them with the rollout: a soak's analysis judges the window from
+   * here (ADR 25). Best effort, bounded: a router that cannot say leaves no
+   * mark, and the soak analysis then says it cannot judge that window.
+   */
+  private async markCounters(rolloutId: string, revision: string, onWarning?: (line: string) => void): Promise<void> {
+    try {
+      const counters = await Promise.race([this.world.revisionCounters(revision), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), MARK_TIMEOUT_MS).unref())]);
+      if (counters !== undefined) this.store.saveCountersMark(rolloutId, { revision, ...counters, at: new Date().toISOString() });
+    } catch (err) {
+      onWarning?.(`warning: the router's counters of ${revision} could not be read at the end of rollout ${rolloutId} (a soak analysis cannot judge its window): ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 

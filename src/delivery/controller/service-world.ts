@@ -32,6 +32,13 @@ export interface WorldSnapshot {
 export class ServiceWorld {
   constructor(readonly deps: ServiceWorldDeps) {}
 
+  /** The router's cumulative counters of one revision (summed over its instances) and since when they count. */
+  async revisionCounters(revision: string): Promise<{ requests: number; responses5xx: number; connectionErrors: number; countersSince: string }> {
+    const stats = await this.deps.router.revisionStats(this.deps.scope.service);
+    const r = stats.revisions[revision];
+    return { requests: r?.requests ?? 0, responses5xx: r?.responses5xx ?? 0, connectionErrors: r?.connectionErrors ?? 0, countersSince: stats.countersSince };
+  }
+
   get scope(): ServiceScope {
     return this.deps.scope;
   }

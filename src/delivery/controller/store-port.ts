@@ -52,6 +52,22 @@ export interface RolloutOrigin {
   groupId?: string;
 }
 
+/**
+ * The router's cumulative counters of the revision a rollout left serving,
+ * read when it finished healthy: where a soak window's analysis starts
+ * counting (the counters are cumulative, so the window is now minus this).
+ */
+export interface CountersMark {
+  revision: string;
+  requests: number;
+  responses5xx: number;
+  connectionErrors: number;
+  /** When the router's counters started; a different value now means they started again. */
+  countersSince: string;
+  /** ISO time of the reading. */
+  at: string;
+}
+
 export interface QueuedCommand {
   id: number;
   rolloutId: string;
@@ -80,6 +96,9 @@ export interface RolloutStore {
    * appends the environment's lock to its history.
    */
   finishRollout(id: string, outcome: CompletionOutcome): void;
+  /** Keeps the counters read when the rollout finished healthy (a soak's analysis window starts there). */
+  saveCountersMark(id: string, mark: CountersMark): void;
+  countersMark(id: string): CountersMark | undefined;
   /** Digests aborted in the service's environments (one environment when given), newest first. */
   abortedImages(filter: { system: string; service: string; environment?: string }): AbortedImage[];
   /** Re-opens a finished rollout for a retry; refused when another rollout of the service is in flight. */

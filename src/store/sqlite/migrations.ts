@@ -354,4 +354,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX compatibility_runs_by_digest ON compatibility_runs (system, service, digest, status, started_at);
     `,
   },
+  {
+    version: 14,
+    name: "rollout-counter-marks",
+    sql: `
+      -- The router's cumulative counters of the revision a rollout left serving, read when it finished healthy
+      -- (JSON: revision, requests, responses5xx, connectionErrors, countersSince, at): a soak's analysis window starts there.
+      CREATE TABLE rollout_counter_marks (
+        rollout_id TEXT PRIMARY KEY REFERENCES rollouts (id) ON DELETE CASCADE,
+        mark       TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];

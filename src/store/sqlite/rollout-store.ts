@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import type { Strategy } from "../../domain/config-schema.js";
 import { SlipwayError } from "../../domain/errors.js";
 import type { Measurement } from "../../delivery/analysis/metric-provider.js";
-import type { AbortedImage, QueuedCommand, RevisionRecord, RolloutOrigin, RolloutRecord, RolloutStore, ServiceScope } from "../../delivery/controller/store-port.js";
+import type { AbortedImage, CountersMark, QueuedCommand, RevisionRecord, RolloutOrigin, RolloutRecord, RolloutStore, ServiceScope } from "../../delivery/controller/store-port.js";
 import type { Command, CompletionOutcome, RolloutState } from "../../delivery/types.js";
 import { SqliteLockHistoryStore } from "./lock-history-store.js";
 
@@ -154,6 +154,15 @@ export class SqliteRolloutStore implements RolloutStore {
         )
         .run(scope.system, scope.environment, scope.service, digest, target.version ?? null, id, rollout.state.abortReason ?? null, now);
     })();
+  }
+
+  saveCountersMark(id: string, mark: CountersMark): void {
+    this.db.prepare("INSERT INTO rollout_counter_marks (rollout_id, mark) VALUES (?, ?) ON CONFLICT (rollout_id) DO UPDATE SET mark = excluded.mark").run(id, JSON.stringify(mark));
+  }
+
+  countersMark(id: string): CountersMark | undefined {
+    const row = this.db.prepare("SELECT mark FROM rollout_counter_marks WHERE rollout_id = ?").get(id) as { mark: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.mark) as CountersMark);
   }
 
   abortedImages(filter: { system: string; service: string; environment?: string }): AbortedImage[] {
