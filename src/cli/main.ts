@@ -49,7 +49,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-c, --config <path>", "slipway.yaml, or a folder at or below it", process.cwd())
     .option("--json", "machine-readable output", false)
     .option("--debug", "show stacks with errors", false)
-    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, reject, deploy, rollout, rollback")
+    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, reject, deploy, rollout, rollback, history")
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
     .showSuggestionAfterError(true);
@@ -211,7 +211,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .description("an environment's lock history: each change of its digests, what changed, who, when, the result")
     .requiredOption("--env <env>", "the environment")
     .option("-n, --limit <n>", "the newest n entries", "50")
-    .action(run(async (ctx, opts: { env: string; limit?: string }) => (await commands.history()).historyCommand(ctx, opts)));
+    .action(localOrRemote(async (ctx, opts: { env: string; limit?: string }) => (await commands.history()).historyCommand(ctx, opts), async (ctx, r, opts) => (await commands.remote()).remoteHistory(ctx, r, opts)));
   program
     .command("status")
     .description("environment × service: version, digest, ready instances, traffic split")

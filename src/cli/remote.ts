@@ -1,6 +1,6 @@
 // The CLI's remote mode: with --server <url> (or SLIPWAY_SERVER) and a token
-// in SLIPWAY_TOKEN, status, releases, approve, deploy, rollout and rollback
-// go to a `slipway serve` over its API instead of this machine's store. The
+// in SLIPWAY_TOKEN, status, releases, approve, deploy, rollout, rollback and
+// history go to a `slipway serve` over its API instead of this machine's store. The
 // server's controller drives what they record; the CLI follows it.
 import type { EnvironmentLag, ServiceStatusRow } from "../app/status.js";
 import type { RolloutStatus } from "../app/rollout.js";
@@ -13,6 +13,8 @@ import type { ReleaseRecord } from "../release/types.js";
 import type { CommandContext, GlobalOptions } from "./main.js";
 import { printApproved, printRejected, printReleases } from "./commands/release.js";
 import { printRolloutStatus, printStatus } from "./commands/deploy.js";
+import { printHistory } from "./commands/history.js";
+import type { LockHistoryEntry } from "../domain/lock-history.js";
 
 export interface Remote {
   url: string;
@@ -72,6 +74,12 @@ const rolloutPath = (env: string, service: string): string => `/api/environments
 export async function remoteStatus(ctx: CommandContext, remote: Remote, opts: { env?: string }): Promise<number> {
   const report = await new RemoteClient(remote).get<{ services: ServiceStatusRow[]; promotion?: EnvironmentLag[] }>(`/api/status${opts.env === undefined ? "" : `?env=${encodeURIComponent(opts.env)}`}`);
   printStatus(ctx.output, ctx.globals.json, report);
+  return 0;
+}
+
+export async function remoteHistory(ctx: CommandContext, remote: Remote, opts: { env: string; limit?: string }): Promise<number> {
+  const { locks } = await new RemoteClient(remote).get<{ locks: LockHistoryEntry[] }>(`/api/environments/${encodeURIComponent(opts.env)}/history?limit=${Number(opts.limit ?? 50)}`);
+  printHistory(ctx.output, ctx.globals.json, locks);
   return 0;
 }
 

@@ -194,7 +194,7 @@ describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is no
     await until("v2 healthy after the restart", async () => ((await rollout()).outcome === "healthy" ? true : undefined));
     assert.deepEqual(await sample(10), { v2: 10 });
   });
-  it("the CLI's remote mode (--server, SLIPWAY_TOKEN) rolls back, deploys, promotes and reads status through the server", async () => {
+  it("the CLI's remote mode (--server, SLIPWAY_TOKEN) rolls back, deploys, promotes and reads status and history through the server", async () => {
     const remote = (token: string, ...args: string[]): Promise<CliResult> => runCli(["--server", API, ...args], { SLIPWAY_TOKEN: token });
     const refused = await remote(viewer, "deploy", "hello", "--env", "test", "--digest", images["v1"] as string);
     assert.equal(refused.code, 9, refused.stderr);
@@ -211,5 +211,11 @@ describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is no
     assert.deepEqual(await sample(10), { v2: 10 });
     const shown = await ok(await remote(viewer, "rollout", "status", "hello", "--env", "test"), "remote rollout status");
     assert.match(shown.stdout, /finished: healthy/);
+    // The environment's lock history, read through the server: the remote deploy, recorded with the server's user.
+    const history = await ok(await remote(viewer, "history", "--env", "test", "-n", "2"), "remote history");
+    assert.match(history.stdout, /LOCK +WHEN \(UTC\) +WHO +ACTION +RESULT/);
+    assert.equal(history.stdout.trim().split("\n").length, 3, history.stdout);
+    const locks = JSON.parse((await ok(await remote(viewer, "--json", "history", "--env", "test"), "remote history --json")).stdout) as { locks: { environment: string }[] };
+    assert.ok(locks.locks.length >= 2 && locks.locks.every((l) => l.environment === "test"), JSON.stringify(locks).slice(0, 300));
   });
 });
