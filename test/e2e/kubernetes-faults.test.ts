@@ -248,7 +248,8 @@ describe("rollout faults on a real Kubernetes cluster", { skip: scratch.skip }, 
     const r = await load.stop();
     console.log(describeLoad("undo to the one revision kept", r));
     assertSucceeded(undone, "rollout undo");
-    assertNoFailures(r, 500);
+    // At least 2 s of the load: an undo of 2 pods can take under 5 s now.
+    assertNoFailures(r, 200);
     await assertServes(ENDPOINT, "v2");
     const undoneView = await clusterView(cluster);
     assert.equal(undoneView.replicaSets[old], 2, JSON.stringify(undoneView));
