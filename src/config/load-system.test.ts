@@ -432,6 +432,11 @@ describe("loadSystem", () => {
       expected: ["services/a/slipway.service.yaml:11:25 analysis.metrics[0].successCondition: is never evaluated: with compareWithStable: true the router judges the canary against the stable itself | remove successCondition, or set compareWithStable: false to judge by it"],
     },
     {
+      name: "latency judge settings on an error-rate metric",
+      files: { "services/a/slipway.service.yaml": service("a", metric("interval: 1", "{ router: { metric: errorRate, compareWithStable: true, judge: { minDifferenceMs: 50 } } }")) },
+      expected: ["services/a/slipway.service.yaml:10:27 analysis.metrics[0].provider.router: maxRatio and minDifferenceMs judge latencies, not errorRate: judge an error rate with tolerance and confidence"],
+    },
+    {
       name: "a misspelled placeholder in a Prometheus query",
       files: { "services/a/slipway.service.yaml": service("a", metric("successCondition: result[0] < 0.01", "{ prometheus: { address: 'http://127.0.0.1:9090', query: 'rate(errors{rev=\"{{revison}}\"}[1m])' } }")) },
       expected: ['services/a/slipway.service.yaml:10:92 analysis.metrics[0].provider.prometheus.query: {{revison}} is not a placeholder slipway fills | did you mean {{revision}}?'],

@@ -470,12 +470,17 @@ const MetricProvider = z
             confidence: z.number().gt(0.5).lt(1).optional(),
             /** Allowed latency ratio canary / stable. */
             maxRatio: z.number().min(1).optional(),
+            /** A latency within this many ms of the stable's passes whatever the ratio (fast services: a few slow first requests). */
+            minDifferenceMs: z.number().min(0).optional(),
           })
           .optional(),
       })
       .check((ctx) => {
         if (ctx.value.judge !== undefined && !ctx.value.compareWithStable) {
           ctx.issues.push({ code: "custom", input: ctx.value, message: "judge settings need compareWithStable: true" });
+        }
+        if (ctx.value.metric === "errorRate" && (ctx.value.judge?.maxRatio !== undefined || ctx.value.judge?.minDifferenceMs !== undefined)) {
+          ctx.issues.push({ code: "custom", input: ctx.value, message: "maxRatio and minDifferenceMs judge latencies, not errorRate: judge an error rate with tolerance and confidence" });
         }
         if (ctx.value.compareWithStable && ctx.value.metric === "requestRate") {
           ctx.issues.push({ code: "custom", input: ctx.value, message: "requestRate cannot be compared with the stable; compare errorRate or a latency" });

@@ -45,6 +45,18 @@ describe("judgeLatency", () => {
     assert.deepEqual(slow, { phase: "failed", reason: "canary latencyP95 150 ms vs stable 100 ms over 500/500 requests: slower than 1.2 × stable (120 ms)" });
   });
 
+  it("passes a canary within minDifferenceMs of a fast stable whatever the ratio, and fails it beyond", () => {
+    const fastStable = { latencyMs: 1.92, requests: 80 };
+    assert.equal(judgeLatency("latencyP95", { latencyMs: 41.7, requests: 80 }, fastStable, { minRequests: 20, maxRatio: 2 }).phase, "failed");
+    assert.deepEqual(judgeLatency("latencyP95", { latencyMs: 41.7, requests: 80 }, fastStable, { minRequests: 20, maxRatio: 2, minDifferenceMs: 50 }), {
+      phase: "successful",
+      reason: "canary latencyP95 41.7 ms vs stable 1.92 ms over 80/80 requests: within 2 × stable or 50 ms more (51.9 ms)",
+    });
+    assert.equal(judgeLatency("latencyP95", { latencyMs: 402, requests: 80 }, fastStable, { minRequests: 20, maxRatio: 2, minDifferenceMs: 50 }).phase, "failed");
+    // Against a slow stable the ratio is the larger allowance.
+    assert.equal(judgeLatency("latencyP95", { latencyMs: 390, requests: 80 }, { latencyMs: 200, requests: 80 }, { minRequests: 20, maxRatio: 2, minDifferenceMs: 50 }).phase, "successful");
+  });
+
   it("is inconclusive on too few requests without reading the latencies", () => {
     assert.equal(
       judgeLatency("latencyP99", { latencyMs: NaN, requests: 3 }, { latencyMs: NaN, requests: 900 }).reason,

@@ -69,19 +69,26 @@ export interface LatencyJudgeOptions {
   minRequests: number;
   /** The canary may be this many times slower than stable: 1.2 allows 20%. */
   maxRatio: number;
+  /**
+   * A canary within this many milliseconds of stable passes whatever the
+   * ratio: against a 2 ms stable, a new instance's first slow requests
+   * double the p95 without telling anything about the version.
+   */
+  minDifferenceMs: number;
 }
 
-export const defaultLatencyJudge: LatencyJudgeOptions = { minRequests: 100, maxRatio: 1.2 };
+export const defaultLatencyJudge: LatencyJudgeOptions = { minRequests: 100, maxRatio: 1.2, minDifferenceMs: 0 };
 
 export function judgeLatency(label: string, canary: LatencySample, stable: LatencySample, options: Partial<LatencyJudgeOptions> = {}): JudgeVerdict {
-  const { minRequests, maxRatio } = { ...defaultLatencyJudge, ...options };
+  const { minRequests, maxRatio, minDifferenceMs } = { ...defaultLatencyJudge, ...options };
   if (canary.requests < minRequests || stable.requests < minRequests) {
     return { phase: "inconclusive", reason: `${label}: too few requests to judge: canary ${canary.requests}, stable ${stable.requests} (each side needs ${minRequests})` };
   }
   const observed = `canary ${label} ${formatMs(canary.latencyMs)} vs stable ${formatMs(stable.latencyMs)} over ${canary.requests}/${stable.requests} requests`;
-  const limit = stable.latencyMs * maxRatio;
-  if (canary.latencyMs > limit) return { phase: "failed", reason: `${observed}: slower than ${maxRatio} × stable (${formatMs(limit)})` };
-  return { phase: "successful", reason: `${observed}: within ${maxRatio} × stable (${formatMs(limit)})` };
+  const limit = Math.max(stable.latencyMs * maxRatio, stable.latencyMs + minDifferenceMs);
+  const allowed = minDifferenceMs > 0 ? `${maxRatio} × stable or ${formatMs(minDifferenceMs)} more (${formatMs(limit)})` : `${maxRatio} × stable (${formatMs(limit)})`;
+  if (canary.latencyMs > limit) return { phase: "failed", reason: `${observed}: slower than ${allowed}` };
+  return { phase: "successful", reason: `${observed}: within ${allowed}` };
 }
 
 /** Φ(z), from the complementary error function (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
