@@ -133,9 +133,10 @@ function processSignals(): { signal: AbortSignal; detach: () => void } {
 async function followFromStore(session: EnvironmentSession, service: LoadedService, rolloutId: string, pid: number, stopWhen: (s: RolloutState) => boolean, reporter: Reporter, expected: CompletionOutcome): Promise<DriveResult> {
   const where = { service: service.config.name, environment: session.environment.name, rolloutId };
   reporter.emit({ type: "rollout.following", ...where, pid });
+  const stepCount = service.config.strategy.canary?.steps.length;
   for (;;) {
     const record = session.rollouts.getRollout(rolloutId) as RolloutRecord;
-    reporter.emit({ type: "rollout.followed", ...where, state: record.state });
+    reporter.emit({ type: "rollout.followed", ...where, state: record.state, ...(stepCount === undefined ? {} : { stepCount }) });
     if (record.finished) return { rolloutId, end: { kind: "complete", outcome: record.outcome ?? "healthy", state: record.state }, expected, followedFrom: pid };
     if (stopWhen(record.state) && session.rollouts.nextCommand(rolloutId) === undefined) return { rolloutId, end: { kind: "stopped", state: record.state }, expected, followedFrom: pid };
     await new Promise((r) => setTimeout(r, 500));

@@ -20,7 +20,7 @@ export type AppEvent =
   | { type: "rollout.retrying"; service: string; environment: string; rolloutId: string; message: string }
   /** Another process drives the rollout; this one follows the store. */
   | { type: "rollout.following"; service: string; environment: string; rolloutId: string; pid: number }
-  | { type: "rollout.followed"; service: string; environment: string; rolloutId: string; state: RolloutState }
+  | { type: "rollout.followed"; service: string; environment: string; rolloutId: string; state: RolloutState; stepCount?: number }
   | { type: "instances.orphansRemoved"; service: string; environment: string; names: string[] }
   | { type: "controller.driving"; service: string; environment: string; rolloutId: string; strategy: string; phase: string }
   | { type: "controller.driveFailed"; service: string; environment: string; rolloutId: string; message: string; retryInMs: number }

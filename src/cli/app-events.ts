@@ -2,7 +2,7 @@
 // person reads (results on stdout, diagnostics on stderr).
 import type { AppEvent, Endpoints, Reporter } from "../app/events.js";
 import type { DriveResult } from "../app/drive.js";
-import { progressLine } from "../delivery/controller/progress-line.js";
+import { followedLine, progressLine } from "../delivery/controller/progress-line.js";
 import { paint, type Output } from "./output.js";
 
 /** "endpoint http://127.0.0.1:4309, preview http://127.0.0.1:14309" */
@@ -42,7 +42,7 @@ export function lineReporter(output: Output, opts: { json: boolean; prefixServic
         case "rollout.following":
           return err(event, `the controller of this rollout runs in process ${event.pid}; following it`);
         case "rollout.followed": {
-          const line = `${event.state.phase}${event.state.userPaused ? " (paused)" : ""} · ${event.state.message ?? ""}`;
+          const line = followedLine(event.state, event.stepCount);
           if (changed(event.rolloutId, line)) out(event, line);
           return;
         }

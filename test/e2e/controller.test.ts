@@ -133,6 +133,8 @@ describe("slipway controller --env", { skip: haproxyBinary() === undefined ? "ha
     const deployed = await cli("deploy", "hello", "--env", "test", "--digest", images["v1"] as string);
     ok(deployed, "deploy to the manual pause");
     assert.match(deployed.stderr, /following it/);
+    // The follower reports the steps it reads from the store, as the driving process would.
+    assert.match(deployed.stdout, /paused · step 2\/3/);
     await sleep(1500);
     const held = await rollout();
     assert.equal(held.finished, false);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Observed, RolloutState } from "../types.js";
-import { progressLine } from "./progress-line.js";
+import { followedLine, progressLine } from "./progress-line.js";
 
 const state = (over: Partial<RolloutState>): RolloutState => ({
   id: "r1",
@@ -37,5 +37,15 @@ describe("progressLine", () => {
 
   it("counts canary steps once there is a stable revision", () => {
     assert.match(progressLine(state({ stableRevision: "api-1", stepIndex: 1 }), { ...observed, weights: { "api-1": 90, "api-2": 10 } }, 4), /step 2\/4 · traffic api-1 90%, api-2 10%/);
+  });
+});
+
+describe("followedLine", () => {
+  it("shows a followed canary's step, analyses and message from the store, without the runtime's traffic and ready parts", () => {
+    const line = followedLine(
+      state({ stableRevision: "api-1", stepIndex: 1, message: "rolling out api-2 over api-1", analyses: [{ key: "a1-step-1", status: "running", measurements: { successful: 2, failed: 0 } } as RolloutState["analyses"][number]] }),
+      4,
+    );
+    assert.equal(line, "progressing · step 2/4 · analysis a1-step-1 running (2 ok, 0 failed) · rolling out api-2 over api-1");
   });
 });
