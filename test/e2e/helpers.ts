@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const cliPath = join(repoRoot, "bin", "slipway.js");
+export const cliPath = join(repoRoot, "bin", "slipway.js");
 
 export interface CliResult {
   code: number;

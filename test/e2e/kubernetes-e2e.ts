@@ -8,13 +8,14 @@
 // sampled until it answers as expected. A file keeps only its own system,
 // services and checks.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { repoRoot, runCli, until, type CliResult } from "./helpers.js";
+import { cliPath, repoRoot, runCli, until, type CliResult } from "./helpers.js";
 import { sample, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, systemYaml } from "./python-service.js";
 
@@ -148,6 +149,11 @@ export class KubernetesScratch {
     return `127.0.0.1:${this.options.registries.dev}/${this.options.system}/${service}@${this.images[version] ?? "?"}`;
   }
 
+  /** A CLI process left running (a fault test kills it with SIGKILL); its output is dropped. */
+  spawnCli(...args: string[]): ChildProcess {
+    return spawn(process.execPath, [cliPath, "--config", this.root, ...args], { stdio: "ignore", env: { ...process.env, NO_COLOR: "1", KUBECONFIG: this.k8s["KUBECONFIG"], ...this.options.cliEnv } });
+  }
+
   deploy(service: string, version: string): Promise<CliResult> {
     return this.cli("deploy", service, "--env", "k8s", "--digest", this.images[version] as string);
   }
@@ -193,4 +199,61 @@ export async function assertServes(port: number, body: string, n = 20): Promise<
   };
   await until(`every answer on ${port} is ${body}`, settled, GATEWAY_APPLIES_MS, 250).catch(() => undefined);
   assert.deepEqual(last, { [body]: n });
+}
+
+/** What runs of a system, by revision: its live pods' names (terminating ones left out) and each ReplicaSet's replicas. */
+export interface RevisionView {
+  pods: Record<string, string[]>;
+  replicaSets: Record<string, number>;
+}
+
+export async function revisionView(cluster: KubernetesCluster, namespace: string, system: string): Promise<RevisionView> {
+  const labelSelector = `org.slipway.system=${system}`;
+  const pods: Record<string, string[]> = {};
+  for (const p of (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items) {
+    if (p.metadata?.deletionTimestamp !== undefined) continue;
+    (pods[p.metadata?.labels?.["org.slipway.revision"] ?? "?"] ??= []).push(p.metadata?.name ?? "?");
+  }
+  const replicaSets: Record<string, number> = {};
+  for (const rs of (await cluster.apps.listNamespacedReplicaSet({ namespace, labelSelector })).items) replicaSets[rs.metadata?.labels?.["org.slipway.revision"] ?? "?"] = rs.spec?.replicas ?? 0;
+  return { pods, replicaSets };
+}
+
+/** Every ReplicaSet runs exactly its replicas: no duplicate pod, no pod without its ReplicaSet. */
+export function assertPodsMatchReplicaSets(view: RevisionView): void {
+  for (const [revision, replicas] of Object.entries(view.replicaSets)) assert.equal(view.pods[revision]?.length ?? 0, replicas, `ReplicaSet of ${revision}: ${JSON.stringify(view)}`);
+  for (const revision of Object.keys(view.pods)) assert.ok(revision in view.replicaSets, `pods of ${revision} without a ReplicaSet: ${JSON.stringify(view)}`);
+}
+
+/** The ready endpoints of a Service, as its EndpointSlices list them, counted by the revision label of the pod behind each. */
+export async function serviceEndpointsByRevision(cluster: KubernetesCluster, namespace: string, service: string): Promise<Record<string, number>> {
+  // Imported here: the whole client package costs every cluster test file a second or two to load.
+  const { DiscoveryV1Api } = await import("@kubernetes/client-node");
+  const slices = await cluster.config.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+  const counts: Record<string, number> = {};
+  for (const endpoint of slices.items.flatMap((s) => s.endpoints ?? [])) {
+    if (endpoint.conditions?.ready === false || endpoint.targetRef?.name === undefined) continue;
+    const pod = await cluster.core.readNamespacedPod({ name: endpoint.targetRef.name, namespace });
+    const revision = pod.metadata?.labels?.["org.slipway.revision"] ?? "?";
+    counts[revision] = (counts[revision] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** GETs on new connections to a ClusterIP from the host (the test cluster runs on it): kube-proxy picks an endpoint per connection. Answers by body. */
+export async function sampleClusterIp(ip: string, port: number, n: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.get({ host: ip, port, path: "/", agent: false, timeout: 5000 }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve(res.statusCode === 200 ? text : `HTTP ${res.statusCode}`));
+      });
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.on("error", reject);
+    });
+    counts[body] = (counts[body] ?? 0) + 1;
+  }
+  return counts;
 }

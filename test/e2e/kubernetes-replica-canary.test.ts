@@ -1,4 +1,4 @@
-// The canary split by replicas on a real Kubernetes cluster (ADR 25): an
+// The canary split by replicas on a real Kubernetes cluster (ADR 26): an
 // environment with `kubernetes.traffic: replicas`, as on a cluster without
 // Gateway API. One Service `hello` selects the pods of both revisions; a
 // canary weight becomes replica counts (total kept at the service's 4
@@ -11,7 +11,6 @@
 // listener 23083 (portOffset 23000 + endpoint port 83).
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,7 +20,7 @@ import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { removeNamespace, tearDownClusterTest, testClusterEnv } from "./kubernetes-e2e.js";
+import { removeNamespace, sampleClusterIp, tearDownClusterTest, testClusterEnv } from "./kubernetes-e2e.js";
 
 const DEV_REGISTRY = 18600;
 const PROD_REGISTRY = 18601;
@@ -54,24 +53,6 @@ async function livePods(cluster: KubernetesCluster): Promise<Record<string, numb
     if (p.metadata?.deletionTimestamp !== undefined) continue;
     const revision = p.metadata?.labels?.["org.slipway.revision"] ?? "?";
     counts[revision] = (counts[revision] ?? 0) + 1;
-  }
-  return counts;
-}
-
-/** GETs on new connections to the Service's ClusterIP from the host: kube-proxy picks an endpoint per connection. */
-async function sampleClusterIp(ip: string, port: number, n: number): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const body = await new Promise<string>((resolve, reject) => {
-      const req = http.get({ host: ip, port, path: "/", agent: false, timeout: 5000 }, (res) => {
-        let text = "";
-        res.on("data", (c: Buffer) => (text += c.toString()));
-        res.on("end", () => resolve(res.statusCode === 200 ? text : `HTTP ${res.statusCode}`));
-      });
-      req.on("timeout", () => req.destroy(new Error("timeout")));
-      req.on("error", reject);
-    });
-    counts[body] = (counts[body] ?? 0) + 1;
   }
   return counts;
 }

@@ -1,0 +1,237 @@
+// The traffic split by replicas (`kubernetes.traffic: replicas`, ADR 26) on
+// the real test cluster, beyond the canary's steps, abort and promote
+// (kubernetes-replica-canary.test.ts): under a constant keep-alive load
+// through the gateway (its HTTPRoute has one rule, to the Service `hello`
+// over every revision's weighted pods), counting every failed request:
+//
+//   - the process driving a canary killed with SIGKILL twice — `deploy` in a
+//     timed pause, then the `rollout resume` that took over in the middle of
+//     the next step (the canary's ReplicaSet scaled up, its new pod not yet
+//     in the Service) — and a last `rollout resume` completes it from the
+//     store and the cluster: at each kill the ReplicaSets and the Service's
+//     endpoints are the step's, at the end only the target's pods run, all
+//     of them endpoints, and no ReplicaSet or pod of another revision runs;
+//   - blue-green: the target at full size beside the stable, reachable only
+//     through the Service `hello-preview` (no header route in this mode), the
+//     stable Service unchanged; `rollout promote` switches it (the target's
+//     pods join the Service before the stable's leave) and the preview goes.
+//
+// Loopback ports (k8s-replica's range): registries 12400-12401; the gateway
+// listener 23084 (portOffset 23000 + endpoint port 84).
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
+import { until, type CliResult } from "./helpers.js";
+import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
+import {
+  assertPodsMatchReplicaSets,
+  assertServes,
+  assertSucceeded,
+  KubernetesScratch,
+  listenerAnswers,
+  revisionView,
+  sampleClusterIp,
+  serviceEndpointsByRevision,
+  writeService as writeServiceIn,
+} from "./kubernetes-e2e.js";
+import { pythonServer } from "./python-service.js";
+
+const ENDPOINT = 23084;
+const SYSTEM = "e2e-replica-faults";
+const NAMESPACE = `${SYSTEM}-k8s`;
+const REPLICAS = 4;
+
+const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `status, body = 200, (b"ok" if self.path == "/healthz" else VERSION.encode())`);
+
+const scratch = new KubernetesScratch({
+  system: SYSTEM,
+  registries: { dev: 12400, prod: 12401 },
+  environment: ["portOffset: 23000"],
+  kubernetes: ["traffic: replicas", "cpuRequestPercent: 10"],
+});
+const { root, images } = scratch;
+const cli = (...args: string[]): Promise<CliResult> => scratch.cli(...args);
+const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
+
+function writeService(strategy: string): void {
+  writeServiceIn(
+    root,
+    "hello",
+    `name: hello
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: 84 }
+# Tolerant probes: the shared test machine is often loaded far beyond its two cores.
+readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 5 }
+replicas: ${REPLICAS}
+terminationGracePeriodSeconds: 5
+resources: { memory: 48Mi, cpus: 0.1 }
+strategy: ${strategy}
+`,
+  );
+}
+
+interface StoredRollout {
+  finished: boolean;
+  outcome?: string;
+  state: { stepIndex: number; stableRevision?: string; targetRevision: string };
+}
+
+async function storedRollout(): Promise<StoredRollout | undefined> {
+  const status = await cli("--json", "rollout", "status", "hello", "--env", "k8s");
+  if (status.code !== 0) return undefined;
+  return (JSON.parse(status.stdout) as { rollout?: StoredRollout }).rollout;
+}
+
+/** The split the router keeps on the Service `hello` (annotation org.slipway.split), as revision → percent. */
+async function serviceSplit(cluster: KubernetesCluster): Promise<Record<string, number>> {
+  const service = await cluster.core.readNamespacedService({ name: "hello", namespace: NAMESPACE });
+  return Object.fromEntries(JSON.parse(service.metadata?.annotations?.["org.slipway.split"] ?? "[]") as [string, number][]);
+}
+
+/** The ReplicaSets and pods once the ReplicaSet controller has caught up with a scale a killed process left (pods match their ReplicaSets). */
+async function settledView(cluster: KubernetesCluster): Promise<Awaited<ReturnType<typeof revisionView>>> {
+  let view = await revisionView(cluster, NAMESPACE, SYSTEM);
+  const matches = (): boolean => Object.entries(view.replicaSets).every(([r, n]) => (view.pods[r]?.length ?? 0) === n) && Object.keys(view.pods).every((r) => r in view.replicaSets);
+  await until(
+    "pods match their ReplicaSets",
+    async () => {
+      view = await revisionView(cluster, NAMESPACE, SYSTEM);
+      return matches();
+    },
+    30_000,
+    300,
+  ).catch(() => undefined);
+  assertPodsMatchReplicaSets(view);
+  return view;
+}
+
+const running = (view: { replicaSets: Record<string, number> }): Record<string, number> => Object.fromEntries(Object.entries(view.replicaSets).filter(([, n]) => n > 0));
+
+describe("traffic split by replicas under faults, and blue-green in that mode, on a real cluster", { skip: scratch.skip }, () => {
+  let cluster: KubernetesCluster;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    writeService("{ rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }");
+    cluster = await scratch.setUp();
+    for (const version of ["v1", "v2", "v3"]) await scratch.buildAndPush("hello", version, serverPy, { APP_VERSION: version });
+    assertSucceeded(await scratch.deploy("hello", "v1"), "first deploy of v1");
+    await listenerAnswers(ENDPOINT, "v1");
+    await assertServes(ENDPOINT, "v1");
+  });
+
+  after(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    await scratch.tearDown();
+  });
+
+  it("kill -9 of deploy in a pause, then of the rollout resume that took over mid-step: a last resume completes from the store and the cluster; no failed request, no orphan", async () => {
+    writeService("{ canary: { steps: [{ setWeight: 25 }, { pause: { duration: 3 } }, { setWeight: 50 }, { pause: { duration: 2 } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    const load = startLoad(ENDPOINT, 100);
+    const deploying = scratch.spawnCli("deploy", "hello", "--env", "k8s", "--digest", images["v2"] as string);
+    children.push(deploying);
+    await until("the canary reaches its first pause", async () => ((await storedRollout())?.state.stepIndex ?? 0) >= 1, 120_000, 300);
+    deploying.kill("SIGKILL");
+    const stored = (await storedRollout()) as StoredRollout;
+    const { stableRevision, targetRevision } = stored.state;
+    assert.ok(stableRevision !== undefined && !stored.finished, JSON.stringify(stored));
+    const first = await settledView(cluster);
+    const firstEndpoints = await serviceEndpointsByRevision(cluster, NAMESPACE, "hello");
+    console.log(`# deploy killed at step ${stored.state.stepIndex + 1} (25%): ReplicaSets ${JSON.stringify(first.replicaSets)}, Service endpoints ${JSON.stringify(firstEndpoints)}, split ${JSON.stringify(await serviceSplit(cluster))}`);
+    assert.deepEqual(running(first), { [stableRevision]: 3, [targetRevision]: 1 }, "25% of 4 replicas: 1 canary pod beside 3 stable");
+    assert.deepEqual(firstEndpoints, { [stableRevision]: 3, [targetRevision]: 1 });
+    assert.deepEqual(await serviceSplit(cluster), { [stableRevision]: 75, [targetRevision]: 25 });
+
+    // The next driver: killed as soon as it scales the canary up for 50%, before its new pod can join the Service.
+    const resuming = scratch.spawnCli("rollout", "resume", "hello", "--env", "k8s");
+    children.push(resuming);
+    const targetReplicas = async (): Promise<number> => (await revisionView(cluster, NAMESPACE, SYSTEM)).replicaSets[targetRevision] ?? 0;
+    await until("the resumed canary scales up for 50%", async () => (await targetReplicas()) >= 2, 60_000, 50);
+    resuming.kill("SIGKILL");
+    const second = await settledView(cluster);
+    const secondEndpoints = await serviceEndpointsByRevision(cluster, NAMESPACE, "hello");
+    console.log(`# rollout resume killed stepping to 50%: ReplicaSets ${JSON.stringify(second.replicaSets)}, Service endpoints ${JSON.stringify(secondEndpoints)}, split ${JSON.stringify(await serviceSplit(cluster))}`);
+    assert.equal(second.replicaSets[targetRevision], 2, JSON.stringify(second));
+    assert.ok((second.replicaSets[stableRevision] ?? 0) >= 2, `the stable keeps its pods until the canary's are ready: ${JSON.stringify(second)}`);
+    const mid = await sample(40);
+    assert.ok((mid["v1"] ?? 0) > 0 && (mid["v2"] ?? 0) > 0, `both revisions serve while no process drives the rollout: ${JSON.stringify(mid)}`);
+
+    const resumedAt = Date.now();
+    const resumed = await cli("rollout", "resume", "hello", "--env", "k8s");
+    const resumeMs = Date.now() - resumedAt;
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("two kill -9 of the driving process mid-canary, then resume (replicas)", r));
+    console.log(`# the last rollout resume completed the canary in ${(resumeMs / 1000).toFixed(1)} s`);
+    assertSucceeded(resumed, "rollout resume");
+    const done = (await storedRollout()) as StoredRollout;
+    assert.ok(done.finished && done.outcome === "healthy", JSON.stringify(done));
+    assertNoFailures(r, 500);
+    assert.ok((r.byBody["v1"] ?? 0) > 0 && (r.byBody["v2"] ?? 0) > 0, JSON.stringify(r.byBody));
+    const end = await settledView(cluster);
+    assert.deepEqual(running(end), { [targetRevision]: REPLICAS }, `only the target's ReplicaSet runs pods: ${JSON.stringify(end)}`);
+    assert.deepEqual(Object.keys(end.pods), [targetRevision], `no pod of another revision: ${JSON.stringify(end)}`);
+    assert.deepEqual(Object.keys(end.replicaSets).sort(), [stableRevision, targetRevision].sort(), "no ReplicaSet the store does not know");
+    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [targetRevision]: REPLICAS }, "every target pod is an endpoint of the Service");
+    assert.deepEqual(await serviceSplit(cluster), { [targetRevision]: 100 });
+    await assertServes(ENDPOINT, "v2", 50);
+  });
+
+  it("blue-green: a full-size preview behind hello-preview only, then a promote under load switches the one Service; no failed request", async () => {
+    writeService("{ blueGreen: { scaleDownDelaySeconds: 0 } }");
+    const load = startLoad(ENDPOINT, 100);
+    const deployed = await scratch.deploy("hello", "v3");
+    const stored = (await storedRollout()) as StoredRollout;
+    const { stableRevision, targetRevision } = stored.state;
+    assert.ok(stableRevision !== undefined && !stored.finished, `${JSON.stringify(stored)}\n${deployed.stdout}${deployed.stderr}`);
+    assert.match(deployed.stdout, /promote/, deployed.stdout + deployed.stderr);
+
+    const preview = await settledView(cluster);
+    assert.deepEqual(running(preview), { [stableRevision]: REPLICAS, [targetRevision]: REPLICAS }, "the target at full size beside the stable");
+    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [stableRevision]: REPLICAS }, "the stable Service has only the stable's pods");
+    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello-preview"), { [targetRevision]: REPLICAS }, "the preview Service has the target's pods");
+    const previewIp = (await cluster.core.readNamespacedService({ name: "hello-preview", namespace: NAMESPACE })).spec?.clusterIP ?? "";
+    // kube-proxy programs a new Service's endpoints a moment after its EndpointSlice lists them (until then: EHOSTUNREACH).
+    const reachableMs = await until("kube-proxy serves hello-preview", async () => (await sampleClusterIp(previewIp, 8080, 1).catch((): Record<string, number> => ({})))["v3"] === 1, 30_000, 250);
+    const viaPreview = await sampleClusterIp(previewIp, 8080, 20);
+    const viaGateway = await sample(100);
+    console.log(`# blue-green preview: hello-preview (ClusterIP ${previewIp}) answered ${JSON.stringify(viaPreview)} (reachable ${(reachableMs / 1000).toFixed(1)} s after its endpoints were listed); the gateway ${JSON.stringify(viaGateway)}`);
+    assert.deepEqual(viaPreview, { v3: 20 });
+    assert.deepEqual(viaGateway, { v2: 100 });
+    const withHeader = await fetch(`http://127.0.0.1:${ENDPOINT}/`, { headers: { "X-Slipway-Canary": "always" } });
+    assert.equal(await withHeader.text(), "v2", "no header route to the preview in this mode");
+
+    const promoted = await cli("rollout", "promote", "hello", "--env", "k8s");
+    const returnedAt = Date.now();
+    let lateV2 = 0;
+    let inARow = 0;
+    while (inARow < 50 && Date.now() - returnedAt < 30_000) {
+      const one = await sample(1);
+      if ("v3" in one) inARow++;
+      else {
+        inARow = 0;
+        lateV2 += one["v2"] ?? 0;
+      }
+    }
+    const settledMs = Date.now() - returnedAt;
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("blue-green preview and promote (replicas)", r));
+    console.log(`# after promote returned: ${lateV2} more v2 answers, then only v3 (50 in a row after ${(settledMs / 1000).toFixed(1)} s)`);
+    assertSucceeded(promoted, "rollout promote");
+    assert.equal(inARow, 50, "every request goes to v3 after the switch");
+    assertNoFailures(r, 500);
+    const done = (await storedRollout()) as StoredRollout;
+    assert.ok(done.finished && done.outcome === "healthy", JSON.stringify(done));
+    const end = await settledView(cluster);
+    assert.deepEqual(running(end), { [targetRevision]: REPLICAS }, JSON.stringify(end));
+    assert.deepEqual(Object.keys(end.pods), [targetRevision], `no pod of another revision: ${JSON.stringify(end)}`);
+    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [targetRevision]: REPLICAS });
+    assert.equal(await cluster.read({ apiVersion: "v1", kind: "Service", metadata: { name: "hello-preview", namespace: NAMESPACE } }), undefined, "the preview Service is gone");
+    await assertServes(ENDPOINT, "v3", 50);
+  });
+});
