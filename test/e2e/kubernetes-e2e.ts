@@ -181,6 +181,27 @@ export async function tearDownClusterTest(t: { cluster: KubernetesCluster | unde
   rmSync(t.root, { recursive: true, force: true });
 }
 
+/**
+ * After a command that moved all traffic to `body` returned: samples one
+ * request at a time until `inARow` answers in a row are `body` (or
+ * `timeoutMs` passed), counting the other answers that came first (a
+ * gateway applies the change within its own delay).
+ */
+export async function answersUntilOnly(port: number, body: string, inARow = 50, timeoutMs = 30_000): Promise<{ late: Record<string, number>; inARow: number; ms: number }> {
+  const started = Date.now();
+  const late: Record<string, number> = {};
+  let run = 0;
+  while (run < inARow && Date.now() - started < timeoutMs) {
+    const one = await sample(port, 1);
+    if (body in one) run++;
+    else {
+      run = 0;
+      for (const [k, n] of Object.entries(one)) late[k] = (late[k] ?? 0) + n;
+    }
+  }
+  return { late, inARow: run, ms: Date.now() - started };
+}
+
 /** Waits until a gateway listener (a new one takes a moment) answers `body`. */
 export async function listenerAnswers(port: number, body: string, timeoutMs = 60_000): Promise<void> {
   await until(`the gateway on ${port} answers ${body}`, async () => body in (await sample(port, 1).catch(() => ({}))), timeoutMs);

@@ -20,7 +20,7 @@ import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { removeNamespace, sampleClusterIp, tearDownClusterTest, testClusterEnv } from "./kubernetes-e2e.js";
+import { answersUntilOnly, removeNamespace, sampleClusterIp, tearDownClusterTest, testClusterEnv } from "./kubernetes-e2e.js";
 
 const DEV_REGISTRY = 18600;
 const PROD_REGISTRY = 18601;
@@ -147,25 +147,14 @@ describe("canary split by replicas on a real cluster (kubernetes.traffic: replic
     await sleep(1000);
     const aborted = await cli("rollout", "abort", "hello", "--env", "k8s");
     // The EndpointSlice confirmed the canary's pods gone when abort returned; the gateway applies it within its throttle (2 s on Traefik).
-    const returnedAt = Date.now();
-    let lateV2 = 0;
-    let inARow = 0;
-    while (inARow < 50 && Date.now() - returnedAt < 30_000) {
-      const one = await sample(1);
-      if ("v1" in one) inARow++;
-      else {
-        inARow = 0;
-        lateV2 += one["v2"] ?? 0;
-      }
-    }
-    const settledMs = Date.now() - returnedAt;
+    const settled = await answersUntilOnly(ENDPOINT, "v1");
     await sleep(1000);
     const r = await load.stop();
     console.log(describeLoad("abort from 50% (replicas)", r));
-    console.log(`# after abort returned: ${lateV2} more v2 answers, then only v1 (50 in a row after ${(settledMs / 1000).toFixed(1)} s)`);
+    console.log(`# after abort returned: ${settled.late["v2"] ?? 0} more v2 answers, then only v1 (50 in a row after ${(settled.ms / 1000).toFixed(1)} s)`);
     assertSucceeded(aborted, "rollout abort");
     assertNoFailures(r, 100);
-    assert.equal(inARow, 50, "every request goes to v1 after the abort");
+    assert.equal(settled.inARow, 50, `every request goes to v1 after the abort: ${JSON.stringify(settled)}`);
     assert.deepEqual(await sample(100), { v1: 100 });
     for (let i = 0; i < 60 && JSON.stringify(Object.values(await livePods(cluster))) !== JSON.stringify([REPLICAS]); i++) await sleep(500);
     const podsAfter = await livePods(cluster);

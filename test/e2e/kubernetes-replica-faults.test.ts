@@ -26,6 +26,7 @@ import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { until, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import {
+  answersUntilOnly,
   assertPodsMatchReplicaSets,
   assertServes,
   assertSucceeded,
@@ -206,24 +207,13 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     assert.equal(await withHeader.text(), "v2", "no header route to the preview in this mode");
 
     const promoted = await cli("rollout", "promote", "hello", "--env", "k8s");
-    const returnedAt = Date.now();
-    let lateV2 = 0;
-    let inARow = 0;
-    while (inARow < 50 && Date.now() - returnedAt < 30_000) {
-      const one = await sample(1);
-      if ("v3" in one) inARow++;
-      else {
-        inARow = 0;
-        lateV2 += one["v2"] ?? 0;
-      }
-    }
-    const settledMs = Date.now() - returnedAt;
+    const switched = await answersUntilOnly(ENDPOINT, "v3");
     await sleep(1000);
     const r = await load.stop();
     console.log(describeLoad("blue-green preview and promote (replicas)", r));
-    console.log(`# after promote returned: ${lateV2} more v2 answers, then only v3 (50 in a row after ${(settledMs / 1000).toFixed(1)} s)`);
+    console.log(`# after promote returned: ${switched.late["v2"] ?? 0} more v2 answers, then only v3 (50 in a row after ${(switched.ms / 1000).toFixed(1)} s)`);
     assertSucceeded(promoted, "rollout promote");
-    assert.equal(inARow, 50, "every request goes to v3 after the switch");
+    assert.equal(switched.inARow, 50, `every request goes to v3 after the switch: ${JSON.stringify(switched)}`);
     assertNoFailures(r, 500);
     const done = (await storedRollout()) as StoredRollout;
     assert.ok(done.finished && done.outcome === "healthy", JSON.stringify(done));
