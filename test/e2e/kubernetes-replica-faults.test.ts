@@ -11,6 +11,10 @@
 //     store and the cluster: at each kill the ReplicaSets and the Service's
 //     endpoints are the step's, at the end only the target's pods run, all
 //     of them endpoints, and no ReplicaSet or pod of another revision runs;
+//   - `slipway controller` killed with SIGKILL while it shrinks the stable
+//     for a canary step (a stable pod taken out of the Service, not yet
+//     deleted), then `rollout abort`: the pod left drained is routed again,
+//     the stable is back at full size, every pod an endpoint, the canary gone;
 //   - blue-green: the target at full size beside the stable, reachable only
 //     through the Service `hello-preview` (no header route in this mode), the
 //     stable Service unchanged; `rollout promote` switches it (the target's
@@ -23,7 +27,7 @@ import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { until, type CliResult } from "./helpers.js";
+import { startControllerProcess, until, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import {
   answersUntilOnly,
@@ -223,5 +227,50 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [targetRevision]: REPLICAS });
     assert.equal(await cluster.read({ apiVersion: "v1", kind: "Service", metadata: { name: "hello-preview", namespace: NAMESPACE } }), undefined, "the preview Service is gone");
     await assertServes(ENDPOINT, "v3", 50);
+  });
+
+  it("kill -9 of the controller while it shrinks the stable for a canary step, then rollout abort: the drained pod serves again, the stable is whole, no failed request", async () => {
+    const stable = ((await storedRollout()) as StoredRollout).state.targetRevision;
+    writeService("{ canary: { steps: [{ setWeight: 50 }, { pause: {} }], scaleDownDelaySeconds: 0 } }");
+    const controller = await startControllerProcess(root, "k8s", { KUBECONFIG: scratch.k8s["KUBECONFIG"] });
+    children.push(controller.child);
+    const load = startLoad(ENDPOINT, 100);
+    const deploying = scratch.spawnCli("deploy", "hello", "--env", "k8s", "--digest", images["v1"] as string);
+    children.push(deploying);
+    const drained = async (): Promise<string[]> =>
+      (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.revision=${stable},org.slipway.serving=false` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined).map((p) => p.metadata?.name ?? "?");
+    await until("the controller drains a stable pod for the 50% step", async () => (await drained()).length > 0, 120_000, 50);
+    controller.child.kill("SIGKILL");
+    deploying.kill("SIGKILL");
+    const left = await drained();
+    const killed = await settledView(cluster);
+    const killedEndpoints = await serviceEndpointsByRevision(cluster, NAMESPACE, "hello");
+    const target = Object.keys(killed.replicaSets).find((r) => r !== stable && (killed.replicaSets[r] ?? 0) > 0) as string;
+    console.log(`# controller killed shrinking the stable: ReplicaSets ${JSON.stringify(killed.replicaSets)}, Service endpoints ${JSON.stringify(killedEndpoints)}, drained but alive: ${left.length}`);
+    assert.ok(target !== undefined, JSON.stringify(killed));
+
+    const aborted = await cli("rollout", "abort", "hello", "--env", "k8s");
+    assertSucceeded(aborted, "rollout abort");
+    let end = await settledView(cluster);
+    await until(
+      "the stable at full size, the canary gone",
+      async () => {
+        end = await settledView(cluster);
+        return JSON.stringify(running(end)) === JSON.stringify({ [stable]: REPLICAS }) && Object.keys(end.pods).length === 1;
+      },
+      60_000,
+      500,
+    ).catch(() => undefined);
+    const settled = await answersUntilOnly(ENDPOINT, "v3");
+    const r = await load.stop();
+    console.log(describeLoad("kill -9 of the controller mid-shrink, then abort (replicas)", r));
+    assertNoFailures(r, 500);
+    assert.ok((r.byBody["v1"] ?? 0) > 0, `the canary served before the kill: ${JSON.stringify(r.byBody)}`);
+    assert.equal(settled.inARow, 50, JSON.stringify(settled));
+    assert.deepEqual(running(end), { [stable]: REPLICAS }, JSON.stringify(end));
+    assert.deepEqual(Object.keys(end.pods), [stable], `no pod of the aborted canary: ${JSON.stringify(end)}`);
+    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [stable]: REPLICAS }, "every stable pod, the drained one too, is an endpoint again");
+    assert.deepEqual(await drained(), [], "no pod left out of the Service");
+    assert.equal(((await storedRollout()) as StoredRollout).outcome, "aborted");
   });
 });
