@@ -13,7 +13,6 @@ import assert from "node:assert/strict";
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { loadSystem } from "../../src/config/load-system.js";
@@ -23,7 +22,7 @@ import { SqliteReleaseStore } from "../../src/store/sqlite/release-store.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { storePath } from "../../src/store/store-path.js";
 import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
-import { addUser, startServe, type ServeProcess } from "./serve-process.js";
+import { addUser, pollUntil, startServe, type ServeProcess } from "./serve-process.js";
 
 const API_PORT = 29520;
 const BASE = `http://127.0.0.1:${API_PORT}`;
@@ -34,15 +33,7 @@ const root = mkdtempSync(join(tmpdir(), "slipway-pages-e2e-"));
 let serve: ServeProcess | undefined;
 let browser: Browser | undefined;
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serve?.log() ?? ""}`);
-    await sleep(100);
-  }
-}
+const until = pollUntil(() => serve?.log() ?? "", 100, 30_000);
 
 describe("dashboard pages: releases, CI runs, audit, users (chromium against slipway serve)", { skip: noBrowser() }, () => {
   const journal = { write: (() => undefined) as ReturnType<typeof runJournal>, log: "" };

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { DockerEngine } from "../../src/docker/engine.js";
@@ -16,7 +15,7 @@ import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
 import { runCli, type CliResult } from "./helpers.js";
 import { sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { addUser, startServe, type ServeProcess } from "./serve-process.js";
+import { addUser, apiCall, pollUntil, readRollout, startServe, type ServeProcess, type ServedRollout } from "./serve-process.js";
 
 const DEV_REGISTRY = 29490;
 const PROD_REGISTRY = 29491;
@@ -48,33 +47,9 @@ async function ok(result: CliResult, what: string): Promise<CliResult> {
   return result;
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(BASE + path, { method, headers: { authorization: `Bearer ${deployer}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-interface Rollout {
-  id: string;
-  finished: boolean;
-  outcome?: string;
-  state: { phase: string; pause?: { kind: string } };
-}
-
-async function rollout(env: string): Promise<Rollout> {
-  const r = await api("GET", `/api/environments/${env}/services/hello/rollout`);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return r.body["rollout"] as Rollout;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog()}`);
-    await sleep(250);
-  }
-}
+const api = (method: string, path: string, body?: unknown): ReturnType<typeof apiCall> => apiCall(BASE, deployer, method, path, body);
+const rollout = (env: string): Promise<ServedRollout> => readRollout(BASE, deployer, env);
+const until = pollUntil(serveLog, 250, 90_000);
 
 async function deployed(env: string, version: string): Promise<void> {
   const res = await api("POST", `/api/environments/${env}/services/hello/deploy`, { digest: images[version] });

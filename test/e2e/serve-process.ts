@@ -1,7 +1,9 @@
 // A real `slipway serve` as a child process, for the server's and the
 // dashboard's e2e tests and bench/dashboard.ts: start it and wait until it
 // listens, keep its output for failure messages, stop it with SIGTERM (its
-// graceful shutdown); add users through the CLI, log in over the API.
+// graceful shutdown); add users through the CLI, log in over the API, call
+// it with a token, read a service's rollout, and poll until something holds
+// (a timeout names what and shows the server's output).
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -59,4 +61,46 @@ export async function apiLogin(base: string, user: string, password: string): Pr
   const body = (await res.json()) as { csrfToken?: string };
   if (res.status !== 200 || body.csrfToken === undefined) throw new Error(`login as ${user} answered ${res.status}: ${JSON.stringify(body)}`);
   return { cookie: (res.headers.get("set-cookie") ?? "").split(";")[0] ?? "", csrfToken: body.csrfToken };
+}
+
+/** A JSON API call with a bearer token: the status and the parsed body. */
+export async function apiCall(base: string, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** A rollout as GET /api/environments/<env>/services/<service>/rollout answers it (the fields the tests read). */
+export interface ServedRollout {
+  id: string;
+  finished: boolean;
+  outcome?: string;
+  state: { phase: string; userPaused: boolean; pause?: { kind: string } };
+}
+
+/** The latest rollout of `service` in `env`; fails unless the server answers 200. */
+export async function readRollout(base: string, token: string, env: string, service = "hello"): Promise<ServedRollout> {
+  const r = await apiCall(base, token, "GET", `/api/environments/${env}/services/${service}/rollout`);
+  if (r.status !== 200) throw new Error(`GET the rollout of ${service} in ${env} answered ${r.status}: ${JSON.stringify(r.body)}`);
+  return r.body["rollout"] as ServedRollout;
+}
+
+/** Polls a probe until it returns a value. */
+export type Until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs?: number) => Promise<T>;
+
+/**
+ * An `until` that polls `probe` every `everyMs` until it returns a value other
+ * than undefined and resolves with it; after `timeoutMs` (default
+ * `defaultTimeoutMs`) it fails naming `what`, with `log()` (the serve process's
+ * output) so the failure shows what the server did.
+ */
+export function pollUntil(log: () => string, everyMs: number, defaultTimeoutMs: number): Until {
+  return async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = defaultTimeoutMs): Promise<T> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${log()}`);
+      await sleep(everyMs);
+    }
+  };
 }

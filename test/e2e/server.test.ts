@@ -8,14 +8,13 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { runCli, type CliResult } from "./helpers.js";
 import { sample as sampleOn } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
-import { startServe, type ServeProcess } from "./serve-process.js";
+import { apiCall, pollUntil, readRollout, startServe, type ServeProcess, type ServedRollout } from "./serve-process.js";
 
 const DEV_REGISTRY = 25590;
 const PROD_REGISTRY = 25591;
@@ -44,33 +43,9 @@ async function ok(result: CliResult, what: string): Promise<CliResult> {
   return result;
 }
 
-async function api(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(API + path, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-interface Rollout {
-  id: string;
-  finished: boolean;
-  outcome?: string;
-  state: { phase: string; userPaused: boolean; pause?: { kind: string } };
-}
-
-async function rollout(): Promise<Rollout> {
-  const r = await api("GET", "/api/environments/test/services/hello/rollout", viewer);
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return r.body["rollout"] as Rollout;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nserve log:\n${serveLog()}`);
-    await sleep(200);
-  }
-}
+const api = (method: string, path: string, token: string, body?: unknown): ReturnType<typeof apiCall> => apiCall(API, token, method, path, body);
+const rollout = (): Promise<ServedRollout> => readRollout(API, viewer, "test");
+const until = pollUntil(serveLog, 200, 60_000);
 
 /** Reads server-sent events until `match` holds for one; returns it. */
 async function nextEvent(stream: ReadableStreamDefaultReader<Uint8Array>, buffer: { text: string }, match: (type: string, data: Record<string, unknown>) => boolean, timeoutMs = 60_000): Promise<Record<string, unknown>> {
