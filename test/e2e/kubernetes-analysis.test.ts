@@ -18,7 +18,7 @@ import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { storePath } from "../../src/store/store-path.js";
 import { until, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, startLoad as startLoadOn } from "./keepalive-load.js";
-import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeHelloService } from "./kubernetes-e2e.js";
 import { pythonServer } from "./python-service.js";
 
 const ENDPOINT = 23082;
@@ -39,22 +39,11 @@ else: status, body = 200, VERSION.encode()`,
 const JOB_SCRIPT = "import os, sys, urllib.request; b = urllib.request.urlopen(os.environ['SLIPWAY_REVISION_URL'], timeout=10).read().decode(); print('revision ' + os.environ['SLIPWAY_REVISION'] + ' answered ' + b); sys.exit(0 if b.startswith('v') else 3)";
 
 function writeService(jobImage: string): void {
-  writeServiceIn(
+  writeHelloService(
     root,
-    "hello",
-    `name: hello
-owners: [e2e]
-build: { image: debian:bookworm-slim }
-port: 8080
-endpoint: { port: 82 }
-# Tolerant probes: the shared test machine is often loaded far beyond its two cores.
-readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 5 }
-replicas: 2
-terminationGracePeriodSeconds: 5
-# No CPU: requests = limits, and the shared test cluster has two cores to schedule.
-resources: { memory: 64Mi }
-strategy: { canary: { steps: [{ setWeight: 50 }, { analysis: { metrics: [smoke, stats] } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }
-analysis:
+    82,
+    "{ canary: { steps: [{ setWeight: 50 }, { analysis: { metrics: [smoke, stats] } }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }",
+    `analysis:
   metrics:
     - name: smoke
       provider: { job: { image: "${jobImage}", command: [python, -c, "${JOB_SCRIPT}"] } }

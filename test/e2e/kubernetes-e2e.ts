@@ -78,6 +78,32 @@ export function writeService(root: string, name: string, yaml: string): void {
   writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
 }
 
+/**
+ * The `hello` service of the fault and analysis tests: 2 replicas of a tiny
+ * Python server on gateway endpoint port `endpointPort`, probes tolerant of a
+ * loaded machine, memory only; `strategy` and `extra` (YAML blocks appended,
+ * e.g. `analysis:`) are the test's own.
+ */
+export function writeHelloService(root: string, endpointPort: number, strategy: string, extra = ""): void {
+  writeService(
+    root,
+    "hello",
+    `name: hello
+owners: [e2e]
+build: { image: debian:bookworm-slim }
+port: 8080
+endpoint: { port: ${endpointPort} }
+# Tolerant probes: the shared test machine is often loaded far beyond its two cores.
+readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 5 }
+replicas: 2
+terminationGracePeriodSeconds: 5
+# No CPU: requests = limits, and the shared test cluster has two cores to schedule.
+resources: { memory: 64Mi }
+strategy: ${strategy}
+${extra}`,
+  );
+}
+
 export interface ScratchSystemOptions {
   system: string;
   /** Loopback registries (`slipway up` runs them): ports of the test file's own range. */

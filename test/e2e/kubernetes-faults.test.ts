@@ -25,7 +25,7 @@ import { after, before, describe, it } from "node:test";
 import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { repoRoot, until, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, sample as sampleOn, startLoad as startLoadOn } from "./keepalive-load.js";
-import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeHelloService } from "./kubernetes-e2e.js";
 import { pythonServer } from "./python-service.js";
 
 const DEV_REGISTRY = 18590;
@@ -39,25 +39,7 @@ const serverPy = pythonServer(
 else: status, body = 200, VERSION.encode()`,
 );
 
-function writeService(strategy: string): void {
-  writeServiceIn(
-    root,
-    "hello",
-    `name: hello
-owners: [e2e]
-build: { image: debian:bookworm-slim }
-port: 8080
-endpoint: { port: 81 }
-# Tolerant probes: the shared test machine is often loaded far beyond its two cores.
-readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 5 }
-replicas: 2
-terminationGracePeriodSeconds: 5
-# No CPU: requests = limits, and the shared test cluster has two cores to schedule.
-resources: { memory: 64Mi }
-strategy: ${strategy}
-`,
-  );
-}
+const writeService = (strategy: string): void => writeHelloService(root, 81, strategy);
 
 /** The dev registry's credentials, as slipway.yaml names them in the last tests (the loopback registry takes any). */
 const REGISTRY_USER = "K8SA_E2E_REGISTRY_USER";
