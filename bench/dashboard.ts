@@ -43,6 +43,7 @@ import { buildAndPushPython, pythonServer } from "../test/e2e/python-service.js"
 import { addUser, apiLogin, startServe } from "../test/e2e/serve-process.js";
 import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
+import { removeSystem } from "./lib/scratch-system.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
 
 const USAGE = "usage: node dist/bench/dashboard.js [--loads 10] [--changes 20] [--keep]";
@@ -352,10 +353,7 @@ async function main(): Promise<void> {
   const cleanup = cleanUpOnInterrupt(async () => {
     await browser?.close().catch(() => undefined);
     if (options.keep) return log(`kept ${seeded} and ${live}`);
-    await run(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", live, "down"], { timeoutMs: MINUTE }).catch(() => undefined);
-    const ids = (await run("docker", ["ps", "-aq", "--filter", `label=org.slipway.system=${LIVE_SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids], { timeoutMs: MINUTE });
-    if (images.length > 0) await run("docker", ["rmi", "-f", ...images], { timeoutMs: MINUTE });
+    await removeSystem(run, live, LIVE_SYSTEM, images);
     rmSync(seeded, { recursive: true, force: true });
     rmSync(live, { recursive: true, force: true });
   });

@@ -29,15 +29,16 @@
 // creates — the temp dir, the platform, containers, images, both namespaces —
 // is removed at the end, also when it fails or is interrupted.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import type { ApiCall } from "./lib/api-call-log.js";
 import { startAnswerLoad } from "./lib/answer-load.js";
-import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
+import { dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
+import { scratchSystem } from "./lib/scratch-system.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
 import { buildVersions, PYTHON_BASE, roundsAndKeep } from "./lib/versioned-python.js";
 
@@ -147,22 +148,17 @@ async function main(): Promise<void> {
   const apiHost = new URL(cluster["SLIPWAY_K8S_API"] ?? "https://127.0.0.1:23443").host;
   const { run, mustRun } = runner({ NO_COLOR: "1", KUBECONFIG: cluster["KUBECONFIG"] as string });
   const kubectl = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(cluster["SLIPWAY_K8S_KUBECTL"] as string, args, { timeoutMs });
-  const root = mkdtempSync(join(tmpdir(), "slipway-bench-k8s-"));
-  const cli = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
+  const { root, images, cli, cleanup } = scratchSystem({ run, mustRun }, {
+    system: SYSTEM,
+    prefix: "slipway-bench-k8s-",
+    keep: options.keep,
+    cliTimeoutMs: 3 * MINUTE,
+    alsoRemove: () => run(cluster["SLIPWAY_K8S_KUBECTL"] as string, ["delete", "namespace", NAMESPACE, KUBECTL_NAMESPACE, "--ignore-not-found", "--wait=false"], { timeoutMs: MINUTE }),
+  });
   // The same, with every HTTP request the command makes logged to apiLog.
   const apiCallLog = pathToFileURL(join(repoRoot, "dist", "bench", "lib", "api-call-log.js")).href;
   const loggedCli = (args: string[], apiLog: string) =>
     mustRun(process.execPath, ["--import", apiCallLog, join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs: 3 * MINUTE, env: { SLIPWAY_BENCH_API_LOG: apiLog } });
-  const images: string[] = [];
-  const cleanup = cleanUpOnInterrupt(async () => {
-    if (options.keep) return log(`kept ${root}`);
-    await run(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "down"], { timeoutMs: MINUTE }).catch(() => undefined);
-    const ids = (await run("docker", ["ps", "-aq", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids], { timeoutMs: MINUTE });
-    if (images.length > 0) await run("docker", ["rmi", "-f", ...images], { timeoutMs: MINUTE });
-    await run(cluster["SLIPWAY_K8S_KUBECTL"] as string, ["delete", "namespace", NAMESPACE, KUBECTL_NAMESPACE, "--ignore-not-found", "--wait=false"], { timeoutMs: MINUTE });
-    rmSync(root, { recursive: true, force: true });
-  });
   try {
     const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
     const at = await slipwayAt(run);

@@ -17,18 +17,18 @@
 // python:3.11-slim-bookworm present (never pulled), HAProxy and the registry
 // (scripts/setup-host.sh), and loopback ports 17600-17699 free. Everything it
 // creates is removed at the end, also when it fails or is interrupted.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
-import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { dockerPreflight, machine, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
-import { SERVER_PY } from "./lib/python-server.js";
-import { MINUTE, SECOND, seconds } from "./lib/stats.js";
+import { scratchSystem } from "./lib/scratch-system.js";
+import { MINUTE, seconds } from "./lib/stats.js";
+import { buildVersions, PYTHON_BASE } from "./lib/versioned-python.js";
 
 const DEV = 17690;
 const PROD = 17691;
 const SYSTEM = "bench-promote";
-const BASE = "python:3.11-slim-bookworm";
 const USAGE = "usage: node dist/bench/promote-system.js [--services 10] [--keep]";
 
 
@@ -46,20 +46,10 @@ function parseArgs(argv: string[]): { services: number; keep: boolean } {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const { run, mustRun } = runner({ NO_COLOR: "1" });
-  const root = mkdtempSync(join(tmpdir(), "slipway-bench-promote-"));
-  const cli = (args: string[], timeoutMs = 5 * MINUTE) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
+  const { root, images, cli, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-promote-", keep: options.keep, cliTimeoutMs: 5 * MINUTE });
   const names = Array.from({ length: options.services }, (_, i) => `svc-${i}`);
-  const images: string[] = [];
-  const cleanup = cleanUpOnInterrupt(async () => {
-    if (options.keep) return log(`kept ${root}`);
-    await run(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "down"], { timeoutMs: MINUTE }).catch(() => undefined);
-    const ids = (await run("docker", ["ps", "-aq", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids], { timeoutMs: MINUTE });
-    if (images.length > 0) await run("docker", ["rmi", "-f", ...images], { timeoutMs: MINUTE });
-    rmSync(root, { recursive: true, force: true });
-  });
   try {
-    const docker = await dockerPreflight(run, BASE, "base image");
+    const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
     const at = await slipwayAt(run);
     const loadBefore = loadavg()[0]?.toFixed(2);
     writeFileSync(
@@ -77,23 +67,7 @@ async function main(): Promise<void> {
     });
     await cli(["up"]);
     // One image per version, pushed to every service's repository: the digest is the same, the repositories differ.
-    const digests: Record<string, string> = {};
-    for (const version of ["v1", "v2"]) {
-      const context = join(root, `context-${version}`);
-      mkdirSync(context);
-      writeFileSync(join(context, "server.py"), SERVER_PY);
-      writeFileSync(join(context, "Dockerfile"), `FROM ${BASE}\nENV APP_VERSION=${version}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
-      const local = `${SYSTEM}-local:${version}`;
-      images.push(local);
-      await mustRun("docker", ["build", "-q", "-t", local, context], { timeoutMs: 3 * MINUTE });
-      for (const name of names) {
-        const tag = `127.0.0.1:${DEV}/${SYSTEM}/${name}:${version}`;
-        images.push(tag);
-        await mustRun("docker", ["tag", local, tag], { timeoutMs: 20 * SECOND });
-        await mustRun("docker", ["push", "-q", tag], { timeoutMs: 3 * MINUTE });
-        digests[version] ??= (await mustRun("docker", ["inspect", "--format", "{{index .RepoDigests 0}}", tag], { timeoutMs: 20 * SECOND })).stdout.trim().split("@")[1] ?? "";
-      }
-    }
+    const digests = await buildVersions(mustRun, root, names.map((name) => `127.0.0.1:${DEV}/${SYSTEM}/${name}`), ["v1", "v2"], images);
     const deploy = (name: string, env: string, version: string) => cli(["deploy", name, "--env", env, "--digest", digests[version] ?? ""]);
     for (const env of ["src", "dst"]) for (const name of names) await deploy(name, env, "v1");
     for (const name of names) await deploy(name, "src", "v2");

@@ -18,12 +18,13 @@
 // 22190, 22191, 22110 and 22199 free. Everything it creates — the temp dir,
 // the platform (`slipway down`), containers and images — is removed at the
 // end, also when it fails or is interrupted.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { cleanUpOnInterrupt, dockerPreflight, machine, repoRoot, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
+import { dockerPreflight, machine, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
+import { scratchSystem } from "./lib/scratch-system.js";
 import { startAnswerLoad } from "./lib/answer-load.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
 import { buildVersions, PYTHON_BASE, roundsAndKeep } from "./lib/versioned-python.js";
@@ -47,17 +48,7 @@ interface RollbackTiming {
 async function main(): Promise<void> {
   const options = roundsAndKeep(process.argv.slice(2), USAGE);
   const { run, mustRun } = runner({ NO_COLOR: "1" });
-  const root = mkdtempSync(join(tmpdir(), "slipway-bench-rollback-"));
-  const cli = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
-  const images: string[] = [];
-  const cleanup = cleanUpOnInterrupt(async () => {
-    if (options.keep) return log(`kept ${root}`);
-    await run(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "down"], { timeoutMs: MINUTE }).catch(() => undefined);
-    const ids = (await run("docker", ["ps", "-aq", "--filter", `label=org.slipway.system=${SYSTEM}`], { timeoutMs: 20 * SECOND })).stdout.split("\n").filter(Boolean);
-    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids], { timeoutMs: MINUTE });
-    if (images.length > 0) await run("docker", ["rmi", "-f", ...images], { timeoutMs: MINUTE });
-    rmSync(root, { recursive: true, force: true });
-  });
+  const { root, images, cli, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-rollback-", keep: options.keep, cliTimeoutMs: 3 * MINUTE });
   try {
     const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
     const at = await slipwayAt(run);

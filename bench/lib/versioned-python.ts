@@ -11,20 +11,24 @@ import { MINUTE, SECOND } from "./stats.js";
 export const PYTHON_BASE = "python:3.11-slim-bookworm";
 
 /**
- * Builds and pushes `<repository>:<version>` for each version (contexts under
- * `root`); adds each tag to `images` (for clean-up) and returns version → digest.
+ * Builds `<repository>:<version>` for each version (contexts under `root`) and
+ * pushes it, tagged into each of `repositories` when there are more (the
+ * same image: the same digest); adds each tag to `images` (for clean-up) and
+ * returns version → digest.
  */
-export async function buildVersions(mustRun: Runner["mustRun"], root: string, repository: string, versions: readonly string[], images: string[]): Promise<Record<string, string>> {
+export async function buildVersions(mustRun: Runner["mustRun"], root: string, repositories: string | readonly string[], versions: readonly string[], images: string[]): Promise<Record<string, string>> {
   const digests: Record<string, string> = {};
   for (const version of versions) {
     const context = join(root, `context-${version}`);
     mkdirSync(context);
     writeFileSync(join(context, "server.py"), SERVER_PY);
     writeFileSync(join(context, "Dockerfile"), `FROM ${PYTHON_BASE}\nENV APP_VERSION=${version}\nCOPY server.py /app/server.py\nUSER 65534\nCMD ["python", "-u", "/app/server.py"]\n`);
-    const tag = `${repository}:${version}`;
-    images.push(tag);
+    const tags = (typeof repositories === "string" ? [repositories] : repositories).map((repository) => `${repository}:${version}`);
+    const [tag = "", ...more] = tags;
+    images.push(...tags);
     await mustRun("docker", ["build", "-q", "-t", tag, context], { timeoutMs: 3 * MINUTE });
-    await mustRun("docker", ["push", "-q", tag], { timeoutMs: 3 * MINUTE });
+    for (const other of more) await mustRun("docker", ["tag", tag, other], { timeoutMs: 20 * SECOND });
+    for (const t of tags) await mustRun("docker", ["push", "-q", t], { timeoutMs: 3 * MINUTE });
     const digest = (await mustRun("docker", ["inspect", "--format", "{{index .RepoDigests 0}}", tag], { timeoutMs: 20 * SECOND })).stdout.trim().split("@")[1];
     if (digest === undefined) throw new BenchError(`no digest for ${tag}`);
     digests[version] = digest;
