@@ -4,7 +4,7 @@
 // sees the overview; a canary started from the CLI moves live in the page.
 // Loopback ports 29200-29499 only (dash-ui's range).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,9 +12,9 @@ import type { Browser, Page } from "playwright-core";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { launchBrowser, logIn, noBrowser, pageErrors } from "./browser.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, writeScratchService, type CliResult } from "./helpers.js";
 import { sample as sampleOn, startLoad } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { buildAndPushPython, pythonServer, quickHelloFields, removeScratchSystem, systemYaml } from "./python-service.js";
 import { addUser, apiCall, pollUntil, readRollout, startServe, type ServeProcess, type ServedRollout } from "./serve-process.js";
 
 const DEV_REGISTRY = 29490;
@@ -41,11 +41,6 @@ const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `if self.pa
 else: status, body = 200, VERSION.encode()`);
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
-
-async function ok(result: CliResult, what: string): Promise<CliResult> {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  return result;
-}
 
 const api = (method: string, path: string, body?: unknown): ReturnType<typeof apiCall> => apiCall(BASE, deployer, method, path, body);
 const rollout = (env: string): Promise<ServedRollout> => readRollout(BASE, deployer, env);
@@ -87,31 +82,12 @@ async function currentStep(page: Page): Promise<string> {
 
 const cell = (page: Page, env: string): ReturnType<Page["locator"]> => page.locator(`td[data-env="${env}"][data-service="hello"]`);
 
-function writeService(): void {
-  // validate requires the Dockerfile a service is built from.
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
-  writeFileSync(
-    join(root, "services", "hello", "slipway.service.yaml"),
-    `name: hello
-owners: [ada@example.com]
-build: { image: debian:bookworm-slim }
-port: 8080
-endpoint: { port: 1910 }
-readiness: { http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }
-replicas: 1
-terminationGracePeriodSeconds: 2
-strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }
-`,
-  );
-}
-
 const skip = noBrowser() || (haproxyBinary() === undefined ? "haproxy is not installed" : false);
 
 describe("the web dashboard", { skip }, () => {
   before(async () => {
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [`{ name: dev, registry: dev, portOffset: ${DEV_OFFSET} }`, `{ name: test, registry: dev, portOffset: ${TEST_OFFSET} }`]));
-    writeService();
+    writeScratchService(root, { owners: "[ada@example.com]", ...quickHelloFields, strategy: "{ canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }, { pause: {} }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }" });
     await ok(await cli("up"), "slipway up");
     images["v1"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v1`, serverPy, { APP_VERSION: "v1" });
     images["v2"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v2`, serverPy, { APP_VERSION: "v2" });
@@ -128,10 +104,7 @@ describe("the web dashboard", { skip }, () => {
     await browser?.close();
     await serve?.stop();
     await cli("down");
-    const list = await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } });
-    for (const c of list) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await removeScratchSystem(engine, SYSTEM, Object.keys(images).map((version) => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`), root);
   });
 
   it("a wrong password is refused on the login page; the right one opens the overview: environments in promotion order, each cell's version, digest, readiness, split and state", async () => {

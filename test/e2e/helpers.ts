@@ -27,6 +27,12 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, tim
   });
 }
 
+/** Fails with the command's output unless it exited 0; the result, to read on. */
+export function assertSucceeded(result: CliResult, what: string): CliResult {
+  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  return result;
+}
+
 /**
  * A one-service system in a fresh temp folder whose registries use the given
  * loopback ports; its router's control port is devPort + 10, not the default

@@ -1,9 +1,11 @@
 // A tiny Python HTTP service for e2e tests: the server's frame (listens on
 // $PORT bound to $HOST, stops on SIGTERM), an image of it built from
-// python:3.11-slim-bookworm and pushed to a registry, and the slipway.yaml of
-// a scratch system. Tests write only what their handler answers.
+// python:3.11-slim-bookworm and pushed to a registry, the slipway.yaml of
+// a scratch system, the service fields of a hello that turns ready fast, and
+// what is left to remove after `slipway down`. Tests write only what their
+// handler answers.
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DockerEngine } from "../../src/docker/engine.js";
 import { pushImage } from "../../src/docker/image-push.js";
@@ -56,6 +58,21 @@ export function systemYaml(system: string, registries: { dev: number; prod: numb
     "services: [services/*]",
     "",
   ].join("\n");
+}
+
+/** writeScratchService fields of a hello on endpoint port 1910 that turns ready fast: one replica, readiness every 0.2 s, a 2 s grace period. */
+export const quickHelloFields = {
+  endpoint: "{ port: 1910 }",
+  readiness: "{ http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }",
+  replicas: 1,
+  terminationGracePeriodSeconds: 2,
+};
+
+/** What a scratch system on Docker leaves after `slipway down`: its containers (by label), the images pushed for it, its folder. */
+export async function removeScratchSystem(engine: DockerEngine, system: string, imageTags: readonly string[], root: string): Promise<void> {
+  for (const c of await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${system}`] } })) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const tag of imageTags) await engine.api.getImage(tag).remove({ force: true }).catch(() => undefined);
+  rmSync(root, { recursive: true, force: true });
 }
 
 export interface VersionedHello {

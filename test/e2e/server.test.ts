@@ -5,15 +5,15 @@
 // canary where it is and the next `slipway serve` finishes it.
 // Loopback ports 25500-25599 only.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, writeScratchService, type CliResult } from "./helpers.js";
 import { sample as sampleOn } from "./keepalive-load.js";
-import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
+import { buildAndPushPython, pythonServer, quickHelloFields, removeScratchSystem, systemYaml } from "./python-service.js";
 import { apiCall, pollUntil, readRollout, startServe, type ServeProcess, type ServedRollout } from "./serve-process.js";
 
 const DEV_REGISTRY = 25590;
@@ -37,11 +37,6 @@ else: status, body = 200, VERSION.encode()`);
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
 const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
-
-async function ok(result: CliResult, what: string): Promise<CliResult> {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  return result;
-}
 
 const api = (method: string, path: string, token: string, body?: unknown): ReturnType<typeof apiCall> => apiCall(API, token, method, path, body);
 const rollout = (): Promise<ServedRollout> => readRollout(API, viewer, "test");
@@ -71,29 +66,10 @@ async function nextEvent(stream: ReadableStreamDefaultReader<Uint8Array>, buffer
   }
 }
 
-function writeService(strategy: string): void {
-  // validate requires the Dockerfile a service is built from.
-  writeFileSync(join(root, "services", "hello", "Dockerfile"), "FROM scratch\n");
-  writeFileSync(
-    join(root, "services", "hello", "slipway.service.yaml"),
-    `name: hello
-owners: [alice@example.com]
-build: { image: debian:bookworm-slim }
-port: 8080
-endpoint: { port: 1910 }
-readiness: { http: { path: /healthz }, periodSeconds: 0.2, failureThreshold: 2 }
-replicas: 1
-terminationGracePeriodSeconds: 2
-strategy: ${strategy}
-`,
-  );
-}
-
 describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is not installed" : false }, () => {
   before(async () => {
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(join(root, "slipway.yaml"), systemYaml(SYSTEM, { dev: DEV_REGISTRY, prod: PROD_REGISTRY }, [`{ name: test, registry: dev, portOffset: ${PORT_OFFSET} }`]));
-    writeService("{ canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }");
+    writeScratchService(root, { owners: "[alice@example.com]", ...quickHelloFields, strategy: "{ canary: { steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }], scaleDownDelaySeconds: 0 } }" });
     await ok(await cli("up"), "slipway up");
     images["v1"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v1`, serverPy, { APP_VERSION: "v1" });
     images["v2"] = await buildAndPushPython(engine, root, `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:v2`, serverPy, { APP_VERSION: "v2" });
@@ -107,10 +83,7 @@ describe("slipway serve", { skip: haproxyBinary() === undefined ? "haproxy is no
   after(async () => {
     await serve?.stop();
     await cli("down");
-    const list = await engine.api.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`] } });
-    for (const c of list) await engine.api.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const version of Object.keys(images)) await engine.api.getImage(`127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`).remove({ force: true }).catch(() => undefined);
-    rmSync(root, { recursive: true, force: true });
+    await removeScratchSystem(engine, SYSTEM, Object.keys(images).map((version) => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${version}`), root);
   });
 
   it("a deploy over the API is driven by the server's controller", async () => {
