@@ -17,7 +17,7 @@
 // python:3.11-slim-bookworm present (never pulled), HAProxy and the registry
 // (scripts/setup-host.sh), and loopback ports 17600-17699 free. Everything it
 // creates is removed at the end, also when it fails or is interrupted.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { dockerPreflight, machine, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
@@ -46,7 +46,7 @@ function parseArgs(argv: string[]): { services: number; keep: boolean } {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const { run, mustRun } = runner({ NO_COLOR: "1" });
-  const { root, images, cli, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-promote-", keep: options.keep, cliTimeoutMs: 5 * MINUTE });
+  const { root, images, cli, writeService, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-promote-", keep: options.keep, cliTimeoutMs: 5 * MINUTE });
   const names = Array.from({ length: options.services }, (_, i) => `svc-${i}`);
   try {
     const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
@@ -57,13 +57,11 @@ async function main(): Promise<void> {
       `system: ${SYSTEM}\nregistries:\n  dev: { url: 127.0.0.1:${DEV} }\n  prod: { url: 127.0.0.1:${PROD} }\nenvironments:\n  - { name: src, registry: dev, portOffset: 15600, routerPort: 17649 }\n  - { name: dst, registry: dev, portOffset: 15650, routerPort: 17699 }\nservices: [services/*]\n`,
     );
     names.forEach((name, i) => {
-      mkdirSync(join(root, "services", name), { recursive: true });
       const dependsOn = i === 0 ? "" : `dependsOn: [svc-${Math.floor((i - 1) / 3)}]\n`;
-      writeFileSync(
-        join(root, "services", name, "slipway.service.yaml"),
+      writeService(
+        name,
         `name: ${name}\nowners: [bench]\nbuild: { image: debian:bookworm-slim }\nport: 8080\nendpoint: { port: ${2000 + i} }\nreadiness: { http: { path: /healthz }, periodSeconds: 0.2 }\nreplicas: 1\nterminationGracePeriodSeconds: 2\n${dependsOn}strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }\n`,
       );
-      writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
     });
     await cli(["up"]);
     // One image per version, pushed to every service's repository: the digest is the same, the repositories differ.

@@ -18,7 +18,7 @@
 // 22190, 22191, 22110 and 22199 free. Everything it creates — the temp dir,
 // the platform (`slipway down`), containers and images — is removed at the
 // end, also when it fails or is interrupted.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -48,22 +48,21 @@ interface RollbackTiming {
 async function main(): Promise<void> {
   const options = roundsAndKeep(process.argv.slice(2), USAGE);
   const { run, mustRun } = runner({ NO_COLOR: "1" });
-  const { root, images, cli, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-rollback-", keep: options.keep, cliTimeoutMs: 3 * MINUTE });
+  const { root, images, cli, writeService, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-rollback-", keep: options.keep, cliTimeoutMs: 3 * MINUTE });
   try {
     const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
     const at = await slipwayAt(run);
     const loadBefore = loadavg()[0]?.toFixed(2);
-    mkdirSync(join(root, "services", "hello"), { recursive: true });
     writeFileSync(
       join(root, "slipway.yaml"),
       `system: ${SYSTEM}\nregistries:\n  dev: { url: 127.0.0.1:${DEV} }\n  prod: { url: 127.0.0.1:${PROD} }\nenvironments:\n  - { name: bench, registry: dev, portOffset: ${PORT_OFFSET} }\nservices: [services/*]\n`,
     );
-    const writeService = (delaySeconds: number): void =>
-      writeFileSync(
-        join(root, "services", "hello", "slipway.service.yaml"),
+    const writeHello = (delaySeconds: number): void =>
+      writeService(
+        "hello",
         `name: hello\nowners: [bench]\nbuild: { image: debian:bookworm-slim }\nport: 8080\nendpoint: { port: 1910 }\nreadiness: { http: { path: /healthz }, periodSeconds: 0.5 }\nreplicas: 2\nterminationGracePeriodSeconds: 5\nstrategy: { rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: ${delaySeconds} } }\n`,
       );
-    writeService(60);
+    writeHello(60);
     await cli(["up"]);
     const digests = await buildVersions(mustRun, root, `127.0.0.1:${DEV}/${SYSTEM}/hello`, ["v1", "v2"], images);
     const deploy = (version: string) => cli(["deploy", "hello", "--env", "bench", "--digest", digests[version] as string]);
@@ -86,13 +85,13 @@ async function main(): Promise<void> {
     const inside: RollbackTiming[] = [];
     const outside: RollbackTiming[] = [];
     for (let round = 1; round <= options.rounds; round++) {
-      writeService(60);
+      writeHello(60);
       await deploy("v1").catch(() => undefined); // already running v1 after the previous round's rollback
       await deploy("v2");
       inside.push(await measure());
       log(`round ${round}: inside the window ${millis(inside.at(-1)?.allOldMs ?? NaN)} ms to all v1`);
       // Back to v2 with a 1 s delay, and wait until v1's instances are gone.
-      writeService(1);
+      writeHello(1);
       await deploy("v2");
       const giveUp = Date.now() + 2 * MINUTE;
       while ((await containers()) > 2) {

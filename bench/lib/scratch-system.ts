@@ -1,8 +1,9 @@
 // A delivery benchmark's scratch system on Docker: a temp folder, the real
-// CLI on it, and what is removed at the end, also on Ctrl-C — the platform
+// CLI on it, its services' folders, and what is removed at the end, also on
+// Ctrl-C — the platform
 // (`slipway down`), the system's containers by label, the images the
 // benchmark built, the folder — unless --keep leaves it all.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cleanUpOnInterrupt, repoRoot } from "./harness.js";
@@ -36,6 +37,8 @@ export interface ScratchSystem {
   images: string[];
   /** `slipway --config <root> <args>`; a BenchError unless it exits 0. */
   cli(args: string[], timeoutMs?: number): Promise<RunResult>;
+  /** services/<name>/slipway.service.yaml, and the Dockerfile `validate` requires a service to be built from. */
+  writeService(name: string, yaml: string): void;
   /** Removes it all (see cleanUpOnInterrupt): call it in a `finally`. */
   cleanup(): Promise<void>;
 }
@@ -51,5 +54,10 @@ export function scratchSystem({ run, mustRun }: Runner, options: ScratchSystemOp
     rmSync(root, { recursive: true, force: true });
   });
   const cli = (args: string[], timeoutMs = options.cliTimeoutMs): Promise<RunResult> => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, ...args], { timeoutMs });
-  return { root, images, cli, cleanup };
+  const writeService = (name: string, yaml: string): void => {
+    mkdirSync(join(root, "services", name), { recursive: true });
+    writeFileSync(join(root, "services", name, "slipway.service.yaml"), yaml);
+    writeFileSync(join(root, "services", name, "Dockerfile"), "FROM scratch\n");
+  };
+  return { root, images, cli, writeService, cleanup };
 }
