@@ -270,6 +270,11 @@ export function serviceRouteObject(scope: ClusterScope, route: Omit<HttpRouteInp
   return routeObject(scope, route, [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: stableServiceName(route.service), port: route.port }] }]);
 }
 
+/** What names the service's HTTPRoute (to read or delete it). */
+export function routeHeader(scope: ClusterScope, service: string): { apiVersion: string; kind: "HTTPRoute"; metadata: { name: string; namespace: string } } {
+  return { apiVersion: GATEWAY_API, kind: "HTTPRoute", metadata: { name: service, namespace: scope.namespace } };
+}
+
 function routeObject(scope: ClusterScope, route: Omit<HttpRouteInput, "weights" | "headerRevisions">, rules: unknown[]): KubernetesObject {
   const parentRef = { name: route.gateway.name, ...(route.gateway.namespace === undefined ? {} : { namespace: route.gateway.namespace }), ...(route.gateway.sectionName === undefined ? {} : { sectionName: route.gateway.sectionName }) };
   return {

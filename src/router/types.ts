@@ -145,6 +145,17 @@ export interface TrafficRouter {
    * instances take none. The split stays in force as instances come and go.
    */
   setRevisionWeights(service: string, percentages: RevisionPercentages): Promise<void>;
+  /**
+   * Takes the service out of routing for good, after its instances are gone
+   * (`slipway undeploy`): on a cluster its HTTPRoute and Services (stable,
+   * preview, per revision), as deleting an Argo Rollout removes its route
+   * references. Idempotent; a later ensureService declares it afresh.
+   * Absent (HAProxy): the endpoint stays declared and answers 503, because
+   * dropping a frontend reloads the environment's HAProxy, which restarts
+   * every other service's counters (an analysis in flight would see them
+   * start over) — and the next deploy reuses the port without a reload.
+   */
+  removeService?(service: string): Promise<void>;
   listBackends(service: string): Promise<RoutedBackend[]>;
   revisionStats(service: string, options?: { latencyWindowMs?: number }): Promise<ServiceStats>;
   /** Releases what this client holds; the router keeps routing. */

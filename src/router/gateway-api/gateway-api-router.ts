@@ -206,6 +206,14 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
     };
   }
 
+  /** removeService (pod-routing.ts) deleted the route and Services: the next use reads the cluster again. */
+  protected forget(service: string): void {
+    this.routes.delete(service);
+    this.appliedRoutes.delete(service);
+    // Names of every service's revision Services; forgetting them all costs one re-apply each, never a missing Service.
+    this.revisionServices.clear();
+  }
+
   // ---------------------------------------------------------------- steps
 
   /** The route's state, read once from the cluster (the annotations on the HTTPRoute); a missing route is applied empty. */

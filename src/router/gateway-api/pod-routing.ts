@@ -3,7 +3,7 @@
 // one pod watch feeding a PodBook, the service's pods and ports, and changes
 // made one at a time.
 import { SlipwayError } from "../../domain/errors.js";
-import { type ClusterScope, gatewayListeners, type GatewayLayout, gatewayObject, namespaceObject, podSelector } from "../../domain/kubernetes-objects.js";
+import { type ClusterScope, gatewayListeners, type GatewayLayout, gatewayObject, namespaceObject, podSelector, routeHeader } from "../../domain/kubernetes-objects.js";
 import type { KubernetesCluster, PodWatch } from "../../kubernetes/cluster.js";
 import { PodBook } from "../../runtime/kubernetes/pod-book.js";
 import type { PodState } from "../../runtime/kubernetes/pod-state.js";
@@ -45,6 +45,33 @@ export abstract class PodRouting {
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
   }
+
+  /**
+   * After an undeploy: the HTTPRoute `<service>` (with a gateway), then every
+   * Service labelled with the service — stable, preview, each revision's —
+   * so nothing routes to it; the ReplicaSets stay as the revision history
+   * (rollback and undo reuse them). The state kept for it here is forgotten,
+   * so a later deploy reads the cluster afresh and applies the route again.
+   */
+  removeService(service: string): Promise<void> {
+    return this.serially(async () => {
+      await this.started();
+      this.forget(service);
+      const { cluster, layout } = this.base;
+      const namespace = this.scope.namespace;
+      if (layout !== undefined) await cluster.remove(routeHeader(this.scope, service));
+      const services = await cluster.core.listNamespacedService({ namespace, labelSelector: podSelector(this.scope, service) }).catch((err: unknown) => {
+        throw cluster.failure(`list the Services of ${service} in namespace ${namespace}`, err);
+      });
+      for (const s of services.items) {
+        const name = s.metadata?.name;
+        if (name !== undefined) await cluster.remove({ apiVersion: "v1", kind: "Service", metadata: { name, namespace } });
+      }
+    });
+  }
+
+  /** Drops what the router keeps in memory about the service. */
+  protected abstract forget(service: string): void;
 
   /** The namespace (once per cluster client) and Gateway applied and the pod watch listed once, the watch beside the applies (pods of a namespace not there yet list empty). */
   protected async started(): Promise<void> {

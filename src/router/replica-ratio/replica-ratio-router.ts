@@ -173,6 +173,11 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
     );
   }
 
+  /** removeService (pod-routing.ts) deleted the Service and route: the next use applies them again. */
+  protected forget(service: string): void {
+    this.states.delete(service);
+  }
+
   // ---------------------------------------------------------------- steps
 
   /** The split as the Service's annotations keep it; a missing Service (and route) is applied empty. */
