@@ -49,15 +49,20 @@ export interface ControllerOptions {
   signal: AbortSignal;
   /** Changes this process records for the environment (`slipway serve`'s API) wake the loop and the rollouts it drives at once. */
   wakeups?: Wakeups;
+  /** What runs it, as commands it refuses name it ("slipway serve"); default `slipway controller --env <env>`. */
+  holder?: string;
 }
 
 export async function startEnvironmentController(config: string, envName: string, options: ControllerOptions): Promise<EnvironmentController> {
   const session = await openEnvironment(config, envName);
-  const lock = acquireControllerLock(environmentLockPath(session.system.stateDir, session.environment.name));
+  const lock = acquireControllerLock(environmentLockPath(session.system.stateDir, session.environment.name), options.holder ?? `slipway controller --env ${envName}`);
   if ("heldBy" in lock) {
     session.close();
     throw new SlipwayError("ROLLOUT_IN_PROGRESS", `a controller for ${envName} already runs in process ${lock.heldBy}`, { hint: "one controller per environment; stop that one first, or let it work" });
   }
+  // From the signal until the loop has saved its rollouts the lock stays held; it says so, so a command it refuses meanwhile can wait.
+  if (options.signal.aborted) lock.markStopping();
+  else options.signal.addEventListener("abort", () => lock.markStopping(), { once: true });
   const done = runLoop(config, session, options).finally(async () => {
     lock.release();
     await session.router.close();
@@ -97,7 +102,7 @@ async function runLoop(config: string, session: EnvironmentSession, { reporter, 
       }
       // On Kubernetes each revision's ReplicaSet keeps its replicas: no repair passes.
       if (session.kubernetes === undefined) repairs.tick(new Set([...unfinished.map((r) => r.state.service), ...[...driving.values()].map((d) => d.service)]));
-      await pollPause(POLL_MS, wakeOn);
+      await pollPause(POLL_MS, wakeOn, signal);
     }
     // drive() stops on the same signal; wait for each to save where it is.
     await Promise.all([...[...driving.values()].map((d) => d.run), repairs.settle()]);
@@ -106,16 +111,18 @@ async function runLoop(config: string, session: EnvironmentSession, { reporter, 
   }
 }
 
-/** Sleeps `ms`, or less when woken. */
-function pollPause(ms: number, wakeOn: ((nudge: () => void) => () => void) | undefined): Promise<void> {
+/** Sleeps `ms`, or less when woken or stopped (the lock is not held a poll longer than needed). */
+function pollPause(ms: number, wakeOn: ((nudge: () => void) => () => void) | undefined, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       off?.();
+      signal.removeEventListener("abort", done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     const off = wakeOn?.(done);
+    signal.addEventListener("abort", done, { once: true });
   });
 }
 

@@ -8,7 +8,7 @@ import { loadSystem, type LoadedService, type LoadedSystem } from "../config/loa
 import { analysisMetricsFor } from "../delivery/analysis/create-provider.js";
 import type { AnalysisMetric } from "../delivery/analysis/analysis-run.js";
 import type { RevisionCounters } from "../delivery/analysis/router-provider.js";
-import { environmentLockPath, lockHolder } from "../delivery/controller/controller-lock.js";
+import { environmentLockPath, lockHolder, lockHolderOf, type LockHolder } from "../delivery/controller/controller-lock.js";
 import { dockerEngineStateOf } from "../delivery/controller/replica-repairer.js";
 import { createServiceController, type ServiceController } from "../delivery/controller/service-controller.js";
 import type { ServiceScope } from "../delivery/controller/store-port.js";
@@ -115,6 +115,12 @@ export async function routeService(session: EnvironmentSession, service: Service
 export function otherEnvironmentController(session: EnvironmentSession): number | undefined {
   const pid = lockHolder(environmentLockPath(session.system.stateDir, session.environment.name));
   return pid === process.pid ? undefined : pid;
+}
+
+/** As otherEnvironmentController, with what that process is (`slipway serve`, …) and whether it is stopping. */
+export function otherEnvironmentControllerOf(session: EnvironmentSession): LockHolder | undefined {
+  const holder = lockHolderOf(environmentLockPath(session.system.stateDir, session.environment.name));
+  return holder?.pid === process.pid ? undefined : holder;
 }
 
 export function endpointsOf(session: Pick<EnvironmentSession, "portOffset" | "environment">, service: ServiceConfig): Endpoints {

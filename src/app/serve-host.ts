@@ -56,7 +56,7 @@ export async function startControllers(host: ServeHost, options: { reporter: Rep
   const started: ControllerStart[] = [];
   for (const environment of host.system.config.environments) {
     try {
-      started.push({ environment: environment.name, controller: await startEnvironmentController(host.config, environment.name, { ...options, wakeups: host.wakeups }) });
+      started.push({ environment: environment.name, controller: await startEnvironmentController(host.config, environment.name, { ...options, wakeups: host.wakeups, holder: "slipway serve" }) });
     } catch (err) {
       started.push({ environment: environment.name, skipped: err instanceof SlipwayError ? `${err.message} (${err.code})` : String(err) });
     }

@@ -3,6 +3,8 @@
 // flight finish), then gets SIGTERM and its grace period; the undeploy is
 // recorded as the service's latest rollout (nothing serves, desired 0) and in
 // the audit log, so `status` shows it gone and replica repair keeps it at 0.
+// On a cluster its HTTPRoute and Services are deleted too (the ReplicaSets
+// stay as the revision history).
 // A service others still depend on is refused unless they go too (--all) or
 // --force says so. Dependents go first.
 import type { LoadedService } from "../config/load-system.js";
@@ -14,7 +16,7 @@ import { SlipwayError } from "../domain/errors.js";
 import { didYouMean } from "../domain/did-you-mean.js";
 import type { Identity } from "../release/identity.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
-import { otherEnvironmentController, scopeOf, type EnvironmentSession } from "./environment.js";
+import { otherEnvironmentControllerOf, scopeOf, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
 
 export interface UndeployRequest {
@@ -45,10 +47,7 @@ export async function undeploy(session: EnvironmentSession, request: UndeployReq
       throw new SlipwayError("USAGE", `there is no service "${name}"${guess === undefined ? "" : `; did you mean "${guess}"?`}`, { hint: `services: ${configured.join(", ")}` });
     }
   }
-  const controller = otherEnvironmentController(session);
-  if (controller !== undefined) {
-    throw new SlipwayError("ROLLOUT_IN_PROGRESS", `slipway controller runs for ${env} in process ${controller}, and is the environment's only router writer`, { hint: "stop it, undeploy, then start it again" });
-  }
+  await untilNoController(session);
   // Dependents first: the system's services come in dependency order.
   const ordered = [...session.system.services].reverse();
   const targets = ordered.filter((s) => (request.all === true ? deployed(session, s.config.name) : request.services.includes(s.config.name)));
@@ -89,6 +88,8 @@ async function undeployOne(session: EnvironmentSession, service: LoadedService, 
       const removal = await session.runtime.removeInstance(instance, grace);
       if (removal.killedAfterGraceSeconds !== undefined) options.reporter.emit({ type: "warning", message: `warning: ${killedWarning(name, instance.name, removal.killedAfterGraceSeconds)}` });
     }
+    // Nothing routes to it any more (on a cluster its HTTPRoute and Services go; HAProxy keeps the endpoint, types.ts).
+    await session.router.removeService?.(name);
     if (latest !== undefined) recordNothingServes(session.rollouts, session.system.config.system, latest, Date.now(), `undeployed by ${options.identity.name}`, { actor: options.identity.name, action: "undeploy" });
     new SqliteReleaseStore(session.store.db).appendAudit({
       actor: options.identity.name,
@@ -100,6 +101,36 @@ async function undeployOne(session: EnvironmentSession, service: LoadedService, 
     return { service: name, instances: instances.length, ...(revision === undefined ? {} : { revision }) };
   } finally {
     lock.release();
+  }
+}
+
+/** How long undeploy waits for a controller that is stopping: it lets go once its rollouts are saved (well under a second when idle). */
+const STOPPING_CONTROLLER_WAIT_MS = 15_000;
+
+/**
+ * Refuses while a controller (`slipway serve`, `slipway controller`) runs
+ * for the environment: it is the only router writer. One that is stopping
+ * still holds its lock until it has saved where its rollouts are; undeploy
+ * waits for that (bounded) instead of refusing a user who just stopped it.
+ */
+async function untilNoController(session: EnvironmentSession): Promise<void> {
+  const env = session.environment.name;
+  const deadline = Date.now() + STOPPING_CONTROLLER_WAIT_MS;
+  for (;;) {
+    const controller = otherEnvironmentControllerOf(session);
+    if (controller === undefined) return;
+    const who = `${controller.holder ?? "a slipway controller"} (process ${controller.pid})`;
+    if (!controller.stopping) {
+      throw new SlipwayError("ROLLOUT_IN_PROGRESS", `${who} runs the controller of ${env}, the environment's only router writer: undeploy does not go through it`, {
+        hint: `stop it (Ctrl-C there, or kill -TERM ${controller.pid}), undeploy, then start it again`,
+      });
+    }
+    if (Date.now() >= deadline) {
+      throw new SlipwayError("ROLLOUT_IN_PROGRESS", `${who} is stopping but still holds the controller lock of ${env} after ${STOPPING_CONTROLLER_WAIT_MS / 1000} s: it is saving where its rollouts are`, {
+        hint: `undeploy again once it has exited (its rollouts resume from the store on the next start)`,
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
