@@ -4,11 +4,17 @@
 // split route with the canary header rule, the preview Service, the Secret.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analysisJobObject, httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject } from "./kubernetes-objects.js";
+import { analysisJobObject, httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject, weightedServiceObject } from "./kubernetes-objects.js";
 
 const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
 
 describe("Kubernetes object builders", () => {
+  it("traffic split by replicas: the Service selects the weighted pods of every revision while they share, one revision's serving pods while it has everything", () => {
+    const selector = (o: Record<string, unknown>): unknown => (o["spec"] as { selector: unknown }).selector;
+    assert.deepEqual(selector(weightedServiceObject(scope, "front", 3000)), { "org.slipway.service": "front", "org.slipway.serving": "true", "org.slipway.weighted": "true" });
+    assert.deepEqual(selector(weightedServiceObject(scope, "front", 3000, { "org.slipway.split": "[]" }, "r-1")), { "org.slipway.service": "front", "org.slipway.revision": "r-1", "org.slipway.serving": "true" });
+  });
+
   it("a canary route: the header rule first, then one weighted backendRef per revision's Service", () => {
     const route = httpRouteObject(scope, {
       service: "api",

@@ -207,9 +207,13 @@ export function stableServiceObject(scope: ClusterScope, service: string, revisi
  * `<service>` when traffic is split by replicas: the serving pods of every
  * revision with a share (label org.slipway.weighted), so requests spread
  * over revisions as their pods count (kube-proxy, or any gateway in front).
+ * With `revision`, the one revision that has all the traffic, selected by
+ * its revision label (the same pods, as they are all weighted): a switch to
+ * another such revision is then one selector change, as Argo's blue-green.
  */
-export function weightedServiceObject(scope: ClusterScope, service: string, port: number, annotations?: Readonly<Record<string, string>>): KubernetesObject {
-  const object = clusterIpService(stableServiceName(service), scope, { ...serviceLabels(scope, service), [labelKeys.component]: "stable" }, { [labelKeys.service]: service, [labelKeys.serving]: "true", [labelKeys.weighted]: "true" }, port);
+export function weightedServiceObject(scope: ClusterScope, service: string, port: number, annotations?: Readonly<Record<string, string>>, revision?: string): KubernetesObject {
+  const selector = revision === undefined ? { [labelKeys.service]: service, [labelKeys.serving]: "true", [labelKeys.weighted]: "true" } : servingSelector(service, revision);
+  const object = clusterIpService(stableServiceName(service), scope, { ...serviceLabels(scope, service), [labelKeys.component]: "stable" }, selector, port);
   return annotations === undefined ? object : { ...object, metadata: metadata(stableServiceName(service), scope, object.metadata.labels ?? {}, annotations) };
 }
 

@@ -1,7 +1,8 @@
 // The canary split by replicas on a real Kubernetes cluster (ADR 26): an
 // environment with `kubernetes.traffic: replicas`, as on a cluster without
-// Gateway API. One Service `hello` selects the pods of both revisions; a
-// canary weight becomes replica counts (total kept at the service's 4
+// Gateway API. One Service `hello` selects the weighted pods of both
+// revisions (the one revision's while it has all the traffic); a canary
+// weight becomes replica counts (total kept at the service's 4
 // replicas); the gateway only lets requests in (its HTTPRoute has one rule,
 // to that Service), and kube-proxy does the same from inside the cluster.
 // Measured by counting answers, not timing: the share of v2 answers follows
@@ -104,13 +105,13 @@ describe("canary split by replicas on a real cluster (kubernetes.traffic: replic
 
   after(() => tearDownClusterTest({ cluster, namespace: NAMESPACE, down: () => cli("down"), engine, imageTags: Object.keys(images).map((v) => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/hello:${v}`), root }));
 
-  it("validate: the steps are exact ratios of 4 replicas, so no warning; the stable Service selects every revision's pods", async () => {
+  it("validate: the steps are exact ratios of 4 replicas, so no warning; the stable Service selects the one revision with all the traffic", async () => {
     const validated = await cli("validate");
     assertSucceeded(validated, "slipway validate");
     assert.doesNotMatch(validated.stdout + validated.stderr, /warning/i);
     const service = (await cluster.core.readNamespacedService({ name: "hello", namespace: NAMESPACE })).spec?.selector ?? {};
-    assert.equal(service["org.slipway.revision"], undefined, JSON.stringify(service));
-    assert.equal(service["org.slipway.weighted"], "true");
+    assert.match(service["org.slipway.revision"] ?? "", /^r-/, JSON.stringify(service));
+    assert.equal(service["org.slipway.weighted"], undefined, JSON.stringify(service));
     const rendered = await cli("render", "kubernetes", "--env", "k8s");
     assertSucceeded(rendered, "render kubernetes");
     assert.match(rendered.stdout, /org\.slipway\.weighted: "true"/, "the rendered Service and pod template use the weighted label");
@@ -127,6 +128,8 @@ describe("canary split by replicas on a real cluster (kubernetes.traffic: replic
     assert.ok(share(counts25, "v2") > 0.12 && share(counts25, "v2") < 0.4, `v2 answered ${share(counts25, "v2")} of requests with 1 of 4 pods`);
 
     const { spec } = await cluster.core.readNamespacedService({ name: "hello", namespace: NAMESPACE });
+    assert.equal(spec?.selector?.["org.slipway.revision"], undefined, `while revisions share, the Service selects every revision's weighted pods: ${JSON.stringify(spec?.selector)}`);
+    assert.equal(spec?.selector?.["org.slipway.weighted"], "true");
     const clusterIp = spec?.clusterIP ?? "";
     const viaProxy = await sampleClusterIp(clusterIp, 8080, 200);
     console.log(`# step 25%: 200 answers through kube-proxy (ClusterIP ${clusterIp}, a new connection each) ${JSON.stringify(viaProxy)}`);

@@ -17,8 +17,9 @@
 //     the stable is back at full size, every pod an endpoint, the canary gone;
 //   - blue-green: the target at full size beside the stable, reachable only
 //     through the Service `hello-preview` (no header route in this mode), the
-//     stable Service unchanged; `rollout promote` switches it (the target's
-//     pods join the Service before the stable's leave) and the preview goes.
+//     stable Service unchanged; `rollout promote` switches it atomically —
+//     every version of its EndpointSlice, watched through the switch, has
+//     one revision's pods only — and the preview goes.
 //
 // Loopback ports (k8s-replica's range): registries 12400-12401; the gateway
 // listener 23084 (portOffset 23000 + endpoint port 84).
@@ -113,6 +114,8 @@ async function settledView(cluster: KubernetesCluster): Promise<Awaited<ReturnTy
   assertPodsMatchReplicaSets(view);
   return view;
 }
+
+type EndpointSlice = { endpoints?: { targetRef?: { name?: string }; conditions?: { ready?: boolean } }[] };
 
 const running = (view: { replicaSets: Record<string, number> }): Record<string, number> => Object.fromEntries(Object.entries(view.replicaSets).filter(([, n]) => n > 0));
 
@@ -210,13 +213,31 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     const withHeader = await fetch(`http://127.0.0.1:${ENDPOINT}/`, { headers: { "X-Slipway-Canary": "always" } });
     assert.equal(await withHeader.text(), "v2", "no header route to the preview in this mode");
 
+    // Every version of the Service's EndpointSlice through the switch: blue-green's promise is that no moment has both revisions in it.
+    const podRevisions = new Map((await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` })).items.map((p) => [p.metadata?.name ?? "?", p.metadata?.labels?.["org.slipway.revision"] ?? "?"]));
+    const sliceVersions: Record<string, number>[] = [];
+    const switchSeen = cluster.watchUntil<EndpointSlice>(
+      `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`,
+      { labelSelector: "kubernetes.io/service-name=hello" },
+      (slice) => {
+        const counts: Record<string, number> = {};
+        for (const e of slice.endpoints ?? []) if (e.conditions?.ready !== false) counts[podRevisions.get(e.targetRef?.name ?? "") ?? "?"] = (counts[podRevisions.get(e.targetRef?.name ?? "") ?? "?"] ?? 0) + 1;
+        sliceVersions.push(counts);
+        return JSON.stringify(counts) === JSON.stringify({ [targetRevision]: REPLICAS });
+      },
+      60_000,
+    );
     const promoted = await cli("rollout", "promote", "hello", "--env", "k8s");
+    await switchSeen;
     const switched = await answersUntilOnly(ENDPOINT, "v3");
     await sleep(1000);
     const r = await load.stop();
     console.log(describeLoad("blue-green preview and promote (replicas)", r));
     console.log(`# after promote returned: ${switched.late["v2"] ?? 0} more v2 answers, then only v3 (50 in a row after ${(switched.ms / 1000).toFixed(1)} s)`);
+    const mixed = sliceVersions.filter((v) => Object.keys(v).length > 1);
+    console.log(`# the Service's EndpointSlice through the switch: ${sliceVersions.map((v) => JSON.stringify(v)).join(" → ")}`);
     assertSucceeded(promoted, "rollout promote");
+    assert.deepEqual(mixed, [], "the switch is atomic: no version of the Service's endpoints has both revisions");
     assert.equal(switched.inARow, 50, `every request goes to v3 after the switch: ${JSON.stringify(switched)}`);
     assertNoFailures(r, 500);
     const done = (await storedRollout()) as StoredRollout;

@@ -235,9 +235,9 @@ describe("renderManifests", () => {
     assert.equal(get(find(list, "HTTPRoute", "front"), "spec", "hostnames"), undefined, "hostname-less");
   });
 
-  it("traffic split by replicas: the stable Service selects every weighted pod, the pods start weighted, the route has one rule to that Service; no gateway named, no Gateway or route", () => {
+  it("traffic split by replicas: the stable Service selects the settled revision's serving pods (as the router keeps a revision with all the traffic), the pods start weighted, the route has one rule to that Service; no gateway named, no Gateway or route", () => {
     const list = objects(twoServices(), { ...baseOptions, traffic: "replicas", gatewayClass: "traefik" });
-    assert.deepEqual(get(find(list, "Service", "front"), "spec", "selector"), { "org.slipway.service": "front", "org.slipway.serving": "true", "org.slipway.weighted": "true" });
+    assert.deepEqual(get(find(list, "Service", "front"), "spec", "selector"), { "org.slipway.service": "front", "org.slipway.revision": "r-5382ebc7bd", "org.slipway.serving": "true" });
     assert.equal(get(find(list, "ReplicaSet", "front-r-5382ebc7bd"), "spec", "template", "metadata", "labels", "org.slipway.weighted"), "true");
     assert.deepEqual(get(find(list, "HTTPRoute", "front"), "spec", "rules"), [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "front", port: 3000 }] }]);
     const bare = objects(twoServices(), { ...baseOptions, traffic: "replicas" }).map((o) => String(o["kind"]));

@@ -148,7 +148,8 @@ export function renderManifests(lock: SystemLock, options: RenderOptions): Rende
     const port = s.template.port;
     documents.push({ comment: strategyComment(s), object: replicaSetObject(scope, template, s.replicas) });
     documents.push({ object: revisionServiceObject(scope, s.service, s.revision, port) });
-    documents.push({ object: byReplicas ? weightedServiceObject(scope, s.service, port) : stableServiceObject(scope, s.service, s.revision, port) });
+    // By replicas, a settled revision has all the traffic: the Service selects it by revision, as the router keeps it (pods still start weighted for a later canary).
+    documents.push({ object: byReplicas ? weightedServiceObject(scope, s.service, port, undefined, s.revision) : stableServiceObject(scope, s.service, s.revision, port) });
     if (!withGateway) continue;
     const attachment = { service: s.service, port, ...routeAttachment(layout, scope, s.service) };
     documents.push({ object: byReplicas ? serviceRouteObject(scope, attachment) : httpRouteObject(scope, { ...attachment, weights: [{ revision: s.revision, weight: 100 }] }) });

@@ -15,6 +15,13 @@
 // route), and report per-revision metrics (the gateway sees one backend):
 // revisionStats is refused, and validate refuses router metrics here.
 //
+// While one revision has all the traffic the Service selects it by its
+// revision label instead (the same pods: all of them are weighted), so a
+// switch to another such revision — blue-green's promotion, a rollback — is
+// one selector change, atomic as Argo's blue-green: the new revision's pods
+// are weighted first, unselected, and the old ones leave in the same
+// EndpointSlice update the new ones join.
+//
 // Confirm before the next step, as the Gateway API router does: a change
 // returns once the stable Service's EndpointSlice shows it. The split is kept
 // on the Service (annotation org.slipway.split), so another process reads it.
@@ -117,8 +124,10 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
 
   /**
    * The revisions with a share join the Service before those without leave
-   * it (make before break); returns once the EndpointSlice shows both. The
-   * percentages are kept as asked: the pods' count is what makes them true.
+   * it (make before break); returns once the EndpointSlice shows both. From
+   * one revision with all the traffic to another, the Service's selector
+   * moves from one to the other in one update instead (an atomic switch).
+   * The percentages are kept as asked: the pods' count is what makes them true.
    */
   setRevisionWeights(service: string, percentages: RevisionPercentages): Promise<void> {
     checkPercentages(service, percentages);
@@ -130,13 +139,32 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
       const pods = this.podsOf(service).filter((p) => p.serving);
       const joining = pods.filter((p) => sharing.has(p.instance.revision));
       const leaving = pods.filter((p) => !sharing.has(p.instance.revision));
+      const ready = [...sharing].map((revision) => {
+        const of = joining.filter((p) => p.instance.revision === revision && p.readiness.ready);
+        if (of.length === 0) throw new SlipwayError("ROUTER_REFUSED", `revision ${revision} of ${service} has no ready pod: no traffic is moved to it`, { retryable: true });
+        return of;
+      });
+      const from = soleRevision(state.split);
+      const to = soleRevision(split);
+      // While the selector names one revision the others' labels do not count: the leavers lose theirs first, so
+      // none left weighted by a process killed mid-switch is selected when the Service selects by label again.
+      const early = from === undefined ? [] : leaving.filter((p) => p.weighted && p.instance.revision !== from);
+      for (const pod of early) await this.label(pod, true, false);
+      const unweigh = leaving.filter((p) => p.weighted && !early.includes(p));
+      // Weighted while the selector still names another revision (or already names them): not yet in the Service.
       for (const pod of joining) if (!pod.weighted) await this.label(pod, true, true);
-      for (const revision of sharing) {
-        const ready = joining.filter((p) => p.instance.revision === revision && p.readiness.ready);
-        if (ready.length === 0) throw new SlipwayError("ROUTER_REFUSED", `revision ${revision} of ${service} has no ready pod: no traffic is moved to it`, { retryable: true });
-        await this.confirmInService(service, ready, true);
+      if (from !== undefined && to !== undefined && from !== to) {
+        await this.applyService(service, { ...state, split });
+        state.split = split;
+        await this.confirmInService(service, ready.flat(), true);
+        await this.confirmInService(service, leaving, false);
+        for (const pod of unweigh) await this.label(pod, true, false);
+        return;
       }
-      for (const pod of leaving) if (pod.weighted) await this.label(pod, true, false);
+      // Out of a single-revision selector before confirming: the weighted pods of every revision with a share join.
+      if (from !== undefined && to !== from) await this.applyService(service, { ...state, split });
+      for (const pods of ready) await this.confirmInService(service, pods, true);
+      for (const pod of unweigh) await this.label(pod, true, false);
       await this.confirmInService(service, leaving, false);
       await this.applyService(service, { ...state, split });
       state.split = split;
@@ -188,14 +216,19 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
     const annotations = object?.metadata.annotations ?? {};
     const state: SplitState = { split: parseSplit(annotations[SPLIT_ANNOTATION]), preview: annotations[PREVIEW_ANNOTATION] };
     this.states.set(service, state);
-    if (object === undefined || annotations[SPLIT_ANNOTATION] === undefined) await this.applyService(service, state);
+    // A Service whose selector is not its split's (made before single-revision selectors) is brought in line: the same pods either way.
+    if (object === undefined || annotations[SPLIT_ANNOTATION] === undefined || !sameSelector(object, this.serviceObject(service, state))) await this.applyService(service, state);
     return state;
+  }
+
+  private serviceObject(service: string, state: SplitState): KubernetesObject {
+    const annotations: Record<string, string> = { [SPLIT_ANNOTATION]: JSON.stringify(state.split), ...(state.preview === undefined ? {} : { [PREVIEW_ANNOTATION]: state.preview }) };
+    return weightedServiceObject(this.scope, service, this.portOf(service), annotations, soleRevision(state.split));
   }
 
   private async applyService(service: string, state: SplitState): Promise<void> {
     const { cluster, layout } = this.options;
-    const annotations: Record<string, string> = { [SPLIT_ANNOTATION]: JSON.stringify(state.split), ...(state.preview === undefined ? {} : { [PREVIEW_ANNOTATION]: state.preview }) };
-    await cluster.apply(weightedServiceObject(this.scope, service, this.portOf(service), annotations));
+    await cluster.apply(this.serviceObject(service, state));
     if (layout !== undefined) await cluster.apply(serviceRouteObject(this.scope, { service, port: this.portOf(service), ...routeAttachment(layout, this.scope, service) }));
   }
 
@@ -231,4 +264,14 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
     state.preview = revision;
     await this.applyService(service, state);
   }
+}
+
+/** The one revision with all the traffic, which the Service then selects by its revision label; none while revisions share (or before any split). */
+function soleRevision(split: OrderedSplit): string | undefined {
+  return split.length === 1 ? split[0]?.[0] : undefined;
+}
+
+function sameSelector(a: KubernetesObject, b: KubernetesObject): boolean {
+  const sorted = (o: KubernetesObject): string => JSON.stringify(Object.entries((o["spec"] as { selector?: Record<string, string> } | undefined)?.selector ?? {}).sort(([x], [y]) => x.localeCompare(y)));
+  return sorted(a) === sorted(b);
 }
