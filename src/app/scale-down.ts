@@ -8,11 +8,11 @@
 // itself: the store holds them.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
 import type { LoadedSystem } from "../config/load-system.js";
 import { acquireControllerLock, lockPath } from "../delivery/controller/controller-lock.js";
 import { keepsRevisionsWarm, scaleDownPass } from "../delivery/controller/scale-down-finisher.js";
 import { dnsLabelName } from "../domain/naming.js";
+import { installPath } from "../install-paths.js";
 import { spawnDetached } from "../platform/detached.js";
 import { openEnvironment, otherEnvironmentController, scopeOf, type EnvironmentSession } from "./environment.js";
 
@@ -30,7 +30,7 @@ export function scaleDownLogPath(stateDir: string, environment: string): string 
 
 /** Starts `slipway scale-down --env E` detached, its output appended to scaleDownLogPath; a second one exits at once (its lock). */
 export function startScaleDownProcess(system: Pick<LoadedSystem, "file" | "stateDir">, environment: string): void {
-  const cli = fileURLToPath(new URL("../../../bin/slipway.js", import.meta.url));
+  const cli = installPath("bin", "slipway.js");
   spawnDetached(process.execPath, [cli, "--config", system.file, "scale-down", "--env", environment], scaleDownLogPath(system.stateDir, environment));
 }
 

@@ -8,11 +8,11 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ServiceConfig, SystemConfig } from "../domain/config-schema.js";
 import { SlipwayError, type ConfigProblem } from "../domain/errors.js";
 import { ServiceGraph } from "../graph/service-graph.js";
 import { expandFolders } from "./folder-glob.js";
+import { installPath } from "../install-paths.js";
 
 export const SYSTEM_FILE = "slipway.yaml";
 export const SERVICE_FILE = "slipway.service.yaml";
@@ -100,7 +100,7 @@ const codeFiles = [
   "./replica-traffic-checks.js",
   "../domain/replica-split.js",
   "./zod-problems.js",
-].map((f) => fileURLToPath(new URL(f, import.meta.url)));
+].map((f) => installPath("dist", "src", "config", f));
 
 function cacheKey(): string {
   return codeFiles.map((f) => stampOf(f)).map((s) => (s === undefined ? "missing" : `${s.size}:${s.mtimeMs}`)).join("|");

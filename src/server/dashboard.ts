@@ -5,11 +5,11 @@
 // overview's page names the API reads it starts with as preloads.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Context, Hono } from "hono";
+import { installPath } from "../install-paths.js";
 
 /** dist/src/server/dashboard.js → dist/web */
-export const DASHBOARD_DIR = fileURLToPath(new URL("../../web/", import.meta.url));
+export const DASHBOARD_DIR = `${installPath("dist", "web")}/`;
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -8,10 +8,10 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { dnsLabelName } from "../../domain/naming.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { writeAtomically, type DaemonSpec } from "../../platform/daemon.js";
+import { installPath } from "../../install-paths.js";
 import { haproxyArgs } from "./supervisor.js";
 
 export const HAPROXY_BINARY = "/usr/sbin/haproxy";
@@ -59,8 +59,8 @@ export function haproxyPaths(stateDir: string, environment: string): HaproxyPath
   return paths;
 }
 
-/** The compiled supervisor entry point, beside this file. */
-const SUPERVISOR_SCRIPT = fileURLToPath(new URL("./supervisor-main.js", import.meta.url));
+/** The compiled supervisor entry point (tsc's output; the CLI bundle does not hold it). */
+const SUPERVISOR_SCRIPT = installPath("dist", "src", "router", "haproxy", "supervisor-main.js");
 
 /** A supervisor that runs but whose HAProxy does not answer is given this long to restart it before it is replaced. */
 export const ROUTER_SETTLE_MS = 10_000;
