@@ -21,11 +21,14 @@
 //     HTTP diagnostics channels (lib/api-call-log.ts, preloaded), kubectl's
 //     from its -v=6 request log. The controller-manager's own calls (the
 //     ReplicaSet controller for both, the Deployment controller for kubectl)
-//     are not counted on either side.
+//     are not counted on either side. Then the same updates again with a
+//     resident controller: `slipway serve` drives the environment and
+//     `slipway deploy --server` records each update there and follows it,
+//     as kubectl hands its change to the Deployment controller.
 //
 // Needs Docker with python:3.11-slim-bookworm, HAProxy and the registry
 // (scripts/setup-host.sh), the test cluster (scripts/test-cluster.sh up), and
-// loopback ports 19190, 19191, 19299, 19310 and 23087 free. Everything it
+// loopback ports 19190, 19191, 19192, 19299, 19310 and 23087 free. Everything it
 // creates — the temp dir, the platform, containers, images, both namespaces —
 // is removed at the end, also when it fails or is interrupted.
 import { execFileSync } from "node:child_process";
@@ -41,6 +44,7 @@ import { BenchError, log, runner } from "./lib/processes.js";
 import { scratchSystem } from "./lib/scratch-system.js";
 import { millis, MINUTE, SECOND, summarize } from "./lib/stats.js";
 import { buildVersions, PYTHON_BASE, roundsAndKeep } from "./lib/versioned-python.js";
+import { addUser, startServe, type ServeProcess } from "../test/e2e/serve-process.js";
 
 const DEV = 19190;
 const PROD = 19191;
@@ -50,6 +54,8 @@ const SYSTEM = "bench-k8s";
 const NAMESPACE = "bench-k8s-k8s";
 const KUBECTL_NAMESPACE = "bench-k8s-kubectl";
 const RPS = 200;
+/** `slipway serve`'s port, for the resident controller's row. */
+const SERVE = 19192;
 const USAGE = "usage: node dist/bench/kubernetes.js [--rounds 3] [--keep] [--only abort|rolling]";
 
 const CANARY = "{ canary: { steps: [{ setWeight: 50 }, { pause: {} }], scaleDownDelaySeconds: 0 } }";
@@ -148,13 +154,19 @@ async function main(): Promise<void> {
   const apiHost = new URL(cluster["SLIPWAY_K8S_API"] ?? "https://127.0.0.1:23443").host;
   const { run, mustRun } = runner({ NO_COLOR: "1", KUBECONFIG: cluster["KUBECONFIG"] as string });
   const kubectl = (args: string[], timeoutMs = 3 * MINUTE) => mustRun(cluster["SLIPWAY_K8S_KUBECTL"] as string, args, { timeoutMs });
-  const { root, images, cli, cleanup } = scratchSystem({ run, mustRun }, {
+  // The resident controller's row runs a `slipway serve`; it stops first, also when the bench fails (--keep or not).
+  let serve: ServeProcess | undefined;
+  const { root, images, cli, cleanup: removeSystem } = scratchSystem({ run, mustRun }, {
     system: SYSTEM,
     prefix: "slipway-bench-k8s-",
     keep: options.keep,
     cliTimeoutMs: 3 * MINUTE,
     alsoRemove: () => run(cluster["SLIPWAY_K8S_KUBECTL"] as string, ["delete", "namespace", NAMESPACE, KUBECTL_NAMESPACE, "--ignore-not-found", "--wait=false"], { timeoutMs: MINUTE }),
   });
+  const cleanup = async (): Promise<void> => {
+    await serve?.stop();
+    await removeSystem();
+  };
   // The same, with every HTTP request the command makes logged to apiLog.
   const apiCallLog = pathToFileURL(join(repoRoot, "dist", "bench", "lib", "api-call-log.js")).href;
   const loggedCli = (args: string[], apiLog: string) =>
@@ -223,6 +235,8 @@ services: [services/*]
     const kubectlRolls: number[] = [];
     const slipwayCalls: string[][] = [];
     const kubectlCalls: string[][] = [];
+    const residentRolls: number[] = [];
+    const residentKubectlRolls: number[] = [];
     if (only !== "abort") {
       writeService(ROLLING);
       await kubectl(["create", "namespace", KUBECTL_NAMESPACE]);
@@ -247,6 +261,27 @@ services: [services/*]
           log(`rolling update to ${next}, round ${round}: slipway ${millis(slipwayRolls.at(-1) ?? NaN)} ms (${slipwayCalls.at(-1)?.length} API calls), kubectl ${millis(kubectlRolls.at(-1) ?? NaN)} ms (${kubectlCalls.at(-1)?.length})`);
         }
       }
+      // The same updates with a resident controller: `slipway serve` drives the environment, `slipway deploy
+      // --server` records each update there and follows it (as kubectl hands the Deployment controller its change).
+      await addUser(root, "bench", "deployer");
+      const token = (await cli(["token", "create", "--user", "bench", "--role", "deployer"])).stdout.trim();
+      serve = await startServe(root, SERVE);
+      const remoteCli = (args: string[]) => mustRun(process.execPath, [join(repoRoot, "bin", "slipway.js"), "--config", root, "--server", serve?.base ?? "", ...args], { timeoutMs: 3 * MINUTE, env: { SLIPWAY_TOKEN: token } });
+      for (let round = 1; round <= options.rounds; round++) {
+        for (const next of current === "v1" ? ["v2", "v1"] : ["v1", "v2"]) {
+          const t0 = performance.now();
+          await remoteCli(["deploy", "hello", "--env", "k8s", "--digest", digests[next] as string]);
+          residentRolls.push(performance.now() - t0);
+          const t1 = performance.now();
+          await kubectl(["-n", KUBECTL_NAMESPACE, "set", "image", "deployment/hello", `hello=${image(next)}`]);
+          await kubectl(["-n", KUBECTL_NAMESPACE, "rollout", "status", "deployment/hello", "--timeout=180s"]);
+          residentKubectlRolls.push(performance.now() - t1);
+          current = next;
+          log(`rolling update to ${next}, round ${round}, resident controller: slipway ${millis(residentRolls.at(-1) ?? NaN)} ms, kubectl ${millis(residentKubectlRolls.at(-1) ?? NaN)} ms`);
+        }
+      }
+      await serve.stop();
+      serve = undefined;
     }
 
     const cell = (samples: number[]): string => {
@@ -283,7 +318,16 @@ services: [services/*]
       console.log("");
       console.log(`Slipway / kubectl: ${(med(slipwayRolls) / med(kubectlRolls)).toFixed(2)}×.`);
       console.log("");
-      console.log(`Raw (ms): rolling slipway ${slipwayRolls.map(millis).join(" ")}; kubectl ${kubectlRolls.map(millis).join(" ")}.`);
+      console.log(`With a resident controller (\`slipway serve\` drives the environment; \`slipway deploy --server\` records the update and follows it), the same updates again, each beside a kubectl update of its own:`);
+      console.log("");
+      console.log("| rolling update, resident controller | time |");
+      console.log("|---|---:|");
+      console.log(`| \`slipway deploy --server\` (serve's controller: ReplicaSets, Gateway route confirmed, old pods removed) | ${cell(residentRolls)} |`);
+      console.log(`| \`kubectl set image\` + \`kubectl rollout status\` (Deployment) | ${cell(residentKubectlRolls)} |`);
+      console.log("");
+      console.log(`Slipway (resident) / kubectl: ${(med(residentRolls) / med(residentKubectlRolls)).toFixed(2)}×.`);
+      console.log("");
+      console.log(`Raw (ms): rolling slipway ${slipwayRolls.map(millis).join(" ")}; kubectl ${kubectlRolls.map(millis).join(" ")}; resident slipway ${residentRolls.map(millis).join(" ")}; kubectl ${residentKubectlRolls.map(millis).join(" ")}.`);
     }
   } finally {
     await cleanup();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { remoteOf } from "./remote.js";
+import { parseServerSentEvent, remoteOf } from "./remote.js";
 
 describe("remote mode", () => {
   const globals = { config: ".", debug: false, json: false };
@@ -11,5 +11,10 @@ describe("remote mode", () => {
   });
   it("refuses a server without a token, saying how to get one", () => {
     assert.throws(() => remoteOf({ ...globals, server: "http://b" }, {}), (err: Error & { code?: string; hint?: string }) => err.code === "USAGE" && /SLIPWAY_TOKEN/.test(err.message) && /slipway token create/.test(err.hint ?? ""));
+  });
+  it("reads a server-sent event's name and JSON data (multi-line data joined), text when it is not JSON", () => {
+    assert.deepEqual(parseServerSentEvent('event: rollout.progress\ndata: {"service":"api",\ndata: "environment":"k8s"}\nid: 3'), { type: "rollout.progress", data: { service: "api", environment: "k8s" } });
+    assert.deepEqual(parseServerSentEvent("event: hello\ndata: plain"), { type: "hello", data: "plain" });
+    assert.equal(parseServerSentEvent(": a comment").type, undefined);
   });
 });

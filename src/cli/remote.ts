@@ -15,6 +15,7 @@ import { printApproved, printRejected, printReleases } from "./commands/release.
 import { printRolloutStatus, printStatus } from "./commands/deploy.js";
 import { printHistory } from "./commands/history.js";
 import type { LockHistoryEntry } from "../domain/lock-history.js";
+import { WakeSignal } from "../delivery/controller/wake-signal.js";
 
 export interface Remote {
   url: string;
@@ -39,6 +40,26 @@ export class RemoteClient {
 
   post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.call<T>("POST", path, body);
+  }
+
+  /**
+   * The server's event stream (GET /api/events, server-sent events): calls
+   * `onEvent` with each event's name and JSON data until `signal` aborts.
+   * Resolves when the stream ends; a server that cannot stream rejects.
+   */
+  async events(signal: AbortSignal, onEvent: (type: string, data: unknown) => void): Promise<void> {
+    const res = await fetch(this.remote.url + "/api/events", { headers: { authorization: `Bearer ${this.remote.token}`, accept: "text/event-stream" }, signal });
+    if (!res.ok || res.body === null) throw new SlipwayError("SERVER_REFUSED", `${this.remote.url}/api/events answered ${res.status}`);
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of res.body) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      for (let end = buffered.indexOf("\n\n"); end >= 0; end = buffered.indexOf("\n\n")) {
+        const { type, data } = parseServerSentEvent(buffered.slice(0, end));
+        buffered = buffered.slice(end + 2);
+        if (type !== undefined) onEvent(type, data);
+      }
+    }
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -134,10 +155,34 @@ export async function remoteRolloutAction(ctx: CommandContext, remote: Remote, a
   return follow(ctx, client, service, opts.env, stopWhen, action === "abort" || (action === "undo" && opts.toRevision === undefined) ? "aborted-or-healthy" : "healthy");
 }
 
-/** Prints the server's rollout as it changes, until it ends or `stopWhen` holds; exit 0 when it ended as expected. */
+/**
+ * Prints the server's rollout as it changes, until it ends or `stopWhen`
+ * holds; exit 0 when it ended as expected. It reads the rollout again as soon
+ * as the server's event stream reports progress of this service (its
+ * controller's steps), and every 0.5 s in any case (a stream that breaks off
+ * only makes it slower).
+ */
 async function follow(ctx: CommandContext, client: RemoteClient, service: string, env: string, stopWhen: (s: RolloutState) => boolean, expected: "healthy" | "aborted-or-healthy"): Promise<number> {
+  const stream = new AbortController();
+  const wake = new WakeSignal();
+  client
+    .events(stream.signal, (type, data) => {
+      const about = data as { service?: unknown; environment?: unknown } | undefined;
+      if (type.startsWith("rollout.") && about?.service === service && about.environment === env) wake.nudge();
+    })
+    .catch(() => undefined);
+  try {
+    return await followRollout(ctx, client, service, env, stopWhen, expected, wake);
+  } finally {
+    stream.abort();
+  }
+}
+
+async function followRollout(ctx: CommandContext, client: RemoteClient, service: string, env: string, stopWhen: (s: RolloutState) => boolean, expected: "healthy" | "aborted-or-healthy", wake: WakeSignal): Promise<number> {
   let last = "";
+  const never = new AbortController().signal;
   for (;;) {
+    wake.clear();
     const { rollout, commandPending } = await client.get<{ rollout: RolloutRecord; commandPending: boolean }>(`${rolloutPath(env, service)}/rollout`);
     const line = `${rollout.state.phase}${rollout.state.userPaused ? " (paused)" : ""} · ${rollout.state.message ?? ""}`;
     if (line !== last && !ctx.globals.json) ctx.output.out(line);
@@ -148,6 +193,23 @@ async function follow(ctx: CommandContext, client: RemoteClient, service: string
       return ok ? 0 : 1;
     }
     if (!commandPending && stopWhen(rollout.state)) return 0;
-    await new Promise((r) => setTimeout(r, 500));
+    // A settled state is recorded as finished a moment after the step reports it: look again soon.
+    await wake.sleep(["healthy", "aborted", "degraded"].includes(rollout.state.phase) ? 50 : 500, never);
+  }
+}
+
+/** One server-sent event's name and data (JSON when it parses). */
+export function parseServerSentEvent(block: string): { type: string | undefined; data: unknown } {
+  let type: string | undefined;
+  const data: string[] = [];
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event:")) type = line.slice(6).trim();
+    else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+  }
+  const text = data.join("\n");
+  try {
+    return { type, data: JSON.parse(text) };
+  } catch {
+    return { type, data: text };
   }
 }

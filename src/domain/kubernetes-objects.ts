@@ -40,6 +40,20 @@ export const labelKeys = {
 
 /** The Gateway API header that sends a request to the canary or preview revision. */
 export const CANARY_HEADER = { name: "X-Slipway-Canary", value: "always" } as const;
+/** controller.kubernetes.io/pod-deletion-cost: the lowest goes first when a ReplicaSet scales down. */
+export const POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
+export const CHEAPEST_DELETION_COST = "-2147483647";
+
+/**
+ * What the router applies to a pod it routes: its labels, and, once drained,
+ * the cheapest deletion cost — a drained pod is the one its ReplicaSet should
+ * lose next, and the runtime, which removes it next, then has nothing left to
+ * mark (one apply per step instead of two; both are field manager "slipway",
+ * so a second apply without the labels would also have taken them off).
+ */
+export function podRoutingObject(scope: ClusterScope, pod: string, labels: Record<string, string>, drained: boolean): KubernetesObject {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name: pod, namespace: scope.namespace, labels, ...(drained ? { annotations: { [POD_DELETION_COST]: CHEAPEST_DELETION_COST } } : {}) } };
+}
 export const MANAGED_BY = "slipway";
 const GATEWAY_API = "gateway.networking.k8s.io/v1";
 

@@ -19,6 +19,7 @@ import {
   PatchStrategy,
   type V1Pod,
 } from "./client-node.js";
+import { Agent as HttpsAgent, type AgentOptions } from "node:https";
 import { SlipwayError } from "../domain/errors.js";
 import { MANAGED_BY } from "../domain/kubernetes-objects.js";
 
@@ -37,9 +38,12 @@ export class KubernetesCluster {
   readonly core: CoreV1Api;
   readonly apps: AppsV1Api;
   readonly custom: CustomObjectsApi;
-  private readonly objects: KubernetesObjectApi;
+  private readonly objects: ObjectApi;
+  /** The client's discovery of each API group version, started at most once (discover()). */
+  private readonly discovered = new Map<string, Promise<unknown>>();
   private readonly podWatches = new Map<string, PodWatch>();
-  private readonly appliedOnce = new Map<string, Promise<KubernetesObject>>();
+  /** applyOnce's applies by object (kind, namespace, name): what was applied, and the call. */
+  private readonly appliedOnce = new Map<string, { text: string; applied: Promise<KubernetesObject> }>();
 
   constructor(options: ClusterOptions = {}) {
     this.config = new KubeConfig();
@@ -53,21 +57,37 @@ export class KubernetesCluster {
         hint: "set the environment's kubernetes.kubeconfig (or KUBECONFIG) to a readable kubeconfig; `bash scripts/test-cluster.sh env` prints the test cluster's",
       });
     }
+    keepConnections(this.config);
     if (this.config.getCurrentCluster() === null) {
       throw new SlipwayError("CONFIG_INVALID", `the kubeconfig has no cluster for context ${options.context ?? this.config.getCurrentContext()}`, { hint: "check kubernetes.context against `kubectl config get-contexts`" });
     }
     this.core = this.config.makeApiClient(CoreV1Api);
     this.apps = this.config.makeApiClient(AppsV1Api);
     this.custom = this.config.makeApiClient(CustomObjectsApi);
-    this.objects = KubernetesObjectApi.makeApiClient(this.config);
+    this.objects = ObjectApi.forConfig(this.config);
   }
 
   get server(): string {
     return this.config.getCurrentCluster()?.server ?? "(no server)";
   }
 
+  /**
+   * Starts the client's discovery of these kinds' API groups, all at once:
+   * an apply of a kind first asks which resource serves it, one GET per group
+   * version, which otherwise lies in the way of the first apply of each.
+   * Failures are left for the apply to meet and report.
+   */
+  discover(kinds: readonly { apiVersion: string; kind: string }[]): void {
+    for (const { apiVersion, kind } of kinds) {
+      if (this.discovered.has(apiVersion)) continue;
+      this.discovered.set(apiVersion, this.objects.discover(apiVersion, kind).catch(() => this.discovered.delete(apiVersion)));
+    }
+  }
+
   /** Server-side apply as the field manager "slipway", taking over fields others set (force). */
   async apply<T extends KubernetesObject>(object: T): Promise<T> {
+    // A discovery under way: wait for it rather than ask the same again.
+    await this.discovered.get(object.apiVersion ?? "");
     try {
       return await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
     } catch (err) {
@@ -77,17 +97,21 @@ export class KubernetesCluster {
 
   /**
    * apply(), once per client for the same object: what several adapters
-   * ensure before their first use (the namespace) costs one round trip per
-   * process. A failed apply is tried again by the next call.
+   * ensure before their first use (the namespace, a revision's Service) costs
+   * one round trip per process. A changed object is applied again; a failed
+   * apply is tried again by the next call, and remove() forgets the object.
    */
   applyOnce<T extends KubernetesObject>(object: T): Promise<T> {
-    const key = JSON.stringify(object);
-    let applied = this.appliedOnce.get(key) as Promise<T> | undefined;
-    if (applied === undefined) {
-      applied = this.apply(object);
-      this.appliedOnce.set(key, applied);
-      applied.catch(() => this.appliedOnce.delete(key));
-    }
+    const key = identity(object);
+    const text = JSON.stringify(object);
+    const known = this.appliedOnce.get(key);
+    if (known !== undefined && known.text === text) return known.applied as Promise<T>;
+    const applied = this.apply(object);
+    const entry = { text, applied };
+    this.appliedOnce.set(key, entry);
+    applied.catch(() => {
+      if (this.appliedOnce.get(key) === entry) this.appliedOnce.delete(key);
+    });
     return applied;
   }
 
@@ -103,6 +127,7 @@ export class KubernetesCluster {
 
   /** Deletes; already gone is fine. */
   async remove(header: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, gracePeriodSeconds?: number): Promise<void> {
+    this.appliedOnce.delete(identity(header));
     try {
       await this.objects.delete(header as KubernetesObject, undefined, undefined, gracePeriodSeconds, undefined, "Background");
     } catch (err) {
@@ -189,6 +214,44 @@ export class KubernetesCluster {
   }
 }
 
+/**
+ * One keep-alive HTTPS agent for all of the client's requests. The client
+ * makes a new agent per request, so every call was a new TCP connection and
+ * TLS handshake (client-certificate authentication included): 8 ms and 4.6 ms
+ * of CPU per call against 3 ms and 1.3 ms on a reused connection, measured
+ * on the test cluster — and a rollout step is a dozen calls in a row, where
+ * kubectl reuses its connection. Idle sockets do not keep the process alive.
+ */
+function keepConnections(config: KubeConfig): void {
+  let agent: HttpsAgent | undefined;
+  let options = "";
+  const open = config as unknown as { createAgent(cluster: unknown, agentOptions: AgentOptions): unknown };
+  const createAgent = open.createAgent.bind(config);
+  open.createAgent = (cluster: { server?: string; proxyUrl?: string } | null, agentOptions: AgentOptions) => {
+    // Proxies and plain HTTP keep the client's own agents.
+    if (cluster?.proxyUrl !== undefined || cluster?.server?.startsWith("https:") !== true) return createAgent(cluster, agentOptions);
+    const key = JSON.stringify(agentOptions, (_, value: unknown) => (Buffer.isBuffer(value) ? value.toString("base64") : value));
+    if (agent === undefined || key !== options) {
+      agent = new HttpsAgent({ ...agentOptions, keepAlive: true });
+      options = key;
+    }
+    return agent;
+  };
+}
+
+/** The client's object API, with its discovery callable ahead of the first apply. */
+class ObjectApi extends KubernetesObjectApi {
+  static forConfig(config: KubeConfig): ObjectApi {
+    const api = config.makeApiClient(ObjectApi);
+    api.setDefaultNamespace(config);
+    return api;
+  }
+
+  discover(apiVersion: string, kind: string): Promise<unknown> {
+    return this.resource(apiVersion, kind);
+  }
+}
+
 /** Pods of one namespace and selector, from an informer: a cache plus events. */
 export class PodWatch {
   readonly started: Promise<void>;
@@ -223,6 +286,11 @@ export class PodWatch {
     this.stopped = true;
     await this.informer.stop();
   }
+}
+
+/** An object's identity for applyOnce: its kind, namespace and name. */
+function identity(o: { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } }): string {
+  return `${o.apiVersion ?? ""}/${o.kind ?? ""}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 }
 
 function describe(o: { kind?: string | undefined; metadata?: { name?: string | undefined; namespace?: string | undefined } | undefined }): string {

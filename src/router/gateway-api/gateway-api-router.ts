@@ -21,6 +21,7 @@ import {
   httpRouteObject,
   type KubernetesObject,
   labelKeys,
+  podRoutingObject,
   previewServiceName,
   previewServiceObject,
   revisionObjectName,
@@ -58,7 +59,6 @@ interface RouteState {
 
 export class GatewayApiRouter extends PodRouting implements TrafficRouter {
   private readonly routes = new Map<string, RouteState>();
-  private readonly revisionServices = new Set<string>();
   /** The HTTPRoute last applied per service by this process (its JSON). */
   private readonly appliedRoutes = new Map<string, string>();
   private readonly confirmMs: number;
@@ -136,7 +136,7 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
         }),
       );
       const stable = stableRevision(split);
-      if (stable !== undefined) await this.options.cluster.apply(stableServiceObject(this.scope, service, stable, this.portOf(service)));
+      if (stable !== undefined) await this.options.cluster.applyOnce(stableServiceObject(this.scope, service, stable, this.portOf(service)));
       // The split counts (listBackends, the controller's observation) only once the gateway took it in.
       await this.applyRoute(service, { ...state, split }, true);
       state.split = split;
@@ -210,8 +210,7 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
   protected forget(service: string): void {
     this.routes.delete(service);
     this.appliedRoutes.delete(service);
-    // Names of every service's revision Services; forgetting them all costs one re-apply each, never a missing Service.
-    this.revisionServices.clear();
+    // The revision and stable Services it applied once are forgotten by cluster.remove (applyOnce).
   }
 
   // ---------------------------------------------------------------- steps
@@ -264,7 +263,7 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
 
   /** The pod's serving label, through server-side apply (the ReplicaSet keeps the pod: its selector does not include the label). */
   private async setServing(pod: PodState, serving: boolean): Promise<void> {
-    await this.options.cluster.apply({ apiVersion: "v1", kind: "Pod", metadata: { name: pod.instance.name, namespace: this.scope.namespace, labels: { [labelKeys.serving]: String(serving) } } });
+    await this.options.cluster.apply(podRoutingObject(this.scope, pod.instance.name, { [labelKeys.serving]: String(serving) }, !serving));
   }
 
   /** Waits until the revision's EndpointSlice lists the pod as ready (in) or no longer does (out). */
@@ -308,11 +307,9 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
     await this.applyRoute(service, state);
   }
 
+  /** Once per process and revision, shared with the runtime, which applies it with the ReplicaSet. */
   private async ensureRevisionService(service: string, revision: string): Promise<void> {
-    const name = revisionObjectName(service, revision);
-    if (this.revisionServices.has(name)) return;
-    await this.options.cluster.apply(revisionServiceObject(this.scope, service, revision, this.portOf(service)));
-    this.revisionServices.add(name);
+    await this.options.cluster.applyOnce(revisionServiceObject(this.scope, service, revision, this.portOf(service)));
   }
 
   private revisionServicesOf(service: string): string[] {

@@ -76,6 +76,7 @@ export abstract class PodRouting {
   /** The namespace (once per cluster client) and Gateway applied and the pod watch listed once, the watch beside the applies (pods of a namespace not there yet list empty). */
   protected async started(): Promise<void> {
     const { cluster, layout, services } = this.base;
+    if (this.gatewayApplied === undefined) cluster.discover([{ apiVersion: "v1", kind: "Service" }, ...(layout === undefined ? [] : [{ apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway" }])]);
     this.gatewayApplied ??= (async () => {
       await cluster.applyOnce(namespaceObject(this.scope));
       if (layout !== undefined) await cluster.apply(gatewayObject(this.scope, layout.name, layout.className, gatewayListeners(layout, services.map((s) => ({ service: s.name, endpointPort: s.endpointPort })))));

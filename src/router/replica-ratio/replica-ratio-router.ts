@@ -29,6 +29,7 @@ import { SlipwayError } from "../../domain/errors.js";
 import {
   type KubernetesObject,
   labelKeys,
+  podRoutingObject,
   previewServiceName,
   previewServiceObject,
   routeAttachment,
@@ -233,11 +234,7 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
   }
 
   private async label(pod: PodState, serving: boolean, weighted: boolean): Promise<void> {
-    await this.options.cluster.apply({
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name: pod.instance.name, namespace: this.scope.namespace, labels: { [labelKeys.serving]: String(serving), [labelKeys.weighted]: String(weighted) } },
-    });
+    await this.options.cluster.apply(podRoutingObject(this.scope, pod.instance.name, { [labelKeys.serving]: String(serving), [labelKeys.weighted]: String(weighted) }, !serving));
   }
 
   /** Waits until the stable Service's EndpointSlice lists every one of these pods as ready (in) or none of them (out). */

@@ -17,9 +17,11 @@
 // its own.
 import { SlipwayError } from "../../domain/errors.js";
 import {
+  CHEAPEST_DELETION_COST,
   type ClusterScope,
   namespaceObject,
   podSelector,
+  POD_DELETION_COST,
   type PodTemplateInput,
   PULL_SECRET_NAME,
   pullSecretObject,
@@ -37,8 +39,6 @@ import { PodBook } from "./pod-book.js";
 /** How long the ReplicaSet controller may take to create a pod, and the API to show a deletion. */
 const POD_APPEARS_MS = 60_000;
 const POD_DELETION_SEEN_MS = 15_000;
-/** controller.kubernetes.io/pod-deletion-cost: the lowest goes first when a ReplicaSet scales down. */
-const DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
 
 export class KubernetesRuntime implements Runtime {
   readonly readinessFeed = new PodBook();
@@ -97,7 +97,7 @@ export class KubernetesRuntime implements Runtime {
     await Promise.all([
       this.cluster.apply(replicaSetObject(this.scope, { ...templateOf(spec), cpuRequestPercent: this.options.cpuRequestPercent, imagePullSecret }, before.size + batch.size)),
       // The revision's Service beside it, so its endpoints exist before any weight moves to it.
-      this.cluster.apply(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port)),
+      this.cluster.applyOnce(revisionServiceObject(this.scope, spec.service, spec.revision, spec.port)),
     ]);
     const fresh = (): Instance[] => this.livePods(spec.service, spec.revision).filter((i) => !before.has(i.id) && !this.claimed.has(i.id));
     await this.waitFor(() => (fresh().length >= batch.size ? true : undefined), POD_APPEARS_MS, signal);
@@ -142,12 +142,16 @@ export class KubernetesRuntime implements Runtime {
     await this.started();
     const name = revisionObjectName(instance.service, instance.revision);
     await this.serially(name, async () => {
-      if (this.readinessFeed.state(instance.id) === undefined) return; // already deleted or going
+      const state = this.readinessFeed.state(instance.id);
+      if (state === undefined) return; // already deleted or going
       const live = this.livePods(instance.service, instance.revision).length;
       const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: instance.name, namespace: this.scope.namespace } };
-      await this.cluster.apply({ ...pod, metadata: { ...pod.metadata, annotations: { [DELETION_COST]: "-2147483647" } } }).catch((err: unknown) => {
-        if (statusOf((err as { cause?: unknown }).cause) !== 404) throw err;
-      });
+      // The ReplicaSet must lose this pod when scaled down; a drained pod already says so (podRoutingObject).
+      if (!state.cheapestToDelete) {
+        await this.cluster.apply({ ...pod, metadata: { ...pod.metadata, annotations: { [POD_DELETION_COST]: CHEAPEST_DELETION_COST } } }).catch((err: unknown) => {
+          if (statusOf((err as { cause?: unknown }).cause) !== 404) throw err;
+        });
+      }
       try {
         await this.cluster.apps.replaceNamespacedReplicaSetScale({
           name,
@@ -199,6 +203,7 @@ export class KubernetesRuntime implements Runtime {
 
   /** The namespace exists and the pod watch has listed once (both at once: pods of a namespace not there yet list empty). */
   private async started(): Promise<void> {
+    if (this.namespaceReady === undefined) this.cluster.discover([{ apiVersion: "v1", kind: "Namespace" }, { apiVersion: "apps/v1", kind: "ReplicaSet" }]);
     this.namespaceReady ??= this.cluster.applyOnce(namespaceObject(this.scope)).then(() => undefined);
     this.watch ??= this.cluster.pods(this.scope.namespace, podSelector(this.scope)).then((watch) => {
       for (const pod of watch.list()) this.readinessFeed.apply("add", pod);
