@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, startControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
+import { assertSucceeded as ok, runCli, startControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
 import { deployVersionedHello } from "./python-service.js";
 
 /** Registries 16690/16691; portOffset 14700, so endpoint 1910 → 16610 and the router's control port 14700 + 1999 = 16699. */
@@ -24,10 +24,6 @@ const tagOf = (version: string): string => `127.0.0.1:${PORTS.registries.dev}/${
 /** Version → pushed digest. */
 const digests = new Map<string, string>();
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 /** The service; strategy as the service config has it. */
 function writeService(strategy: object): void {

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, repoRoot, runCli, type CliResult } from "./helpers.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 16590;
@@ -69,10 +69,6 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000): 
     assert.ok(Date.now() < giveUpAt, `timed out waiting until ${what}`);
     await sleep(200);
   }
-}
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
 
 /** The controller as a child process, with what it has printed so far. */

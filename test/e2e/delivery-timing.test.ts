@@ -13,7 +13,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded, runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, getOnce, sample as sampleOn, startLoad } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
@@ -54,10 +54,6 @@ strategy: ${strategy}
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
 const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
-
-function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 async function running(): Promise<string[]> {
   const list = await engine.api.listContainers({ filters: { label: [`org.slipway.system=${SYSTEM}`] } });

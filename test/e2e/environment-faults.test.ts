@@ -16,7 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary, haproxyPaths } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, startControllerProcess, stopControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
+import { assertSucceeded as ok, runCli, startControllerProcess, stopControllerProcess, until, writeScratchService, type CliResult, type ControllerProcess } from "./helpers.js";
 import { describeLoad, sample, startLoad, stopAllLoads } from "./keepalive-load.js";
 import { deployVersionedHello } from "./python-service.js";
 import { haproxyMasters, killHaproxy, routedServers, untilServing } from "./router-faults.js";
@@ -44,10 +44,6 @@ const LOAD_RPS = 200;
 /** The service with the given strategy and analysis metrics. */
 function writeService(strategy: object, metrics: object[] = []): void {
   writeScratchService(root, { endpoint: { port: 1910 }, readiness: { http: { path: "/healthz" }, periodSeconds: 0.2 }, replicas: 2, terminationGracePeriodSeconds: 2, strategy, ...(metrics.length === 0 ? {} : { analysis: { metrics } }) });
-}
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
 
 

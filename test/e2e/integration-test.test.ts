@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, type CliResult } from "./helpers.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 16490;
@@ -68,10 +68,6 @@ const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root,
 
 async function testContainers(): Promise<number> {
   return (await docker.listContainers({ all: true, filters: { label: [`org.slipway.system=${SYSTEM}`, "org.slipway.purpose=integration-test"] } })).length;
-}
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
 }
 
 describe("slipway test --env (integration tests)", { skip: haproxyBinary() === undefined ? "haproxy is not installed" : false }, () => {

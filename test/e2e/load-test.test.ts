@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, type CliResult } from "./helpers.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 28090;
@@ -26,10 +26,6 @@ let digest = "";
 const serverPy = pythonServer("", `status, body = 200, b"ok"`);
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 interface Run {
   scenario: string;

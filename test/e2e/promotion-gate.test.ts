@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { shortDigest } from "../../src/domain/promotion-path.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, type CliResult } from "./helpers.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 17490;
@@ -29,11 +29,6 @@ const serverPy = pythonServer('NAME = os.environ["APP_NAME"]', `status, body = 2
 const tagOf = (name: string): string => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/api:${name}`;
 
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { SLIPWAY_IDENTITY: "alice@e2e.example" });
-
-function ok(result: CliResult, what: string): CliResult {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  return result;
-}
 
 interface Lag {
   environment: string;

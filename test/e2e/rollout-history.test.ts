@@ -20,7 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { repoRoot, runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded, repoRoot, runCli, type CliResult } from "./helpers.js";
 import { assertNoFailures as assertNoFailuresIn, describeLoad, type LoadResult, sample as sampleOn, startLoad as startLoadOn, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
 
@@ -97,10 +97,6 @@ function report(name: string, r: LoadResult): void {
 
 /** At least 500 requests in every load window, none failed. */
 const assertNoFailures = (r: LoadResult): void => assertNoFailuresIn(r, 500);
-
-function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 // --- what slipway and Docker say -----------------------------------------
 

@@ -16,7 +16,7 @@ import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { SqliteRolloutStore } from "../../src/store/sqlite/rollout-store.js";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { repoRoot, runCli, writeScratchService, type CliResult } from "./helpers.js";
+import { assertSucceeded, repoRoot, runCli, writeScratchService, type CliResult } from "./helpers.js";
 import { assertNoFailures, describeLoad, getOnce, type LoadResult, sample as sampleOn, startLoad as startLoadOn } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
 
@@ -52,10 +52,6 @@ const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root,
 const startLoad = (rps?: number): ReturnType<typeof startLoadOn> => startLoadOn(ENDPOINT, rps);
 const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
 const report = (name: string, r: LoadResult): void => console.log(describeLoad(name, r));
-
-async function assertSucceeded(result: CliResult, what: string): Promise<void> {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 /** Containers of the system, by revision label. */
 async function containers(): Promise<{ id: string; revision: string; state: string }[]> {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, type CliResult } from "./helpers.js";
 import { buildAndPushPython, pythonServer, systemYaml } from "./python-service.js";
 
 const DEV_REGISTRY = 17790;
@@ -27,11 +27,6 @@ const digests: Record<string, string> = {};
 const serverPy = pythonServer('STATUS = int(os.environ["APP_STATUS"])', `status, body = (200, b"ok") if self.path == "/healthz" else (STATUS, b"answer")`);
 const tagOf = (name: string): string => `127.0.0.1:${DEV_REGISTRY}/${SYSTEM}/api:${name}`;
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args], { SLIPWAY_IDENTITY: "alice@e2e.example" });
-
-function ok(result: CliResult, what: string): CliResult {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-  return result;
-}
 
 async function stagingBlocked(): Promise<string[]> {
   const status = ok(await cli("--json", "status", "--env", "staging"), "slipway status");

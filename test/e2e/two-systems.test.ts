@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
-import { runCli, type CliResult } from "./helpers.js";
+import { assertSucceeded as ok, runCli, type CliResult } from "./helpers.js";
 import { buildAndPushPython, pythonServer } from "./python-service.js";
 
 interface Sys {
@@ -35,10 +35,6 @@ const serverPy = pythonServer('SYSTEM = os.environ["SYSTEM_NAME"]', `if self.pat
 else: status, body = 200, SYSTEM.encode()`);
 
 const cli = (sys: Sys, ...args: string[]): Promise<CliResult> => runCli(["--config", sys.root, ...args]);
-
-function ok(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
 
 function writeSystem(sys: Sys, routerPort: number): void {
   writeFileSync(
