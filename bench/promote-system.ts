@@ -18,9 +18,8 @@
 // (scripts/setup-host.sh), and loopback ports 17600-17699 free. Everything it
 // creates is removed at the end, also when it fails or is interrupted.
 import { writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join } from "node:path";
-import { dockerPreflight, machine, resultsHeading, runMain, slipwayAt, wholeNumber } from "./lib/harness.js";
+import { dockerMachineLine, resultsHeading, runMain, wholeNumber } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
 import { scratchSystem } from "./lib/scratch-system.js";
 import { MINUTE, seconds } from "./lib/stats.js";
@@ -49,9 +48,7 @@ async function main(): Promise<void> {
   const { root, images, cli, writeService, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-promote-", keep: options.keep, cliTimeoutMs: 5 * MINUTE });
   const names = Array.from({ length: options.services }, (_, i) => `svc-${i}`);
   try {
-    const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
-    const at = await slipwayAt(run);
-    const loadBefore = loadavg()[0]?.toFixed(2);
+    const machineLine = await dockerMachineLine(run, PYTHON_BASE);
     writeFileSync(
       join(root, "slipway.yaml"),
       `system: ${SYSTEM}\nregistries:\n  dev: { url: 127.0.0.1:${DEV} }\n  prod: { url: 127.0.0.1:${PROD} }\nenvironments:\n  - { name: src, registry: dev, portOffset: 15600, routerPort: 17649 }\n  - { name: dst, registry: dev, portOffset: 15650, routerPort: 17699 }\nservices: [services/*]\n`,
@@ -86,7 +83,7 @@ async function main(): Promise<void> {
 
     console.log(resultsHeading());
     console.log("");
-    console.log(`Machine: ${machine()}, Docker ${docker}, ${at}; 1-minute load average before: ${loadBefore}, after: ${loadavg()[0]?.toFixed(2)}.`);
+    console.log(machineLine());
     console.log("");
     console.log(`${options.services} services (a dependency tree), 1 replica each, rolling v1 → v2 in \`dst\`; wall time of the commands, one run:`);
     console.log("");

@@ -19,10 +19,9 @@
 // the platform (`slipway down`), containers and images — is removed at the
 // end, also when it fails or is interrupted.
 import { writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { dockerPreflight, machine, resultsHeading, runMain, slipwayAt } from "./lib/harness.js";
+import { dockerMachineLine, resultsHeading, runMain } from "./lib/harness.js";
 import { BenchError, log, runner } from "./lib/processes.js";
 import { scratchSystem } from "./lib/scratch-system.js";
 import { startAnswerLoad } from "./lib/answer-load.js";
@@ -50,9 +49,7 @@ async function main(): Promise<void> {
   const { run, mustRun } = runner({ NO_COLOR: "1" });
   const { root, images, cli, writeService, cleanup } = scratchSystem({ run, mustRun }, { system: SYSTEM, prefix: "slipway-bench-rollback-", keep: options.keep, cliTimeoutMs: 3 * MINUTE });
   try {
-    const docker = await dockerPreflight(run, PYTHON_BASE, "base image");
-    const at = await slipwayAt(run);
-    const loadBefore = loadavg()[0]?.toFixed(2);
+    const machineLine = await dockerMachineLine(run, PYTHON_BASE);
     writeFileSync(
       join(root, "slipway.yaml"),
       `system: ${SYSTEM}\nregistries:\n  dev: { url: 127.0.0.1:${DEV} }\n  prod: { url: 127.0.0.1:${PROD} }\nenvironments:\n  - { name: bench, registry: dev, portOffset: ${PORT_OFFSET} }\nservices: [services/*]\n`,
@@ -113,7 +110,7 @@ async function main(): Promise<void> {
     const medianSwitch = (t: RollbackTiming[]): number => summarize(t.map((x) => x.allOldMs - x.firstOldMs)).median;
     console.log(resultsHeading());
     console.log("");
-    console.log(`Machine: ${machine()}, Docker ${docker}, ${at}; 1-minute load average before: ${loadBefore}, after: ${loadavg()[0]?.toFixed(2)}.`);
+    console.log(machineLine());
     console.log("");
     console.log(`\`slipway rollback\` of a finished rolling update v1 → v2 (2 replicas), ${options.rounds} rounds, keep-alive load of ${RPS} requests/s; milliseconds from spawning the command, median (min–max):`);
     console.log("");

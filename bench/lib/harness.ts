@@ -1,6 +1,6 @@
 // What every benchmark does around its measurements: arguments, Ctrl-C,
 // the exit code, the preflight and the machine line of the report.
-import { availableParallelism, cpus, totalmem } from "node:os";
+import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BenchError, log, stopChildren, tail, type Runner } from "./processes.js";
@@ -78,6 +78,19 @@ export async function slipwayAt(run: Runner["run"]): Promise<string> {
   const commit = (await run("git", ["-C", repoRoot, "rev-parse", "--short", "HEAD"], { timeoutMs: 10 * SECOND })).stdout.trim();
   const dirty = (await run("git", ["-C", repoRoot, "status", "--porcelain", "--untracked-files=no", "--", "src"], { timeoutMs: 10 * SECOND })).stdout.trim() !== "";
   return `slipway at ${commit}${dirty ? " (with uncommitted changes in src/)" : ""}`;
+}
+
+/**
+ * The preflight of a benchmark on Docker with a base image: the engine's
+ * version, the commit and the 1-minute load, now. Call the function it
+ * returns after measuring: the report's line "Machine: …, Docker …, slipway
+ * at …; 1-minute load average before: …, after: …".
+ */
+export async function dockerMachineLine(run: Runner["run"], baseImage: string): Promise<() => string> {
+  const docker = await dockerPreflight(run, baseImage, "base image");
+  const at = await slipwayAt(run);
+  const loadBefore = loadavg()[0]?.toFixed(2);
+  return () => `Machine: ${machine()}, Docker ${docker}, ${at}; 1-minute load average before: ${loadBefore}, after: ${loadavg()[0]?.toFixed(2)}.`;
 }
 
 /** The heading of a report: "### Results — <today>". */
