@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DockerEngine } from "../../src/docker/engine.js";
 import { KubernetesCluster } from "../../src/kubernetes/cluster.js";
-import { cliPath, repoRoot, runCli, until, type CliResult } from "./helpers.js";
+import { assertSucceeded, cliPath, repoRoot, runCli, until, type CliResult } from "./helpers.js";
 import { sample, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, systemYaml } from "./python-service.js";
 
@@ -67,9 +67,8 @@ export function kubernetesEnvironment(cluster: Readonly<Record<string, string>>,
   return `{ name: k8s, registry: dev, runtime: kubernetes, ${[...fields, `kubernetes: { ${kubernetes.join(", ")} }`].join(", ")} }`;
 }
 
-export function assertSucceeded(result: CliResult, what: string): void {
-  assert.equal(result.code, 0, `${what} exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
-}
+// The CLI exit check, here too: the cluster tests import their set-up from this file.
+export { assertSucceeded };
 
 /** A service's folder: its slipway.service.yaml and the Dockerfile `validate` requires it to be built from. */
 export function writeService(root: string, name: string, yaml: string): void {
