@@ -19,12 +19,15 @@
 //     through the Service `hello-preview` (no header route in this mode), the
 //     stable Service unchanged; `rollout promote` switches it atomically —
 //     every version of its EndpointSlice, watched through the switch, has
-//     one revision's pods only — and the preview goes.
+//     one revision's pods only — and the preview goes; a `rollback` inside
+//     scaleDownDelaySeconds switches back the same way.
 //
 // Loopback ports (k8s-replica's range): registries 12400-12401; the gateway
 // listener 23084 (portOffset 23000 + endpoint port 84).
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
@@ -117,6 +120,31 @@ async function settledView(cluster: KubernetesCluster): Promise<Awaited<ReturnTy
 
 type EndpointSlice = { endpoints?: { targetRef?: { name?: string }; conditions?: { ready?: boolean } }[] };
 
+/**
+ * Every version of the Service `hello`'s EndpointSlice (ready endpoints by revision) from now until it lists
+ * `revision`'s pods alone: blue-green's switch is atomic when none of them has two revisions.
+ */
+async function watchSwitch(cluster: KubernetesCluster, revision: string): Promise<{ seen: Promise<unknown>; versions: Record<string, number>[]; mixed: () => Record<string, number>[] }> {
+  const versions: Record<string, number>[] = [];
+  const pods = await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` });
+  const revisionOf = new Map(pods.items.map((p) => [p.metadata?.name ?? "?", p.metadata?.labels?.["org.slipway.revision"] ?? "?"]));
+  const seen = cluster.watchUntil<EndpointSlice>(
+    `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`,
+    { labelSelector: "kubernetes.io/service-name=hello" },
+    (slice) => {
+      const counts: Record<string, number> = {};
+      for (const e of slice.endpoints ?? []) {
+        const r = revisionOf.get(e.targetRef?.name ?? "") ?? "?";
+        if (e.conditions?.ready !== false) counts[r] = (counts[r] ?? 0) + 1;
+      }
+      versions.push(counts);
+      return JSON.stringify(counts) === JSON.stringify({ [revision]: REPLICAS });
+    },
+    60_000,
+  );
+  return { seen, versions, mixed: () => versions.filter((v) => Object.keys(v).length > 1) };
+}
+
 const running = (view: { replicaSets: Record<string, number> }): Record<string, number> => Object.fromEntries(Object.entries(view.replicaSets).filter(([, n]) => n > 0));
 
 describe("traffic split by replicas under faults, and blue-green in that mode, on a real cluster", { skip: scratch.skip }, () => {
@@ -189,8 +217,8 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     await assertServes(ENDPOINT, "v2", 50);
   });
 
-  it("blue-green: a full-size preview behind hello-preview only, then a promote under load switches the one Service; no failed request", async () => {
-    writeService("{ blueGreen: { scaleDownDelaySeconds: 0 } }");
+  it("blue-green: a full-size preview behind hello-preview only; promote, then a rollback inside the delay, each switch the one Service atomically; no failed request", async () => {
+    writeService("{ blueGreen: { scaleDownDelaySeconds: 10 } }");
     const load = startLoad(ENDPOINT, 100);
     const deployed = await scratch.deploy("hello", "v3");
     const stored = (await storedRollout()) as StoredRollout;
@@ -213,41 +241,39 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     const withHeader = await fetch(`http://127.0.0.1:${ENDPOINT}/`, { headers: { "X-Slipway-Canary": "always" } });
     assert.equal(await withHeader.text(), "v2", "no header route to the preview in this mode");
 
-    // Every version of the Service's EndpointSlice through the switch: blue-green's promise is that no moment has both revisions in it.
-    const podRevisions = new Map((await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.system=${SYSTEM}` })).items.map((p) => [p.metadata?.name ?? "?", p.metadata?.labels?.["org.slipway.revision"] ?? "?"]));
-    const sliceVersions: Record<string, number>[] = [];
-    const switchSeen = cluster.watchUntil<EndpointSlice>(
-      `/apis/discovery.k8s.io/v1/namespaces/${NAMESPACE}/endpointslices`,
-      { labelSelector: "kubernetes.io/service-name=hello" },
-      (slice) => {
-        const counts: Record<string, number> = {};
-        for (const e of slice.endpoints ?? []) if (e.conditions?.ready !== false) counts[podRevisions.get(e.targetRef?.name ?? "") ?? "?"] = (counts[podRevisions.get(e.targetRef?.name ?? "") ?? "?"] ?? 0) + 1;
-        sliceVersions.push(counts);
-        return JSON.stringify(counts) === JSON.stringify({ [targetRevision]: REPLICAS });
-      },
-      60_000,
-    );
+    const promoteSwitch = await watchSwitch(cluster, targetRevision);
     const promoted = await cli("rollout", "promote", "hello", "--env", "k8s");
-    await switchSeen;
+    await promoteSwitch.seen;
     const switched = await answersUntilOnly(ENDPOINT, "v3");
+    console.log(`# after promote returned: ${switched.late["v2"] ?? 0} more v2 answers, then only v3 (50 in a row after ${(switched.ms / 1000).toFixed(1)} s)`);
+    console.log(`# the Service's EndpointSlice through the promote: ${promoteSwitch.versions.map((v) => JSON.stringify(v)).join(" → ")}`);
+    assertSucceeded(promoted, "rollout promote");
+    assert.deepEqual(promoteSwitch.mixed(), [], "the switch is atomic: no version of the Service's endpoints has both revisions");
+    assert.equal(switched.inARow, 50, `every request goes to v3 after the switch: ${JSON.stringify(switched)}`);
+    assert.equal(await cluster.read({ apiVersion: "v1", kind: "Service", metadata: { name: "hello-preview", namespace: NAMESPACE } }), undefined, "the preview Service is gone");
+    const warm = await settledView(cluster);
+    assert.deepEqual(running(warm), { [stableRevision]: REPLICAS, [targetRevision]: REPLICAS }, `the old revision stays warm for scaleDownDelaySeconds: ${JSON.stringify(warm)}`);
+
+    // Inside the delay a rollback is the same switch back.
+    const rollbackSwitch = await watchSwitch(cluster, stableRevision);
+    const rolledBack = await cli("rollback", "hello", "--env", "k8s");
+    await rollbackSwitch.seen;
+    const back = await answersUntilOnly(ENDPOINT, "v2");
+    console.log(`# the Service's EndpointSlice through the rollback: ${rollbackSwitch.versions.map((v) => JSON.stringify(v)).join(" → ")}; ${back.late["v3"] ?? 0} more v3 answers after it returned`);
+    assertSucceeded(rolledBack, "rollback");
+    assert.deepEqual(rollbackSwitch.mixed(), [], "the switch back is atomic too");
+    assert.equal(back.inARow, 50, JSON.stringify(back));
+    let end = await settledView(cluster);
+    await until("the rolled-back revision goes after its delay", async () => Object.keys((end = await settledView(cluster)).pods).length === 1, 60_000, 500).catch(() => undefined);
     await sleep(1000);
     const r = await load.stop();
-    console.log(describeLoad("blue-green preview and promote (replicas)", r));
-    console.log(`# after promote returned: ${switched.late["v2"] ?? 0} more v2 answers, then only v3 (50 in a row after ${(switched.ms / 1000).toFixed(1)} s)`);
-    const mixed = sliceVersions.filter((v) => Object.keys(v).length > 1);
-    console.log(`# the Service's EndpointSlice through the switch: ${sliceVersions.map((v) => JSON.stringify(v)).join(" → ")}`);
-    assertSucceeded(promoted, "rollout promote");
-    assert.deepEqual(mixed, [], "the switch is atomic: no version of the Service's endpoints has both revisions");
-    assert.equal(switched.inARow, 50, `every request goes to v3 after the switch: ${JSON.stringify(switched)}`);
+    console.log(describeLoad("blue-green preview, promote and rollback (replicas)", r));
     assertNoFailures(r, 500);
-    const done = (await storedRollout()) as StoredRollout;
-    assert.ok(done.finished && done.outcome === "healthy", JSON.stringify(done));
-    const end = await settledView(cluster);
-    assert.deepEqual(running(end), { [targetRevision]: REPLICAS }, JSON.stringify(end));
-    assert.deepEqual(Object.keys(end.pods), [targetRevision], `no pod of another revision: ${JSON.stringify(end)}`);
-    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [targetRevision]: REPLICAS });
-    assert.equal(await cluster.read({ apiVersion: "v1", kind: "Service", metadata: { name: "hello-preview", namespace: NAMESPACE } }), undefined, "the preview Service is gone");
-    await assertServes(ENDPOINT, "v3", 50);
+    const scaleDownLog = (): string => (existsSync(join(root, ".slipway", "logs", "scale-down-k8s.log")) ? readFileSync(join(root, ".slipway", "logs", "scale-down-k8s.log"), "utf8") : "(no scale-down log)");
+    assert.deepEqual(running(end), { [stableRevision]: REPLICAS }, `the revision rolled back from goes after scaleDownDelaySeconds: ${JSON.stringify(end)}\n${rolledBack.stdout}\n${scaleDownLog()}`);
+    assert.deepEqual(Object.keys(end.pods), [stableRevision], `no pod of another revision: ${JSON.stringify(end)}`);
+    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [stableRevision]: REPLICAS });
+    await assertServes(ENDPOINT, "v2", 50);
   });
 
   it("kill -9 of the controller while it shrinks the stable for a canary step, then rollout abort: the drained pod serves again, the stable is whole, no failed request", async () => {
@@ -282,7 +308,7 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
       60_000,
       500,
     ).catch(() => undefined);
-    const settled = await answersUntilOnly(ENDPOINT, "v3");
+    const settled = await answersUntilOnly(ENDPOINT, "v2");
     const r = await load.stop();
     console.log(describeLoad("kill -9 of the controller mid-shrink, then abort (replicas)", r));
     assertNoFailures(r, 500);

@@ -60,7 +60,6 @@ type Slice = { endpoints?: { addresses?: string[]; conditions?: { ready?: boolea
 
 export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
   readonly splitsBy = "replicas" as const;
-  private readonly states = new Map<string, SplitState>();
   private readonly confirmMs: number;
 
   constructor(private readonly options: ReplicaRatioRouterOptions) {
@@ -202,21 +201,20 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
     );
   }
 
-  /** removeService (pod-routing.ts) deleted the Service and route: the next use applies them again. */
-  protected forget(service: string): void {
-    this.states.delete(service);
-  }
+  /** removeService (pod-routing.ts) deleted the Service and route: the next use applies them again (nothing is kept in memory). */
+  protected forget(_service: string): void {}
 
   // ---------------------------------------------------------------- steps
 
-  /** The split as the Service's annotations keep it; a missing Service (and route) is applied empty. */
+  /**
+   * The split as the Service's annotations keep it, read at every call: another process may have changed it
+   * since (a rollback while a detached scale-down runs, which otherwise saw the old split and kept the revision
+   * rolled back from as carrying traffic). A missing Service (and route) is applied empty.
+   */
   private async stateOf(service: string): Promise<SplitState> {
-    const known = this.states.get(service);
-    if (known !== undefined) return known;
     const object = await this.options.cluster.read<KubernetesObject>({ apiVersion: "v1", kind: "Service", metadata: { name: stableServiceName(service), namespace: this.scope.namespace } });
     const annotations = object?.metadata.annotations ?? {};
     const state: SplitState = { split: parseSplit(annotations[SPLIT_ANNOTATION]), preview: annotations[PREVIEW_ANNOTATION] };
-    this.states.set(service, state);
     // A Service whose selector is not its split's (made before single-revision selectors) is brought in line: the same pods either way.
     if (object === undefined || annotations[SPLIT_ANNOTATION] === undefined || !sameSelector(object, this.serviceObject(service, state))) await this.applyService(service, state);
     return state;
