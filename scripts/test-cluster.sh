@@ -169,7 +169,15 @@ start_addons() {
   start coredns "$COREDNS_BIN/coredns" -conf "$K8S_DIR/Corefile"
   # CoreDNS listens once its Kubernetes informers have synced.
   wait_for "CoreDNS" 30 coredns bash -c "ss -Hlnt 'sport = :$COREDNS_PORT' | grep -q ."
+  # Traefik reads its static configuration once: a running one with an older file is restarted.
+  local traefik_config
+  traefik_config=$(sha256sum "$K8S_DIR/traefik.yaml" | cut -d' ' -f1)
+  if running traefik && [[ $(cat "$RUN/traefik.config" 2>/dev/null) != "$traefik_config" ]]; then
+    log "restarting traefik: its configuration changed"
+    stop traefik
+  fi
   start traefik env KUBECONFIG="$K8S_DIR/traefik.kubeconfig" "$TRAEFIK_BIN/traefik" --configFile "$K8S_DIR/traefik.yaml"
+  echo "$traefik_config" >"$RUN/traefik.config"
   wait_for "Traefik" 60 traefik curl -fsS "http://127.0.0.1:$TRAEFIK_API_PORT/ping"
   wait_for "GatewayClass traefik Accepted" 60 traefik \
     kubectl wait --for condition=Accepted --timeout 1s gatewayclass/traefik

@@ -137,6 +137,9 @@ $(for port in $(seq "$GATEWAY_PORT_FIRST" "$GATEWAY_PORT_LAST"); do echo "  gate
   traefik: {address: "127.0.0.1:$TRAEFIK_API_PORT"}
   metrics: {address: "127.0.0.1:$TRAEFIK_METRICS_PORT"}
 providers:
+  # A route change is live within 0.1 s (Traefik's default holds changes for 2 s after the last one:
+  # an abort right after a step waited for it). The cost: a reload per change, at most 10 a second.
+  providersThrottleDuration: 100ms
   kubernetesGateway:
     statusAddress: {ip: 127.0.0.1}
 ping: {entryPoint: traefik}

@@ -20,10 +20,10 @@ import { sample, stopAllLoads } from "./keepalive-load.js";
 import { buildAndPushPython, systemYaml } from "./python-service.js";
 
 /**
- * Traefik applies configuration changes at most every 2 s (providersThrottleDuration):
- * a route the gateway's status already confirms may reach its data plane that much
- * later (docs/runtime-mapping.md). Checks of what the gateway serves after a command
- * wait this long at most.
+ * Traefik holds a configuration change for providersThrottleDuration after its last
+ * reload (2 s by default, 100 ms on the test cluster): a route the gateway's status
+ * already confirms may reach its data plane that much later (docs/runtime-mapping.md).
+ * Checks of what the gateway serves after a command wait this long at most.
  */
 export const GATEWAY_APPLIES_MS = 5_000;
 

@@ -16,7 +16,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import type { KubernetesCluster } from "../../src/kubernetes/cluster.js";
 import { assertNoFailures, describeLoad, getOnce, type LoadResult, startLoad as startLoadOn } from "./keepalive-load.js";
-import { assertServes, assertSucceeded, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
+import { until } from "./helpers.js";
+import { assertServes, assertSucceeded, GATEWAY_APPLIES_MS, KubernetesScratch, listenerAnswers, writeService as writeServiceIn } from "./kubernetes-e2e.js";
 import { pythonServer } from "./python-service.js";
 
 /** portOffset 23000: the service's endpoint port 85 → the gateway listener 23085. */
@@ -186,9 +187,12 @@ describe("rollouts on a real Kubernetes cluster (Gateway API through Traefik)", 
     assertSucceeded(deployed, "blue-green deploy up to the promotion");
     assert.match(deployed.stdout, /slipway rollout promote hello --env k8s/);
     await assertServes(ENDPOINT, "v2");
+    // The header rule is confirmed by the route's status; the gateway's data plane may take it up to GATEWAY_APPLIES_MS later.
     const agent = new http.Agent({ keepAlive: false });
-    assert.deepEqual(await getOnce(agent, ENDPOINT, { "X-Slipway-Canary": "always" }), { status: 200, body: "v1" });
+    let answer: { status: number; body: string } | undefined;
+    await until("green answers the X-Slipway-Canary header", async () => (answer = await getOnce(agent, ENDPOINT, { "X-Slipway-Canary": "always" })).body === "v1", GATEWAY_APPLIES_MS, 100).catch(() => undefined);
     agent.destroy();
+    assert.deepEqual(answer, { status: 200, body: "v1" });
     assertSucceeded(await cli("rollout", "promote", "hello", "--env", "k8s"), "rollout promote");
     await sleep(1000);
     const r = await load.stop();
