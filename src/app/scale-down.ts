@@ -14,7 +14,7 @@ import { keepsRevisionsWarm, scaleDownPass } from "../delivery/controller/scale-
 import { dnsLabelName } from "../domain/naming.js";
 import { installPath } from "../install-paths.js";
 import { spawnDetached } from "../platform/detached.js";
-import { openEnvironment, otherEnvironmentController, scopeOf, type EnvironmentSession } from "./environment.js";
+import { openEnvironment, otherEnvironmentController, scopeOf, withEnvironment, type EnvironmentSession } from "./environment.js";
 
 /** The router or the engine away this many passes in a row (about a minute): stop; the store keeps what is left. */
 const MAX_FAILED_PASSES = 12;
@@ -53,7 +53,7 @@ export async function finishScaleDowns(config: string, envName: string, log: (li
         log(`slipway controller (process ${controller}) finishes the scale-down of ${envName}`);
         return "controller runs";
       }
-      const { nextAtMs, failed } = await passOverServices(session, log);
+      const { nextAtMs, failed } = await passInFreshSession(config, envName, log);
       failures = failed ? failures + 1 : 0;
       if (failures >= MAX_FAILED_PASSES) {
         log(`giving up after ${failures} failed passes; the next command that ends a rollout in ${envName}, or slipway controller, resumes the scale-down from the store`);
@@ -69,6 +69,27 @@ export async function finishScaleDowns(config: string, envName: string, log: (li
     lock.release();
     await session.router.close();
     session.close();
+  }
+}
+
+/**
+ * A pass with the environment opened afresh: between passes another process
+ * may move traffic (a `rollback` inside the delay), and a router keeps what it
+ * read — the Gateway API router its route's split, so a revision rolled back
+ * from still looked like it carried traffic and was never scaled down.
+ */
+async function passInFreshSession(config: string, envName: string, log: (line: string) => void): Promise<{ nextAtMs?: number; failed: boolean }> {
+  try {
+    return await withEnvironment(config, envName, async (session) => {
+      try {
+        return await passOverServices(session, log);
+      } finally {
+        await session.router.close();
+      }
+    });
+  } catch (err) {
+    log(`cannot open ${envName}: ${err instanceof Error ? err.message : String(err)}; trying again in ${RETRY_MS / 1000} s`);
+    return { nextAtMs: Date.now() + RETRY_MS, failed: true };
   }
 }
 

@@ -22,8 +22,12 @@
 //     one revision's pods only — and the preview goes; a `rollback` inside
 //     scaleDownDelaySeconds switches back the same way.
 //
-// Loopback ports (k8s-replica's range): registries 12400-12401; the gateway
-// listener 23084 (portOffset 23000 + endpoint port 84).
+// A second suite runs the same rollback inside a blue-green's delay on
+// Gateway API weights: the revision rolled back from must go at its time
+// (the detached scale-down sees the route the rollback left).
+//
+// Loopback ports (k8s-replica's range): registries 12400-12403; the gateway
+// listener 23084 (portOffset 23000 + endpoint port 84), one suite at a time.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -64,9 +68,9 @@ const { root, images } = scratch;
 const cli = (...args: string[]): Promise<CliResult> => scratch.cli(...args);
 const sample = (n: number): Promise<Record<string, number>> => sampleOn(ENDPOINT, n);
 
-function writeService(strategy: string): void {
+function writeService(strategy: string, into = root, replicas = REPLICAS): void {
   writeServiceIn(
-    root,
+    into,
     "hello",
     `name: hello
 owners: [e2e]
@@ -75,7 +79,7 @@ port: 8080
 endpoint: { port: 84 }
 # Tolerant probes: the shared test machine is often loaded far beyond its two cores.
 readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, failureThreshold: 5 }
-replicas: ${REPLICAS}
+replicas: ${replicas}
 terminationGracePeriodSeconds: 5
 resources: { memory: 48Mi, cpus: 0.1 }
 strategy: ${strategy}
@@ -162,6 +166,8 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
 
   after(async () => {
     for (const child of children) child.kill("SIGKILL");
+    // Gone before the next suite's Gateway claims the same listener.
+    await scratch.deleteNamespace().catch(() => undefined);
     await scratch.tearDown();
   });
 
@@ -286,7 +292,9 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     children.push(deploying);
     const drained = async (): Promise<string[]> =>
       (await cluster.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `org.slipway.revision=${stable},org.slipway.serving=false` })).items.filter((p) => p.metadata?.deletionTimestamp === undefined).map((p) => p.metadata?.name ?? "?");
-    await until("the controller drains a stable pod for the 50% step", async () => (await drained()).length > 0, 120_000, 50);
+    await until("the controller drains a stable pod for the 50% step", async () => (await drained()).length > 0, 120_000, 50).catch((err: Error) => {
+      throw new Error(`${err.message}\nthe controller printed:\n${controller.output()}`);
+    });
     controller.child.kill("SIGKILL");
     deploying.kill("SIGKILL");
     const left = await drained();
@@ -316,8 +324,47 @@ describe("traffic split by replicas under faults, and blue-green in that mode, o
     assert.equal(settled.inARow, 50, JSON.stringify(settled));
     assert.deepEqual(running(end), { [stable]: REPLICAS }, JSON.stringify(end));
     assert.deepEqual(Object.keys(end.pods), [stable], `no pod of the aborted canary: ${JSON.stringify(end)}`);
-    assert.deepEqual(await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"), { [stable]: REPLICAS }, "every stable pod, the drained one too, is an endpoint again");
+    // A stable pod the abort had to create (when the stable had shrunk already) joins once ready, after the command returned.
+    let endpoints: Record<string, number> = {};
+    await until("every stable pod is an endpoint", async () => JSON.stringify((endpoints = await serviceEndpointsByRevision(cluster, NAMESPACE, "hello"))) === JSON.stringify({ [stable]: REPLICAS }), 30_000, 500).catch(() => undefined);
+    assert.deepEqual(endpoints, { [stable]: REPLICAS }, "every stable pod, the drained one too, is an endpoint again");
     assert.deepEqual(await drained(), [], "no pod left out of the Service");
     assert.equal(((await storedRollout()) as StoredRollout).outcome, "aborted");
+  });
+});
+
+// The same rollback on Gateway API weights (the default mode): a detached
+// scale-down started by the promote must see the route the rollback left.
+const gateway = new KubernetesScratch({ system: "e2e-replica-gw", registries: { dev: 12402, prod: 12403 }, environment: ["portOffset: 23000"] });
+
+describe("a rollback inside a blue-green's scaleDownDelaySeconds on Gateway API weights", { skip: gateway.skip }, () => {
+  before(async () => {
+    writeService("{ blueGreen: { autoPromote: true, scaleDownDelaySeconds: 10 } }", gateway.root, 2);
+    await gateway.setUp();
+    for (const version of ["v1", "v2"]) await gateway.buildAndPush("hello", version, serverPy, { APP_VERSION: version });
+    assertSucceeded(await gateway.deploy("hello", "v1"), "first deploy of v1");
+    await listenerAnswers(ENDPOINT, "v1");
+  });
+
+  after(() => gateway.tearDown());
+
+  it("switches back under load, and the revision rolled back from goes at its time; no failed request", async () => {
+    const namespace = gateway.namespace;
+    const load = startLoad(ENDPOINT, 100);
+    assertSucceeded(await gateway.deploy("hello", "v2"), "blue-green deploy of v2 (auto-promoted)");
+    await assertServes(ENDPOINT, "v2");
+    const rolledBack = await gateway.cli("rollback", "hello", "--env", "k8s");
+    assertSucceeded(rolledBack, "rollback");
+    const back = await answersUntilOnly(ENDPOINT, "v1");
+    let end = await revisionView(gateway.cluster, namespace, "e2e-replica-gw");
+    await until("the revision rolled back from goes after its delay", async () => Object.keys((end = await revisionView(gateway.cluster, namespace, "e2e-replica-gw")).pods).length === 1, 60_000, 500).catch(() => undefined);
+    await sleep(1000);
+    const r = await load.stop();
+    console.log(describeLoad("blue-green promote and rollback (Gateway API)", r));
+    const log = join(gateway.root, ".slipway", "logs", "scale-down-k8s.log");
+    assert.equal(back.inARow, 50, JSON.stringify(back));
+    assert.equal(Object.keys(end.pods).length, 1, `the revision rolled back from goes after scaleDownDelaySeconds: ${JSON.stringify(end)}\n${rolledBack.stdout}\n${existsSync(log) ? readFileSync(log, "utf8") : "(no scale-down log)"}`);
+    assertNoFailures(r, 500);
+    await assertServes(ENDPOINT, "v1");
   });
 });
