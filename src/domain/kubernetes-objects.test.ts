@@ -4,7 +4,7 @@
 // split route with the canary header rule, the preview Service, the Secret.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analysisJobObject, httpRouteObject, namespaceName, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject, weightedServiceObject } from "./kubernetes-objects.js";
+import { analysisJobObject, httpRouteObject, namespaceName, podRoutingObject, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject, weightedServiceObject } from "./kubernetes-objects.js";
 
 const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
 
@@ -60,6 +60,11 @@ describe("Kubernetes object builders", () => {
         ],
       },
     });
+  });
+
+  it("the router's apply to a pod sets its labels only, never the deletion cost: pods drained together must not share the cheapest cost (the ReplicaSet would delete another than the one removed, and replace it)", () => {
+    const drained = podRoutingObject(scope, "api-r-a-x1", { "org.slipway.serving": "false" });
+    assert.deepEqual(drained, { apiVersion: "v1", kind: "Pod", metadata: { name: "api-r-a-x1", namespace: scope.namespace, labels: { "org.slipway.serving": "false" } } });
   });
 
   it("the preview Service selects the previewed revision's serving pods", () => {

@@ -45,14 +45,14 @@ export const POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost";
 export const CHEAPEST_DELETION_COST = "-2147483647";
 
 /**
- * What the router applies to a pod it routes: its labels, and, once drained,
- * the cheapest deletion cost — a drained pod is the one its ReplicaSet should
- * lose next, and the runtime, which removes it next, then has nothing left to
- * mark (one apply per step instead of two; both are field manager "slipway",
- * so a second apply without the labels would also have taken them off).
+ * What the router applies to a pod it routes: its labels. Not the deletion
+ * cost: several pods of a ReplicaSet are often drained at once (a scale-down
+ * of a whole revision), and pods sharing the cheapest cost leave the
+ * ReplicaSet controller free to delete another than the one the runtime
+ * deletes — and to replace it. The runtime marks each pod as it removes it.
  */
-export function podRoutingObject(scope: ClusterScope, pod: string, labels: Record<string, string>, drained: boolean): KubernetesObject {
-  return { apiVersion: "v1", kind: "Pod", metadata: { name: pod, namespace: scope.namespace, labels, ...(drained ? { annotations: { [POD_DELETION_COST]: CHEAPEST_DELETION_COST } } : {}) } };
+export function podRoutingObject(scope: ClusterScope, pod: string, labels: Record<string, string>): KubernetesObject {
+  return { apiVersion: "v1", kind: "Pod", metadata: { name: pod, namespace: scope.namespace, labels } };
 }
 export const MANAGED_BY = "slipway";
 const GATEWAY_API = "gateway.networking.k8s.io/v1";

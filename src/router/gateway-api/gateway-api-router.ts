@@ -263,7 +263,7 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
 
   /** The pod's serving label, through server-side apply (the ReplicaSet keeps the pod: its selector does not include the label). */
   private async setServing(pod: PodState, serving: boolean): Promise<void> {
-    await this.options.cluster.apply(podRoutingObject(this.scope, pod.instance.name, { [labelKeys.serving]: String(serving) }, !serving));
+    await this.options.cluster.apply(podRoutingObject(this.scope, pod.instance.name, { [labelKeys.serving]: String(serving) }));
   }
 
   /** Waits until the revision's EndpointSlice lists the pod as ready (in) or no longer does (out). */

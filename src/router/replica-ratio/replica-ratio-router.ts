@@ -232,7 +232,7 @@ export class ReplicaRatioRouter extends PodRouting implements TrafficRouter {
   }
 
   private async label(pod: PodState, serving: boolean, weighted: boolean): Promise<void> {
-    await this.options.cluster.apply(podRoutingObject(this.scope, pod.instance.name, { [labelKeys.serving]: String(serving), [labelKeys.weighted]: String(weighted) }, !serving));
+    await this.options.cluster.apply(podRoutingObject(this.scope, pod.instance.name, { [labelKeys.serving]: String(serving), [labelKeys.weighted]: String(weighted) }));
   }
 
   /** Waits until the stable Service's EndpointSlice lists every one of these pods as ready (in) or none of them (out). */

@@ -142,16 +142,13 @@ export class KubernetesRuntime implements Runtime {
     await this.started();
     const name = revisionObjectName(instance.service, instance.revision);
     await this.serially(name, async () => {
-      const state = this.readinessFeed.state(instance.id);
-      if (state === undefined) return; // already deleted or going
+      if (this.readinessFeed.state(instance.id) === undefined) return; // already deleted or going
       const live = this.livePods(instance.service, instance.revision).length;
       const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: instance.name, namespace: this.scope.namespace } };
-      // The ReplicaSet must lose this pod when scaled down; a drained pod already says so (podRoutingObject).
-      if (!state.cheapestToDelete) {
-        await this.cluster.apply({ ...pod, metadata: { ...pod.metadata, annotations: { [POD_DELETION_COST]: CHEAPEST_DELETION_COST } } }).catch((err: unknown) => {
-          if (statusOf((err as { cause?: unknown }).cause) !== 404) throw err;
-        });
-      }
+      // The ReplicaSet must lose this pod, and no other, when scaled down: the only one marked cheapest (podRoutingObject says why the router does not mark).
+      await this.cluster.apply({ ...pod, metadata: { ...pod.metadata, annotations: { [POD_DELETION_COST]: CHEAPEST_DELETION_COST } } }).catch((err: unknown) => {
+        if (statusOf((err as { cause?: unknown }).cause) !== 404) throw err;
+      });
       try {
         await this.cluster.apps.replaceNamespacedReplicaSetScale({
           name,

@@ -3,7 +3,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { V1Pod } from "@kubernetes/client-node";
-import { podRoutingObject } from "../../domain/kubernetes-objects.js";
 import { PodBook } from "./pod-book.js";
 import { podState } from "./pod-state.js";
 
@@ -53,21 +52,6 @@ describe("podState", () => {
     assert.equal(crashed?.instance.exitCode, 2);
     assert.equal(crashed?.restarts, 3);
     assert.match(crashed?.down ?? "", /exited with code 2; CrashLoopBackOff/);
-  });
-
-  it("a drained pod, as the router applies it (podRoutingObject), is marked the cheapest to delete; a serving one is not", () => {
-    const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
-    const withPatch = (drained: boolean): V1Pod => {
-      const base = pod("a", runningReady);
-      const patch = podRoutingObject(scope, "a", { "org.slipway.serving": String(!drained) }, drained);
-      return { ...base, metadata: { ...base.metadata, labels: { ...base.metadata?.labels, ...patch.metadata.labels }, annotations: patch.metadata.annotations } };
-    };
-    const drained = podState(withPatch(true));
-    assert.equal(drained?.serving, false);
-    assert.equal(drained?.cheapestToDelete, true);
-    const serving = podState(withPatch(false));
-    assert.equal(serving?.serving, true);
-    assert.equal(serving?.cheapestToDelete, false);
   });
 
   it("ready from the Ready condition, since its transition; a pod being deleted is no instance; an image that cannot be pulled says so", () => {

@@ -9,7 +9,7 @@
 //   being deleted (deletionTimestamp)    → not an instance any more (as a ReplicaSet sees it)
 //   Ready condition True                 → ready, since its lastTransitionTime
 import type { V1Pod } from "@kubernetes/client-node";
-import { CHEAPEST_DELETION_COST, labelKeys, POD_DELETION_COST } from "../../domain/kubernetes-objects.js";
+import { labelKeys } from "../../domain/kubernetes-objects.js";
 import type { Instance, InstancePhase, PlatformReadiness } from "../types.js";
 
 /** Waiting reasons after which the container will not start without a change (a new image, a fixed config). */
@@ -26,8 +26,6 @@ export interface PodState {
   serving: boolean;
   /** Its weighted label (traffic split by replicas): the stable Service selects it while its revision has a share. */
   weighted: boolean;
-  /** Marked the first its ReplicaSet deletes (the router does so when it drains it). */
-  cheapestToDelete: boolean;
 }
 
 /** The pod as an instance of a revision, or undefined when it is not one of ours or is being deleted. */
@@ -68,7 +66,6 @@ export function podState(pod: V1Pod): PodState | undefined {
     restarts: status?.restartCount ?? 0,
     serving: labels[labelKeys.serving] === "true",
     weighted: labels[labelKeys.weighted] === "true",
-    cheapestToDelete: pod.metadata?.annotations?.[POD_DELETION_COST] === CHEAPEST_DELETION_COST,
     ...(down === undefined ? {} : { down }),
   };
 }
