@@ -24,6 +24,14 @@ if ! engine_up; then
   if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
     systemctl start docker
   else
+    # A machine restored from a snapshot keeps /var/run but not its processes: a stale pid file whose
+    # number now belongs to another process makes dockerd wait for a containerd that is not there.
+    for pidfile in /var/run/docker/containerd/containerd.pid /var/run/docker.pid; do
+      if [ -f "$pidfile" ] && ! grep -qE 'containerd|dockerd' "/proc/$(cat "$pidfile")/comm" 2>/dev/null; then
+        echo "setup-host: removing stale $pidfile (process $(cat "$pidfile") is not Docker's)"
+        rm -f "$pidfile"
+      fi
+    done
     echo "setup-host: starting dockerd (log: /var/log/dockerd.log)"
     # Its own session, so it outlives the shell (and process group) that started it.
     setsid nohup dockerd >/var/log/dockerd.log 2>&1 </dev/null &
