@@ -4,7 +4,8 @@
 // logins slowed down. Every change is written to the hash-chained audit log.
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { SlipwayError } from "../domain/errors.js";
-import { isRole, lowerRole, ROLES, type Role } from "../domain/roles.js";
+import { lowerRole, type Role } from "../domain/roles.js";
+import { checkUserChange, parseRole, tokensToCap } from "../domain/user-changes.js";
 import type { Identity } from "../release/identity.js";
 import { SqliteAuthStore, type TokenRecord, type UserRecord } from "../store/sqlite/auth-store.js";
 import { SqliteReleaseStore } from "../store/sqlite/release-store.js";
@@ -62,11 +63,6 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function checkRole(role: string, where: string): Role {
-  if (!isRole(role)) throw new SlipwayError("USAGE", `${where} "${role}" is not a role`, { hint: `roles: ${ROLES.join(", ")} (each may do what the one before may)` });
-  return role;
-}
-
 /** Password hash of a user nobody has: unknown names cost as much as known ones. */
 let decoyHash: Promise<string> | undefined;
 
@@ -85,13 +81,45 @@ export class AuthService {
   async addUser(actor: Identity, request: { name: string; role: string; password?: string }): Promise<UserRecord> {
     const name = request.name.trim();
     if (name === "" || /\s/.test(name)) throw new SlipwayError("USAGE", `user name "${request.name}" must be non-empty without spaces`, { hint: "use the name the release policy knows, e.g. the e-mail in a service's owners" });
-    const role = checkRole(request.role, "--role");
+    const role = parseRole(request.role, "--role");
     if (this.auth.getUser(name) !== undefined) throw new SlipwayError("USAGE", `user ${name} already exists`, { hint: "`slipway users list` shows the users" });
     if (request.password !== undefined && request.password.length < 12) throw new SlipwayError("USAGE", "the password must have at least 12 characters");
     const user: UserRecord = { name, role, ...(request.password === undefined ? {} : { passwordHash: await hashPassword(request.password) }), createdAt: this.now().toISOString() };
     this.auth.addUser(user);
     this.audit.appendAudit({ actor: actor.name, action: "user-added", subject: name, detail: { role, password: request.password !== undefined } });
     return user;
+  }
+
+  /**
+   * Removes a user: their API tokens and browser sessions end with them, at
+   * once (the next request is refused). The last admin cannot be removed.
+   */
+  removeUser(actor: Identity, name: string): { name: string; role: Role; tokensRevoked: string[]; sessionsEnded: number } {
+    return this.auth.inWriteTransaction(() => {
+      const user = checkUserChange(this.auth.listUsers(), { kind: "remove", name });
+      const tokensRevoked = this.auth.tokensOf(name).flatMap((t) => (t.revokedAt === undefined ? [t.id] : []));
+      const { sessions } = this.auth.removeUser(name);
+      this.audit.appendAudit({ actor: actor.name, action: "user-removed", subject: name, detail: { role: user.role, tokensRevoked, sessionsEnded: sessions } });
+      return { name, role: user.role, tokensRevoked, sessionsEnded: sessions };
+    });
+  }
+
+  /**
+   * Gives a user another role, for their sessions from their next request.
+   * A demotion caps their live tokens at the new role (kept so: promoting
+   * the user again does not raise them back). The last admin cannot be demoted.
+   */
+  setRole(actor: Identity, request: { name: string; role: string }): { name: string; from: Role; to: Role; tokensCapped: string[] } {
+    const role = parseRole(request.role, "--role");
+    return this.auth.inWriteTransaction(() => {
+      const user = checkUserChange(this.auth.listUsers(), { kind: "set-role", name: request.name, role });
+      if (user.role === role) return { name: user.name, from: role, to: role, tokensCapped: [] };
+      const capped = tokensToCap(this.auth.tokensOf(user.name), role);
+      this.auth.setRole(user.name, role);
+      for (const t of capped) this.auth.setTokenRole(t.id, t.to);
+      this.audit.appendAudit({ actor: actor.name, action: "user-role-changed", subject: user.name, detail: { from: user.role, to: role, tokensCapped: capped.map((t) => ({ id: t.id, from: t.from })) } });
+      return { name: user.name, from: user.role, to: role, tokensCapped: capped.map((t) => t.id) };
+    });
   }
 
   listUsers(): (Omit<UserRecord, "passwordHash"> & { password: boolean })[] {
@@ -106,7 +134,7 @@ export class AuthService {
   createToken(actor: Identity, request: { user: string; role: string; label?: string }): { token: string; record: TokenRecord } {
     const user = this.auth.getUser(request.user);
     if (user === undefined) throw new SlipwayError("USAGE", `there is no user ${request.user}`, { hint: `\`slipway users add ${request.user} --role ${request.role}\` first` });
-    const role = checkRole(request.role, "--role");
+    const role = parseRole(request.role, "--role");
     if (lowerRole(role, user.role) !== role) throw new SlipwayError("USAGE", `${user.name} is a ${user.role}: a token cannot hold the ${role} role`, { hint: `create it with --role ${user.role} or lower` });
     const token = TOKEN_PREFIX + randomBytes(32).toString("base64url");
     const record: TokenRecord = { id: `tok_${randomBytes(6).toString("hex")}`, user: user.name, role, ...(request.label === undefined ? {} : { label: request.label }), createdAt: this.now().toISOString() };
@@ -168,6 +196,12 @@ export class AuthService {
     const user = session === undefined ? undefined : this.auth.getUser(session.user);
     if (session === undefined || user === undefined) return undefined;
     return { principal: { name: user.name, role: user.role, via: "session" }, csrf: session.csrf };
+  }
+
+  /** Whether what a principal authenticated with still holds: the token live, the session not ended, the user not removed (an open event stream asks before each write). */
+  stillAuthenticated(principal: Principal, sessionId: string | undefined): boolean {
+    if (principal.via === "token") return principal.tokenId !== undefined && this.auth.isLiveToken(principal.tokenId);
+    return sessionId !== undefined && this.auth.isLiveSession(sha256(sessionId), this.now().toISOString());
   }
 
   logout(sessionId: string, principal: Principal): void {

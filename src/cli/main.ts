@@ -264,6 +264,17 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("--password-stdin", "read a password (at least 12 characters) from stdin, for logging in from a browser")
     .action(run(async (ctx, name: string, opts: { role: string; passwordStdin?: boolean }) => (await commands.users()).usersAddCommand(ctx, name, opts)));
   users.command("list").description("list the users").action(run(async (ctx) => (await commands.users()).usersListCommand(ctx)));
+  users
+    .command("remove")
+    .description("remove a user: their API tokens and dashboard sessions stop working at once (never the last admin)")
+    .argument("<name>")
+    .action(run(async (ctx, name: string) => (await commands.users()).usersRemoveCommand(ctx, name)));
+  users
+    .command("set-role")
+    .description("change a user's role, for their sessions at once; a demotion caps their tokens at the new role (never the last admin's)")
+    .argument("<name>")
+    .requiredOption("--role <role>", "viewer, deployer, approver or admin")
+    .action(run(async (ctx, name: string, opts: { role: string }) => (await commands.users()).usersSetRoleCommand(ctx, name, opts)));
   const token = program.command("token").description("API tokens for `slipway serve` (CLI remote mode, scripts, CI)");
   token
     .command("create")

@@ -7,6 +7,8 @@ export const ErrorCodes = {
   CONFIG_INVALID: { exit: 2, summary: "configuration files have errors" },
   CONFIG_NOT_FOUND: { exit: 2, summary: "no slipway.yaml found" },
   USAGE: { exit: 2, summary: "the command line is wrong" },
+  USER_NOT_FOUND: { exit: 2, summary: "no user of `slipway serve` has this name" },
+  LAST_ADMIN: { exit: 2, summary: "the only admin cannot be removed or demoted" },
   ENGINE_UNAVAILABLE: { exit: 3, summary: "Docker Engine is not installed or not running" },
   PORT_IN_USE: { exit: 3, summary: "a port slipway needs is held by another process" },
   COMPONENT_MISSING: { exit: 3, summary: "a platform component is not installed" },

@@ -107,6 +107,8 @@ export function createApiApp(host: ServeHost, options: ApiOptions): ApiApp {
       try {
         await stream.writeSSE({ event: "hello", data: JSON.stringify({ user: caller.principal.name, role: caller.principal.role }) });
         while (open) {
+          // A revoked token, an ended session or a removed user gets nothing more: the stream ends.
+          if (!host.auth.stillAuthenticated(caller.principal, caller.sessionId)) break;
           const event = queue.shift();
           if (event !== undefined) {
             await stream.writeSSE({ id: String(++id), event: event.type, data: JSON.stringify(event) });

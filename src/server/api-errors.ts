@@ -31,6 +31,8 @@ export function validationError(where: "params" | "query" | "body", error: z.Zod
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   USAGE: 400,
+  USER_NOT_FOUND: 404,
+  LAST_ADMIN: 409,
   CONFIG_INVALID: 500,
   REFERENCE_INVALID: 400,
   APPROVAL_REFUSED: 403,

@@ -46,6 +46,8 @@ export const UserBody = z.strictObject({
   role,
   password: z.string().min(12, { message: "must have at least 12 characters" }).max(1000).optional().describe("leave out for a user of API tokens only"),
 });
+export const UserNameParams = z.strictObject({ name: z.string().min(1).max(200).describe("the user's name (URL-encoded: alice%40example.com)") });
+export const RoleBody = z.strictObject({ role: role.describe("the user's new role; a demotion caps their tokens at it") });
 export const TokenBody = z.strictObject({ user: z.string().min(1).max(200), role: role.describe("at most the user's role"), label: z.string().max(200).optional() });
 
 export const ErrorResponse = z.object({

@@ -29,6 +29,7 @@ import {
   ReleaseIdParams,
   ReleasesQuery,
   RolloutActionBody,
+  RoleBody,
   RolloutActionParams,
   RunIdParams,
   SessionResponse,
@@ -36,6 +37,7 @@ import {
   TokenBody,
   TokenIdParams,
   UserBody,
+  UserNameParams,
   StatusQuery,
   UndoBody,
 } from "./api-schemas.js";
@@ -324,6 +326,28 @@ export const routes: Route[] = [
       const user = await host.auth.addUser(identityOf(principal), body);
       return { user: { name: user.name, role: user.role, password: user.passwordHash !== undefined, createdAt: user.createdAt } };
     },
+  }),
+  route<{ name: string }>({
+    method: "post",
+    path: "/api/users/:name/remove",
+    summary: "remove a user (`slipway users remove`): their API tokens and sessions stop working at once; never the last admin",
+    tag: "users",
+    permission: "admin",
+    params: UserNameParams,
+    body: EmptyBody,
+    subject: ({ params }) => `user ${params.name}`,
+    handle: ({ host, principal, params }) => ({ removed: host.auth.removeUser(identityOf(principal), params.name) }),
+  }),
+  route<{ name: string }, Record<string, never>, { role: string }>({
+    method: "post",
+    path: "/api/users/:name/role",
+    summary: "change a user's role (`slipway users set-role`), for their sessions at once; a demotion caps their tokens at the new role; never the last admin's",
+    tag: "users",
+    permission: "admin",
+    params: UserNameParams,
+    body: RoleBody,
+    subject: ({ params }) => `user ${params.name}`,
+    handle: ({ host, principal, params, body }) => ({ changed: host.auth.setRole(identityOf(principal), { name: params.name, role: body.role }) }),
   }),
   route({
     method: "get",

@@ -6,7 +6,8 @@
 // live as the run's journal grows (written by the same journal writer
 // `slipway ci` uses); the audit page shows the chain verified; an admin adds
 // a user and creates a token (shown once) that works until revoked there,
-// while a viewer is refused the page by the server.
+// changes the user's role and removes them (their open page follows at
+// once) but not the last admin, while a viewer is refused the page by the server.
 // Nothing here needs Docker: a controller that cannot start is skipped by
 // serve. Loopback ports 29500-29999 only (dash-pages' range).
 import assert from "node:assert/strict";
@@ -200,7 +201,7 @@ describe("dashboard pages: releases, CI runs, audit, users (chromium against sli
     assert.deepEqual(errors, []);
   });
 
-  it("an admin adds a user, creates a token shown once that works until revoked in the page; a viewer is refused by the server", async () => {
+  it("an admin adds a user, creates a token shown once that works until revoked, changes the user's role and removes them in the page; a viewer is refused by the server", async () => {
     const { page, errors } = await pageAs("ada");
     await page.getByRole("link", { name: "Users" }).click();
     const users = page.getByRole("table", { name: "Users" });
@@ -251,7 +252,39 @@ describe("dashboard pages: releases, CI runs, audit, users (chromium against sli
     await page.getByRole("status").filter({ hasText: `Revoked ${id}` }).waitFor();
     assert.equal((await asToken()).status, 401);
     await until("the table to show it revoked", async () => ((await tokens.getByRole("row", { name: new RegExp(id) }).innerText()).includes("revoked") ? true : undefined));
-    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), [], "only the refused short password failed");
+
+    // A role change, confirmed first: dora's open page follows it at once.
+    const dora = await pageAs("dora@example.com");
+    await dora.page.locator(".role").filter({ hasText: "deployer" }).waitFor();
+    await users.getByRole("button", { name: "Change the role of dora@example.com" }).click();
+    const roleDialog = page.getByRole("dialog", { name: "Change the role of dora@example.com?" });
+    await roleDialog.getByLabel(/^New role/).selectOption("viewer");
+    assert.match(await roleDialog.innerText(), /dora@example\.com's sessions act as viewer from their next request\./);
+    await roleDialog.getByRole("button", { name: "Change role" }).click();
+    await page.getByRole("status").filter({ hasText: "dora@example.com is now a viewer (was deployer)." }).waitFor();
+    await until("dora a viewer in the users table", async () => ((await users.innerText()).match(/dora@example\.com\s+viewer/) ? true : undefined));
+    await dora.page.locator(".role").filter({ hasText: "viewer" }).waitFor();
+
+    // Removal, confirmed first (Cancel changes nothing): dora's open page is sent to log in.
+    await users.getByRole("button", { name: "Remove dora@example.com" }).click();
+    const removeDialog = page.getByRole("dialog", { name: "Remove dora@example.com?" });
+    assert.match(await removeDialog.innerText(), /They have no live API tokens; their dashboard sessions end at once\./);
+    await removeDialog.getByRole("button", { name: "Cancel" }).click();
+    assert.equal(await page.getByRole("dialog").count(), 0);
+    await users.getByRole("button", { name: "Remove dora@example.com" }).click();
+    await removeDialog.getByRole("button", { name: "Remove" }).click();
+    await page.getByRole("status").filter({ hasText: "Removed dora@example.com: 0 API tokens revoked, 1 session ended." }).waitFor();
+    await until("dora gone from the users table", async () => ((await users.innerText()).includes("dora@example.com") ? undefined : true));
+    await dora.page.getByText("Your session ended; log in again.").waitFor();
+    const doraSession = await dora.page.evaluate(async () => (await fetch("/api/session")).status);
+    assert.equal(doraSession, 401);
+
+    // The last admin: the server's refusal, with how to fix it, in the page.
+    await users.getByRole("button", { name: "Remove ada" }).click();
+    await page.getByRole("dialog", { name: "Remove ada?" }).getByRole("button", { name: "Remove" }).click();
+    assert.match(await page.getByRole("alert").innerText(), /ada is the only admin and cannot be removed.*make another user an admin first/s);
+    await users.getByRole("rowheader", { name: "ada" }).waitFor();
+    assert.deepEqual(errors.filter((e) => !/status of (400|409)/.test(e)), [], "only the refused short password and the last admin's removal failed");
 
     // A viewer: no Users in the navigation; by its URL, the page shows the server's refusal, and a write is refused too.
     const viewer = await pageAs("val");

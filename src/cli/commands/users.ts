@@ -24,6 +24,23 @@ export async function usersListCommand({ output, globals }: CommandContext): Pro
   return 0;
 }
 
+export async function usersRemoveCommand({ output, globals }: CommandContext, name: string): Promise<number> {
+  const removed = await withAuth(globals.config, (auth) => auth.removeUser(currentIdentity(), name));
+  if (globals.json) output.out(JSON.stringify({ removed }));
+  else output.out(`${paint(output, "green", "✓")} removed ${removed.name} (${removed.role}); ${count(removed.tokensRevoked.length, "API token")} revoked, ${count(removed.sessionsEnded, "session")} ended`);
+  return 0;
+}
+
+export async function usersSetRoleCommand({ output, globals }: CommandContext, name: string, opts: { role: string }): Promise<number> {
+  const changed = await withAuth(globals.config, (auth) => auth.setRole(currentIdentity(), { name, role: opts.role }));
+  if (globals.json) output.out(JSON.stringify({ changed }));
+  else if (changed.from === changed.to) output.out(`${changed.name} already has the ${changed.to} role; nothing changed`);
+  else output.out(`${paint(output, "green", "✓")} ${changed.name}: ${changed.from} → ${changed.to}${changed.tokensCapped.length === 0 ? "" : `; ${count(changed.tokensCapped.length, "API token")} capped at ${changed.to} (${changed.tokensCapped.join(", ")})`}`);
+  return 0;
+}
+
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
+
 export async function tokenCreateCommand({ output, globals }: CommandContext, opts: { user: string; role: string; label?: string }): Promise<number> {
   const { token, record } = await withAuth(globals.config, (auth) => auth.createToken(currentIdentity(), opts));
   if (globals.json) output.out(JSON.stringify({ token, id: record.id, user: record.user, role: record.role }));

@@ -66,6 +66,25 @@ export class SqliteAuthStore {
     this.db.prepare("UPDATE users SET password_hash = ? WHERE name = ?").run(passwordHash, name);
   }
 
+  /** Runs `change` as one IMMEDIATE transaction: a check and the write it allows are not split by another process's write. */
+  inWriteTransaction<T>(change: () => T): T {
+    return this.db.transaction(change).immediate();
+  }
+
+  setRole(name: string, role: Role): void {
+    this.db.prepare("UPDATE users SET role = ? WHERE name = ?").run(role, name);
+  }
+
+  /** Deletes the user with every token (revoked or not) and session of theirs; a user added later by the same name starts with none. */
+  removeUser(name: string): { sessions: number } {
+    // Explicit, not only ON DELETE CASCADE: that needs foreign_keys on in whichever connection deletes.
+    this.db.prepare("DELETE FROM api_tokens WHERE user = ?").run(name);
+    const sessions = this.db.prepare("DELETE FROM sessions WHERE user = ?").run(name).changes;
+    this.db.prepare("DELETE FROM login_failures WHERE user = ?").run(name);
+    this.db.prepare("DELETE FROM users WHERE name = ?").run(name);
+    return { sessions };
+  }
+
   getUser(name: string): UserRecord | undefined {
     const row = this.db.prepare("SELECT * FROM users WHERE name = ?").get(name) as UserRow | undefined;
     return row === undefined ? undefined : toUser(row);
@@ -91,8 +110,21 @@ export class SqliteAuthStore {
     return toToken(row);
   }
 
+  /** Whether a token is still live and its user still there (without stamping its use). */
+  isLiveToken(id: string): boolean {
+    return this.db.prepare("SELECT 1 FROM api_tokens t JOIN users u ON u.name = t.user WHERE t.id = ? AND t.revoked_at IS NULL").get(id) !== undefined;
+  }
+
   listTokens(): TokenRecord[] {
     return (this.db.prepare("SELECT id, user, role, label, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at").all() as TokenRow[]).map(toToken);
+  }
+
+  tokensOf(user: string): TokenRecord[] {
+    return (this.db.prepare("SELECT id, user, role, label, created_at, last_used_at, revoked_at FROM api_tokens WHERE user = ? ORDER BY created_at").all(user) as TokenRow[]).map(toToken);
+  }
+
+  setTokenRole(id: string, role: Role): void {
+    this.db.prepare("UPDATE api_tokens SET role = ? WHERE id = ?").run(role, id);
   }
 
   revokeToken(id: string, at: string): boolean {
@@ -108,6 +140,11 @@ export class SqliteAuthStore {
     this.db.prepare("DELETE FROM sessions WHERE expires_at <= ?").run(now);
     const row = this.db.prepare("SELECT user, csrf, expires_at FROM sessions WHERE id_hash = ?").get(idHash) as { user: string; csrf: string; expires_at: string } | undefined;
     return row === undefined ? undefined : { user: row.user, csrf: row.csrf, expiresAt: row.expires_at };
+  }
+
+  /** Whether a session is live and its user still there (reads only). */
+  isLiveSession(idHash: string, now: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sessions s JOIN users u ON u.name = s.user WHERE s.id_hash = ? AND s.expires_at > ?").get(idHash, now) !== undefined;
   }
 
   deleteSession(idHash: string): void {

@@ -2,6 +2,7 @@
 // until someone is, then the shell with its pages.
 import { useEffect, useState, type ReactNode } from "react";
 import { api, onUnauthenticated } from "./api/client.js";
+import { subscribe } from "./api/events.js";
 import type { Session } from "./api/types.js";
 import { Shell } from "./components/shell.js";
 import { LoginPage } from "./pages/login.js";
@@ -18,6 +19,21 @@ export function App(): ReactNode {
     );
     return onUnauthenticated(() => setGate({ kind: "logged-out", reason: "Your session ended; log in again." }));
   }, []);
+
+  // A change to this user (another admin's, through this server) takes effect in the open page: a new role
+  // re-reads the session (the actions offered follow it); a removal ends the stream, and the session check sends the page to log in.
+  const me = gate.kind === "logged-in" ? gate.session.user : undefined;
+  useEffect(() => {
+    if (me === undefined) return;
+    return subscribe((event) => {
+      if ((event.type === "audit.appended" && event["subject"] === `user ${me}`) || event.type === "disconnected") {
+        api.session().then(
+          (session) => setGate({ kind: "logged-in", session }),
+          () => undefined,
+        );
+      }
+    });
+  }, [me]);
 
   if (gate.kind === "checking") return <p className="loading">Loading…</p>;
   if (gate.kind === "logged-out") return <LoginPage notice={gate.reason} onLoggedIn={(session) => setGate({ kind: "logged-in", session })} />;

@@ -39,6 +39,10 @@ let opened = false;
 
 function connect(): void {
   source = new EventSource("/api/events");
+  // The server ends the stream of a session that ended (its user removed, say): listeners may ask whether it still holds.
+  source.addEventListener("error", () => {
+    for (const listener of [...listeners]) listener({ type: "disconnected" });
+  });
   for (const type of EVENT_TYPES) {
     source.addEventListener(type, (message) => {
       const event = JSON.parse((message as MessageEvent<string>).data) as ServerEvent;

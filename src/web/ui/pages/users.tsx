@@ -1,5 +1,5 @@
 // Users (admins): who may use this server with which role, and the API
-// tokens — add a user, create a token (shown once, here, and never again:
+// tokens — add, remove a user or change their role (confirmed first), create a token (shown once, here, and never again:
 // the server keeps only its hash), revoke one (confirmed first). Everyone
 // else is told the server's refusal; the navigation offers the page to
 // admins only.
@@ -8,6 +8,7 @@ import { failureText } from "../api/client.js";
 import { pagesApi, type CreatedToken, type TokenRow, type UserRow } from "../api/pages-api.js";
 import { ConfirmDialog } from "../components/confirm-dialog.js";
 import { useLiveData } from "../hooks/use-live-data.js";
+import { useUserChanges } from "./user-changes.js";
 import { AddUserForm, CreateTokenForm } from "./users-forms.js";
 import "./pages.css";
 
@@ -36,7 +37,7 @@ export function UsersPage(): ReactNode {
     <section className="users-page">
       <h1>Users and API tokens</h1>
       <h2 id="users-title">Users</h2>
-      <UsersTable users={data.users} />
+      <UsersTable users={data.users} tokens={data.tokens} onChanged={reload} />
       <AddUserForm onAdded={reload} />
       <h2 id="tokens-title">API tokens</h2>
       {created !== undefined && <NewToken token={created} onDone={() => setCreated(undefined)} />}
@@ -52,30 +53,37 @@ export function UsersPage(): ReactNode {
   );
 }
 
-function UsersTable({ users }: { users: readonly UserRow[] }): ReactNode {
+function UsersTable({ users, tokens, onChanged }: { users: readonly UserRow[]; tokens: readonly TokenRow[]; onChanged: () => void }): ReactNode {
+  const changes = useUserChanges(tokens, onChanged);
   return (
-    <div className="table-scroll">
-      <table className="data" aria-labelledby="users-title">
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Role</th>
-            <th scope="col">Logs in with</th>
-            <th scope="col">Added (UTC)</th>
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((u) => (
-            <tr key={u.name}>
-              <th scope="row">{u.name}</th>
-              <td>{u.role}</td>
-              <td>{u.password ? "password or API token" : "API tokens only"}</td>
-              <td className="nowrap">{when(u.createdAt)}</td>
+    <>
+      {changes.outcome}
+      <div className="table-scroll">
+        <table className="data" aria-labelledby="users-title">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Role</th>
+              <th scope="col">Logs in with</th>
+              <th scope="col">Added (UTC)</th>
+              <th scope="col">Change</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <tr key={u.name}>
+                <th scope="row">{u.name}</th>
+                <td>{u.role}</td>
+                <td>{u.password ? "password or API token" : "API tokens only"}</td>
+                <td className="nowrap">{when(u.createdAt)}</td>
+                <td className="nowrap">{changes.buttons(u)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {changes.dialog}
+    </>
   );
 }
 
