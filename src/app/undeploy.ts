@@ -3,8 +3,8 @@
 // flight finish), then gets SIGTERM and its grace period; the undeploy is
 // recorded as the service's latest rollout (nothing serves, desired 0) and in
 // the audit log, so `status` shows it gone and replica repair keeps it at 0.
-// On a cluster its HTTPRoute and Services are deleted too (the ReplicaSets
-// stay as the revision history).
+// On a cluster its HTTPRoute, Services, Gateway listener and Secret are
+// deleted too (the ReplicaSets stay as the revision history).
 // A service others still depend on is refused unless they go too (--all) or
 // --force says so. Dependents go first.
 import type { LoadedService } from "../config/load-system.js";
@@ -88,8 +88,10 @@ async function undeployOne(session: EnvironmentSession, service: LoadedService, 
       const removal = await session.runtime.removeInstance(instance, grace);
       if (removal.killedAfterGraceSeconds !== undefined) options.reporter.emit({ type: "warning", message: `warning: ${killedWarning(name, instance.name, removal.killedAfterGraceSeconds)}` });
     }
-    // Nothing routes to it any more (on a cluster its HTTPRoute and Services go; HAProxy keeps the endpoint, types.ts).
+    // Nothing routes to it any more (on a cluster its HTTPRoute, Services and Gateway listener go; HAProxy keeps the endpoint, types.ts),
+    // and nothing of it is kept but the revision history (on a cluster its Secret goes).
     await session.router.removeService?.(name);
+    await session.runtime.removeService?.(scope);
     if (latest !== undefined) recordNothingServes(session.rollouts, session.system.config.system, latest, Date.now(), `undeployed by ${options.identity.name}`, { actor: options.identity.name, action: "undeploy" });
     new SqliteReleaseStore(session.store.db).appendAudit({
       actor: options.identity.name,

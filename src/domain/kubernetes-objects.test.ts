@@ -4,7 +4,13 @@
 // split route with the canary header rule, the preview Service, the Secret.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analysisJobObject, httpRouteObject, namespaceName, podRoutingObject, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject, weightedServiceObject } from "./kubernetes-objects.js";
+import {
+  analysisJobObject,
+  gatewayObject,
+  gatewayWithoutListener,
+  httpRouteObject,
+  type KubernetesObject,
+  namespaceName, podRoutingObject, podSelector, preStopSeconds, previewServiceObject, pullSecretObject, replicaSetObject, revisionObjectName, secretObject, serviceGatewayObject, sharedGatewayObject, weightedServiceObject } from "./kubernetes-objects.js";
 
 const scope = { system: "shop", environment: "k8s", namespace: "shop-k8s" };
 
@@ -127,4 +133,34 @@ describe("Kubernetes object builders", () => {
     assert.deepEqual(podSpec(replicaSetObject(scope, { ...template, imagePullSecret: "registry-credentials" }, 1))["imagePullSecrets"], [{ name: "registry-credentials" }]);
     assert.equal(podSpec(replicaSetObject(scope, template, 1))["imagePullSecrets"], undefined);
   });
+
+  it("a service's part of the Gateway is its own listener only (applied under its own field manager); a shared listener is the environment's", () => {
+    const layout = { name: "shop", className: "traefik" };
+    const part = serviceGatewayObject(scope, layout, { service: "api", endpointPort: 23080 });
+    assert.deepEqual(part, gatewayObject(scope, "shop", "traefik", [{ name: "api", port: 23080 }]));
+    assert.deepEqual(listenerNames(part), ["api"]);
+    assert.equal(serviceGatewayObject(scope, { ...layout, sharedPort: 8000 }, { service: "api", endpointPort: 23080 }), undefined);
+    assert.equal(sharedGatewayObject(scope, layout), undefined);
+    assert.deepEqual(sharedGatewayObject(scope, { ...layout, sharedPort: 8000 }), gatewayObject(scope, "shop", "traefik", [{ name: "http", port: 8000 }]));
+  });
+
+  it("without a service's listener: the others stay as read (resourceVersion too), the last one means deleting the Gateway, none or a shared one changes nothing", () => {
+    const layout = { name: "shop", className: "traefik" };
+    const read = (names: string[]): KubernetesObject => {
+      const gateway = gatewayObject(scope, "shop", "traefik", names.map((name, i) => ({ name, port: 23080 + i })));
+      return { ...gateway, metadata: { ...gateway.metadata, ...{ resourceVersion: "42" } } };
+    };
+    const without = gatewayWithoutListener(read(["api", "web", "back"]), layout, "web");
+    assert.ok(typeof without === "object");
+    assert.deepEqual(listenerNames(without), ["api", "back"]);
+    assert.equal((without.metadata as { resourceVersion?: string }).resourceVersion, "42", "the version read guards the update against a concurrent change");
+    assert.deepEqual((without["spec"] as { listeners: unknown[] }).listeners[1], { name: "back", protocol: "HTTP", port: 23082, allowedRoutes: { namespaces: { from: "Same" } } });
+    assert.equal(gatewayWithoutListener(read(["web"]), layout, "web"), "delete");
+    assert.equal(gatewayWithoutListener(read(["api"]), layout, "web"), undefined);
+    assert.equal(gatewayWithoutListener(read(["http"]), { ...layout, sharedPort: 8000 }, "http"), undefined, "a service named like the shared listener does not take it");
+  });
 });
+
+function listenerNames(gateway: KubernetesObject | undefined): string[] {
+  return ((gateway?.["spec"] as { listeners?: { name: string }[] } | undefined)?.listeners ?? []).map((l) => l.name);
+}

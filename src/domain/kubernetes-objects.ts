@@ -459,6 +459,45 @@ export function gatewayListeners(layout: GatewayLayout, services: readonly { ser
   return services.map((s) => ({ name: s.service, port: s.endpointPort }));
 }
 
+/**
+ * One service's part of the Gateway: its own listener only, which the router
+ * applies with the service (under a field manager of the service's own, so
+ * listeners come and go one service at a time and the others stay). None
+ * with a shared listener: that one is the environment's (sharedGateway).
+ * The rendered Gateway is the union of every service's part.
+ */
+export function serviceGatewayObject(scope: ClusterScope, layout: GatewayLayout, service: { service: string; endpointPort: number }): KubernetesObject | undefined {
+  if (layout.sharedPort !== undefined) return undefined;
+  return gatewayObject(scope, layout.name, layout.className, gatewayListeners(layout, [service]));
+}
+
+/** The Gateway with one shared listener, the environment's, applied whatever is deployed; none when each service has its own listener. */
+export function sharedGatewayObject(scope: ClusterScope, layout: GatewayLayout): KubernetesObject | undefined {
+  if (layout.sharedPort === undefined) return undefined;
+  return gatewayObject(scope, layout.name, layout.className, gatewayListeners(layout, []));
+}
+
+/** What names the environment's Gateway (to read, replace or delete it). */
+export function gatewayHeader(scope: ClusterScope, layout: GatewayLayout): { apiVersion: string; kind: "Gateway"; metadata: { name: string; namespace: string } } {
+  return { apiVersion: GATEWAY_API, kind: "Gateway", metadata: { name: layout.name, namespace: scope.namespace } };
+}
+
+/**
+ * The Gateway as read, without the service's own listener: the same object
+ * with the other listeners, or "delete" when it was the last (a Gateway has
+ * at least one listener, and nothing is left for it to serve). Undefined
+ * when there is nothing to take away: no such listener, or a shared one.
+ */
+export function gatewayWithoutListener(gateway: KubernetesObject, layout: GatewayLayout, service: string): KubernetesObject | "delete" | undefined {
+  if (layout.sharedPort !== undefined) return undefined;
+  const spec = (gateway["spec"] ?? {}) as { listeners?: { name?: string }[] };
+  const listeners = spec.listeners ?? [];
+  const rest = listeners.filter((l) => l.name !== service);
+  if (rest.length === listeners.length) return undefined;
+  if (rest.length === 0) return "delete";
+  return { ...gateway, spec: { ...spec, listeners: rest } };
+}
+
 export function routeAttachment(layout: GatewayLayout, scope: ClusterScope, service: string): RouteAttachment {
   if (layout.sharedPort === undefined) return { gateway: { name: layout.name, sectionName: service } };
   return { gateway: { name: layout.name, sectionName: SHARED_LISTENER }, hostnames: [serviceHostname(layout, scope, service)] };

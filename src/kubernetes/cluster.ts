@@ -84,12 +84,17 @@ export class KubernetesCluster {
     }
   }
 
-  /** Server-side apply as the field manager "slipway", taking over fields others set (force). */
-  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+  /**
+   * Server-side apply as the field manager "slipway", taking over fields
+   * others set (force). Another manager (`fieldManager`) owns only what it
+   * applies: fields it applied before and leaves out are removed unless
+   * another manager still owns them (a Gateway's listener per service).
+   */
+  async apply<T extends KubernetesObject>(object: T, fieldManager = FIELD_MANAGER): Promise<T> {
     // A discovery under way: wait for it rather than ask the same again.
     await this.discovered.get(object.apiVersion ?? "");
     try {
-      return await this.objects.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+      return await this.objects.patch(object, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
     } catch (err) {
       throw this.failure(`apply ${describe(object)}`, err);
     }
@@ -125,11 +130,28 @@ export class KubernetesCluster {
     }
   }
 
-  /** Deletes; already gone is fine. */
-  async remove(header: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, gracePeriodSeconds?: number): Promise<void> {
+  /**
+   * Writes the object as read and changed (an update, not an apply): fields
+   * it no longer has go whoever set them. Its metadata.resourceVersion makes
+   * it fail with HTTP 409 if the object changed since it was read.
+   */
+  async replace<T extends KubernetesObject>(object: T): Promise<T> {
+    this.appliedOnce.delete(identity(object));
+    // Without managedFields the server keeps the ownership it knows, and updates it for what changed.
+    const metadata = { ...object.metadata };
+    delete metadata.managedFields;
+    try {
+      return await this.objects.replace({ ...object, metadata }, undefined, undefined, FIELD_MANAGER);
+    } catch (err) {
+      throw this.failure(`replace ${describe(object)}`, err);
+    }
+  }
+
+  /** Deletes; already gone is fine. With `resourceVersion`, only that version of it (HTTP 409 otherwise). */
+  async remove(header: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, gracePeriodSeconds?: number, resourceVersion?: string): Promise<void> {
     this.appliedOnce.delete(identity(header));
     try {
-      await this.objects.delete(header as KubernetesObject, undefined, undefined, gracePeriodSeconds, undefined, "Background");
+      await this.objects.delete(header as KubernetesObject, undefined, undefined, gracePeriodSeconds, undefined, "Background", resourceVersion === undefined ? undefined : { preconditions: { resourceVersion } });
     } catch (err) {
       if (statusOf(err) === 404) return;
       throw this.failure(`delete ${describe(header)}`, err);

@@ -147,9 +147,9 @@ export interface TrafficRouter {
   setRevisionWeights(service: string, percentages: RevisionPercentages): Promise<void>;
   /**
    * Takes the service out of routing for good, after its instances are gone
-   * (`slipway undeploy`): on a cluster its HTTPRoute and Services (stable,
-   * preview, per revision), as deleting an Argo Rollout removes its route
-   * references. Idempotent; a later ensureService declares it afresh.
+   * (`slipway undeploy`): on a cluster its HTTPRoute, Services (stable,
+   * preview, per revision) and own Gateway listener, as deleting an Argo
+   * Rollout removes its route references. Idempotent; a later ensureService declares it afresh.
    * Absent (HAProxy): the endpoint stays declared and answers 503, because
    * dropping a frontend reloads the environment's HAProxy, which restarts
    * every other service's counters (an analysis in flight would see them

@@ -112,4 +112,12 @@ export interface Runtime {
    * and the revision's Service). Absent where nothing is kept (Docker).
    */
   forgetRevisions?(ref: Omit<RevisionRef, "revision">, revisions: readonly string[]): Promise<void>;
+  /**
+   * The service left the environment (`slipway undeploy`, after its instances
+   * are gone): remove what the platform keeps for it beside the revision
+   * history — on Kubernetes its Secret. Idempotent; the next instance created
+   * brings it back. Absent where nothing is kept (Docker: secrets live in the
+   * containers).
+   */
+  removeService?(ref: Omit<RevisionRef, "revision">): Promise<void>;
 }

@@ -57,10 +57,11 @@ export function testClusterEnv(): Record<string, string> | string {
  * GatewayClass and listener ports, its Prometheus); `settings` adds fields
  * to its kubernetes block and `fields` to the environment (e.g. `portOffset: 23000`).
  */
-export function kubernetesEnvironment(cluster: Readonly<Record<string, string>>, fields: readonly string[], settings: readonly string[] = []): string {
+export function kubernetesEnvironment(cluster: Readonly<Record<string, string>>, fields: readonly string[], settings: readonly string[] = [], anyListenerPort = false): string {
+  const listenerPorts = anyListenerPort ? "" : `, listenerPorts: "${cluster["SLIPWAY_K8S_GATEWAY_PORTS"] ?? "23080-23089"}"`;
   const kubernetes = [
     `kubeconfig: ${cluster["KUBECONFIG"]}`,
-    `gateway: { className: ${cluster["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"}, listenerPorts: "${cluster["SLIPWAY_K8S_GATEWAY_PORTS"] ?? "23080-23089"}" }`,
+    `gateway: { className: ${cluster["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik"}${listenerPorts} }`,
     `prometheus: { address: ${cluster["SLIPWAY_K8S_PROMETHEUS_URL"] ?? "http://127.0.0.1:23090"} }`,
     ...settings,
   ];
@@ -110,6 +111,8 @@ export interface ScratchSystemOptions {
   /** The k8s environment's extra fields and kubernetes settings (kubernetesEnvironment). */
   environment: readonly string[];
   kubernetes?: readonly string[];
+  /** Let validate take any Gateway listener port, not only Traefik's entry points (a listener Traefik does not serve). */
+  anyListenerPort?: boolean;
   /** Appended to slipway.yaml (e.g. integrationTests). */
   extraYaml?: string;
   /** More variables for every CLI call (besides KUBECONFIG). */
@@ -149,7 +152,7 @@ export class KubernetesScratch {
   async setUp(): Promise<KubernetesCluster> {
     const { system, registries, environment, kubernetes, extraYaml } = this.options;
     this.client = new KubernetesCluster({ kubeconfig: this.k8s["KUBECONFIG"] });
-    writeFileSync(join(this.root, "slipway.yaml"), systemYaml(system, registries, [kubernetesEnvironment(this.k8s, environment, kubernetes)]) + (extraYaml ?? ""));
+    writeFileSync(join(this.root, "slipway.yaml"), systemYaml(system, registries, [kubernetesEnvironment(this.k8s, environment, kubernetes, this.options.anyListenerPort)]) + (extraYaml ?? ""));
     await this.deleteNamespace();
     assertSucceeded(await this.cli("up"), "slipway up");
     return this.client;

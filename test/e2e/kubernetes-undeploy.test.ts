@@ -1,27 +1,36 @@
 // `slipway undeploy` on the real Kubernetes test cluster: an undeployed
-// service leaves nothing routing — its HTTPRoute and every Service of it
-// (stable, per revision; on `kubernetes.traffic: replicas` the one weighted
-// Service) are gone, read through the API, and the gateway answers 404 —
-// while its ReplicaSets stay at 0 as the revision history. Deploying it again
-// applies the route afresh and it answers.
+// service leaves nothing behind but its revision history — its HTTPRoute,
+// every Service of it (stable, per revision; on `kubernetes.traffic:
+// replicas` the one weighted Service), its Secret and its own Gateway
+// listener are gone, read through the API, and the gateway answers 404 —
+// while its ReplicaSets stay at 0. Another service's listener, Secret and
+// Services stay, even on a Gateway an earlier slipway applied whole (one
+// field manager owning every listener). Deploying it again applies it all
+// afresh and it answers.
 //
 // Loopback ports (k8s-undeploy's range): registries 12100-12101 (Gateway API
 // weights) and 12102-12103 (split by replicas); both systems use the gateway
 // listener 23080 (portOffset 23000 + endpoint port 80), one after the other.
-// Setup and teardown: kubernetes-e2e.ts.
+// The second service's listener is on 12150, no entry point of Traefik's
+// (nothing listens there; split by replicas nothing waits for its route's
+// status). Setup and teardown: kubernetes-e2e.ts.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { podSelector } from "../../src/domain/kubernetes-objects.js";
+import { gatewayObject, podSelector } from "../../src/domain/kubernetes-objects.js";
 import { until } from "./helpers.js";
 import { sample } from "./keepalive-load.js";
 import { assertServes, assertSucceeded, GATEWAY_APPLIES_MS, KubernetesScratch, listenerAnswers, writeService } from "./kubernetes-e2e.js";
 import { pythonServer } from "./python-service.js";
 
 const ENDPOINT = 23080;
+/** The second service's listener port (endpointPorts pins it): no Traefik entry point. */
+const KEEPER_LISTENER = 12150;
+/** The host variable the services' secret is read from. */
+const TOKEN = { E2E_UNDEPLOY_TOKEN: "undeploy-e2e-token" };
 const serverPy = pythonServer('VERSION = os.environ["APP_VERSION"]', `status, body = 200, (b"ok" if self.path == "/healthz" else VERSION.encode())`);
 
-function helloYaml(): string {
-  return `name: hello
+function serviceYaml(name = "hello"): string {
+  return `name: ${name}
 owners: [e2e]
 build: { image: debian:bookworm-slim }
 port: 8080
@@ -31,19 +40,41 @@ readiness: { http: { path: /healthz }, periodSeconds: 1, timeoutSeconds: 3, fail
 replicas: 1
 terminationGracePeriodSeconds: 2
 resources: { memory: 48Mi }
+env: { TOKEN: { fromEnv: E2E_UNDEPLOY_TOKEN } }
 strategy: { rolling: { maxSurge: 1, maxUnavailable: 0, scaleDownDelaySeconds: 0 } }
 `;
 }
 
-/** What of the service's routing and history the API shows: its HTTPRoute (or none), its Services, its ReplicaSets with their replicas. */
-async function objectsOf(scratch: KubernetesScratch, service: string): Promise<{ route: boolean; services: string[]; replicaSets: Record<string, number> }> {
+interface ServiceObjects {
+  route: boolean;
+  services: string[];
+  secrets: string[];
+  /** The service's own listener on the system's Gateway: its port, or undefined. */
+  listenerPort: number | undefined;
+  replicaSets: Record<string, number>;
+}
+
+/** What of the service the API shows: its HTTPRoute (or none), its Services and Secrets, its Gateway listener, its ReplicaSets with their replicas. */
+async function objectsOf(scratch: KubernetesScratch, service: string): Promise<ServiceObjects> {
   const { cluster, namespace } = scratch;
   const system = scratch.options.system;
   const labelSelector = podSelector({ system, environment: "k8s" }, service);
   const route = await cluster.read({ apiVersion: "gateway.networking.k8s.io/v1", kind: "HTTPRoute", metadata: { name: service, namespace } });
   const services = (await cluster.core.listNamespacedService({ namespace, labelSelector })).items.map((s) => s.metadata?.name ?? "?").sort();
+  const secrets = (await cluster.core.listNamespacedSecret({ namespace, labelSelector })).items.map((s) => s.metadata?.name ?? "?").sort();
+  const listener = (await gatewayListeners(scratch)).find((l) => l.name === service);
   const sets = (await cluster.apps.listNamespacedReplicaSet({ namespace, labelSelector })).items;
-  return { route: route !== undefined, services, replicaSets: Object.fromEntries(sets.map((r) => [r.metadata?.name ?? "?", r.spec?.replicas ?? -1])) };
+  return { route: route !== undefined, services, secrets, listenerPort: listener?.port, replicaSets: Object.fromEntries(sets.map((r) => [r.metadata?.name ?? "?", r.spec?.replicas ?? -1])) };
+}
+
+/** The listeners of the system's Gateway; none when there is no Gateway. */
+async function gatewayListeners(scratch: KubernetesScratch): Promise<{ name: string; port: number }[]> {
+  const gateway = await scratch.cluster.read<{ apiVersion: string; kind: string; metadata: { name: string }; spec?: { listeners?: { name: string; port: number }[] } }>(gatewayHeader(scratch));
+  return gateway?.spec?.listeners ?? [];
+}
+
+function gatewayHeader(scratch: KubernetesScratch): { apiVersion: string; kind: string; metadata: { name: string; namespace: string } } {
+  return { apiVersion: "gateway.networking.k8s.io/v1", kind: "Gateway", metadata: { name: scratch.options.system, namespace: scratch.namespace } };
 }
 
 /** The gateway's answers on the listener once the route is gone: only 404s (no route), within the time Traefik takes to apply. */
@@ -62,11 +93,11 @@ async function assertNoRoute(): Promise<void> {
 }
 
 describe("undeploy on a cluster with Gateway API weights: the route and Services go, the ReplicaSets stay", () => {
-  const scratch = new KubernetesScratch({ system: "e2e-undeploy-gw", registries: { dev: 12100, prod: 12101 }, environment: ["portOffset: 23000"] });
+  const scratch = new KubernetesScratch({ system: "e2e-undeploy-gw", registries: { dev: 12100, prod: 12101 }, environment: ["portOffset: 23000"], cliEnv: TOKEN });
 
   before(async () => {
     if (scratch.skip !== false) return;
-    writeService(scratch.root, "hello", helloYaml());
+    writeService(scratch.root, "hello", serviceYaml());
     await scratch.setUp();
     for (const version of ["v1", "v2"]) await scratch.buildAndPush("hello", version, serverPy, { APP_VERSION: version });
     assertSucceeded(await scratch.deploy("hello", "v1"), "deploy of v1");
@@ -81,17 +112,22 @@ describe("undeploy on a cluster with Gateway API weights: the route and Services
     await scratch.tearDown();
   });
 
-  it("deletes the HTTPRoute, the stable and both revision Services; the gateway answers 404; a new deploy routes again", { skip: scratch.skip }, async () => {
+  it("deletes the HTTPRoute, the stable and both revision Services, the Secret and the listener (with it the Gateway); the gateway answers 404; a new deploy routes again", { skip: scratch.skip }, async () => {
     const deployed = await objectsOf(scratch, "hello");
     assert.equal(deployed.route, true);
     assert.equal(deployed.services.length, 3, `the stable Service and one per revision: ${deployed.services.join(", ")}`);
     assert.ok(deployed.services.includes("hello"), deployed.services.join(", "));
+    assert.deepEqual(deployed.secrets, ["hello-secrets"]);
+    assert.equal(deployed.listenerPort, ENDPOINT);
 
     const undeployed = await scratch.cli("undeploy", "hello", "--env", "k8s");
     assertSucceeded(undeployed, "undeploy");
     const gone = await objectsOf(scratch, "hello");
     assert.equal(gone.route, false, "the HTTPRoute is deleted");
     assert.deepEqual(gone.services, [], "no Service of hello is left");
+    assert.deepEqual(gone.secrets, [], "hello's Secret is deleted");
+    assert.equal(gone.listenerPort, undefined, "hello's listener is gone");
+    assert.equal(await scratch.cluster.read(gatewayHeader(scratch)), undefined, "its last listener took the Gateway with it");
     assert.deepEqual(Object.values(gone.replicaSets), [0, 0], `both ReplicaSets stay at 0 as the revision history: ${JSON.stringify(gone.replicaSets)}`);
     await assertNoRoute();
     const status = await scratch.cli("status", "--env", "k8s");
@@ -103,18 +139,30 @@ describe("undeploy on a cluster with Gateway API weights: the route and Services
     const again = await objectsOf(scratch, "hello");
     assert.equal(again.route, true, "the route is applied again");
     assert.ok(again.services.includes("hello"), again.services.join(", "));
+    assert.deepEqual(again.secrets, ["hello-secrets"], "the Secret is applied again");
+    assert.equal(again.listenerPort, ENDPOINT, "the listener (and the Gateway) is applied again");
   });
 });
 
-describe("undeploy on kubernetes.traffic: replicas: the weighted Service and its route go", () => {
-  const scratch = new KubernetesScratch({ system: "e2e-undeploy-rr", registries: { dev: 12102, prod: 12103 }, environment: ["portOffset: 23000"], kubernetes: ["traffic: replicas"] });
+describe("undeploy on kubernetes.traffic: replicas: the weighted Service, its route, Secret and listener go; another service's stay", () => {
+  const scratch = new KubernetesScratch({
+    system: "e2e-undeploy-rr",
+    registries: { dev: 12102, prod: 12103 },
+    environment: ["portOffset: 23000", `endpointPorts: { keeper: ${KEEPER_LISTENER} }`],
+    kubernetes: ["traffic: replicas"],
+    anyListenerPort: true,
+    cliEnv: TOKEN,
+  });
 
   before(async () => {
     if (scratch.skip !== false) return;
-    writeService(scratch.root, "hello", helloYaml());
+    writeService(scratch.root, "hello", serviceYaml());
+    writeService(scratch.root, "keeper", serviceYaml("keeper"));
     await scratch.setUp();
     await scratch.buildAndPush("hello", "v1", serverPy, { APP_VERSION: "v1" });
+    await scratch.buildAndPush("keeper", "k1", serverPy, { APP_VERSION: "k1" });
     assertSucceeded(await scratch.deploy("hello", "v1"), "deploy of v1");
+    assertSucceeded(await scratch.deploy("keeper", "k1"), "deploy of keeper");
     await listenerAnswers(ENDPOINT, "v1");
   });
 
@@ -123,20 +171,33 @@ describe("undeploy on kubernetes.traffic: replicas: the weighted Service and its
     await scratch.tearDown();
   });
 
-  it("deletes the Service hello and the HTTPRoute; the gateway answers 404; a new deploy routes again", { skip: scratch.skip }, async () => {
+  it("deletes the Service hello, the HTTPRoute, hello's Secret and listener, keeps keeper's; the gateway answers 404; a new deploy routes again", { skip: scratch.skip }, async () => {
     const deployed = await objectsOf(scratch, "hello");
     assert.equal(deployed.route, true);
     assert.ok(deployed.services.includes("hello"), deployed.services.join(", "));
+    assert.deepEqual(deployed.secrets, ["hello-secrets"]);
+    assert.equal(deployed.listenerPort, ENDPOINT);
+    const keeper = await objectsOf(scratch, "keeper");
+    assert.deepEqual([keeper.route, keeper.secrets, keeper.listenerPort], [true, ["keeper-secrets"], KEEPER_LISTENER]);
+    // As an earlier slipway left it: the Gateway applied whole by the one field manager "slipway", which then owns every listener.
+    const className = scratch.k8s["SLIPWAY_K8S_GATEWAY_CLASS"] ?? "traefik";
+    const scope = { system: scratch.options.system, environment: "k8s", namespace: scratch.namespace };
+    await scratch.cluster.apply(gatewayObject(scope, scope.system, className, [{ name: "hello", port: ENDPOINT }, { name: "keeper", port: KEEPER_LISTENER }]));
 
-    assertSucceeded(await scratch.cli("undeploy", "--all", "--env", "k8s"), "undeploy --all");
+    assertSucceeded(await scratch.cli("undeploy", "hello", "--env", "k8s"), "undeploy hello");
     const gone = await objectsOf(scratch, "hello");
     assert.equal(gone.route, false, "the HTTPRoute is deleted");
     assert.deepEqual(gone.services, [], "no Service of hello is left");
+    assert.deepEqual(gone.secrets, [], "hello's Secret is deleted");
+    assert.equal(gone.listenerPort, undefined, "hello's listener is gone");
     assert.deepEqual(Object.values(gone.replicaSets), [0], `the ReplicaSet stays at 0: ${JSON.stringify(gone.replicaSets)}`);
+    assert.deepEqual(await objectsOf(scratch, "keeper"), keeper, "keeper keeps its route, Services, Secret, listener and ReplicaSet");
     await assertNoRoute();
 
     assertSucceeded(await scratch.deploy("hello", "v1"), "deploy after the undeploy");
     await assertServes(ENDPOINT, "v1");
-    assert.equal((await objectsOf(scratch, "hello")).route, true, "the route is applied again");
+    const again = await objectsOf(scratch, "hello");
+    assert.deepEqual([again.route, again.secrets, again.listenerPort], [true, ["hello-secrets"], ENDPOINT], "the route, Secret and listener are applied again");
+    assert.deepEqual((await gatewayListeners(scratch)).map((l) => l.name).sort(), ["hello", "keeper"]);
   });
 });

@@ -15,6 +15,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { ReadinessProbe } from "../../domain/config-schema.js";
+import { serviceGatewayObject, sharedGatewayObject } from "../../domain/kubernetes-objects.js";
 import { SlipwayError } from "../../domain/errors.js";
 import type { LockedService, SystemLock } from "../recovery/system-lock.js";
 import { cpuQuantity, DEFAULT_GATEWAY_CLASS, isLoopbackUrl, memoryQuantity, renderManifests, resolveNamespace, serializeManifests, type RenderOptions } from "./render-manifests.js";
@@ -256,6 +257,16 @@ describe("renderManifests", () => {
     assert.equal(get(find(objects(twoServices(), { ...baseOptions, gatewayClass: "istio" }), "Gateway", "shop"), "spec", "gatewayClassName"), "istio");
     assert.throws(() => objects(twoServices(), { ...baseOptions, endpointPorts: { back: 5100, front: 5100 } }), /share the Gateway listener port 5100/);
     assert.throws(() => objects(twoServices(), { ...baseOptions, endpointPorts: { back: 5100 } }), /no endpoint port for front/);
+  });
+
+  it("the rendered Gateway is what the router applies: every service's own listener (serviceGatewayObject), or the shared one", () => {
+    const scope = { system: "shop", environment: "prod", namespace: "shop-prod" };
+    const layout = { name: "shop", className: DEFAULT_GATEWAY_CLASS };
+    const parts = (["back", "front"] as const).map((service) => serviceGatewayObject(scope, layout, { service, endpointPort: baseOptions.endpointPorts[service] ?? 0 }));
+    const gw = find(objects(twoServices()), "Gateway", "shop");
+    assert.deepEqual(get(gw, "spec", "listeners"), parts.flatMap((p) => get(p, "spec", "listeners") as unknown[]));
+    assert.deepEqual({ ...gw, spec: undefined }, { ...parts[0], spec: undefined }, "the same metadata");
+    assert.deepEqual(find(objects(twoServices(), { ...baseOptions, sharedPort: 8000 }), "Gateway", "shop"), sharedGatewayObject(scope, { ...layout, sharedPort: 8000 }));
   });
 
   it("with a shared port: one listener, and each route matches <service>.<namespace> (or the hostname suffix)", () => {

@@ -71,6 +71,7 @@ export class GatewayApiRouter extends PodRouting implements TrafficRouter {
   ensureService(service: string, _endpoint: ServiceEndpoint): Promise<void> {
     return this.serially(async () => {
       await this.started();
+      await this.ensureListener(service);
       await this.stateOf(service);
     });
   }

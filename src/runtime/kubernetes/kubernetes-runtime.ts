@@ -185,6 +185,24 @@ export class KubernetesRuntime implements Runtime {
     }
   }
 
+  /**
+   * After an undeploy: the service's Secrets (those slipway applied, by their
+   * labels; the environment's image pull Secret is no service's and stays).
+   * The ReplicaSets stay as the revision history: createInstance applies the
+   * Secret again before any of them gets a pod.
+   */
+  async removeService(ref: { system: string; environment: string; service: string }): Promise<void> {
+    if (ref.system !== this.scope.system || ref.environment !== this.scope.environment) return;
+    const namespace = this.scope.namespace;
+    const secrets = await this.cluster.core.listNamespacedSecret({ namespace, labelSelector: podSelector(this.scope, ref.service) }).catch((err: unknown) => {
+      throw this.cluster.failure(`list the Secrets of ${ref.service} in namespace ${namespace}`, err);
+    });
+    for (const s of secrets.items) {
+      const name = s.metadata?.name;
+      if (name !== undefined) await this.cluster.remove({ apiVersion: "v1", kind: "Secret", metadata: { name, namespace } });
+    }
+  }
+
   async logs(instance: Instance, lines: number): Promise<string> {
     const tailLines = Math.floor(lines);
     if (tailLines <= 0) return "";
