@@ -44,7 +44,7 @@ export async function deploy(session: EnvironmentSession, request: DeployRequest
     await ensureImagePresent(session.engine, image);
   }
   // With recordOnly, this process's controller is the environment's router writer: it routes the service when it drives.
-  if (options.recordOnly !== true && otherEnvironmentController(session) === undefined) await routeService(session, service.config);
+  if (options.recordOnly !== true && options.ownController === undefined && otherEnvironmentController(session) === undefined) await routeService(session, service.config);
   const endpoints = endpointsOf(session, service.config);
   // Deploying what already runs is a no-op, so scripts (and the quickstart) can run again.
   if (alreadyServes(session.rollouts, { ...scopeOf(session, request.service), image, template })) {

@@ -29,6 +29,13 @@ export interface DriveOptions {
   groupId?: string;
   /** Subscribes the rollout loop's nudge to changes recorded in this process (a command), so it acts now, not after its sleep; returns the unsubscribe. */
   wakeOn?: (nudge: () => void) => () => void;
+  /**
+   * This process runs the environment's controller (`slipway serve` doing a
+   * promotion for the API): a rollout started here is left to it — woken at
+   * once — and followed through the store, never driven a second time; the
+   * controller stays the only router writer. `signal` stops the following.
+   */
+  ownController?: { wake(): void };
 }
 
 /** Who starts a rollout, by which action, in which group. */
@@ -51,6 +58,10 @@ export function driveSucceeded(result: DriveResult): boolean {
 
 export async function drive(session: EnvironmentSession, service: LoadedService, rolloutId: string, stopWhen: (s: RolloutState) => boolean, options: DriveOptions): Promise<DriveResult> {
   const expected = options.expected ?? "healthy";
+  if (options.ownController !== undefined) {
+    options.ownController.wake();
+    return followFromStore(session, service, rolloutId, process.pid, stopWhen, options.reporter, expected, options.signal);
+  }
   const environmentController = otherEnvironmentController(session);
   if (environmentController !== undefined) return followFromStore(session, service, rolloutId, environmentController, stopWhen, options.reporter, expected);
   const lock = await serviceLock(session, service, options.reporter);
@@ -129,8 +140,8 @@ function processSignals(): { signal: AbortSignal; detach: () => void } {
   };
 }
 
-/** Another process runs the controller: report what the store says until it ends or stopWhen holds. */
-async function followFromStore(session: EnvironmentSession, service: LoadedService, rolloutId: string, pid: number, stopWhen: (s: RolloutState) => boolean, reporter: Reporter, expected: CompletionOutcome): Promise<DriveResult> {
+/** Another process (or this one's own controller) drives: report what the store says until it ends, stopWhen holds or `signal` aborts. */
+async function followFromStore(session: EnvironmentSession, service: LoadedService, rolloutId: string, pid: number, stopWhen: (s: RolloutState) => boolean, reporter: Reporter, expected: CompletionOutcome, signal?: AbortSignal): Promise<DriveResult> {
   const where = { service: service.config.name, environment: session.environment.name, rolloutId };
   reporter.emit({ type: "rollout.following", ...where, pid });
   const stepCount = service.config.strategy.canary?.steps.length;
@@ -138,7 +149,7 @@ async function followFromStore(session: EnvironmentSession, service: LoadedServi
     const record = session.rollouts.getRollout(rolloutId) as RolloutRecord;
     reporter.emit({ type: "rollout.followed", ...where, state: record.state, ...(stepCount === undefined ? {} : { stepCount }) });
     if (record.finished) return { rolloutId, end: { kind: "complete", outcome: record.outcome ?? "healthy", state: record.state }, expected, followedFrom: pid };
-    if (stopWhen(record.state) && session.rollouts.nextCommand(rolloutId) === undefined) return { rolloutId, end: { kind: "stopped", state: record.state }, expected, followedFrom: pid };
+    if ((stopWhen(record.state) && session.rollouts.nextCommand(rolloutId) === undefined) || signal?.aborted === true) return { rolloutId, end: { kind: "stopped", state: record.state }, expected, followedFrom: pid };
     await new Promise((r) => setTimeout(r, 500));
   }
 }

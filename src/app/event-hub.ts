@@ -9,7 +9,10 @@ export type CiEvent =
   | { type: "ci.stage"; runId: string; service: string; stage: string; state: "started" | "passed" | "failed" | "skipped" | "cancelled"; durationMs?: number; detail?: string }
   | { type: "ci.service"; runId: string; service: string; outcome: string; digest?: string };
 
-export type ServerEvent = AppEvent | CiEvent | { type: "audit.appended"; actor: string; action: string; subject: string } | { type: "release.changed"; release: string; action: string; actor: string };
+/** A group change the server runs in the background failed after it started (group.started), without its group.finished. */
+export type GroupErrorEvent = { type: "group.error"; groupId: string; environment: string; code: string; message: string; hint?: string };
+
+export type ServerEvent = AppEvent | CiEvent | GroupErrorEvent | { type: "audit.appended"; actor: string; action: string; subject: string } | { type: "release.changed"; release: string; action: string; actor: string };
 
 export class EventHub implements Reporter {
   private readonly listeners = new Set<(event: ServerEvent) => void>();

@@ -23,10 +23,17 @@ function groupLockPath(stateDir: string, environment: string): string {
   return join(stateDir, "run", "controllers", `${dnsLabelName(environment)}.group.lock`);
 }
 
+/**
+ * The group locks this process holds: the lock file names a process, and a
+ * file of this very process reads as left behind (a pid reused), so `slipway
+ * serve` running two group changes at once would take it twice without this.
+ */
+const heldHere = new Set<string>();
+
 /** Takes the environment's group lock for `what` ("promotion staging → prod"), or refuses naming who holds it. */
 export function acquireGroupLock(stateDir: string, environment: string, holder: { actor: string; what: string }): GroupLock {
   const path = groupLockPath(stateDir, environment);
-  const lock = acquireControllerLock(path);
+  const lock = heldHere.has(path) ? { heldBy: process.pid } : acquireControllerLock(path);
   if ("heldBy" in lock) {
     const note = readNote(`${path}.json`);
     const who = note === undefined ? `process ${lock.heldBy}` : `${note.what} by ${note.actor} (process ${lock.heldBy}, since ${note.startedAt})`;
@@ -36,8 +43,10 @@ export function acquireGroupLock(stateDir: string, environment: string, holder: 
   }
   const note: HolderNote = { ...holder, startedAt: new Date().toISOString() };
   writeFileSync(`${path}.json`, JSON.stringify(note));
+  heldHere.add(path);
   return {
     release: () => {
+      heldHere.delete(path);
       rmSync(`${path}.json`, { force: true });
       lock.release();
     },

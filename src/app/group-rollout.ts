@@ -29,6 +29,8 @@ export type ReturnResult = { ok: true; how: string } | { ok: false; how: string 
 export async function returnToEntry(session: EnvironmentSession, service: string, entry: LockEntry | undefined, options: GroupOptions): Promise<ReturnResult> {
   const scope = scopeOf(session, service);
   if (entry === undefined) {
+    // Undeploying writes the router itself, which it never does beside a running controller (undeploy.ts): through the server it is left to a person.
+    if (options.ownController !== undefined) return { ok: false, how: `left running: it was not deployed then, and undeploying does not go through the server's controller (${undeployByHand(session, service)})` };
     await undeploy(session, { services: [service], force: true }, { reporter: options.reporter, identity: options.identity });
     return { ok: true, how: "undeployed (it was not deployed then)" };
   }
@@ -43,11 +45,17 @@ export async function returnToEntry(session: EnvironmentSession, service: string
   return { ok, how: ok ? `back on ${entry.version ?? digestOf(entry.image).slice(0, 19)}` : `its rollback ${result.rolloutId} ended ${result.end.kind === "complete" ? result.end.outcome : result.end.kind}` };
 }
 
+/** How a person takes a service out of an environment the server's controller runs. */
+export function undeployByHand(session: EnvironmentSession, service: string): string {
+  return `stop \`slipway serve\`, then \`slipway undeploy ${service} --env ${session.environment.name}\` on its machine`;
+}
+
 /** A rollout of the entry's exact image and template with the service's strategy (the store no longer has the revision). */
 async function freshRollout(session: EnvironmentSession, name: string, entry: LockEntry, options: GroupOptions): Promise<DriveResult> {
   const service = serviceOf(session.system, name);
   if (session.kubernetes === undefined) await ensureImagePresent(session.engine, entry.image);
-  await routeService(session, service.config);
+  // The controller this process runs routes the service itself when it drives (the only router writer).
+  if (options.ownController === undefined) await routeService(session, service.config);
   const rollout = beginRollout(session.rollouts, {
     ...scopeOf(session, name),
     image: entry.image,

@@ -40,7 +40,7 @@ export type PromoteResult =
   /** A service failed; the group is back on the previous lock (`restored`), or not quite (`mismatches`). */
   | { kind: "rolled-back"; from: string; to: string; failed: string; reason: string; rolledBack: string[]; mismatches: string[]; entry: LockHistoryEntry };
 
-export interface PromoteOptions {
+export interface PromoteOptions extends Pick<GroupOptions, "ownController"> {
   reporter: Reporter;
   identity?: Identity;
   signal?: AbortSignal;
@@ -102,7 +102,7 @@ async function promoteLocked(config: string, source: EnvironmentSession, target:
   await releaseWhatIsNeeded(config, target, order, wanted, identity);
 
   const groupId = `promote-${new Date().toISOString().replace(/[-:TZ.]/g, "").slice(0, 14)}-${randomBytes(2).toString("hex")}`;
-  const group: GroupOptions = { reporter: options.reporter, identity, groupId, actor: identity.name, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  const group: GroupOptions = { reporter: options.reporter, identity, groupId, actor: identity.name, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.ownController === undefined ? {} : { ownController: options.ownController }) };
   options.reporter.emit({ type: "group.started", groupId, environment: to, action: "promote", services: order, detail: `from ${from}` });
   const attempted: LockChange[] = order.map((s) => {
     const was = previous[s];

@@ -14,7 +14,7 @@ import { SqliteLockHistoryStore } from "../store/sqlite/lock-history-store.js";
 import { openEnvironment, type EnvironmentSession } from "./environment.js";
 import type { Reporter } from "./events.js";
 import { acquireGroupLock } from "./group-lock.js";
-import { returnToEntry, type GroupOptions } from "./group-rollout.js";
+import { returnToEntry, undeployByHand, type GroupOptions } from "./group-rollout.js";
 import { findEntry } from "./history.js";
 
 export type RollbackToLockResult =
@@ -22,13 +22,19 @@ export type RollbackToLockResult =
   | { kind: "rolled-back"; lock: number; changed: string[]; entry: LockHistoryEntry }
   | { kind: "failed"; lock: number; changed: string[]; failed: string; reason: string; mismatches: string[]; entry: LockHistoryEntry };
 
-export async function rollbackToLock(config: string, envName: string, number: number, options: { reporter: Reporter; identity?: Identity; signal?: AbortSignal }): Promise<RollbackToLockResult> {
+export interface RollbackToLockOptions extends Pick<GroupOptions, "ownController"> {
+  reporter: Reporter;
+  identity?: Identity;
+  signal?: AbortSignal;
+}
+
+export async function rollbackToLock(config: string, envName: string, number: number, options: RollbackToLockOptions): Promise<RollbackToLockResult> {
   const session = await openEnvironment(config, envName);
   const identity = options.identity ?? currentIdentity();
   try {
     const lock = acquireGroupLock(session.system.stateDir, session.environment.name, { actor: identity.name, what: `a rollback to lock ${number}` });
     try {
-      return await rollBack(session, number, { reporter: options.reporter, identity, actor: identity.name, groupId: `lock-${number}-${randomBytes(3).toString("hex")}`, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+      return await rollBack(session, number, { reporter: options.reporter, identity, actor: identity.name, groupId: `lock-${number}-${randomBytes(3).toString("hex")}`, ...(options.signal === undefined ? {} : { signal: options.signal }), ...(options.ownController === undefined ? {} : { ownController: options.ownController }) });
     } finally {
       lock.release();
     }
@@ -59,6 +65,11 @@ async function rollBack(session: EnvironmentSession, number: number, group: Grou
   // Services lock N did not have leave first (dependents first), then the rest come back dependencies first.
   const leaving = [...order].reverse().filter((s) => before[s] !== undefined && target[s] === undefined);
   const returning = order.filter((s) => target[s] !== undefined && target[s] !== before[s]);
+  if (leaving.length > 0 && group.ownController !== undefined) {
+    throw new SlipwayError("USAGE", `lock ${number} of ${env} does not have ${leaving.join(", ")}, which would be undeployed, and undeploying does not go through the server's controller; nothing was rolled back`, {
+      hint: `${undeployByHand(session, leaving.join(" "))}, then roll back to lock ${number}`,
+    });
+  }
   const changing = [...leaving, ...returning];
   if (changing.length === 0) return { kind: "already-there", lock: number };
   group.reporter.emit({ type: "group.started", groupId: group.groupId, environment: env, action: "rollback-to-lock", services: changing, detail: `to lock ${number}` });

@@ -90,7 +90,7 @@ export async function undo(session: EnvironmentSession, serviceName: string, opt
   const service = serviceOf(session.system, serviceName);
   const current = currentRollout(session, serviceName, false);
   const controller = controllerFor(session, service);
-  if (options.recordOnly !== true && otherEnvironmentController(session) === undefined) await routeService(session, service.config);
+  if (options.recordOnly !== true && options.ownController === undefined && otherEnvironmentController(session) === undefined) await routeService(session, service.config);
   const { observed } = await controller.world.observe(current.id);
   controller.close();
   const lastGood = opts.lastGood === true && opts.toRevision === undefined && current.finished ? lastGoodRevision(session.rollouts, scopeOf(session, serviceName)) : undefined;

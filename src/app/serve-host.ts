@@ -22,6 +22,8 @@ export interface ServeHost {
   traffic: TrafficSampler;
   /** What the API records for an environment wakes its controller here at once (it polls the store only for other processes' changes). */
   wakeups: Wakeups;
+  /** Aborts when the server closes: work it started in the background (a promotion it follows) stops following. */
+  stopping: AbortSignal;
   close(): void;
 }
 
@@ -29,6 +31,7 @@ export async function openServeHost(config: string): Promise<ServeHost> {
   const system = await loadSystem(config);
   const store = SqliteStore.open(storePath(system));
   const traffic = new TrafficSampler(config);
+  const stopping = new AbortController();
   return {
     config,
     system,
@@ -36,7 +39,9 @@ export async function openServeHost(config: string): Promise<ServeHost> {
     hub: new EventHub(),
     traffic,
     wakeups: new Wakeups(),
+    stopping: stopping.signal,
     close: () => {
+      stopping.abort();
       traffic.close();
       store.close();
     },

@@ -25,6 +25,7 @@ const commands = {
   history: () => import("./commands/history.js"),
   render: () => import("./commands/render.js"),
   remote: () => import("./remote.js"),
+  remoteGroup: () => import("./remote-group.js"),
   serve: () => import("./commands/serve.js"),
   users: () => import("./commands/users.js"),
 };
@@ -33,13 +34,20 @@ export interface GlobalOptions {
   config: string;
   debug: boolean;
   json: boolean;
-  /** A `slipway serve` to talk to instead of this machine's store (status, releases, approve, deploy, rollout, rollback). */
+  /** A `slipway serve` to talk to instead of this machine's store (status, releases, approve, deploy, rollout, rollback, promote). */
   server?: string;
 }
 
 export interface CommandContext {
   output: Output;
   globals: GlobalOptions;
+}
+
+/** --to-lock's lock number: a whole number from 1, as `slipway history` numbers them. */
+export function lockNumberOf(text: string, env: string): number {
+  const number = Number(text);
+  if (!/^\d+$/.test(text.trim()) || number < 1) throw new SlipwayError("USAGE", `--to-lock ${text} is not a lock number`, { hint: `\`slipway history --env ${env}\` lists the locks by number` });
+  return number;
 }
 
 export async function main(argv: string[], output: Output = consoleOutput()): Promise<number> {
@@ -49,7 +57,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-c, --config <path>", "slipway.yaml, or a folder at or below it", process.cwd())
     .option("--json", "machine-readable output", false)
     .option("--debug", "show stacks with errors", false)
-    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, reject, deploy, rollout, rollback, history")
+    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, reject, deploy, rollout, rollback (also --to-lock), promote, history, audit")
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
     .showSuggestionAfterError(true);
@@ -136,8 +144,11 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .command("audit")
     .description("list the audit log of releases, approvals, refusals and promotions")
     .option("-n, --limit <n>", "how many of the newest entries", "50")
-    .action(run(async (ctx, opts: { limit: string }) => (await commands.release()).auditCommand(ctx, opts)));
-  audit.command("verify").description("check the audit log's hash chain; non-zero when a row was edited or deleted").action(run(async (ctx) => (await commands.release()).auditVerifyCommand(ctx)));
+    .action(localOrRemote(async (ctx, opts: { limit: string }) => (await commands.release()).auditCommand(ctx, opts), async (ctx, r, opts) => (await commands.remote()).remoteAudit(ctx, r, opts)));
+  audit
+    .command("verify")
+    .description("check the audit log's hash chain; non-zero when a row was edited or deleted")
+    .action(localOrRemote(async (ctx) => (await commands.release()).auditVerifyCommand(ctx), async (ctx, r) => (await commands.remote()).remoteAuditVerify(ctx, r)));
   program
     .command("test")
     .description("run the system's integration tests against what is deployed in an environment; records service → digest with the results. With --mixed: against that service at its new digest beside every other service at the environment's digests, in the environment's scratch copy")
@@ -194,7 +205,8 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .action(async (service: string | undefined, opts: { env: string; toLock?: string }) => {
       if (opts.toLock !== undefined) {
         if (service !== undefined) throw new SlipwayError("USAGE", "rollback --to-lock takes the whole system back: name no service");
-        exitCode = await (await commands.history()).rollbackToLockCommand(context(), { env: opts.env, toLock: opts.toLock });
+        const lock = lockNumberOf(opts.toLock, opts.env);
+        await localOrRemote(async (ctx) => (await commands.history()).rollbackToLockCommand(ctx, { env: opts.env, lock }), async (ctx, r) => (await commands.remoteGroup()).remoteRollbackToLock(ctx, r, { env: opts.env, lock }))();
         return;
       }
       if (service === undefined) throw new SlipwayError("USAGE", "name the service to roll back, or pass --to-lock <n> for the whole system");
@@ -205,7 +217,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .description("promote the whole system: the source environment's lock into the next environment, each changed service in dependency order with its strategy; a failure rolls the group back")
     .requiredOption("--from <env>", "the environment whose lock is promoted")
     .requiredOption("--to <env>", "the environment it is promoted into")
-    .action(run(async (ctx, opts: { from: string; to: string }) => (await commands.history()).promoteCommand(ctx, opts)));
+    .action(localOrRemote(async (ctx, opts: { from: string; to: string }) => (await commands.history()).promoteCommand(ctx, opts), async (ctx, r, opts) => (await commands.remoteGroup()).remotePromote(ctx, r, opts)));
   program
     .command("history")
     .description("an environment's lock history: each change of its digests, what changed, who, when, the result")

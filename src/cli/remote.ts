@@ -1,7 +1,8 @@
 // The CLI's remote mode: with --server <url> (or SLIPWAY_SERVER) and a token
-// in SLIPWAY_TOKEN, status, releases, approve, deploy, rollout, rollback and
-// history go to a `slipway serve` over its API instead of this machine's store. The
-// server's controller drives what they record; the CLI follows it.
+// in SLIPWAY_TOKEN, status, releases, approve, deploy, rollout, rollback,
+// history and audit go to a `slipway serve` over its API instead of this machine's store. The
+// server's controller drives what they record; the CLI follows it. Promote and
+// rollback --to-lock: remote-group.ts.
 import type { EnvironmentLag, ServiceStatusRow } from "../app/status.js";
 import type { RolloutStatus } from "../app/rollout.js";
 import type { ServiceReleases } from "../app/release.js";
@@ -9,9 +10,9 @@ import type { RolloutRecord } from "../delivery/controller/store-port.js";
 import type { RolloutState } from "../delivery/types.js";
 import { ErrorCodes, SlipwayError, type ErrorCode } from "../domain/errors.js";
 import type { ApproveResult } from "../release/release-service.js";
-import type { ReleaseRecord } from "../release/types.js";
+import type { AuditEntry, AuditVerification, ReleaseRecord } from "../release/types.js";
 import type { CommandContext, GlobalOptions } from "./main.js";
-import { printApproved, printRejected, printReleases } from "./commands/release.js";
+import { printApproved, printAudit, printAuditVerify, printRejected, printReleases } from "./commands/release.js";
 import { printRolloutStatus, printStatus } from "./commands/deploy.js";
 import { printHistory } from "./commands/history.js";
 import type { LockHistoryEntry } from "../domain/lock-history.js";
@@ -108,6 +109,16 @@ export async function remoteReleases(ctx: CommandContext, remote: Remote, servic
   const { services } = await new RemoteClient(remote).get<{ services: ServiceReleases[] }>(`/api/releases${service === undefined ? "" : `?service=${encodeURIComponent(service)}`}`);
   printReleases(ctx.output, ctx.globals.json, services);
   return 0;
+}
+
+export async function remoteAudit(ctx: CommandContext, remote: Remote, opts: { limit: string }): Promise<number> {
+  const { entries } = await new RemoteClient(remote).get<{ entries: AuditEntry[] }>(`/api/audit?limit=${encodeURIComponent(opts.limit)}`);
+  printAudit(ctx.output, ctx.globals.json, entries);
+  return 0;
+}
+
+export async function remoteAuditVerify(ctx: CommandContext, remote: Remote): Promise<number> {
+  return printAuditVerify(ctx.output, ctx.globals.json, await new RemoteClient(remote).get<AuditVerification>("/api/audit/verify"));
 }
 
 export async function remoteApprove(ctx: CommandContext, remote: Remote, releaseId: string, opts: { comment?: string; env?: string }): Promise<number> {

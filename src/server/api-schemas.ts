@@ -32,6 +32,7 @@ const digest = z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "must be sha
 export const LoginBody = z.strictObject({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) });
 export const DeployBody = z.strictObject({ version: semver.optional(), digest: digest.optional() }).refine((b) => b.version === undefined || b.digest === undefined, { message: "give version or digest, not both", path: ["digest"] });
 export const RolloutActionBody = z.strictObject({ full: z.boolean().optional().describe("promote: skip every remaining step"), reason: z.string().max(500).optional().describe("abort: why") });
+export const PromoteBody = z.strictObject({ from: name.describe("the environment whose lock is promoted into :env (the one it is promoted from)") });
 export const UndoBody = z.strictObject({ toRevision: z.number().int().min(1).optional() });
 export const ReleaseBody = z
   .strictObject({ services: z.array(name).max(100).default([]), version: semver.optional(), prerelease: z.string().regex(/^[0-9A-Za-z-]+$/).optional(), all: z.boolean().optional() })
@@ -60,3 +61,6 @@ export const ErrorResponse = z.object({
 });
 export const SessionResponse = z.object({ user: z.string(), role: z.enum(ROLES), via: z.enum(["token", "session"]), csrfToken: z.string().optional() });
 export const RecordedResponse = z.object({ rolloutId: z.string(), state: z.record(z.string(), z.unknown()) });
+export const GroupChangeResponse = z
+  .object({ kind: z.string().describe("started (follow group.* events with its groupId on /api/events); up-to-date or already-there: nothing to do"), groupId: z.string().optional(), environment: z.string().optional(), services: z.array(z.string()).optional() })
+  .loose();

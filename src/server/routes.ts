@@ -4,6 +4,8 @@
 // (/api/events) shows it move.
 import { identityOf } from "../app/auth.js";
 import { deploy } from "../app/deploy.js";
+import { promote } from "../app/promote.js";
+import { rollbackToLock } from "../app/rollback-to-lock.js";
 import { lockHistory, lockHistoryEntry } from "../app/history.js";
 import { withEnvironment } from "../app/environment.js";
 import { getRun, listRuns, runView, stageLog } from "../app/pipeline.js";
@@ -22,8 +24,10 @@ import {
   EnvParams,
   EnvServiceParams,
   FollowQuery,
+  GroupChangeResponse,
   LimitQuery,
   RecordedResponse,
+  PromoteBody,
   RejectBody,
   ReleaseBody,
   ReleaseIdParams,
@@ -41,6 +45,7 @@ import {
   StatusQuery,
   UndoBody,
 } from "./api-schemas.js";
+import { startGroupChange } from "./group-change.js";
 import { route, type Route } from "./route.js";
 
 /** Root first, each environment after the one it is promoted from (promotedFrom, default the one declared before it). */
@@ -170,6 +175,34 @@ export const routes: Route[] = [
     status: 202,
     subject: envService,
     handle: ({ host, params, principal }) => withEnvironment(host.config, params.env, async (session) => recorded(await undo(session, params.service, { lastGood: true }, { reporter: host.hub, recordOnly: true, actor: principal.name }))),
+  }),
+  route<{ env: string }, Record<string, never>, { from: string }>({
+    method: "post",
+    path: "/api/environments/:env/promote",
+    summary: "promote the lock of `from` into the environment as one group (`slipway promote`), as the caller; answers once it has started — its groupId, whose group.* events on /api/events show it move and end — or when there is nothing to do",
+    tag: "rollouts",
+    permission: "deploy",
+    params: EnvParams,
+    body: PromoteBody,
+    response: GroupChangeResponse,
+    status: 202,
+    subject: ({ params, body }) => `promote ${body.from} → ${params.env}`,
+    handle: ({ host, params, body, principal }) =>
+      startGroupChange(host, params.env, (reporter, ownController) => promote(host.config, { from: body.from, to: params.env }, { reporter, identity: identityOf(principal), ownController, signal: host.stopping })),
+  }),
+  route<{ env: string; number: number }>({
+    method: "post",
+    path: "/api/environments/:env/history/:number/rollback",
+    summary: "roll the whole system in the environment back to this lock of its history (`slipway rollback --to-lock`), as the caller; answers as a promotion does",
+    tag: "rollouts",
+    permission: "deploy",
+    params: EnvLockParams,
+    body: EmptyBody,
+    response: GroupChangeResponse,
+    status: 202,
+    subject: ({ params }) => `rollback ${params.env} to lock ${params.number}`,
+    handle: ({ host, params, principal }) =>
+      startGroupChange(host, params.env, (reporter, ownController) => rollbackToLock(host.config, params.env, params.number, { reporter, identity: identityOf(principal), ownController, signal: host.stopping })),
   }),
   route<{ env: string }, { limit?: number }>({
     method: "get",

@@ -47,9 +47,9 @@ export async function promoteCommand(ctx: CommandContext, opts: { from: string; 
   return 1;
 }
 
-export async function rollbackToLockCommand(ctx: CommandContext, opts: { env: string; toLock: string }): Promise<number> {
+export async function rollbackToLockCommand(ctx: CommandContext, opts: { env: string; lock: number }): Promise<number> {
   const { output, globals } = ctx;
-  const result = await rollbackToLock(globals.config, opts.env, Number(opts.toLock), { reporter: lineReporter(output, globals) });
+  const result = await rollbackToLock(globals.config, opts.env, opts.lock, { reporter: lineReporter(output, globals) });
   if (globals.json) output.out(JSON.stringify(result));
   else if (result.kind === "already-there") output.out(`${opts.env} already runs the digests of lock ${result.lock}; nothing to roll back`);
   else if (result.kind === "rolled-back") output.out(`${paint(output, "green", "rolled back")} ${opts.env} to lock ${result.lock} (${result.changed.join(", ")}): recorded as lock ${result.entry.number}`);

@@ -8,7 +8,7 @@ import { SlipwayError } from "../../domain/errors.js";
 import { shortDigest } from "../../domain/promotion-path.js";
 import { currentIdentity } from "../../release/identity.js";
 import type { ApproveResult, ReleaseOutcome } from "../../release/release-service.js";
-import type { ReleaseRecord } from "../../release/types.js";
+import type { AuditEntry, AuditVerification, ReleaseRecord } from "../../release/types.js";
 import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
 
@@ -116,15 +116,22 @@ export async function verifyCommand({ output, globals }: CommandContext, image: 
 }
 
 export async function auditCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
-  const entries = await auditLog(globals.config, Number(opts.limit) || 50);
-  if (globals.json) output.out(JSON.stringify({ entries }));
-  else for (const e of entries) output.out(`${String(e.seq).padStart(5)}  ${e.at.slice(0, 19).replace("T", " ")}  ${e.actor.padEnd(24)} ${e.action.padEnd(18)} ${e.subject}  ${JSON.stringify(e.detail)}`);
+  printAudit(output, globals.json, await auditLog(globals.config, Number(opts.limit) || 50));
   return 0;
 }
 
+export function printAudit(output: Output, json: boolean, entries: readonly AuditEntry[]): void {
+  if (json) output.out(JSON.stringify({ entries }));
+  else for (const e of entries) output.out(`${String(e.seq).padStart(5)}  ${e.at.slice(0, 19).replace("T", " ")}  ${e.actor.padEnd(24)} ${e.action.padEnd(18)} ${e.subject}  ${JSON.stringify(e.detail)}`);
+}
+
 export async function auditVerifyCommand({ output, globals }: CommandContext): Promise<number> {
-  const result = await verifyAuditLog(globals.config);
-  if (globals.json) output.out(JSON.stringify(result));
+  return printAuditVerify(output, globals.json, await verifyAuditLog(globals.config));
+}
+
+/** Prints the hash chain's verdict; the exit code (AUDIT_TAMPERED's when it is broken). */
+export function printAuditVerify(output: Output, json: boolean, result: AuditVerification): number {
+  if (json) output.out(JSON.stringify(result));
   else if (result.ok) output.out(`${paint(output, "green", "✓")} audit log intact: ${result.entries} entries, hash chain verified`);
   else {
     output.out(`${paint(output, "red", "✗")} audit log tampered with:`);
