@@ -19,7 +19,7 @@ import { haproxyBinary } from "../../src/router/haproxy/haproxy-daemon.js";
 import { assertSucceeded as ok, runCli, writeScratchService, type CliResult } from "./helpers.js";
 import { sample } from "./keepalive-load.js";
 import { buildAndPushPython, pythonServer, quickHelloFields, removeScratchSystem, systemYaml } from "./python-service.js";
-import { apiCall, startServe, type ServeProcess } from "./serve-process.js";
+import { apiCall, pollUntil, startServe, type ServeProcess } from "./serve-process.js";
 
 const DEV_REGISTRY = 13590;
 const PROD_REGISTRY = 13591;
@@ -40,6 +40,7 @@ else: status, body = 200, VERSION.encode()`);
 const cli = (...args: string[]): Promise<CliResult> => runCli(["--config", root, ...args]);
 /** The CLI in remote mode, from no system's folder: all it knows is the server and the token. */
 const remote = (token: string, ...args: string[]): Promise<CliResult> => runCli(["--server", API, ...args], { SLIPWAY_TOKEN: token });
+const until = pollUntil(() => serve?.log() ?? "", 200, 60_000);
 const withLog = (what: string, r: CliResult): string => `${what} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\nserve log:\n${serve?.log() ?? ""}`;
 
 interface Lock {
@@ -153,11 +154,23 @@ describe("promote and rollback --to-lock through slipway serve", { skip: haproxy
     assert.equal((await newestLock("stage")).number, firstPromotion, "nothing refused changed the history");
   });
 
-  it("a remote rollback --to-lock takes the system back on the server, as the caller", async () => {
+  it("one group change of an environment at a time on the server: a second is refused (409) naming the first", async () => {
     ok(await remote(deployer, "deploy", "hello", "--env", "test", "--digest", images["v2"] as string), "remote deploy v2");
-    const promoted = await remote(deployer, "promote", "--from", "test", "--to", "stage");
-    assert.equal(promoted.code, 0, withLog("remote promote v2", promoted));
+    const first = await apiCall(API, deployer, "POST", "/api/environments/stage/promote", { from: "test" });
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    assert.equal(first.body["kind"], "started");
+    const second = await apiCall(API, deployer, "POST", "/api/environments/stage/promote", { from: "test" });
+    assert.equal(second.status, 409, JSON.stringify(second.body));
+    assert.match(JSON.stringify(second.body), /ROLLOUT_IN_PROGRESS.*stage is already being changed as a group: a promotion test → stage by dan/);
+    const done = await until("the first promotion recorded", async () => {
+      const lock = await newestLock("stage");
+      return lock.detail.includes(`(${String(first.body["groupId"])})`) ? lock : undefined;
+    });
+    assert.equal(done.result, "promoted", done.detail);
     assert.deepEqual(await sample(STAGE_ENDPOINT, 10), { v2: 10 });
+  });
+
+  it("a remote rollback --to-lock takes the system back on the server, as the caller", async () => {
     const back = await remote(deployer, "rollback", "--env", "stage", "--to-lock", String(firstPromotion));
     assert.equal(back.code, 0, withLog("remote rollback --to-lock", back));
     assert.match(back.stdout, new RegExp(`rolled back stage to lock ${firstPromotion} \\(hello\\): recorded as lock \\d+`));
