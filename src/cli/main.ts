@@ -57,7 +57,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("-c, --config <path>", "slipway.yaml, or a folder at or below it", process.cwd())
     .option("--json", "machine-readable output", false)
     .option("--debug", "show stacks with errors", false)
-    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, approve, reject, deploy, rollout, rollback (also --to-lock), promote, history, audit")
+    .option("--server <url>", "talk to this `slipway serve` (default: SLIPWAY_SERVER) with the token in SLIPWAY_TOKEN, for status, releases, release, approve, reject, deploy, rollout, rollback (also --to-lock), promote, history, audit, runs, snapshot")
     .exitOverride()
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
     .showSuggestionAfterError(true);
@@ -101,8 +101,12 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .command("runs")
     .description("list pipeline runs")
     .option("-n, --limit <n>", "how many", "20")
-    .action(run(async (ctx, opts: { limit: string }) => (await commands.runs()).runsListCommand(ctx, opts)));
-  runs.command("show").description("show one pipeline run").argument("<id>").action(run(async (ctx, id: string) => (await commands.runs()).runsShowCommand(ctx, id)));
+    .action(localOrRemote(async (ctx, opts: { limit: string }) => (await commands.runs()).runsListCommand(ctx, opts), async (ctx, r, opts) => (await commands.remote()).remoteRuns(ctx, r, opts)));
+  runs
+    .command("show")
+    .description("show one pipeline run")
+    .argument("<id>")
+    .action(localOrRemote(async (ctx, id: string) => (await commands.runs()).runsShowCommand(ctx, id), async (ctx, r, id) => (await commands.remote()).remoteRun(ctx, r, id)));
   program
     .command("release")
     .description("promote the digest CI tested to the prod registry, under the release policy; signs it and attaches provenance")
@@ -110,7 +114,12 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .option("--version <semver>", "the version to release (default: from conventional commits since the last release)")
     .option("--prerelease <id>", "release the next <version>-<id>.N, e.g. rc")
     .option("--all", "every service whose tested digest is not its newest release")
-    .action(run(async (ctx, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }) => (await commands.release()).releaseCommand(ctx, services, opts)));
+    .action(
+      localOrRemote(
+        async (ctx, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }) => (await commands.release()).releaseCommand(ctx, services, opts),
+        async (ctx, r, services, opts) => (await commands.remote()).remoteRelease(ctx, r, services, opts),
+      ),
+    );
   program
     .command("approve")
     .description("approve a release waiting for approval, or with --env a service's digest entering an environment (promotion.approvals), as the current identity (SLIPWAY_IDENTITY, git user.email or the OS user)")
@@ -235,7 +244,7 @@ export async function main(argv: string[], output: Output = consoleOutput()): Pr
     .requiredOption("--env <env>", "the environment")
     .option("-o, --out <file>", "write the lock to this file (default: stdout)")
     .option("--allow-partial", "lock the services that serve and leave out, with the reason, any in a rollout or without a ready instance")
-    .action(run(async (ctx, opts: { env: string; out?: string; allowPartial?: boolean }) => (await commands.recovery()).snapshotCommand(ctx, opts)));
+    .action(localOrRemote(async (ctx, opts: { env: string; out?: string; allowPartial?: boolean }) => (await commands.recovery()).snapshotCommand(ctx, opts), async (ctx, r, opts) => (await commands.remote()).remoteSnapshot(ctx, r, opts)));
   program
     .command("restore")
     .description("redeploy exactly the digests of a system lock onto an environment, dependencies first; what already runs is skipped")

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseServerSentEvent, remoteOf } from "./remote.js";
+import type { ReleaseOutcome } from "../release/release-service.js";
+import { printReleaseResult } from "./commands/release.js";
+import type { Output } from "./output.js";
+import { parseServerSentEvent, releaseBody, remoteOf } from "./remote.js";
 
 describe("remote mode", () => {
   const globals = { config: ".", debug: false, json: false };
@@ -16,5 +19,21 @@ describe("remote mode", () => {
     assert.deepEqual(parseServerSentEvent('event: rollout.progress\ndata: {"service":"api",\ndata: "environment":"k8s"}\nid: 3'), { type: "rollout.progress", data: { service: "api", environment: "k8s" } });
     assert.deepEqual(parseServerSentEvent("event: hello\ndata: plain"), { type: "hello", data: "plain" });
     assert.equal(parseServerSentEvent(": a comment").type, undefined);
+  });
+  it("asks the server to release with only the options given", () => {
+    assert.deepEqual(releaseBody(["api"], {}), { services: ["api"] });
+    assert.deepEqual(releaseBody(["api"], { version: "2.0.0", prerelease: "rc" }), { services: ["api"], version: "2.0.0", prerelease: "rc" });
+    assert.deepEqual(releaseBody([], { all: true }), { services: [], all: true });
+    assert.deepEqual(releaseBody([], { all: false }), { services: [] });
+  });
+  it("prints the server's release answer as the local command does: a waiting release exits as RELEASE_BLOCKED, nothing to release 0", () => {
+    const lines: string[] = [];
+    const output: Output = { out: (l) => lines.push(l), err: (l) => lines.push(l), color: false };
+    const blocked = { kind: "blocked", release: { id: "api@2.0.0", changeType: "major", digest: `sha256:${"a".repeat(64)}` }, evaluation: { blockers: [{ message: "needs 1 approval", howToSatisfy: "an owner approves" }] } } as unknown as ReleaseOutcome;
+    assert.equal(printReleaseResult(output, false, { kind: "done", outcomes: [blocked] }), 6);
+    assert.deepEqual(lines, ["… api@2.0.0 (major, sha256:aaaaaaaaaaaa) is waiting:", "  - needs 1 approval\n    to go ahead: an owner approves"]);
+    lines.length = 0;
+    assert.equal(printReleaseResult(output, true, { kind: "nothing-to-release" }), 0);
+    assert.deepEqual(lines, ["nothing to release: every service's tested digest is already its newest release"]);
   });
 });

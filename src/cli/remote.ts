@@ -5,14 +5,18 @@
 // rollback --to-lock: remote-group.ts.
 import type { EnvironmentLag, ServiceStatusRow } from "../app/status.js";
 import type { RolloutStatus } from "../app/rollout.js";
-import type { ServiceReleases } from "../app/release.js";
+import type { ReleaseServicesResult, ServiceReleases } from "../app/release.js";
+import type { Snapshot } from "../app/recovery.js";
+import type { RunRecord } from "../store/types.js";
 import type { RolloutRecord } from "../delivery/controller/store-port.js";
 import type { RolloutState } from "../delivery/types.js";
 import { ErrorCodes, SlipwayError, type ErrorCode } from "../domain/errors.js";
 import type { ApproveResult } from "../release/release-service.js";
 import type { AuditEntry, AuditVerification, ReleaseRecord } from "../release/types.js";
 import type { CommandContext, GlobalOptions } from "./main.js";
-import { printApproved, printAudit, printAuditVerify, printRejected, printReleases } from "./commands/release.js";
+import { printApproved, printAudit, printAuditVerify, printRejected, printReleaseResult, printReleases } from "./commands/release.js";
+import { printRun, printRuns } from "./commands/runs.js";
+import { writeSnapshot } from "./commands/recovery.js";
 import { printRolloutStatus, printStatus } from "./commands/deploy.js";
 import { printHistory } from "./commands/history.js";
 import type { LockHistoryEntry } from "../domain/lock-history.js";
@@ -119,6 +123,34 @@ export async function remoteAudit(ctx: CommandContext, remote: Remote, opts: { l
 
 export async function remoteAuditVerify(ctx: CommandContext, remote: Remote): Promise<number> {
   return printAuditVerify(ctx.output, ctx.globals.json, await new RemoteClient(remote).get<AuditVerification>("/api/audit/verify"));
+}
+
+/** Releases on the server, as its user: the server copies, signs and records; the answer is the local command's. */
+export async function remoteRelease(ctx: CommandContext, remote: Remote, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }): Promise<number> {
+  return printReleaseResult(ctx.output, ctx.globals.json, await new RemoteClient(remote).post<ReleaseServicesResult>("/api/releases", releaseBody(services, opts)));
+}
+
+/** POST /api/releases' body for `release`'s arguments: only the options given (the server's schema is strict). */
+export function releaseBody(services: string[], opts: { version?: string; prerelease?: string; all?: boolean }): { services: string[]; version?: string; prerelease?: string; all?: true } {
+  return { services, ...(opts.version === undefined ? {} : { version: opts.version }), ...(opts.prerelease === undefined ? {} : { prerelease: opts.prerelease }), ...(opts.all === true ? { all: true as const } : {}) };
+}
+
+export async function remoteRuns(ctx: CommandContext, remote: Remote, opts: { limit: string }): Promise<number> {
+  const { runs } = await new RemoteClient(remote).get<{ runs: RunRecord[] }>(`/api/runs?limit=${encodeURIComponent(opts.limit)}`);
+  printRuns(ctx.output, ctx.globals.json, runs);
+  return 0;
+}
+
+export async function remoteRun(ctx: CommandContext, remote: Remote, id: string): Promise<number> {
+  const { run } = await new RemoteClient(remote).get<{ run: RunRecord }>(`/api/runs/${encodeURIComponent(id)}`);
+  printRun(ctx.output, ctx.globals.json, run);
+  return 0;
+}
+
+/** The server takes the snapshot of what runs in the environment; the lock is written here (stdout or -o). */
+export async function remoteSnapshot(ctx: CommandContext, remote: Remote, opts: { env: string; out?: string; allowPartial?: boolean }): Promise<number> {
+  const snapshot = await new RemoteClient(remote).get<Snapshot>(`/api/environments/${encodeURIComponent(opts.env)}/snapshot${opts.allowPartial === true ? "?allowPartial=true" : ""}`);
+  return writeSnapshot(ctx, snapshot, opts);
 }
 
 export async function remoteApprove(ctx: CommandContext, remote: Remote, releaseId: string, opts: { comment?: string; env?: string }): Promise<number> {

@@ -192,10 +192,10 @@ describe("the HTTP API (in-process)", () => {
       assert.equal(res.status, 400);
       assert.deepEqual(await issues(res), ["body.reason"]);
     });
-    it("body: nothing to release", async () => {
+    it("body: nothing to release is the use case's USAGE, as on the CLI", async () => {
       const res = await call("POST", "/api/releases", { token: tokens["dan"] as string, body: {} });
       assert.equal(res.status, 400);
-      assert.deepEqual(await issues(res), ["body.services"]);
+      assert.deepEqual(((await res.json()) as { error: unknown }).error, { code: "USAGE", message: "name a service to release, or pass --all" });
     });
     it("params: an environment name that cannot be one", async () => {
       const res = await call("GET", "/api/environments/Bad_Env/services/hello/rollout", { token: tokens["val"] as string });
@@ -229,6 +229,11 @@ describe("the HTTP API (in-process)", () => {
       const res = await call("GET", "/api/audit?limit=0", { token: tokens["val"] as string });
       assert.equal(res.status, 400);
       assert.deepEqual(await issues(res), ["query.limit"]);
+    });
+    it("query: a snapshot's allowPartial that is not true or false", async () => {
+      const res = await call("GET", "/api/environments/test/snapshot?allowPartial=yes", { token: tokens["val"] as string });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await issues(res), ["query.allowPartial"]);
     });
     it("a use case's refusal keeps its code and hint", async () => {
       const res = await call("GET", "/api/environments/prod/services/hello/rollout", { token: tokens["val"] as string });

@@ -24,6 +24,7 @@ export const FollowQuery = z.strictObject({ follow: z.enum(["true", "false"]).op
 
 export const StatusQuery = z.strictObject({ env: name.optional() });
 export const ReleasesQuery = z.strictObject({ service: name.optional() });
+export const SnapshotQuery = z.strictObject({ allowPartial: z.enum(["true", "false"]).optional().describe("lock the services that serve and leave out the others, with the reason (default false)") });
 export const LimitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 
 const semver = z.string().regex(semverPattern, { message: "must be a semantic version such as 1.4.0 or 1.4.0-rc.1" });
@@ -34,9 +35,13 @@ export const DeployBody = z.strictObject({ version: semver.optional(), digest: d
 export const RolloutActionBody = z.strictObject({ full: z.boolean().optional().describe("promote: skip every remaining step"), reason: z.string().max(500).optional().describe("abort: why") });
 export const PromoteBody = z.strictObject({ from: name.describe("the environment whose lock is promoted into :env (the one it is promoted from)") });
 export const UndoBody = z.strictObject({ toRevision: z.number().int().min(1).optional() });
-export const ReleaseBody = z
-  .strictObject({ services: z.array(name).max(100).default([]), version: semver.optional(), prerelease: z.string().regex(/^[0-9A-Za-z-]+$/).optional(), all: z.boolean().optional() })
-  .refine((b) => b.all === true || b.services.length > 0, { message: "name a service to release, or set all", path: ["services"] });
+// The version and whether a service is named are the use case's to check (USAGE, with its hint), as on the CLI.
+export const ReleaseBody = z.strictObject({
+  services: z.array(name).max(100).default([]),
+  version: z.string().min(1).max(100).optional().describe("a semantic version such as 1.4.0 or 1.4.0-rc.1"),
+  prerelease: z.string().regex(/^[0-9A-Za-z-]+$/).optional(),
+  all: z.boolean().optional(),
+});
 export const ApproveBody = z.strictObject({ comment: z.string().max(1000).optional() });
 export const RejectBody = z.strictObject({ reason: z.string().trim().min(1, { message: "say why the release is rejected" }).max(1000) });
 export const EmptyBody = z.strictObject({});

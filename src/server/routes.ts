@@ -10,6 +10,7 @@ import { lockHistory, lockHistoryEntry } from "../app/history.js";
 import { withEnvironment } from "../app/environment.js";
 import { getRun, listRuns, runView, stageLog } from "../app/pipeline.js";
 import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog } from "../app/release.js";
+import { takeSnapshot } from "../app/recovery.js";
 import { rolloutAction, rolloutStatus, undo } from "../app/rollout.js";
 import { statusReport } from "../app/status.js";
 import { loadSystem } from "../config/load-system.js";
@@ -32,6 +33,7 @@ import {
   ReleaseBody,
   ReleaseIdParams,
   ReleasesQuery,
+  SnapshotQuery,
   RolloutActionBody,
   RoleBody,
   RolloutActionParams,
@@ -222,6 +224,16 @@ export const routes: Route[] = [
     permission: "read",
     params: EnvLockParams,
     handle: async ({ host, params }) => ({ lock: await lockHistoryEntry(host.config, params.env, params.number) }),
+  }),
+  route<{ env: string }, { allowPartial?: "true" | "false" }>({
+    method: "get",
+    path: "/api/environments/:env/snapshot",
+    summary: "the environment's system lock now (`slipway snapshot`): per service in dependency order the serving image pinned by digest, version, template (secrets by name only), replicas and strategy; a service in a rollout or without a ready instance is refused by name unless allowPartial=true leaves it out",
+    tag: "status",
+    permission: "read",
+    params: EnvParams,
+    query: SnapshotQuery,
+    handle: ({ host, params, query }) => withEnvironment(host.config, params.env, (session) => takeSnapshot(session, { allowPartial: query.allowPartial === "true" })),
   }),
   route<Record<string, never>, { service?: string }>({
     method: "get",

@@ -1,29 +1,30 @@
 // `slipway snapshot` and `slipway restore`: faces over src/app/recovery.ts.
 import { writeFileSync } from "node:fs";
 import { withEnvironment } from "../../app/environment.js";
-import { readLock, restore, takeSnapshot } from "../../app/recovery.js";
+import { readLock, restore, takeSnapshot, type Snapshot } from "../../app/recovery.js";
 import type { CommandContext } from "../main.js";
 import { lineReporter } from "../app-events.js";
 import { paint } from "../output.js";
 
 export async function snapshotCommand(ctx: CommandContext, opts: { env: string; out?: string; allowPartial?: boolean }): Promise<number> {
-  const { output, globals } = ctx;
-  return withEnvironment(globals.config, opts.env, async (session) => {
-    const { lock, locked, omitted } = await takeSnapshot(session, opts);
-    const text = `${JSON.stringify(lock, null, 2)}\n`;
-    if (opts.out === undefined) {
-      process.stdout.write(text);
-    } else {
-      writeFileSync(opts.out, text);
-      if (globals.json) output.out(JSON.stringify({ file: opts.out, services: locked.map((s) => ({ service: s.service, image: s.image })), omitted }));
-      else {
-        output.out(`wrote ${opts.out}: ${locked.length} service(s) of ${lock.system} in ${lock.environment}`);
-        for (const s of locked) output.out(`  ${s.service} ${s.version ?? "-"} ${s.image}`);
-      }
+  return withEnvironment(ctx.globals.config, opts.env, async (session) => writeSnapshot(ctx, await takeSnapshot(session, opts), opts));
+}
+
+/** Writes a snapshot (taken here or by a server) to stdout or `out`, and says what it holds and left out. */
+export function writeSnapshot({ output, globals }: CommandContext, { lock, locked, omitted }: Snapshot, opts: { out?: string }): number {
+  const text = `${JSON.stringify(lock, null, 2)}\n`;
+  if (opts.out === undefined) {
+    process.stdout.write(text);
+  } else {
+    writeFileSync(opts.out, text);
+    if (globals.json) output.out(JSON.stringify({ file: opts.out, services: locked.map((s) => ({ service: s.service, image: s.image })), omitted }));
+    else {
+      output.out(`wrote ${opts.out}: ${locked.length} service(s) of ${lock.system} in ${lock.environment}`);
+      for (const s of locked) output.out(`  ${s.service} ${s.version ?? "-"} ${s.image}`);
     }
-    for (const o of omitted) output.err(paint(output, "yellow", `left out ${o.service}: ${o.reason}`));
-    return 0;
-  });
+  }
+  for (const o of omitted) output.err(paint(output, "yellow", `left out ${o.service}: ${o.reason}`));
+  return 0;
 }
 
 export async function restoreCommand(ctx: CommandContext, file: string, opts: { env: string }): Promise<number> {

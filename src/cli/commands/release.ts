@@ -3,7 +3,7 @@
 // (SLIPWAY_IDENTITY, git user.email or the OS user); the server passes an
 // authenticated one instead.
 import { approveEnvironmentEntry } from "../../app/promotion.js";
-import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog, verifyRelease, type ServiceReleases } from "../../app/release.js";
+import { approveRelease, auditLog, listReleases, rejectRelease, releaseServices, verifyAuditLog, verifyRelease, type ReleaseServicesResult, type ServiceReleases } from "../../app/release.js";
 import { SlipwayError } from "../../domain/errors.js";
 import { shortDigest } from "../../domain/promotion-path.js";
 import { currentIdentity } from "../../release/identity.js";
@@ -13,12 +13,16 @@ import { paint, type Output } from "../output.js";
 import type { CommandContext } from "../main.js";
 
 export async function releaseCommand({ output, globals }: CommandContext, services: string[], opts: { version?: string; prerelease?: string; all?: boolean }): Promise<number> {
-  const result = await releaseServices(globals.config, currentIdentity(), services, opts);
+  return printReleaseResult(output, globals.json, await releaseServices(globals.config, currentIdentity(), services, opts));
+}
+
+/** `release`'s answer, from this machine or from a server; the exit code (RELEASE_BLOCKED's when one waits). */
+export function printReleaseResult(output: Output, json: boolean, result: ReleaseServicesResult): number {
   if (result.kind === "nothing-to-release") {
     output.out("nothing to release: every service's tested digest is already its newest release");
     return 0;
   }
-  if (globals.json) output.out(JSON.stringify({ outcomes: result.outcomes }));
+  if (json) output.out(JSON.stringify({ outcomes: result.outcomes }));
   else for (const outcome of result.outcomes) printOutcome(output, outcome);
   return result.outcomes.some((o) => o.kind === "blocked") ? new SlipwayError("RELEASE_BLOCKED", "").exitCode : 0;
 }

@@ -1,29 +1,39 @@
 import { getRun, listRuns } from "../../app/pipeline.js";
 import type { RunRecord } from "../../store/types.js";
 import type { CommandContext } from "../main.js";
+import type { Output } from "../output.js";
 import { formatTable } from "../table.js";
 
 export async function runsListCommand({ output, globals }: CommandContext, opts: { limit: string }): Promise<number> {
-  const runs = await listRuns(globals.config, Number(opts.limit) || 20);
-  if (globals.json) {
+  printRuns(output, globals.json, await listRuns(globals.config, Number(opts.limit) || 20));
+  return 0;
+}
+
+/** `runs`, from this machine or from a server. */
+export function printRuns(output: Output, json: boolean, runs: readonly RunRecord[]): void {
+  if (json) {
     output.out(JSON.stringify({ runs }));
-    return 0;
+    return;
   }
   if (runs.length === 0) {
     output.out("no pipeline runs yet; `slipway ci` starts one");
-    return 0;
+    return;
   }
   const columns = [{ title: "RUN" }, { title: "STARTED" }, { title: "COMMIT" }, { title: "STATUS" }, { title: "DURATION", align: "right" as const }, { title: "SERVICES" }];
   const rows = runs.map((run) => [run.id, run.startedAt.slice(0, 19).replace("T", " "), (run.commit ?? "-").slice(0, 7), run.status, seconds(run.durationMs), countOutcomes(run)]);
   for (const line of formatTable(columns, rows)) output.out(line);
-  return 0;
 }
 
 export async function runsShowCommand({ output, globals }: CommandContext, id: string): Promise<number> {
-  const run = await getRun(globals.config, id);
-  if (globals.json) {
+  printRun(output, globals.json, await getRun(globals.config, id));
+  return 0;
+}
+
+/** `runs show`, from this machine or from a server. */
+export function printRun(output: Output, json: boolean, run: RunRecord): void {
+  if (json) {
     output.out(JSON.stringify({ run }));
-    return 0;
+    return;
   }
   output.out(`run ${run.id}: ${run.status}, started ${run.startedAt}, commit ${run.commit ?? "-"}, ${seconds(run.durationMs)}`);
   for (const s of run.services) {
@@ -33,7 +43,6 @@ export async function runsShowCommand({ output, globals }: CommandContext, id: s
     for (const st of s.stages) output.out(`  ${st.stage.padEnd(15)} ${st.status.padEnd(9)} ${seconds(st.durationMs).padStart(7)}  ${st.detail ?? st.logFile}`);
     if (s.error !== undefined) output.out(`  error: ${s.error}`);
   }
-  return 0;
 }
 
 function countOutcomes(run: RunRecord): string {
