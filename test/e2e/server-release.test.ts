@@ -102,7 +102,9 @@ strategy:
   after(async () => {
     await serve?.stop();
     await cli("down");
-    await removeScratchSystem(engine, SYSTEM, [], root);
+    // CI's and the deploy's images of this system, tagged or pulled by digest: by id.
+    const built = await engine.api.listImages({ filters: { reference: [DEV_REGISTRY, PROD_REGISTRY].map((port) => `127.0.0.1:${port}/${SYSTEM}/api`) } });
+    await removeScratchSystem(engine, SYSTEM, built.map((image) => image.Id), root);
   });
 
   it("a remote release runs on the server as the caller: copied, signed, recorded by their name", async () => {
