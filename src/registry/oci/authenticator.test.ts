@@ -3,10 +3,18 @@ import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { describe, it } from "node:test";
 import { SlipwayError } from "../../domain/errors.js";
-import { Authenticator, scopeKey, TokenCache, tokenLifetimeMs, type PlainSender } from "./authenticator.js";
+import { Authenticator, normalizeScopes, scopeKey, TokenCache, tokenLifetimeMs, type PlainSender } from "./authenticator.js";
 
 describe("scopeKey", () => {
   it("ignores order and duplicates", () => assert.equal(scopeKey(["repository:b:pull", "repository:a:pull,push", "repository:b:pull"]), "repository:a:pull,push repository:b:pull"));
+});
+
+describe("normalizeScopes", () => {
+  it("merges one resource's actions in either order into one sorted scope", () => assert.deepEqual(normalizeScopes(["repository:e2e/tok:pull,push", "repository:e2e/tok:push,pull"]), ["repository:e2e/tok:pull,push"]));
+  it("keeps other resources apart and merges a pull with a push", () =>
+    assert.deepEqual(normalizeScopes(["repository:b:push", "repository:a:pull", "repository:b:pull"]), ["repository:a:pull", "repository:b:pull,push"]));
+  it("reads the actions after the last colon (a name may hold host:port)", () => assert.deepEqual(normalizeScopes(["repository:127.0.0.1:5000/app:pull", "repository:127.0.0.1:5000/app:push"]), ["repository:127.0.0.1:5000/app:pull,push"]));
+  it("keeps a scope without actions as it is", () => assert.deepEqual(normalizeScopes(["registry:catalog"]), ["registry:catalog"]));
 });
 
 describe("tokenLifetimeMs", () => {
@@ -58,7 +66,8 @@ describe("Authenticator", () => {
     assert.equal(await auth.answerChallenge(challenge, ["repository:app:pull,push"], context), true);
     const url = service.asked[0];
     assert.equal(url?.origin + (url?.pathname ?? ""), "http://127.0.0.1:5002/token");
-    assert.deepEqual(url?.searchParams.getAll("scope"), ["repository:app:pull,push", "repository:app:pull"]);
+    // The challenge's pull is within the push,pull asked for: one scope.
+    assert.deepEqual(url?.searchParams.getAll("scope"), ["repository:app:pull,push"]);
     assert.equal(url?.searchParams.get("service"), "reg");
     assert.equal(url?.searchParams.get("account"), "robot");
     assert.equal(service.headers[0]?.["authorization"], `Basic ${Buffer.from("robot:s3cret-pass").toString("base64")}`);

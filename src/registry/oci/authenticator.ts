@@ -19,9 +19,28 @@ export interface Credentials {
 /** Sends without authentication but with retries; registry-http.ts provides it. */
 export type PlainSender = (request: HttpRequest, context: RequestContext) => Promise<HttpResponse>;
 
-/** Canonical key of a scope set: sorted, without duplicates. */
+/**
+ * A scope set in one canonical form: one scope per resource, its actions
+ * merged and sorted. Distribution names a challenge's actions in map order
+ * ("push,pull" as often as "pull,push"), and asking for both spellings got
+ * a token for a two-scope set no cache entry was keyed by. A resource name
+ * may hold a registry's host:port, so the actions follow the last colon.
+ */
+export function normalizeScopes(scopes: readonly string[]): string[] {
+  const actions = new Map<string, Set<string>>();
+  for (const scope of scopes) {
+    const last = scope.lastIndexOf(":");
+    const resource = scope.indexOf(":") === last ? scope : scope.slice(0, last);
+    const named = actions.get(resource) ?? new Set<string>();
+    if (resource !== scope) for (const a of scope.slice(last + 1).split(",")) if (a !== "") named.add(a);
+    actions.set(resource, named);
+  }
+  return [...actions].map(([resource, named]) => (named.size === 0 ? resource : `${resource}:${[...named].sort().join(",")}`)).sort();
+}
+
+/** Canonical key of a scope set: normalized, sorted, without duplicates. */
 export function scopeKey(scopes: readonly string[]): string {
-  return [...new Set(scopes)].sort().join(" ");
+  return normalizeScopes(scopes).join(" ");
 }
 
 /** How long to use a token: its `expires_in` (60 s when absent, as the spec says) less a margin for clock and transit. */
@@ -135,7 +154,7 @@ export class Authenticator {
   async #fetchToken(scheme: Extract<Scheme, { kind: "bearer" }>, scopes: readonly string[], context: RequestContext, wanted: readonly string[] = scopes): Promise<string> {
     const url = new URL(scheme.realm);
     if (scheme.service !== undefined) url.searchParams.set("service", scheme.service);
-    for (const scope of [...new Set(wanted)]) url.searchParams.append("scope", scope);
+    for (const scope of normalizeScopes(wanted)) url.searchParams.append("scope", scope);
     const headers: Record<string, string> = { accept: "application/json" };
     if (this.#credentials !== undefined) {
       url.searchParams.set("account", this.#credentials.username);
